@@ -1,0 +1,128 @@
+"""The one error mapper: every error leaves the API as an RFC 9457 problem details document.
+
+Domain errors are mapped by class (``PROBLEM_TYPES``); Litestar's own HTTP errors (404, 405,
+validation) keep their status and get a ``type``; anything unexpected becomes a 500 whose body
+names no internals (the log has the traceback, under the same ``instance`` id).
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+
+log = logging.getLogger(__name__)
+
+PROBLEM_JSON = "application/problem+json"
+PROBLEM_BASE = "https://kontor.dev/problems/"
+
+
+@dataclass(frozen=True)
+class ProblemSpec:
+    status: int
+    slug: str
+    title: str
+    extra: Callable[[Any], dict[str, Any]] | None = None
+
+
+# Domain error class -> problem type. Subclasses inherit their nearest ancestor's entry.
+PROBLEM_TYPES: dict[type[Exception], ProblemSpec] = {}
+
+
+class ProblemError(Exception):
+    """Raised by controllers for a request-level problem that no domain error covers."""
+
+    def __init__(self, status: int, slug: str, title: str, detail: str, **extra: Any) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.slug = slug
+        self.title = title
+        self.detail = detail
+        self.extra = extra
+
+
+def problem_response(
+    request: Request[Any, Any, Any],
+    *,
+    status: int,
+    slug: str,
+    title: str,
+    detail: str | None = None,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> Response[dict[str, Any]]:
+    body: dict[str, Any] = {
+        "type": PROBLEM_BASE + slug,
+        "title": title,
+        "status": status,
+        "instance": request.url.path,
+    }
+    if detail:
+        body["detail"] = detail
+    body.update(extra)
+    return Response(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def _lookup(exc: Exception) -> ProblemSpec | None:
+    for klass in type(exc).__mro__:
+        spec = PROBLEM_TYPES.get(klass)
+        if spec is not None:
+            return spec
+    return None
+
+
+def handle_exception(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+    if isinstance(exc, ProblemError):
+        return problem_response(
+            request,
+            status=exc.status,
+            slug=exc.slug,
+            title=exc.title,
+            detail=exc.detail,
+            **exc.extra,
+        )
+    spec = _lookup(exc)
+    if spec is not None:
+        extra = spec.extra(exc) if spec.extra else {}
+        return problem_response(
+            request, status=spec.status, slug=spec.slug, title=spec.title, detail=str(exc), **extra
+        )
+    if isinstance(exc, ValidationException):
+        errors = exc.extra if isinstance(exc.extra, list) else []
+        return problem_response(
+            request,
+            status=exc.status_code,
+            slug="validation",
+            title="The request is not valid",
+            detail=exc.detail,
+            errors=errors,
+        )
+    if isinstance(exc, HTTPException):
+        return problem_response(
+            request,
+            status=exc.status_code,
+            slug=f"http-{exc.status_code}",
+            title=exc.detail,
+            headers=exc.headers,
+        )
+    incident = str(uuid.uuid4())
+    log.exception("unhandled error", extra={"incident": incident, "path": request.url.path})
+    return problem_response(
+        request,
+        status=HTTP_500_INTERNAL_SERVER_ERROR,
+        slug="internal",
+        title="Internal server error",
+        detail=f"The error was logged as incident {incident}.",
+        incident=incident,
+    )
+
+
+EXCEPTION_HANDLERS: dict[type[Exception] | int, Callable[..., Response[Any]]] = {
+    Exception: handle_exception,
+}

@@ -1,0 +1,38 @@
+# Kontor's tasks. `./dev RECIPE` runs them on a fresh machine (it installs uv and just first).
+
+set shell := ["bash", "-euo", "pipefail", "-c"]
+
+export UV_PYTHON_DOWNLOADS := "never"
+export UV_PROJECT_ENVIRONMENT := justfile_directory() / ".venv"
+
+# list the recipes
+default:
+    @just --list
+
+# create .venv from uv.lock (Python 3.11)
+sync:
+    uv sync --frozen --python 3.11 --quiet
+
+# start the whole platform: PostgreSQL, NATS JetStream, API and workers (Ctrl-C stops it)
+up: sync
+    uv run --frozen --no-sync kontor up
+
+# run the whole test suite: unit, integration (real PostgreSQL and NATS) and e2e
+test *ARGS: sync
+    uv run --frozen --no-sync pytest {{ ARGS }}
+
+# ruff (lint and format check), mypy --strict, import-linter
+lint: sync
+    uv run --frozen --no-sync ruff check .
+    uv run --frozen --no-sync ruff format --check .
+    uv run --frozen --no-sync mypy
+    uv run --frozen --no-sync lint-imports
+
+# format the code and apply ruff's safe fixes
+fmt: sync
+    uv run --frozen --no-sync ruff format .
+    uv run --frozen --no-sync ruff check --fix .
+
+# run a benchmark: `./dev bench ledger --json` (see `kontor bench --help`)
+bench *ARGS: sync
+    uv run --frozen --no-sync kontor bench {{ ARGS }}

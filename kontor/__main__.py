@@ -1,0 +1,3 @@
+from kontor.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,144 @@
+"""Typed, frozen settings: the one place that turns ``KONTOR_*`` variables into values.
+
+Every field has a docstring; ``kontor settings`` prints them as the README's configuration table,
+and a unit test keeps the README and this class in step. Nothing else reads ``os.environ``:
+``load_settings`` is called once by the composition root and the result is passed down.
+"""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+import inspect
+import itertools
+import secrets
+import textwrap
+import types
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Union, get_args, get_origin, get_type_hints
+
+ENV_PREFIX = "KONTOR_"
+
+
+class SettingsError(ValueError):
+    """A ``KONTOR_*`` variable has a value that cannot be used; the message names it."""
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Settings:
+    """Kontor's configuration. Field ``x`` is read from ``KONTOR_X``."""
+
+    database_url: str | None = None
+    """PostgreSQL URL (``postgresql://user@host:port/db``). Unset: ``kontor up`` starts an
+    embedded PostgreSQL server with its data under ``KONTOR_VAR_DIR``."""
+
+    nats_url: str | None = None
+    """NATS URL with JetStream enabled (``nats://host:port``). Unset: ``kontor up`` starts an
+    embedded ``nats-server -js`` with its data under ``KONTOR_VAR_DIR``."""
+
+    var_dir: Path = Path("var")
+    """Directory for embedded servers' data, logs and other local state."""
+
+    http_host: str = "127.0.0.1"
+    """Address the API server binds."""
+
+    http_port: int = 8000
+    """Port the API server binds (``0``: a free port, printed at start)."""
+
+    log_level: str = "INFO"
+    """Log level for the structured JSON logs (DEBUG, INFO, WARNING, ERROR)."""
+
+    log_json: bool = True
+    """Write logs as JSON lines (``false``: human-readable console lines)."""
+
+    nats_prefix: str = "kontor"
+    """Prefix of every JetStream stream and subject, so several installations (or test runs) can
+    share one NATS server without seeing each other's messages."""
+
+    db_pool_size: int = 8
+    """Maximum connections in each PostgreSQL connection pool the API opens."""
+
+    ready_timeout: float = 2.0
+    """Seconds ``GET /ready`` waits for PostgreSQL and NATS before it names one as failing."""
+
+    restart_backoff_max: float = 30.0
+    """Upper bound in seconds of the supervisor's back-off between restarts of a crashed child."""
+
+    @property
+    def resolved_var_dir(self) -> Path:
+        return self.var_dir.resolve()
+
+
+def load_settings(environ: Mapping[str, str], **overrides: Any) -> Settings:
+    """Build settings from ``KONTOR_*`` variables in ``environ`` (unset or empty: the default)."""
+    hints = get_type_hints(Settings)
+    values: dict[str, Any] = {}
+    for field in dataclasses.fields(Settings):
+        raw = environ.get(ENV_PREFIX + field.name.upper())
+        if raw is None or raw == "":
+            continue
+        values[field.name] = _parse(field.name, hints[field.name], raw)
+    values.update(overrides)
+    return Settings(**values)
+
+
+def _parse(name: str, hint: Any, raw: str) -> Any:
+    var = ENV_PREFIX + name.upper()
+    origin = get_origin(hint)
+    if origin in (Union, types.UnionType):
+        args = [a for a in get_args(hint) if a is not type(None)]
+        hint = args[0]
+    try:
+        if hint is bool:
+            lowered = raw.strip().lower()
+            if lowered in ("1", "true", "yes", "on"):
+                return True
+            if lowered in ("0", "false", "no", "off"):
+                return False
+            raise ValueError("expected true or false")
+        if hint is int:
+            return int(raw)
+        if hint is float:
+            return float(raw)
+        if hint is Path:
+            return Path(raw)
+        if hint is str:
+            return raw
+    except ValueError as exc:
+        raise SettingsError(f"{var}={raw!r}: {exc}") from exc
+    raise SettingsError(f"{var}: unsupported setting type {hint!r}")  # pragma: no cover
+
+
+def field_docs() -> dict[str, str]:
+    """Each field's docstring (the string literal right below it in the class body)."""
+    source = textwrap.dedent(inspect.getsource(Settings))
+    body = ast.parse(source).body[0]
+    assert isinstance(body, ast.ClassDef)
+    docs: dict[str, str] = {}
+    statements = body.body
+    for current, following in itertools.pairwise(statements):
+        if (
+            isinstance(current, ast.AnnAssign)
+            and isinstance(current.target, ast.Name)
+            and isinstance(following, ast.Expr)
+            and isinstance(following.value, ast.Constant)
+            and isinstance(following.value.value, str)
+        ):
+            docs[current.target.id] = " ".join(following.value.value.split()).replace("``", "`")
+    return docs
+
+
+def settings_table() -> str:
+    """The configuration table for the README: variable, default, meaning."""
+    docs = field_docs()
+    rows = ["| variable | default | meaning |", "| --- | --- | --- |"]
+    for field in dataclasses.fields(Settings):
+        default = field.default
+        shown = "unset" if default is None else f"`{default}`"
+        rows.append(f"| `{ENV_PREFIX}{field.name.upper()}` | {shown} | {docs[field.name]} |")
+    return "\n".join(rows)
+
+
+def random_secret() -> str:
+    return secrets.token_urlsafe(32)

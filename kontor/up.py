@@ -1,0 +1,174 @@
+"""What ``kontor up`` starts, in order: PostgreSQL, NATS JetStream, the API, every worker.
+
+PostgreSQL and NATS are embedded unless ``KONTOR_DATABASE_URL`` / ``KONTOR_NATS_URL`` point at
+servers of your own. Their ports are chosen once per ``up`` and kept across restarts of the child,
+so the API and workers never lose track of them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import httpx
+import nats
+
+from adapters.embedded import (
+    EmbeddedNats,
+    EmbeddedPostgres,
+    ensure_database,
+    free_port,
+    postgres_answers,
+    with_database,
+)
+from kontor.processes import WORKERS
+from kontor.settings import Settings
+from kontor.supervisor import ChildSpec, Supervisor, write_state
+
+DATABASE_NAME = "kontor"
+
+
+@dataclass(frozen=True)
+class PlatformUrls:
+    database_url: str
+    nats_url: str
+    api_url: str
+
+
+async def _nats_ready(url: str) -> bool:
+    async def quiet(_: Exception) -> None:
+        return None
+
+    nc = await nats.connect(
+        url, connect_timeout=1, allow_reconnect=False, max_reconnect_attempts=0, error_cb=quiet
+    )
+    try:
+        await nc.jetstream().account_info()
+        return True
+    finally:
+        await nc.close()
+
+
+async def _http_ready(url: str) -> bool:
+    async with httpx.AsyncClient(timeout=2.0) as client:
+        return (await client.get(url)).status_code == 200
+
+
+def plan(settings: Settings) -> tuple[list[ChildSpec], PlatformUrls]:
+    var = settings.resolved_var_dir
+    children: list[ChildSpec] = []
+    python = sys.executable
+
+    if settings.database_url is None:
+        pg = EmbeddedPostgres(var / "postgres" / "data")
+        pg.prepare()
+        pg_spec = pg.spec()
+        server_url = pg_spec.url
+        database_url = with_database(server_url, DATABASE_NAME)
+
+        async def pg_ready() -> bool:
+            return await asyncio.to_thread(postgres_answers, server_url)
+
+        async def create_db() -> None:
+            await asyncio.to_thread(ensure_database, server_url, DATABASE_NAME)
+
+        children.append(
+            ChildSpec(
+                name="postgres",
+                argv=pg_spec.argv,
+                user=pg_spec.user,
+                ready=pg_ready,
+                after_ready=create_db,
+                stop_signal=pg_spec.stop_signal,
+            )
+        )
+    else:
+        database_url = settings.database_url
+
+    if settings.nats_url is None:
+        embedded_nats = EmbeddedNats(var / "nats")
+        embedded_nats.prepare()
+        nats_spec = embedded_nats.spec()
+        nats_url = nats_spec.url
+
+        async def nats_ready() -> bool:
+            return await _nats_ready(nats_url)
+
+        children.append(ChildSpec(name="nats", argv=nats_spec.argv, ready=nats_ready))
+    else:
+        nats_url = settings.nats_url
+
+    port = settings.http_port or free_port(settings.http_host)
+    api_url = f"http://{settings.http_host}:{port}"
+    shared_env = {
+        "KONTOR_DATABASE_URL": database_url,
+        "KONTOR_NATS_URL": nats_url,
+        "KONTOR_HTTP_PORT": str(port),
+    }
+
+    async def api_ready() -> bool:
+        return await _http_ready(api_url + "/ready")
+
+    children.append(
+        ChildSpec(
+            name="api",
+            argv=[python, "-m", "kontor", "api"],
+            env=shared_env,
+            ready=api_ready,
+        )
+    )
+    for worker in WORKERS:
+        children.append(
+            ChildSpec(
+                name=f"worker-{worker}",
+                argv=[python, "-m", "kontor", "worker", worker],
+                env=shared_env,
+            )
+        )
+    return children, PlatformUrls(database_url, nats_url, api_url)
+
+
+def run_up(settings: Settings, environ: Mapping[str, str]) -> int:
+    children, urls = plan(settings)
+    var = settings.resolved_var_dir
+    supervisor = Supervisor(
+        children,
+        log_dir=var / "log",
+        base_env=dict(environ),
+        backoff_max=settings.restart_backoff_max,
+    )
+
+    def announce() -> None:
+        state = {
+            "api": urls.api_url,
+            "openapi": urls.api_url + "/schema",
+            "docs": urls.api_url + "/schema/swagger",
+            "metrics": urls.api_url + "/metrics",
+            "database_url": urls.database_url,
+            "nats_url": urls.nats_url,
+            "pids": supervisor.pids(),
+            "logs": str(var / "log"),
+        }
+        write_state(var / "run" / "up.json", state)
+        print(
+            "\n".join(
+                [
+                    "Kontor is up.",
+                    f"  API            {urls.api_url}",
+                    f"  OpenAPI docs   {urls.api_url}/schema/swagger",
+                    f"  OpenAPI JSON   {urls.api_url}/schema/openapi.json",
+                    f"  Metrics        {urls.api_url}/metrics",
+                    f"  Readiness      {urls.api_url}/ready",
+                    f"  PostgreSQL     {urls.database_url}",
+                    f"  NATS           {urls.nats_url}",
+                    f"  Logs           {var / 'log'}",
+                    "Press Ctrl-C to stop.",
+                ]
+            ),
+            flush=True,
+        )
+
+    supervisor.announce = announce
+    return asyncio.run(supervisor.run())
