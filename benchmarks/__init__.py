@@ -1,0 +1,9 @@
+"""``kontor bench NAME``: each benchmark is a module here with ``main(argv, settings) -> int``.
+
+Benchmarks print one JSON object to stdout. They are not tests: targets are checked by reading
+their figures, never by a timed assertion.
+"""
+
+from __future__ import annotations
+
+BENCHMARKS: tuple[str, ...] = ()

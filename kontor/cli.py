@@ -55,16 +55,33 @@ def cmd_settings(_: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bench(args: argparse.Namespace) -> int:
+    """Run ``benchmarks/<name>.py``'s ``main(argv, settings)``; it prints JSON."""
+    import importlib
+
+    from benchmarks import BENCHMARKS
+
+    if args.name not in BENCHMARKS:
+        print(f"kontor bench: unknown benchmark {args.name!r}; one of: {', '.join(BENCHMARKS)}")
+        return 2
+    module = importlib.import_module(f"benchmarks.{args.name}")
+    result: int = module.main(list(args.args), _settings())
+    return result
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kontor", description="Kontor bulk-SMS platform")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("up", help="start the whole platform (embedded servers unless configured)")
     sub.add_parser("api", help="serve the HTTP API (started by `kontor up`)")
     sub.add_parser("settings", help="print every KONTOR_* variable with its default and meaning")
+    bench = sub.add_parser("bench", help="run a benchmark and print JSON (`kontor bench NAME -h`)")
+    bench.add_argument("name", help="benchmark name")
+    bench.add_argument("args", nargs=argparse.REMAINDER, help="the benchmark's own arguments")
     return parser
 
 
-COMMANDS = {"up": cmd_up, "api": cmd_api, "settings": cmd_settings}
+COMMANDS = {"up": cmd_up, "api": cmd_api, "settings": cmd_settings, "bench": cmd_bench}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
