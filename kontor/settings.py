@@ -65,6 +65,38 @@ class Settings:
     restart_backoff_max: float = 30.0
     """Upper bound in seconds of the supervisor's back-off between restarts of a crashed child."""
 
+    master_key: str | None = None
+    """64 hex digits (32 bytes) wrapping every data key that protects personal data. Unset:
+    ``kontor up`` generates one into ``KONTOR_VAR_DIR/secrets.json`` on first start."""
+
+    api_key_pepper: str | None = None
+    """Server-side secret mixed into the HMAC-SHA256 digests of API keys. Unset: ``kontor up``
+    generates one into ``KONTOR_VAR_DIR/secrets.json`` on first start."""
+
+    admin_api_key: str | None = None
+    """The operator's API key (role admin), configured at deploy. Unset: ``kontor up`` generates
+    one into ``KONTOR_VAR_DIR/secrets.json`` and prints where it is."""
+
+    finance_api_key: str | None = None
+    """Finance's API key (role finance: journal, trial balance), configured at deploy. Unset:
+    generated like the admin key."""
+
+    trial_credit: int = 10_000
+    """Credit granted on registration, in 1/10,000 EUR (10000 = 1.00 EUR net)."""
+
+    trial_validity_days: int = 90
+    """Days the trial credit stays usable."""
+
+    package_validity_months: int = 6
+    """Months a purchased SMS package stays usable from the day of purchase."""
+
+    message_validity_hours: int = 72
+    """Validity period of a message: a reservation expires at the send's scheduled time plus
+    this, and a message without final report after it becomes unconfirmed."""
+
+    registrations_per_hour: int = 5
+    """Registrations accepted per client address and hour (``POST /v1/accounts``)."""
+
     @property
     def resolved_var_dir(self) -> Path:
         return self.var_dir.resolve()

@@ -1,0 +1,52 @@
+"""The data-key table in PostgreSQL (see adapters/keyring.py for what the keys protect)."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from psycopg_pool import ConnectionPool
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS data_keys (
+    key_id uuid PRIMARY KEY,
+    owner_id uuid,
+    wrapped bytea NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX IF NOT EXISTS data_keys_owner ON data_keys (owner_id);
+"""
+
+
+class PostgresKeyStore:
+    def __init__(self, pool: ConnectionPool[Any]) -> None:
+        self._pool = pool
+        with pool.connection() as conn:
+            conn.execute(SCHEMA)
+
+    def load(self, key_id: UUID) -> bytes | None:
+        with self._pool.connection() as conn:
+            row = conn.execute(
+                "SELECT wrapped FROM data_keys WHERE key_id = %s", (key_id,)
+            ).fetchone()
+        return bytes(row[0]) if row else None
+
+    def insert(self, key_id: UUID, owner: UUID | None, wrapped: bytes) -> None:
+        with self._pool.connection() as conn:
+            conn.execute(
+                "INSERT INTO data_keys (key_id, owner_id, wrapped) VALUES (%s, %s, %s)"
+                " ON CONFLICT (key_id) DO NOTHING",
+                (key_id, owner, wrapped),
+            )
+
+    def delete(self, key_id: UUID) -> bool:
+        with self._pool.connection() as conn:
+            cur = conn.execute("DELETE FROM data_keys WHERE key_id = %s", (key_id,))
+            return bool(cur.rowcount > 0)
+
+    def delete_owned_by(self, owner: UUID) -> int:
+        with self._pool.connection() as conn:
+            cur = conn.execute(
+                "DELETE FROM data_keys WHERE owner_id = %s OR key_id = %s", (owner, owner)
+            )
+            return int(cur.rowcount)

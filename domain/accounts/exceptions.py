@@ -1,0 +1,51 @@
+"""The Accounts context's errors: each class states the rule it guards."""
+
+from __future__ import annotations
+
+
+class AccountError(Exception):
+    """Base of every account rule violation."""
+
+
+class InvalidRegistrationError(AccountError):
+    """A registration needs a username of 3-40 letters, digits, dot, dash or underscore, a
+    contact e-mail address, and a company name (companies) or a person's name (persons)."""
+
+
+class UsernameTakenError(AccountError):
+    """Usernames are unique across all accounts (case-insensitive)."""
+
+    def __init__(self, username: str) -> None:
+        self.username = username
+        super().__init__(f"username {username!r} is already taken")
+
+
+class AccountNotActiveError(AccountError):
+    """Only an active account may send; a blocked or cancelled one may not."""
+
+    def __init__(self, state: str) -> None:
+        self.state = state
+        super().__init__(f"the account is {state}")
+
+
+class InvalidLimitError(AccountError):
+    """Send limits are positive SMS-part counts; a customer may only lower them below the
+    ceiling the operator set, and a small-volume contract never allows more than 1,000 parts
+    a month."""
+
+
+class InvalidContractError(AccountError):
+    """Contract terms must fit their type: postpaid has a minimum term, small-volume a base
+    fee and the 1,000-parts monthly cap, prepaid neither."""
+
+
+class ApiKeyNotFoundError(AccountError):
+    """An API key can only be revoked by the account it belongs to."""
+
+
+class SenderBlockedError(AccountError):
+    """A sender ID an operator blocked for this account may not be used."""
+
+    def __init__(self, sender: str) -> None:
+        self.sender = sender
+        super().__init__(f"sender ID {sender!r} is blocked for this account")

@@ -1,0 +1,379 @@
+"""The Ledger application: load, call one domain method, save. Wallet and reservation change
+together in one transaction where money moves between them.
+
+Concurrent commands on the same wallet or reservation are serialised by optimistic concurrency:
+the loser of a race reloads and tries again, so a hundred parallel reservations against one
+balance can never overspend it. Every command takes ``now``; nothing here reads a clock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import ClassVar, TypeVar
+from uuid import UUID, uuid5
+
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.persistence import RecordConflictError
+
+from domain.base import KontorApplication
+from domain.ledger.billing import Billing, UsageCounter
+from domain.ledger.exceptions import ReservationMismatchError
+from domain.ledger.lots import LotSource, PaymentMethod
+from domain.ledger.reservation import Reservation, reservation_id_for
+from domain.ledger.wallet import Wallet
+
+T = TypeVar("T")
+LOT_NAMESPACE = UUID("a3e5f0c4-8d0b-4c39-a1a4-5b5d3e9c7b31")
+MAX_ATTEMPTS = 200
+
+
+def lot_id_for(account_id: UUID, reference: str) -> UUID:
+    return uuid5(LOT_NAMESPACE, f"{account_id}:{reference}")
+
+
+class Ledger(KontorApplication):
+    snapshotting_intervals: ClassVar = {Wallet: 100, Reservation: 50}
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def _retry(self, attempt: Callable[[], T]) -> T:
+        for _ in range(MAX_ATTEMPTS - 1):
+            try:
+                return attempt()
+            except RecordConflictError:
+                continue
+        return attempt()
+
+    def wallet(self, account_id: UUID) -> Wallet:
+        wallet: Wallet = self.repository.get(Wallet.create_id(account_id))
+        return wallet
+
+    def reservation(self, reservation_id: UUID) -> Reservation:
+        reservation: Reservation = self.repository.get(reservation_id)
+        return reservation
+
+    def has_wallet(self, account_id: UUID) -> bool:
+        return Wallet.create_id(account_id) in self.repository
+
+    # -- wallets ---------------------------------------------------------------------------
+
+    def open_wallet(self, account_id: UUID, billing: Billing) -> UUID:
+        """Open the account's wallet (idempotent)."""
+
+        def attempt() -> UUID:
+            try:
+                return self.wallet(account_id).id
+            except AggregateNotFoundError:
+                wallet = Wallet(account_id=account_id, billing=billing)
+                self.save(wallet)
+                return wallet.id
+
+        return self._retry(attempt)
+
+    def change_billing(self, account_id: UUID, billing: Billing) -> None:
+        def attempt() -> None:
+            wallet = self.wallet(account_id)
+            wallet.change_billing(billing)
+            self.save(wallet)
+
+        self._retry(attempt)
+
+    def purchase(
+        self,
+        account_id: UUID,
+        *,
+        net: int,
+        vat: int,
+        method: PaymentMethod,
+        reference: str,
+        package: str,
+        now: datetime,
+        expires_at: datetime | None,
+    ) -> UUID:
+        """Credit a paid package; idempotent by payment reference. Returns the lot id."""
+
+        def attempt() -> UUID:
+            wallet = self.wallet(account_id)
+            lot_id = wallet.purchase(
+                lot_id=lot_id_for(account_id, f"purchase:{reference}"),
+                net=net,
+                vat=vat,
+                method=method,
+                reference=reference,
+                package=package,
+                now=now,
+                expires_at=expires_at,
+            )
+            self.save(wallet)
+            return lot_id
+
+        return self._retry(attempt)
+
+    def grant(
+        self,
+        account_id: UUID,
+        *,
+        source: LotSource,
+        amount: int,
+        reference: str,
+        reason: str,
+        actor: str,
+        now: datetime,
+        expires_at: datetime | None,
+    ) -> UUID:
+        """Trial, goodwill or correction credit; idempotent by ``reference``."""
+        lot_id = lot_id_for(account_id, f"{source}:{reference}")
+
+        def attempt() -> UUID:
+            wallet = self.wallet(account_id)
+            if lot_id in wallet.lots:
+                return lot_id
+            wallet.grant(
+                lot_id=lot_id,
+                source=source,
+                amount=amount,
+                reason=reason,
+                actor=actor,
+                now=now,
+                expires_at=expires_at,
+            )
+            self.save(wallet)
+            return lot_id
+
+        return self._retry(attempt)
+
+    def debit(
+        self,
+        account_id: UUID,
+        *,
+        amount: int,
+        kind: str,
+        reason: str,
+        actor: str,
+        now: datetime,
+        vat: int = 0,
+        method: PaymentMethod | None = None,
+        reference: str = "",
+    ) -> None:
+        def attempt() -> None:
+            wallet = self.wallet(account_id)
+            wallet.debit(
+                amount=amount,
+                kind=kind,
+                reason=reason,
+                actor=actor,
+                now=now,
+                vat=vat,
+                method=method,
+                reference=reference,
+            )
+            self.save(wallet)
+
+        self._retry(attempt)
+
+    def expire_lots(self, account_id: UUID, now: datetime) -> int:
+        def attempt() -> int:
+            wallet = self.wallet(account_id)
+            moved = wallet.expire_lots(now)
+            self.save(wallet)
+            return moved
+
+        return self._retry(attempt)
+
+    def settle_expired(
+        self,
+        account_id: UUID,
+        *,
+        option: str,
+        fee: int,
+        actor: str,
+        now: datetime,
+        expires_at: datetime | None,
+        reference: str,
+    ) -> None:
+        def attempt() -> None:
+            wallet = self.wallet(account_id)
+            wallet.settle_expired(
+                option=option,
+                fee=fee,
+                lot_id=lot_id_for(account_id, f"reactivation:{reference}"),
+                actor=actor,
+                now=now,
+                expires_at=expires_at,
+            )
+            self.save(wallet)
+
+        self._retry(attempt)
+
+    def configure_auto_recharge(
+        self, account_id: UUID, threshold: int | None, package_net: int | None
+    ) -> None:
+        def attempt() -> None:
+            wallet = self.wallet(account_id)
+            wallet.configure_auto_recharge(threshold, package_net)
+            self.save(wallet)
+
+        self._retry(attempt)
+
+    def request_recharge_if_low(self, account_id: UUID, now: datetime) -> UUID | None:
+        def attempt() -> UUID | None:
+            wallet = self.wallet(account_id)
+            request = wallet.request_recharge_if_low(
+                uuid5(LOT_NAMESPACE, f"recharge:{account_id}:{wallet.version}"), now
+            )
+            self.save(wallet)
+            return request
+
+        return self._retry(attempt)
+
+    def fail_recharge(self, account_id: UUID, request_id: UUID, reason: str) -> None:
+        def attempt() -> None:
+            wallet = self.wallet(account_id)
+            wallet.fail_recharge(request_id, reason)
+            self.save(wallet)
+
+        self._retry(attempt)
+
+    # -- reservations ----------------------------------------------------------------------
+
+    def reserve(
+        self,
+        account_id: UUID,
+        *,
+        send_id: UUID,
+        amount: int,
+        parts: int,
+        count: int,
+        now: datetime,
+        expires_at: datetime,
+        daily_limit: int | None = None,
+        monthly_limit: int | None = None,
+    ) -> UUID:
+        """Hold a send's expected cost (idempotent per send). Raises InsufficientCreditError or
+        SendLimitExceededError, naming the shortfall, when the wallet cannot cover it."""
+        reservation_id = reservation_id_for(send_id)
+
+        def attempt() -> UUID:
+            try:
+                existing = self.reservation(reservation_id)
+            except AggregateNotFoundError:
+                pass
+            else:
+                if (existing.amount, existing.count) != (amount, count):
+                    raise ReservationMismatchError(
+                        f"send {send_id} already holds {existing.amount} for {existing.count}"
+                    )
+                return existing.id
+            wallet = self.wallet(account_id)
+            allocation = wallet.hold(
+                reservation_id=reservation_id,
+                amount=amount,
+                parts=parts,
+                now=now,
+                daily_limit=daily_limit,
+                monthly_limit=monthly_limit,
+            )
+            day, month = UsageCounter.period_of(now)
+            reservation = Reservation(
+                account_id=account_id,
+                wallet_id=wallet.id,
+                send_id=send_id,
+                billing=wallet.billing,
+                amount=amount,
+                parts=parts,
+                count=count,
+                allocation=allocation,
+                expires_at=expires_at,
+                day=day,
+                month=month,
+            )
+            self.save(wallet, reservation)
+            return reservation.id
+
+        return self._retry(attempt)
+
+    def capture(
+        self,
+        reservation_id: UUID,
+        indexes: Sequence[int],
+        amounts: Sequence[int],
+        parts: Sequence[int],
+    ) -> int:
+        """Charge carrier-accepted messages; repeats are ignored. Returns the amount charged."""
+
+        def attempt() -> int:
+            reservation = self.reservation(reservation_id)
+            captured = reservation.capture(indexes, amounts, parts)
+            if captured or reservation.pending_events:
+                self.save(reservation)
+            return captured
+
+        return self._retry(attempt)
+
+    def release(
+        self,
+        reservation_id: UUID,
+        indexes: Sequence[int],
+        amounts: Sequence[int],
+        parts: Sequence[int],
+        *,
+        reason: str,
+        now: datetime,
+    ) -> int:
+        """Give back the price of messages that failed before carrier acceptance."""
+
+        def attempt() -> int:
+            reservation = self.reservation(reservation_id)
+            before = reservation.released
+            allocation, released_parts = reservation.release(indexes, amounts, parts, reason)
+            if not reservation.pending_events:
+                return 0
+            wallet: Wallet = self.repository.get(reservation.wallet_id)
+            wallet.give_back(
+                reservation_id=reservation.id,
+                allocation=allocation,
+                parts=released_parts,
+                day=reservation.day,
+                month=reservation.month,
+                now=now,
+            )
+            self.save(reservation, wallet)
+            return reservation.released - before
+
+        return self._retry(attempt)
+
+    def close_reservation(self, reservation_id: UUID, *, reason: str, now: datetime) -> int:
+        """Close a reservation and return what it still holds (idempotent)."""
+
+        def attempt() -> int:
+            reservation = self.reservation(reservation_id)
+            if reservation.closed:
+                return 0
+            remaining = reservation.remaining
+            allocation, parts = reservation.close(reason)
+            wallet: Wallet = self.repository.get(reservation.wallet_id)
+            wallet.give_back(
+                reservation_id=reservation.id,
+                allocation=allocation,
+                parts=parts,
+                day=reservation.day,
+                month=reservation.month,
+                now=now,
+            )
+            self.save(reservation, wallet)
+            return remaining
+
+        return self._retry(attempt)
+
+    def close_expired(self, reservation_ids: Sequence[UUID], now: datetime) -> list[UUID]:
+        """The sweeper: close every given reservation whose expiry has passed."""
+        closed = []
+        for reservation_id in reservation_ids:
+            if self.reservation(reservation_id).is_expired(now):
+                self.close_reservation(reservation_id, reason="expired", now=now)
+                closed.append(reservation_id)
+        return closed
+
+    def billing_of(self, account_id: UUID) -> Billing:
+        return self.wallet(account_id).billing

@@ -1,0 +1,81 @@
+"""The Ledger context's errors: each class states the rule it guards."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+
+class LedgerError(Exception):
+    """Base of every ledger rule violation."""
+
+
+class InsufficientCreditError(LedgerError):
+    """A prepaid hold, refund or debit may not exceed the available (unexpired, unheld) credit."""
+
+    def __init__(self, required: int, available: int) -> None:
+        self.required = required
+        self.available = available
+        self.shortfall = required - available
+        super().__init__(
+            f"insufficient credit: {required} needed, {available} available "
+            f"(short by {self.shortfall})"
+        )
+
+
+class SendLimitExceededError(LedgerError):
+    """Postpaid and small-volume sends may not exceed the daily or monthly limit in SMS parts."""
+
+    def __init__(self, period: str, limit: int, used: int, requested: int) -> None:
+        self.period = period
+        self.limit = limit
+        self.used = used
+        self.requested = requested
+        self.shortfall = used + requested - limit
+        super().__init__(
+            f"{period} limit of {limit} SMS parts exceeded: {used} used, {requested} requested"
+        )
+
+
+class InvalidAmountError(LedgerError):
+    """Amounts are positive integers in 1/10,000 EUR (gross = net + VAT where both are given)."""
+
+
+class ReservationClosedError(LedgerError):
+    """A closed reservation takes no further captures or releases."""
+
+    def __init__(self, reservation_id: UUID) -> None:
+        self.reservation_id = reservation_id
+        super().__init__(f"reservation {reservation_id} is closed")
+
+
+class ReservationOverdrawnError(LedgerError):
+    """Captures and releases together may not exceed what the reservation holds."""
+
+    def __init__(self, reservation_id: UUID, requested: int, remaining: int) -> None:
+        self.reservation_id = reservation_id
+        self.requested = requested
+        self.remaining = remaining
+        super().__init__(
+            f"reservation {reservation_id}: {requested} requested, only {remaining} held"
+        )
+
+
+class UnknownMessageIndexError(LedgerError):
+    """A capture or release names a message index inside the reservation's range."""
+
+    def __init__(self, index: int, count: int) -> None:
+        self.index = index
+        self.count = count
+        super().__init__(f"message index {index} outside 0..{count - 1}")
+
+
+class ReservationMismatchError(LedgerError):
+    """A repeated reservation for the same send must ask for the same amount."""
+
+
+class NoExpiredCreditError(LedgerError):
+    """Reactivating or offsetting expired credit needs expired credit."""
+
+
+class RechargePendingError(LedgerError):
+    """Only one auto-recharge request may be pending at a time."""

@@ -1,0 +1,55 @@
+"""Personal data inside events: a value and the id of the data key that protects it.
+
+Events are immutable, so phone numbers, names and message texts never enter the event store in
+plain text. Domain code puts them in events as ``PersonalData(key_id, value)``; the event mapper
+(adapters/eventstore.py) stores ``value`` encrypted under the data key ``key_id`` (an account's or
+a single recipient's) and decrypts on the way back. Deleting the key is the erasure: the value
+then comes back as ``None`` and ``redacted`` is true. Lookups never use the value: they use a keyed
+hash that is computed at the edge and stored beside it.
+
+Deliberately not a dataclass: the mapper's encoder must see it as a foreign type to encrypt it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+REDACTED = "[redacted]"
+
+
+class PersonalData:
+    __slots__ = ("key_id", "value")
+
+    def __init__(self, key_id: UUID, value: str | None) -> None:
+        object.__setattr__(self, "key_id", key_id)
+        object.__setattr__(self, "value", value)
+
+    key_id: UUID
+    value: str | None
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError("PersonalData is immutable")
+
+    @property
+    def redacted(self) -> bool:
+        return self.value is None
+
+    def shown(self) -> str:
+        """The value, or the redaction marker once the key has been shredded."""
+        return REDACTED if self.value is None else self.value
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            isinstance(other, PersonalData)
+            and other.key_id == self.key_id
+            and other.value == self.value
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.key_id, self.value))
+
+    def __repr__(self) -> str:
+        # Never print the value: reprs end up in logs and tracebacks.
+        state = "redacted" if self.value is None else "***"
+        return f"PersonalData(key_id={self.key_id}, value={state})"
