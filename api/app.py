@@ -1,26 +1,41 @@
 """The Litestar application factory: ``create_app(settings)`` and its lifespan.
 
-Nothing connects at import time. The lifespan opens the PostgreSQL pool and the NATS
-connection; neither has to be up for the process to start (``/ready`` tells whether they are).
+Nothing connects at import time. The lifespan opens the PostgreSQL pools, the event-sourced
+applications and the NATS connection; none has to be up for the process to start (``/ready``
+tells whether they are).
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
-from litestar import Litestar
+from litestar import Litestar, Request
+from litestar.di import Provide
+from litestar.middleware import DefineMiddleware
+from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 from psycopg_pool import AsyncConnectionPool
 
+from adapters.backend import open_backend
 from adapters.natsconn import NatsConnection
+from api.accounts import AccountController, RegistrationController
+from api.admin import AdminAccountsController
+from api.auth import ApiKeyMiddleware, Authenticator
+from api.context import ApiContext, Clock, PricePerSms
 from api.errors import EXCEPTION_HANDLERS
+from api.finance import FinanceController
 from api.health import HealthController
 from kontor.settings import Settings
+
+PUBLIC_PATHS = ["^/health$", "^/ready$", "^/metrics", "^/schema"]
 
 
 @dataclass
@@ -32,12 +47,23 @@ class Resources:
     nats: NatsConnection
 
 
-def create_app(settings: Settings) -> Litestar:
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def create_app(
+    settings: Settings, *, clock: Clock | None = None, price_per_sms: PricePerSms | None = None
+) -> Litestar:
     if settings.database_url is None or settings.nats_url is None:
         raise ValueError(
             "create_app needs KONTOR_DATABASE_URL and KONTOR_NATS_URL (kontor up sets both)"
         )
     database_url, nats_url = settings.database_url, settings.nats_url
+    if price_per_sms is None:
+        from adapters.pricelist import default_price_per_sms
+
+        price_per_sms = default_price_per_sms()
+    sms_price = price_per_sms
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -52,24 +78,68 @@ def create_app(settings: Settings) -> Litestar:
         await pool.open(wait=False)
         nats = NatsConnection(nats_url, name="kontor-api")
         await nats.start()
+        backend = await asyncio.to_thread(open_backend, settings, pool_size=settings.db_pool_size)
+        authenticator = Authenticator(
+            pepper=backend.pepper,
+            load_key=backend.accounts.api_key,
+            admin_key=settings.admin_api_key,
+            finance_key=settings.finance_api_key,
+        )
         app.state.resources = Resources(settings=settings, pg_pool=pool, nats=nats)
+        app.state.authenticator = authenticator
+        app.state.ctx = ApiContext(
+            settings=settings,
+            backend=backend,
+            authenticator=authenticator,
+            clock=clock or _utc_now,
+            price_per_sms=sms_price,
+        )
         try:
             yield
         finally:
             await nats.close()
             await pool.close()
+            await asyncio.to_thread(backend.close)
+
+    def provide_ctx(request: Request[Any, Any, Any]) -> ApiContext:
+        ctx: ApiContext = request.app.state.ctx
+        return ctx
 
     prometheus = PrometheusConfig(app_name="kontor", prefix="kontor", group_path=True)
+    registration_limit = RateLimitConfig(
+        rate_limit=("hour", settings.registrations_per_hour),
+        check_throttle_handler=lambda r: (
+            r.method == "POST" and r.url.path.rstrip("/") == "/v1/accounts"
+        ),
+    )
     return Litestar(
-        route_handlers=[HealthController, PrometheusController],
+        route_handlers=[
+            HealthController,
+            PrometheusController,
+            RegistrationController,
+            AccountController,
+            AdminAccountsController,
+            FinanceController,
+        ],
+        dependencies={"ctx": Provide(provide_ctx, sync_to_thread=False)},
         lifespan=[lifespan],
-        middleware=[prometheus.middleware],
+        middleware=[
+            prometheus.middleware,
+            registration_limit.middleware,
+            DefineMiddleware(ApiKeyMiddleware, exclude=PUBLIC_PATHS),
+        ],
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=OpenAPIConfig(
             title="Kontor API",
             version="1",
             path="/schema",
             render_plugins=[SwaggerRenderPlugin()],
+            components=Components(
+                security_schemes={
+                    "apiKey": SecurityScheme(type="http", scheme="bearer", description="kt_... key")
+                }
+            ),
+            security=[{"apiKey": []}],
         ),
         debug=False,
     )

@@ -13,9 +13,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from eventsourcing.application import AggregateNotFoundError
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+
+from domain.accounts import exceptions as accounts
+from domain.ledger import exceptions as ledger
 
 log = logging.getLogger(__name__)
 
@@ -31,8 +35,57 @@ class ProblemSpec:
     extra: Callable[[Any], dict[str, Any]] | None = None
 
 
+def _shortfall(exc: Any) -> dict[str, Any]:
+    return {k: getattr(exc, k) for k in ("required", "available", "shortfall") if hasattr(exc, k)}
+
+
+def _limit(exc: Any) -> dict[str, Any]:
+    return {
+        "period": exc.period,
+        "limit": exc.limit,
+        "used": exc.used,
+        "requested": exc.requested,
+        "shortfall": exc.shortfall,
+    }
+
+
 # Domain error class -> problem type. Subclasses inherit their nearest ancestor's entry.
-PROBLEM_TYPES: dict[type[Exception], ProblemSpec] = {}
+PROBLEM_TYPES: dict[type[Exception], ProblemSpec] = {
+    AggregateNotFoundError: ProblemSpec(404, "not-found", "Not found"),
+    ledger.InsufficientCreditError: ProblemSpec(
+        402, "insufficient-credit", "Insufficient credit", _shortfall
+    ),
+    ledger.SendLimitExceededError: ProblemSpec(
+        402, "send-limit-exceeded", "Send limit exceeded", _limit
+    ),
+    ledger.InvalidAmountError: ProblemSpec(422, "invalid-amount", "Invalid amount"),
+    ledger.UnknownMessageIndexError: ProblemSpec(422, "unknown-message", "Unknown message"),
+    ledger.ReservationClosedError: ProblemSpec(409, "reservation-closed", "Reservation closed"),
+    ledger.ReservationOverdrawnError: ProblemSpec(
+        409, "reservation-overdrawn", "Reservation overdrawn"
+    ),
+    ledger.ReservationMismatchError: ProblemSpec(
+        409, "reservation-mismatch", "Reservation mismatch"
+    ),
+    ledger.NoExpiredCreditError: ProblemSpec(409, "no-expired-credit", "No expired credit"),
+    ledger.RechargePendingError: ProblemSpec(409, "recharge-pending", "Recharge pending"),
+    ledger.PaymentReferenceReusedError: ProblemSpec(
+        409, "payment-reference-reused", "Payment reference already used"
+    ),
+    accounts.InvalidRegistrationError: ProblemSpec(
+        422, "invalid-registration", "Invalid registration"
+    ),
+    accounts.UsernameTakenError: ProblemSpec(409, "username-taken", "Username taken"),
+    accounts.AccountNotActiveError: ProblemSpec(
+        403, "account-not-active", "Account not active", lambda e: {"state": e.state}
+    ),
+    accounts.InvalidLimitError: ProblemSpec(422, "invalid-limit", "Invalid limit"),
+    accounts.InvalidContractError: ProblemSpec(422, "invalid-contract", "Invalid contract"),
+    accounts.ApiKeyNotFoundError: ProblemSpec(404, "api-key-not-found", "API key not found"),
+    accounts.SenderBlockedError: ProblemSpec(
+        422, "sender-blocked", "Sender ID blocked", lambda e: {"sender": e.sender}
+    ),
+}
 
 
 class ProblemError(Exception):

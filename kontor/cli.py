@@ -50,7 +50,17 @@ def cmd_api(_: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_settings(_: argparse.Namespace) -> int:
+def cmd_settings(args: argparse.Namespace) -> int:
+    if args.update_readme:
+        from pathlib import Path
+
+        path = Path(args.update_readme)
+        text = path.read_text()
+        start, end = "<!-- settings:start -->\n", "<!-- settings:end -->"
+        head, _, rest = text.partition(start)
+        _, _, tail = rest.partition(end)
+        path.write_text(head + start + settings_table() + "\n" + end + tail)
+        return 0
     print(settings_table())
     return 0
 
@@ -74,7 +84,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("up", help="start the whole platform (embedded servers unless configured)")
     sub.add_parser("api", help="serve the HTTP API (started by `kontor up`)")
-    sub.add_parser("settings", help="print every KONTOR_* variable with its default and meaning")
+    settings = sub.add_parser("settings", help="print every KONTOR_* variable and its meaning")
+    settings.add_argument("--update-readme", metavar="FILE", help="rewrite FILE's settings table")
     bench = sub.add_parser("bench", help="run a benchmark and print JSON (`kontor bench NAME -h`)")
     bench.add_argument("name", help="benchmark name")
     bench.add_argument("args", nargs=argparse.REMAINDER, help="the benchmark's own arguments")

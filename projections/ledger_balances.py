@@ -18,8 +18,7 @@ from uuid import UUID
 
 import psycopg
 
-from domain.ledger.postings import LedgerAccount as C
-from domain.ledger.postings import Owners, postings_for
+from domain.ledger.postings import Owners, leg_figures, postings_for
 from domain.ledger.reservation import Reservation
 from domain.ledger.wallet import Wallet
 from projections.ledger_owners import OwnerMap
@@ -61,17 +60,6 @@ CREATE INDEX IF NOT EXISTS ledger_reservations_open
     ON ledger_reservations (expires_at) WHERE NOT closed;
 """
 
-# How each posting moves the named figures (sign: +1 means the posting amount adds).
-FIGURES = {
-    C.CUSTOMER_CREDIT: ("available", -1),
-    C.CREDIT_HELD: ("held", -1),
-    C.EXPIRED_CREDIT: ("expired", -1),
-    C.REVENUE_SMS: ("spent", -1),
-    C.REVENUE_FEES: ("spent", -1),
-    C.RECEIVABLE_POSTPAID: ("receivable", 1),
-}
-CREDITING = {"purchase", "trial", "goodwill", "correction_credit"}
-
 
 class BalancesProjection:
     name = "ledger_balances"
@@ -90,19 +78,8 @@ class BalancesProjection:
             for tx in postings_for(event, owners):
                 figures = deltas[tx.customer]
                 for posting in tx.postings:
-                    figure = FIGURES.get(posting.account)
-                    if figure is not None:
-                        figures[figure[0]] += figure[1] * posting.amount
-                    if posting.account is C.CUSTOMER_CREDIT:
-                        kind = (
-                            "correction_credit"
-                            if tx.kind == "correction" and posting.amount < 0
-                            else tx.kind
-                        )
-                        if kind in CREDITING:
-                            figures["credited"] -= posting.amount
-                        elif tx.kind in ("refund", "correction"):
-                            figures["debited"] += posting.amount
+                    for name, delta in leg_figures(tx.kind, posting.account, posting.amount):
+                        figures[name] += delta
             self.apply(event, conn, owners)
         with conn.cursor() as cur:
             for customer, figures in deltas.items():

@@ -377,3 +377,21 @@ class Ledger(KontorApplication):
 
     def billing_of(self, account_id: UUID) -> Billing:
         return self.wallet(account_id).billing
+
+    def open_prepaid_wallet(
+        self, account_id: UUID, *, trial_credit: int, trial_expires_at: datetime, now: datetime
+    ) -> UUID:
+        """A new customer's wallet with its trial credit (idempotent: safe to repeat)."""
+        wallet_id = self.open_wallet(account_id, Billing.PREPAID)
+        if trial_credit > 0:
+            self.grant(
+                account_id,
+                source=LotSource.TRIAL,
+                amount=trial_credit,
+                reference="registration",
+                reason="trial credit on registration",
+                actor="system",
+                now=now,
+                expires_at=trial_expires_at,
+            )
+        return wallet_id

@@ -79,3 +79,15 @@ class NoExpiredCreditError(LedgerError):
 
 class RechargePendingError(LedgerError):
     """Only one auto-recharge request may be pending at a time."""
+
+
+class PaymentReferenceReusedError(LedgerError):
+    """A payment reference identifies one payment: repeating it with another amount is refused."""
+
+    def __init__(self, reference: str, credited: int, requested: int) -> None:
+        self.reference = reference
+        self.credited = credited
+        self.requested = requested
+        super().__init__(
+            f"payment reference {reference!r} already credited {credited}, not {requested}"
+        )

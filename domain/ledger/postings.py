@@ -245,3 +245,33 @@ def postings_for(event: Any, owners: Owners) -> list[JournalTransaction]:
     if handler is None or owner is None:
         return []
     return handler(owner, event)
+
+
+FIGURE_OF_ACCOUNT = {
+    LedgerAccount.CUSTOMER_CREDIT: ("available", -1),
+    LedgerAccount.CREDIT_HELD: ("held", -1),
+    LedgerAccount.EXPIRED_CREDIT: ("expired", -1),
+    LedgerAccount.REVENUE_SMS: ("spent", -1),
+    LedgerAccount.REVENUE_FEES: ("spent", -1),
+    LedgerAccount.RECEIVABLE_POSTPAID: ("receivable", 1),
+}
+FIGURES = ("credited", "debited", "available", "held", "spent", "expired", "receivable")
+
+
+def leg_figures(kind: str, account: LedgerAccount, amount: int) -> list[tuple[str, int]]:
+    """How one posting moves a customer's balance figures.
+
+    ``credited`` counts credit given (purchases net, trial, goodwill, positive corrections),
+    ``debited`` credit taken away (refunds, negative corrections), and the identity
+    ``credited - debited = available + held + spent + expired - receivable`` holds after every
+    transaction."""
+    moves: list[tuple[str, int]] = []
+    figure = FIGURE_OF_ACCOUNT.get(account)
+    if figure is not None:
+        moves.append((figure[0], figure[1] * amount))
+    if account is LedgerAccount.CUSTOMER_CREDIT:
+        if kind in ("purchase", "trial", "goodwill") or (kind == "correction" and amount < 0):
+            moves.append(("credited", -amount))
+        elif kind in ("refund", "correction"):
+            moves.append(("debited", amount))
+    return moves

@@ -23,6 +23,7 @@ from domain.ledger.exceptions import (
     InsufficientCreditError,
     InvalidAmountError,
     NoExpiredCreditError,
+    PaymentReferenceReusedError,
     RechargePendingError,
 )
 from domain.ledger.lots import (
@@ -109,6 +110,8 @@ class Wallet(Aggregate):
         """Credit a paid package or top-up; a repeated payment reference changes nothing."""
         existing = self.references.get(reference)
         if existing is not None:
+            if self.lots[existing].amount != net:
+                raise PaymentReferenceReusedError(reference, self.lots[existing].amount, net)
             return existing
         if net <= 0 or vat < 0:
             raise InvalidAmountError(f"a purchase needs net > 0 and VAT >= 0 (got {net}, {vat})")

@@ -1,0 +1,68 @@
+"""Opening the event-sourced applications against PostgreSQL (or memory) with the keyring.
+
+One place builds what the API, the workers, the benchmarks and the tests all need, so they
+cannot disagree about the event-store environment, the mapper or the data keys.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from psycopg_pool import ConnectionPool
+
+from adapters.eventstore import attach_keyring, event_store_env
+from adapters.keyring import Keyring, MemoryKeyStore, parse_master_key
+from adapters.pgkeys import PostgresKeyStore
+from domain.accounts.application import Accounts
+from domain.ledger.application import Ledger
+from kontor.settings import Settings
+
+
+class MissingSecretError(RuntimeError):
+    """The API and workers need KONTOR_MASTER_KEY and KONTOR_API_KEY_PEPPER (``kontor up``
+    generates both on first start)."""
+
+
+@dataclass
+class Backend:
+    """The applications and the synchronous pool their read models and keys use."""
+
+    accounts: Accounts
+    ledger: Ledger
+    keyring: Keyring
+    pool: ConnectionPool[Any] | None
+    pepper: bytes
+
+    def close(self) -> None:
+        self.accounts.close()
+        self.ledger.close()
+        if self.pool is not None:
+            self.pool.close()
+
+
+def pepper_of(settings: Settings) -> bytes:
+    if not settings.api_key_pepper:
+        raise MissingSecretError("KONTOR_API_KEY_PEPPER is not set")
+    return settings.api_key_pepper.encode()
+
+
+def open_backend(settings: Settings, *, pool_size: int = 8) -> Backend:
+    """Applications on PostgreSQL at ``settings.database_url`` (in memory when it is None)."""
+    if not settings.master_key:
+        raise MissingSecretError("KONTOR_MASTER_KEY is not set")
+    master_key = parse_master_key(settings.master_key)
+    pool: ConnectionPool[Any] | None = None
+    if settings.database_url is not None:
+        pool = ConnectionPool(
+            settings.database_url, min_size=1, max_size=pool_size, open=True, name="kontor-sync"
+        )
+        keyring = Keyring(master_key, PostgresKeyStore(pool))
+    else:
+        keyring = Keyring(master_key, MemoryKeyStore())
+    env = event_store_env(settings.database_url)
+    accounts = Accounts(env=env)
+    ledger = Ledger(env=env)
+    for app in (accounts, ledger):
+        attach_keyring(app, keyring)
+    return Backend(accounts, ledger, keyring, pool, pepper_of(settings))

@@ -1,0 +1,297 @@
+"""``/v1/accounts`` (registration) and ``/v1/account/...``: a customer's own account.
+
+Every handler here is synchronous (eventsourcing is) and runs in Litestar's thread pool.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC, date, datetime, timedelta
+from typing import Annotated, Any
+from uuid import UUID
+
+import msgspec
+from litestar import Controller, Request, Response, delete, get, patch, post, put
+from litestar.params import JSONBody, Parameter
+from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
+
+from adapters import apikeys
+from adapters.csvsafe import spreadsheet_safe
+from api.auth import Principal, customer_only
+from api.context import ApiContext
+from api.errors import ProblemError
+from api.schemas.accounts import (
+    AccountRead,
+    ApiKeyCreate,
+    ApiKeyRead,
+    AutoRechargeUpdate,
+    BalanceRead,
+    ContractRead,
+    EarliestEndRead,
+    LimitsRead,
+    LimitsUpdate,
+    NoticeCreate,
+    RegistrationCreate,
+    RegistrationRead,
+    StatementLineRead,
+    StatementRead,
+)
+from domain.accounts.account import Account
+from domain.accounts.contract import Contract, Limits
+from domain.ledger.billing import BERLIN
+from domain.money import format_eur
+from projections import ledger_queries
+
+
+def account_read(account: Account) -> AccountRead:
+    contract = account.contract
+    term_end = contract.minimum_term_ends_on if contract.minimum_term_months else None
+    return AccountRead(
+        id=account.id,
+        kind=account.kind,
+        company=account.company,
+        contact_name=account.contact_name.shown(),
+        email=account.email.shown(),
+        username=account.username,
+        state=account.state,
+        tariff=account.tariff,
+        contract=ContractRead(
+            type=contract.type,
+            starts_on=contract.starts_on,
+            minimum_term_months=contract.minimum_term_months,
+            minimum_term_ends_on=term_end,
+            minimum_monthly_revenue=contract.minimum_monthly_revenue,
+            base_fee=contract.base_fee,
+            limits=LimitsRead(contract.limits.daily_parts, contract.limits.monthly_parts),
+            limit_ceiling=LimitsRead(
+                account.limit_ceiling.daily_parts, account.limit_ceiling.monthly_parts
+            ),
+            notice_given_on=account.notice_given_on,
+            ends_on=account.ends_on,
+        ),
+        modules=sorted(account.modules),
+        blocked_senders=sorted(account.blocked_senders),
+        review_threshold=account.review_threshold,
+    )
+
+
+class RegistrationController(Controller):
+    path = "/v1/accounts"
+    tags = ["accounts"]  # noqa: RUF012
+
+    @post(
+        "/",
+        status_code=HTTP_201_CREATED,
+        sync_to_thread=True,
+        exclude_from_auth=True,
+        summary="Register: a new account with trial credit and its first API key (shown once)",
+    )
+    def register(self, data: JSONBody[RegistrationCreate], ctx: ApiContext) -> RegistrationRead:
+        key = apikeys.generate(ctx.backend.pepper)
+        now = ctx.now()
+        account_id = ctx.backend.accounts.register(
+            kind=data.kind,
+            company=data.company,
+            contact_name=data.contact_name,
+            email=data.email,
+            username=data.username,
+            tariff=data.tariff,
+            contract=Contract.prepaid(now.astimezone(BERLIN).date()),
+            key_prefix=key.prefix,
+            key_digest=key.digest,
+        )
+        trial = ctx.settings.trial_credit
+        ctx.backend.ledger.open_prepaid_wallet(
+            account_id,
+            trial_credit=trial,
+            trial_expires_at=now + timedelta(days=ctx.settings.trial_validity_days),
+            now=now,
+        )
+        return RegistrationRead(
+            account_id=account_id,
+            username=data.username,
+            api_key=key.plaintext,
+            api_key_id=ctx.backend.accounts.api_key(key.prefix).id,
+            trial_credit=trial,
+            tariff=data.tariff,
+        )
+
+
+class AccountController(Controller):
+    path = "/v1/account"
+    tags = ["account"]  # noqa: RUF012
+    guards = [customer_only]  # noqa: RUF012
+
+    @get("/", sync_to_thread=True, summary="The caller's account")
+    def read(self, request: Request[Principal, Any, Any], ctx: ApiContext) -> AccountRead:
+        return account_read(ctx.backend.accounts.account(request.user.customer_account))
+
+    @get("/balance", sync_to_thread=True, summary="Credit: available, held, spent, expired")
+    def balance(
+        self, request: Request[Principal, Any, Any], ctx: ApiContext, as_of: datetime | None = None
+    ) -> BalanceRead:
+        account_id = request.user.customer_account
+        account = ctx.backend.accounts.account(account_id)
+        pool = ctx.pool
+        now = ctx.now()
+        if as_of is None:
+            figures = ledger_queries.balance(pool, account_id, now)
+        else:
+            figures = ledger_queries.balance_as_of(pool, account_id, _aware(as_of))
+        price = ctx.price_per_sms(account.tariff, now)
+        return BalanceRead(
+            available=figures.available,
+            held=figures.held,
+            spent=figures.spent,
+            expired=figures.expired,
+            expiring_within_30_days=figures.expiring_soon,
+            credited=figures.credited,
+            debited=figures.debited,
+            receivable=figures.receivable,
+            tariff=account.tariff,
+            price_per_sms=price,
+            remaining_sms=figures.available // price if price else 0,
+            as_of=as_of,
+        )
+
+    @get("/statement", sync_to_thread=True, summary="Account statement, paged; ?format=csv")
+    def statement(
+        self,
+        request: Request[Principal, Any, Any],
+        ctx: ApiContext,
+        from_: Annotated[date | None, Parameter(query="from")] = None,
+        to: date | None = None,
+        cursor: str | None = None,
+        limit: int = 100,
+        format: str = "json",
+    ) -> Response[Any]:
+        if not 1 <= limit <= 10_000:
+            raise ProblemError(422, "invalid-limit", "Invalid limit", "limit must be 1..10000")
+        lines = ledger_queries.statement(
+            ctx.pool,
+            request.user.customer_account,
+            start=_day_start(from_),
+            end=_day_start(to + timedelta(days=1)) if to else None,
+            after=parse_cursor(cursor),
+            limit=limit,
+        )
+        if format == "csv":
+            return Response(statement_csv(lines), media_type="text/csv; charset=utf-8")
+        reads = [StatementLineRead(**vars(line)) for line in lines]
+        next_cursor = lines[-1].position if len(lines) == limit else None
+        return Response(StatementRead(reads, next_cursor))
+
+    @patch("/limits", sync_to_thread=True, summary="Lower the account's own send limits")
+    def limits(
+        self, request: Request[Principal, Any, Any], ctx: ApiContext, data: JSONBody[LimitsUpdate]
+    ) -> AccountRead:
+        accounts = ctx.backend.accounts
+        current = accounts.account(request.user.customer_account).contract.limits
+        daily = current.daily_parts if data.daily_parts is msgspec.UNSET else data.daily_parts
+        monthly = data.monthly_parts
+        limits = Limits(daily, current.monthly_parts if monthly is msgspec.UNSET else monthly)
+        account = accounts.change_limits(
+            request.user.customer_account, limits, request.user.actor, by_operator=False
+        )
+        return account_read(account)
+
+    @post("/api-keys", status_code=HTTP_201_CREATED, sync_to_thread=True, summary="New API key")
+    def create_key(
+        self, request: Request[Principal, Any, Any], ctx: ApiContext, data: JSONBody[ApiKeyCreate]
+    ) -> ApiKeyRead:
+        key = apikeys.generate(ctx.backend.pepper)
+        key_id = ctx.backend.accounts.issue_api_key(
+            request.user.customer_account, prefix=key.prefix, digest=key.digest, label=data.label
+        )
+        return ApiKeyRead(id=key_id, api_key=key.plaintext, label=data.label)
+
+    @delete(
+        "/api-keys/{key_id:uuid}",
+        status_code=HTTP_204_NO_CONTENT,
+        sync_to_thread=True,
+        summary="Revoke an API key",
+    )
+    def revoke_key(
+        self, request: Request[Principal, Any, Any], ctx: ApiContext, key_id: UUID
+    ) -> None:
+        accounts = ctx.backend.accounts
+        accounts.revoke_api_key(request.user.customer_account, key_id, request.user.actor)
+        prefix: str = accounts.repository.get(key_id).prefix
+        ctx.authenticator.evict(prefix)
+
+    @get("/contract/earliest-end", sync_to_thread=True, summary="When notice given on a day ends")
+    def earliest_end(
+        self, request: Request[Principal, Any, Any], ctx: ApiContext, notice_on: date
+    ) -> EarliestEndRead:
+        account = ctx.backend.accounts.account(request.user.customer_account)
+        return EarliestEndRead(notice_on, account.contract.earliest_end(notice_on))
+
+    @post("/notice", status_code=HTTP_201_CREATED, sync_to_thread=True, summary="Give notice")
+    def give_notice(
+        self, request: Request[Principal, Any, Any], ctx: ApiContext, data: JSONBody[NoticeCreate]
+    ) -> EarliestEndRead:
+        given_on = data.given_on or ctx.now().astimezone(BERLIN).date()
+        ends_on = ctx.backend.accounts.give_notice(
+            request.user.customer_account, given_on, request.user.actor
+        )
+        return EarliestEndRead(given_on, ends_on)
+
+    @put("/auto-recharge", sync_to_thread=True, summary="Auto-recharge threshold and package")
+    def auto_recharge(
+        self,
+        request: Request[Principal, Any, Any],
+        ctx: ApiContext,
+        data: JSONBody[AutoRechargeUpdate],
+    ) -> AutoRechargeUpdate:
+        if (data.threshold is None) != (data.package_net is None) or any(
+            v is not None and v <= 0 for v in (data.threshold, data.package_net)
+        ):
+            raise ProblemError(
+                422, "invalid-auto-recharge", "Invalid auto-recharge",
+                "give both a positive threshold and package_net, or neither",
+            )  # fmt: skip
+        ctx.backend.ledger.configure_auto_recharge(
+            request.user.customer_account, data.threshold, data.package_net
+        )
+        return data
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=BERLIN)
+
+
+def _day_start(day: date | None) -> datetime | None:
+    if day is None:
+        return None
+    return datetime(day.year, day.month, day.day, tzinfo=BERLIN).astimezone(UTC)
+
+
+def parse_cursor(cursor: str | None) -> tuple[int, int] | None:
+    if not cursor:
+        return None
+    try:
+        notification, seq = cursor.split(".")
+        return int(notification), int(seq)
+    except ValueError as exc:
+        raise ProblemError(
+            422, "invalid-cursor", "Invalid cursor", f"bad cursor {cursor!r}"
+        ) from exc
+
+
+def statement_csv(lines: list[ledger_queries.StatementLine]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";")
+    writer.writerow(["position", "recorded_at", "kind", "description", "amount_eur", "balance_eur"])
+    for line in lines:
+        writer.writerow(
+            [
+                line.position,
+                line.recorded_at.astimezone(BERLIN).isoformat(),
+                line.kind,
+                spreadsheet_safe(line.description),
+                format_eur(line.amount),
+                format_eur(line.balance),
+            ]
+        )
+    return out.getvalue()

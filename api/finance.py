@@ -1,0 +1,108 @@
+"""Finance's endpoints: the trial balance and the journal, as of any moment, JSON or CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import datetime
+from typing import Annotated, Any
+
+from litestar import Controller, Response, get
+from litestar.params import Parameter
+
+from api.accounts import parse_cursor
+from api.auth import finance_only
+from api.context import ApiContext
+from api.errors import ProblemError
+from api.schemas.admin import (
+    JournalEntryRead,
+    JournalRead,
+    PostingRead,
+    TrialBalanceLine,
+    TrialBalanceRead,
+)
+from domain.ledger.billing import BERLIN
+from domain.money import format_eur
+from projections import ledger_queries
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=BERLIN)
+
+
+class FinanceController(Controller):
+    path = "/v1/finance"
+    tags = ["finance"]  # noqa: RUF012
+    guards = [finance_only]  # noqa: RUF012
+
+    @get("/trial-balance", sync_to_thread=True, summary="Trial balance, optionally as of a time")
+    def trial_balance(
+        self, ctx: ApiContext, as_of: datetime | None = None, format: str = "json"
+    ) -> Response[Any]:
+        balances = ledger_queries.trial_balance(ctx.pool, _aware(as_of))
+        lines = [
+            TrialBalanceLine(code, ledger_queries.account_title(code), max(v, 0), max(-v, 0))
+            for code, v in balances.items()
+        ]
+        debit = sum(line.debit for line in lines)
+        credit = sum(line.credit for line in lines)
+        if format == "csv":
+            out = io.StringIO()
+            writer = csv.writer(out, delimiter=";")
+            writer.writerow(["account", "title", "debit_eur", "credit_eur"])
+            for line in lines:
+                writer.writerow([line.account, line.title, format_eur(line.debit),
+                                 format_eur(line.credit)])  # fmt: skip
+            writer.writerow(["", "total", format_eur(debit), format_eur(credit)])
+            return Response(out.getvalue(), media_type="text/csv; charset=utf-8")
+        return Response(TrialBalanceRead(as_of, lines, debit, credit, balanced=debit == credit))
+
+    @get("/journal", sync_to_thread=True, summary="Journal transactions with their postings")
+    def journal(
+        self,
+        ctx: ApiContext,
+        from_: Annotated[datetime | None, Parameter(query="from")] = None,
+        to: datetime | None = None,
+        cursor: str | None = None,
+        limit: int = 500,
+        format: str = "json",
+    ) -> Response[Any]:
+        if not 1 <= limit <= 10_000:
+            raise ProblemError(422, "invalid-limit", "Invalid limit", "limit must be 1..10000")
+        entries = ledger_queries.journal(
+            ctx.pool, start=_aware(from_), end=_aware(to), after=parse_cursor(cursor), limit=limit
+        )
+        if format == "csv":
+            out = io.StringIO()
+            writer = csv.writer(out, delimiter=";")
+            writer.writerow(["position", "recorded_at", "customer", "kind", "event", "account",
+                             "title", "debit_eur", "credit_eur"])  # fmt: skip
+            for e in entries:
+                for account, amount in e.postings:
+                    title = ledger_queries.account_title(account)
+                    debit, credit = format_eur(max(amount, 0)), format_eur(max(-amount, 0))
+                    position = f"{e.notification_id}.{e.seq}"
+                    writer.writerow(
+                        [position, e.recorded_at.isoformat(), e.customer, e.kind, e.event,
+                         account, title, debit, credit]
+                    )  # fmt: skip
+            return Response(out.getvalue(), media_type="text/csv; charset=utf-8")
+        reads = [
+            JournalEntryRead(
+                position=f"{e.notification_id}.{e.seq}",
+                recorded_at=e.recorded_at,
+                customer=e.customer,
+                kind=e.kind,
+                description=e.description,
+                event=e.event,
+                postings=[
+                    PostingRead(a, ledger_queries.account_title(a), max(v, 0), max(-v, 0))
+                    for a, v in e.postings
+                ],
+            )
+            for e in entries
+        ]
+        last = entries[-1] if len(entries) == limit else None
+        return Response(JournalRead(reads, f"{last.notification_id}.{last.seq}" if last else None))

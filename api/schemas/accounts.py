@@ -1,0 +1,131 @@
+"""Request and response shapes of the account endpoints (msgspec Structs; amounts are integers
+in 1/10,000 EUR, times ISO 8601 with offset)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Literal
+from uuid import UUID
+
+import msgspec
+
+from domain.accounts.account import AccountKind, AccountState, Module
+from domain.accounts.contract import ContractType
+from domain.tariff import Tariff
+
+Amount = Annotated[int, msgspec.Meta(description="amount in 1/10,000 EUR (790 = 0.0790 EUR)")]
+Parts = Annotated[int, msgspec.Meta(gt=0, description="SMS parts")]
+
+
+class RegistrationCreate(msgspec.Struct, forbid_unknown_fields=True):
+    kind: AccountKind
+    contact_name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    email: Annotated[str, msgspec.Meta(min_length=3, max_length=254)]
+    username: Annotated[str, msgspec.Meta(min_length=3, max_length=40)]
+    company: Annotated[str, msgspec.Meta(max_length=200)] | None = None
+    tariff: Tariff = Tariff.QUALITY
+
+
+class RegistrationRead(msgspec.Struct):
+    account_id: UUID
+    username: str
+    api_key: str
+    api_key_id: UUID
+    trial_credit: Amount
+    tariff: Tariff
+
+
+class LimitsRead(msgspec.Struct):
+    daily_parts: int | None
+    monthly_parts: int | None
+
+
+class ContractRead(msgspec.Struct):
+    type: ContractType
+    starts_on: date
+    minimum_term_months: int
+    minimum_term_ends_on: date | None
+    minimum_monthly_revenue: Amount
+    base_fee: Amount
+    limits: LimitsRead
+    limit_ceiling: LimitsRead
+    notice_given_on: date | None
+    ends_on: date | None
+
+
+class AccountRead(msgspec.Struct):
+    id: UUID
+    kind: AccountKind
+    company: str | None
+    contact_name: str
+    email: str
+    username: str
+    state: AccountState
+    tariff: Tariff
+    contract: ContractRead
+    modules: list[Module]
+    blocked_senders: list[str]
+    review_threshold: int
+
+
+class BalanceRead(msgspec.Struct):
+    available: Amount
+    held: Amount
+    spent: Amount
+    expired: Amount
+    expiring_within_30_days: Amount
+    credited: Amount
+    debited: Amount
+    receivable: Amount
+    tariff: Tariff
+    price_per_sms: Amount
+    remaining_sms: Annotated[
+        int, msgspec.Meta(description="available credit as SMS to German mobiles (Restvolumen)")
+    ]
+    as_of: datetime | None
+
+
+class StatementLineRead(msgspec.Struct):
+    position: str
+    recorded_at: datetime
+    kind: str
+    description: str
+    amount: Amount
+    balance: Amount
+
+
+class StatementRead(msgspec.Struct):
+    lines: list[StatementLineRead]
+    next_cursor: str | None
+
+
+class LimitsUpdate(msgspec.Struct, forbid_unknown_fields=True):
+    daily_parts: Parts | msgspec.UnsetType | None = msgspec.UNSET
+    monthly_parts: Parts | msgspec.UnsetType | None = msgspec.UNSET
+
+
+class ApiKeyCreate(msgspec.Struct, forbid_unknown_fields=True):
+    label: Annotated[str, msgspec.Meta(max_length=100)] = ""
+
+
+class ApiKeyRead(msgspec.Struct):
+    id: UUID
+    api_key: str
+    label: str
+
+
+class EarliestEndRead(msgspec.Struct):
+    notice_given_on: date
+    ends_on: date
+
+
+class NoticeCreate(msgspec.Struct, forbid_unknown_fields=True):
+    given_on: date | None = None
+
+
+class AutoRechargeUpdate(msgspec.Struct, forbid_unknown_fields=True):
+    threshold: Amount | None
+    package_net: Amount | None
+
+
+ContractKind = Literal["prepaid", "postpaid", "small_volume"]

@@ -1,0 +1,122 @@
+"""Shapes of the operator's (admin) and finance endpoints."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Literal
+from uuid import UUID
+
+import msgspec
+
+from api.schemas.accounts import Amount, Parts
+from domain.accounts.account import AccountState, Module
+from domain.accounts.contract import ContractType
+from domain.ledger.lots import PaymentMethod
+from domain.tariff import Tariff
+
+Reason = Annotated[str, msgspec.Meta(min_length=3, max_length=500)]
+Reference = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+
+
+class TopupCreate(msgspec.Struct, forbid_unknown_fields=True):
+    net: Annotated[int, msgspec.Meta(gt=0, description="net credit in 1/10,000 EUR")]
+    method: PaymentMethod
+    reference: Reference
+    package: Annotated[str, msgspec.Meta(max_length=100)] = "top-up"
+
+
+class TopupRead(msgspec.Struct):
+    lot_id: UUID
+    net: Amount
+    vat: Amount
+    gross: Amount
+    expires_at: datetime | None
+    repeated: bool
+
+
+AdjustmentType = Literal[
+    "goodwill", "correction", "refund", "release", "close_reservation", "expired_reactivate",
+    "expired_offset",
+]  # fmt: skip
+
+
+class AdjustmentCreate(msgspec.Struct, forbid_unknown_fields=True):
+    type: AdjustmentType
+    reason: Reason
+    amount: int = 0
+    reference: Annotated[str, msgspec.Meta(max_length=100)] = ""
+    method: PaymentMethod | None = None
+    reservation_id: UUID | None = None
+    indexes: list[Annotated[int, msgspec.Meta(ge=0)]] = []
+    amounts: list[Annotated[int, msgspec.Meta(ge=0)]] = []
+    parts: list[Parts] = []
+    fee: Annotated[int, msgspec.Meta(ge=0)] = 0
+
+
+class AdjustmentRead(msgspec.Struct):
+    type: AdjustmentType
+    amount: Amount
+    actor: str
+
+
+class LimitsUpdate(msgspec.Struct, forbid_unknown_fields=True):
+    daily_parts: int | None = None
+    monthly_parts: int | None = None
+
+
+class ContractUpdate(msgspec.Struct, forbid_unknown_fields=True):
+    type: ContractType
+    starts_on: date | None = None
+    daily_parts: int | None = None
+    monthly_parts: int | None = None
+    minimum_monthly_revenue: int = 0
+    minimum_term_months: int = 12
+    base_fee: int = 0
+
+
+class AccountAdminUpdate(msgspec.Struct, forbid_unknown_fields=True):
+    state: AccountState | msgspec.UnsetType = msgspec.UNSET
+    reason: str = ""
+    tariff: Tariff | msgspec.UnsetType = msgspec.UNSET
+    contract: ContractUpdate | msgspec.UnsetType = msgspec.UNSET
+    limits: LimitsUpdate | msgspec.UnsetType = msgspec.UNSET
+    modules: list[Module] | msgspec.UnsetType = msgspec.UNSET
+    blocked_senders: list[str] | msgspec.UnsetType = msgspec.UNSET
+    review_threshold: int | msgspec.UnsetType = msgspec.UNSET
+
+
+class TrialBalanceLine(msgspec.Struct):
+    account: str
+    title: str
+    debit: Amount
+    credit: Amount
+
+
+class TrialBalanceRead(msgspec.Struct):
+    as_of: datetime | None
+    lines: list[TrialBalanceLine]
+    total_debit: Amount
+    total_credit: Amount
+    balanced: bool
+
+
+class PostingRead(msgspec.Struct):
+    account: str
+    title: str
+    debit: Amount
+    credit: Amount
+
+
+class JournalEntryRead(msgspec.Struct):
+    position: str
+    recorded_at: datetime
+    customer: UUID
+    kind: str
+    description: str
+    event: str
+    postings: list[PostingRead]
+
+
+class JournalRead(msgspec.Struct):
+    entries: list[JournalEntryRead]
+    next_cursor: str | None
