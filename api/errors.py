@@ -68,7 +68,6 @@ PROBLEM_TYPES: dict[type[Exception], ProblemSpec] = {
         409, "reservation-mismatch", "Reservation mismatch"
     ),
     ledger.NoExpiredCreditError: ProblemSpec(409, "no-expired-credit", "No expired credit"),
-    ledger.RechargePendingError: ProblemSpec(409, "recharge-pending", "Recharge pending"),
     ledger.PaymentReferenceReusedError: ProblemSpec(
         409, "payment-reference-reused", "Payment reference already used"
     ),

@@ -50,6 +50,17 @@ def cmd_api(_: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_worker(args: argparse.Namespace) -> int:
+    from kontor.processes import WORKERS, worker_main
+
+    if args.name not in WORKERS:
+        print(f"kontor worker: unknown worker {args.name!r}; one of: {', '.join(WORKERS)}")
+        return 2
+    settings = _settings()
+    configure_logging(settings.log_level, json=settings.log_json, process=f"worker-{args.name}")
+    return worker_main(args.name)(settings)
+
+
 def cmd_settings(args: argparse.Namespace) -> int:
     if args.update_readme:
         from pathlib import Path
@@ -86,13 +97,21 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("api", help="serve the HTTP API (started by `kontor up`)")
     settings = sub.add_parser("settings", help="print every KONTOR_* variable and its meaning")
     settings.add_argument("--update-readme", metavar="FILE", help="rewrite FILE's settings table")
+    worker = sub.add_parser("worker", help="run one worker (started by `kontor up`)")
+    worker.add_argument("name", help="worker name")
     bench = sub.add_parser("bench", help="run a benchmark and print JSON (`kontor bench NAME -h`)")
     bench.add_argument("name", help="benchmark name")
     bench.add_argument("args", nargs=argparse.REMAINDER, help="the benchmark's own arguments")
     return parser
 
 
-COMMANDS = {"up": cmd_up, "api": cmd_api, "settings": cmd_settings, "bench": cmd_bench}
+COMMANDS = {
+    "up": cmd_up,
+    "api": cmd_api,
+    "worker": cmd_worker,
+    "settings": cmd_settings,
+    "bench": cmd_bench,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -2,4 +2,19 @@
 
 from __future__ import annotations
 
-WORKERS: tuple[str, ...] = ()
+import importlib
+from collections.abc import Callable
+
+from kontor.settings import Settings
+
+# name -> module in workers/ with ``run(settings) -> int``
+WORKERS: dict[str, str] = {
+    "projections": "workers.projections",
+    "sweeper": "workers.sweeper",
+}
+
+
+def worker_main(name: str) -> Callable[[Settings], int]:
+    module = importlib.import_module(WORKERS[name])
+    run: Callable[[Settings], int] = module.run
+    return run

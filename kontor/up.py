@@ -24,6 +24,7 @@ from adapters.embedded import (
     with_database,
 )
 from kontor.processes import WORKERS
+from kontor.secrets import generated_secrets, secrets_env
 from kontor.settings import Settings
 from kontor.supervisor import ChildSpec, Supervisor, write_state
 
@@ -57,6 +58,7 @@ async def _http_ready(url: str) -> bool:
 
 
 def plan(settings: Settings) -> tuple[list[ChildSpec], PlatformUrls]:
+    settings = generated_secrets(settings)
     var = settings.resolved_var_dir
     children: list[ChildSpec] = []
     python = sys.executable
@@ -106,6 +108,7 @@ def plan(settings: Settings) -> tuple[list[ChildSpec], PlatformUrls]:
         "KONTOR_DATABASE_URL": database_url,
         "KONTOR_NATS_URL": nats_url,
         "KONTOR_HTTP_PORT": str(port),
+        **secrets_env(settings),
     }
 
     async def api_ready() -> bool:
@@ -164,6 +167,7 @@ def run_up(settings: Settings, environ: Mapping[str, str]) -> int:
                     f"  PostgreSQL     {urls.database_url}",
                     f"  NATS           {urls.nats_url}",
                     f"  Logs           {var / 'log'}",
+                    f"  Operator keys  {var / 'secrets.json'} (admin_api_key, finance_api_key)",
                     "Press Ctrl-C to stop.",
                 ]
             ),

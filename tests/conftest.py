@@ -53,6 +53,15 @@ def database_url(pg_server_url: str) -> Iterator[str]:
     drop_database(pg_server_url, name)
 
 
+@pytest.fixture
+def fresh_database_url(pg_server_url: str) -> Iterator[str]:
+    """A database of this test's own, for tests that read global figures (trial balance)."""
+    name = unique_name("kontor_t_")
+    url = ensure_database(pg_server_url, name)
+    yield url
+    drop_database(pg_server_url, name)
+
+
 @pytest.fixture(scope="session")
 def nats_url() -> Iterator[str]:
     with session_nats(os.environ.get("KONTOR_TEST_NATS_URL")) as url:

@@ -222,6 +222,8 @@ class Ledger(KontorApplication):
             request = wallet.request_recharge_if_low(
                 uuid5(LOT_NAMESPACE, f"recharge:{account_id}:{wallet.version}"), now
             )
+            if request is None:
+                return None
             self.save(wallet)
             return request
 
@@ -274,6 +276,7 @@ class Ledger(KontorApplication):
                 daily_limit=daily_limit,
                 monthly_limit=monthly_limit,
             )
+            wallet.request_recharge_if_low(uuid5(reservation_id, "recharge"), now)
             day, month = UsageCounter.period_of(now)
             reservation = Reservation(
                 account_id=account_id,

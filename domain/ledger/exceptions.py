@@ -77,10 +77,6 @@ class NoExpiredCreditError(LedgerError):
     """Reactivating or offsetting expired credit needs expired credit."""
 
 
-class RechargePendingError(LedgerError):
-    """Only one auto-recharge request may be pending at a time."""
-
-
 class PaymentReferenceReusedError(LedgerError):
     """A payment reference identifies one payment: repeating it with another amount is refused."""
 

@@ -24,7 +24,6 @@ from domain.ledger.exceptions import (
     InvalidAmountError,
     NoExpiredCreditError,
     PaymentReferenceReusedError,
-    RechargePendingError,
 )
 from domain.ledger.lots import (
     Allocation,
@@ -401,7 +400,7 @@ class Wallet(Aggregate):
         if self.available_at(now) >= self.recharge_threshold:
             return None
         if self.pending_recharge is not None:
-            raise RechargePendingError(f"recharge {self.pending_recharge} is still pending")
+            return None  # never a second request while one is pending
         self._recharge_requested(request_id, self.recharge_package, self.available_at(now))
         return request_id
 

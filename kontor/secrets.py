@@ -1,0 +1,53 @@
+"""Secrets for a local platform: generated once into ``KONTOR_VAR_DIR/secrets.json``.
+
+Production sets ``KONTOR_MASTER_KEY``, ``KONTOR_API_KEY_PEPPER`` and the operator keys itself;
+a developer's ``kontor up`` must work without that, and must keep the same secrets across
+restarts (a new master key would make every sealed value unreadable).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import secrets
+from pathlib import Path
+
+from adapters import apikeys
+from kontor.settings import Settings
+
+
+def generated_secrets(settings: Settings) -> Settings:
+    """``settings`` with every unset secret filled from (or first written to) secrets.json."""
+    path = settings.resolved_var_dir / "secrets.json"
+    stored = json.loads(path.read_text()) if path.exists() else {}
+    pepper = stored.get("api_key_pepper") or secrets.token_hex(32)
+    values = {
+        "master_key": stored.get("master_key") or secrets.token_hex(32),
+        "api_key_pepper": pepper,
+        "admin_api_key": stored.get("admin_api_key") or apikeys.generate(pepper.encode()).plaintext,
+        "finance_api_key": stored.get("finance_api_key")
+        or apikeys.generate(pepper.encode()).plaintext,
+    }
+    if values != stored:
+        _write_private(path, values)
+    filled = {k: v for k, v in values.items() if getattr(settings, k) is None}
+    return dataclasses.replace(settings, **filled)
+
+
+def _write_private(path: Path, values: dict[str, str]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        json.dump(values, handle, indent=2)
+    os.replace(tmp, path)
+
+
+def secrets_env(settings: Settings) -> dict[str, str]:
+    names = ("master_key", "api_key_pepper", "admin_api_key", "finance_api_key")
+    return {
+        f"KONTOR_{name.upper()}": value
+        for name in names
+        if (value := getattr(settings, name)) is not None
+    }
