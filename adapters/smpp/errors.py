@@ -57,3 +57,15 @@ class ResponseTimeoutError(SmppError):
 
 class ClientClosedError(SmppError):
     """The client was closed; it sends nothing more."""
+
+
+class NotConnectedError(SmppError):
+    """There is no bound connection to send on; nothing was sent, so a retry is safe."""
+
+
+class QueryError(SmppError):
+    """The SMSC answered query_sm with an error status (often: it does not know the id)."""
+
+    def __init__(self, command_status: int) -> None:
+        super().__init__(f"query_sm failed with command_status 0x{command_status:08X}")
+        self.command_status = command_status
