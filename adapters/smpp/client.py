@@ -51,6 +51,7 @@ from adapters.smpp.errors import (
     SmppError,
 )
 from adapters.smpp.outcomes import (
+    Accepted,
     NotSent,
     QueryResult,
     SubmitOutcome,
@@ -120,11 +121,14 @@ class SmppClient:
         pdu = build_submit_sm(request)  # PduEncodeError here is the caller's bad request
         if self._closing:
             return NotSent("client closed")
-        await self.limiter.acquire()
         async with self._window:
+            # Paced inside the window: a sender that passed the limiter before a throttle
+            # must not then go out at the old pace.
+            await self.limiter.acquire()
             session = await self._ready_session()
             if session is None:
                 return NotSent("not bound")
+            sent_at = self.limiter.now()
             try:
                 future = session.request(pdu, self.config.response_timeout)
             except NotConnectedError:
@@ -137,8 +141,10 @@ class SmppClient:
             except ConnectionLostError:
                 return Unknown("connection_lost")
         outcome = outcome_of(response)
-        if isinstance(outcome, Throttled):
-            self.limiter.on_throttled()
+        if isinstance(outcome, Accepted):
+            self.limiter.on_accepted()
+        elif isinstance(outcome, Throttled):
+            self.limiter.on_throttled(sent_at)
         return outcome
 
     async def query(self, message_id: str, source: str) -> QueryResult:

@@ -85,6 +85,7 @@ class SmscRecord:
 
     def stat(self, key: str) -> int:
         """A counter: ``max_in_flight``, ``throttled``, ``rejected``, ``queue_full``, ``binds``,
-        ``bind_failures``, ``disconnects``, ``redeliveries``; 0 when never set."""
+        ``bind_failures``, ``disconnects``, ``redeliveries``, ``enquire_links``, ``unbinds``;
+        0 when never set."""
         row = self._db.execute("SELECT value FROM stats WHERE key = ?", (key,)).fetchone()
         return int(row[0]) if row else 0

@@ -114,6 +114,7 @@ class Simulator:
             self._submit(conn, session, envelope, pdu)
         elif isinstance(pdu, EnquireLink):
             session.respond(envelope, EnquireLinkResp())
+            self._bump("enquire_links")
         elif isinstance(pdu, BindTransceiver):
             self._bind(conn, session, envelope, pdu)
         elif isinstance(pdu, QuerySm):
@@ -121,6 +122,7 @@ class Simulator:
         elif isinstance(pdu, Unbind):
             session.respond(envelope, UnbindResp())
             session.close()
+            self._bump("unbinds")
         else:
             session.respond(envelope, GenericNack(), CommandStatus.ESME_RINVCMDID)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from adapters.smpp.ratelimit import RateLimiter
@@ -49,13 +51,18 @@ def test_throttling_pauses_every_sender_and_halves_the_rate() -> None:
     assert sends_within(limiter, clock, 1.0) == pytest.approx(50, abs=1)
 
 
-def test_a_burst_of_throttled_answers_halves_only_once() -> None:
+def test_answers_to_submits_sent_before_a_halving_do_not_halve_again() -> None:
     clock = Clock()
     limiter = RateLimiter(400, clock=clock)
+    sent_at = clock.now
+    clock.now += 0.05
     for _ in range(64):
-        limiter.on_throttled()
+        limiter.on_throttled(sent_at)
+        clock.now += 0.01
     assert limiter.rate == 200
     assert limiter.throttles == 64
+    limiter.on_throttled(sent_at=clock.now)
+    assert limiter.rate == 100
 
 
 def test_throttling_that_goes_on_after_the_pause_doubles_the_pause() -> None:
@@ -63,11 +70,11 @@ def test_throttling_that_goes_on_after_the_pause_doubles_the_pause() -> None:
     limiter = RateLimiter(100, clock=clock, pause=0.25)
     limiter.on_throttled()
     clock.now = limiter.paused_until + 0.01
-    limiter.on_throttled()
+    limiter.on_throttled(sent_at=clock.now)
     assert limiter.paused_until - clock.now == pytest.approx(0.5)
 
 
-def test_without_a_ceiling_throttling_halves_the_rate_actually_observed() -> None:
+def test_without_a_ceiling_throttling_halves_the_rate_actually_sent() -> None:
     clock = Clock()
     limiter = RateLimiter(None, clock=clock)
     for _ in range(300):
@@ -91,3 +98,25 @@ def test_the_rate_recovers_to_the_ceiling_after_quiet_seconds() -> None:
     assert rates[0] == 50
     assert rates == sorted(rates)
     assert rates[-1] == 100
+
+
+def test_the_rate_never_stays_above_what_the_smsc_accepted_last_second() -> None:
+    clock = Clock()
+    limiter = RateLimiter(1000, clock=clock)
+    for _ in range(120):
+        clock.now += 1 / 120
+        limiter.on_accepted()
+    clock.now += 0.01
+    limiter.on_throttled()
+    assert limiter.rate == 120
+
+
+async def test_waiting_senders_follow_a_pause_that_starts_while_they_wait() -> None:
+    limiter = RateLimiter(50)
+    await limiter.acquire()
+    waiter = asyncio.create_task(limiter.acquire())
+    await asyncio.sleep(0)
+    limiter.on_throttled()
+    started = limiter.now()
+    await waiter
+    assert limiter.now() - started >= 0.24
