@@ -8,6 +8,8 @@ text id in hex or decimal, so the text parser and the id normalisation are exerc
 
 from __future__ import annotations
 
+import functools
+import re
 from datetime import UTC, datetime
 
 from adapters.smpp.constants import ESM_CLASS_DELIVERY_RECEIPT, Npi, Tag, Ton
@@ -21,6 +23,7 @@ from adapters.smsc.record import DeliveryRow, SubmitRow
 ID_BASE = 100_000_000
 """Message numbers start here, so an id reads differently in hex and in decimal."""
 GSM_NETWORK = 3
+_UNPRINTABLE = re.compile(r"[^ -~]+")
 
 
 def format_id(number: int, fmt: str) -> str:
@@ -32,11 +35,18 @@ def message_id_of(seq: int, config: SimConfig) -> str:
 
 
 def _excerpt(submit: SubmitRow) -> str:
-    _, data = split_udh(bytes.fromhex(submit.payload_hex), submit.esm_class)
+    """The start of the message for ``text:``, printable ASCII only (a receipt is ASCII)."""
+    _, data = split_udh(bytes.fromhex(submit.payload_hex[:120]), submit.esm_class)
     text = (
         data.decode("utf-16-be", "replace") if submit.data_coding == 8 else data.decode("latin-1")
     )
-    return "".join(ch for ch in text if " " <= ch <= "~")[:20]
+    return _UNPRINTABLE.sub("", text)[:20]
+
+
+@functools.lru_cache(maxsize=4096)
+def _utc(second: int) -> datetime:
+    # Receipts come in thousands per second, stamped to the second: build each moment once.
+    return datetime.fromtimestamp(second, UTC)
 
 
 def receipt_pdu(submit: SubmitRow, delivery: DeliveryRow, config: SimConfig) -> DeliverSm:
@@ -45,8 +55,8 @@ def receipt_pdu(submit: SubmitRow, delivery: DeliveryRow, config: SimConfig) -> 
     text = receipt_text(
         text_id,
         state,
-        submit_date=datetime.fromtimestamp(submit.received_at, UTC),
-        done_date=datetime.fromtimestamp(delivery.due_at, UTC),
+        submit_date=_utc(int(submit.received_at)),
+        done_date=_utc(int(delivery.due_at)),
         error_code=delivery.error_code,
         text=_excerpt(submit),
         seconds=config.dlr_seconds,
