@@ -127,7 +127,7 @@ class SmppClient:
             await self.limiter.acquire()
             session = await self._ready_session()
             if session is None:
-                return NotSent("not bound")
+                return NotSent("client closed" if self._closing else "not bound")
             sent_at = self.limiter.now()
             try:
                 future = session.request(pdu, self.config.response_timeout)
@@ -219,11 +219,11 @@ class SmppClient:
         log.info("smpp bound", extra={"bind": cfg.name, "system_id": cfg.system_id})
 
     async def _ready_session(self) -> SmppSession | None:
+        if self._closing:  # close() drains what is in flight; nothing new may join it
+            return None
         session = self._session
         if session is not None and session.is_open:
             return session
-        if self._closing:
-            return None
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._bound.wait(), self.config.connect_wait)
         session = self._session

@@ -14,7 +14,7 @@ from collections import deque
 from collections.abc import Callable
 
 from adapters.smpp.errors import NotConnectedError
-from adapters.smpp.pdu import DeliverSm, Envelope
+from adapters.smpp.pdu import DeliverSm, Envelope, Unbind
 from adapters.smpp.session import SmppSession
 from adapters.smsc.config import SimConfig
 from adapters.smsc.deliveries import receipt_pdu, reply_pdu
@@ -70,11 +70,15 @@ class Courier:
         if link in links:
             links.remove(link)
 
-    def close_all(self) -> None:
-        for links in self._bound.values():
-            for link in links:
-                if link.session is not None:
-                    link.session.close()
+    async def unbind_all(self, timeout: float = 1.0) -> None:
+        """Say unbind on every bound link, as an SMSC going down does, then close them."""
+        sessions = [link.session for links in self._bound.values() for link in links]
+        waits = [s.request(Unbind(), timeout) for s in sessions if s is not None and s.is_open]
+        if waits:
+            await asyncio.wait(waits, timeout=timeout)
+        for session in sessions:
+            if session is not None:
+                session.close()
 
     def schedule(self, item: Owed, delay: float | None = None) -> None:
         if delay is None:

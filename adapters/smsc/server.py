@@ -89,7 +89,7 @@ class Simulator:
     async def stop(self) -> None:
         if self._server is not None:
             self._server.close()
-        self.courier.close_all()
+        await self.courier.unbind_all()
         await asyncio.sleep(0.05)  # let the transports flush what was written
         self.writer.close()
 

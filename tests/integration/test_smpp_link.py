@@ -10,7 +10,7 @@ from adapters.smpp.config import ClientConfig
 from adapters.smpp.outcomes import Accepted, NotSent, SubmitRequest
 from adapters.smpp.pdu import BindTransceiver, BindTransceiverResp, EnquireLink, Envelope
 from adapters.smpp.session import SmppSession
-from tests.support.smsc import Inbox, RunningSimulator
+from tests.support.smsc import Inbox, RunningSimulator, eventually
 
 REQUEST = SubmitRequest(source="Kontor", destination="+491701234567", payload=b"x")
 
@@ -45,9 +45,7 @@ async def test_a_link_that_stops_answering_enquire_link_is_dropped_and_bound_aga
     )  # fmt: skip
     try:
         async with SmppClient(config, Inbox()) as client:
-            async with asyncio.timeout(10):
-                while client.binds < 2:
-                    await asyncio.sleep(0.05)
+            await eventually(lambda: client.binds >= 2)
     finally:
         server.close()
     assert peer.enquire_links >= 1
@@ -62,14 +60,10 @@ async def test_the_client_binds_again_when_the_smsc_comes_back(tmp_path: Path) -
         async with SmppClient(config, Inbox()) as client:
             assert isinstance(await client.submit(REQUEST), Accepted)
             sim.stop()
-            async with asyncio.timeout(5):
-                while client.bound:  # the loss is noticed when the event loop next runs
-                    await asyncio.sleep(0.01)
+            await eventually(lambda: not client.bound)  # noticed when the loop next runs
             assert await client.submit(REQUEST) == NotSent("not bound")
             sim.start()
-            async with asyncio.timeout(10):
-                while not client.bound:
-                    await asyncio.sleep(0.05)
+            await eventually(lambda: client.bound)
             assert isinstance(await client.submit(REQUEST), Accepted)
             assert client.binds == 2
     finally:
