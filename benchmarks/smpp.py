@@ -7,7 +7,9 @@ carrier sender would. Every receipt is parsed in the callback, as the DLR ingest
 - ``codec_pdus_per_s``: submit_sm and deliver_sm receipts, encode + decode, one core;
 - ``submits_per_s``: N over first submit to last submit_sm_resp;
 - ``dlrs_per_s``: N over first submit to last receipt acknowledged by the callback;
-- ``recorded`` and ``duplicates`` from the simulator's record, which must be N and 0.
+- ``recorded`` and ``duplicates`` from the simulator's record, which must be N and 0;
+- ``client_cpu_us_per_msg`` and ``smsc_cpu_us_per_msg``: CPU time (user + system) per message
+  of each process, the figure that does not depend on what else the machine is doing.
 
 Client and simulator share this machine's two cores, so the figures are per bind, per machine.
 """
@@ -20,6 +22,8 @@ import json
 import tempfile
 import time
 from pathlib import Path
+
+import psutil
 
 from adapters.smpp.client import SmppClient
 from adapters.smpp.codec import decode, encode
@@ -89,16 +93,19 @@ async def run_bind(sim: SimulatorProcess, messages: int, window: int) -> dict[st
             accepted += isinstance(outcome, Accepted)
 
     async with SmppClient(config, on_deliver) as client:
+        cpu = time.process_time()
         started = time.perf_counter()
         await asyncio.gather(*(sender(client) for _ in range(2 * window)))
         submitted = time.perf_counter()
         await asyncio.wait_for(all_in.wait(), timeout=120)
+        cpu = time.process_time() - cpu
     return {
         "accepted": accepted,
         "receipts": receipts,
         "submits_per_s": round(messages / (submitted - started)),
         "dlrs_per_s": round(messages / (last_receipt - started)),
         "client_max_in_flight": client.max_in_flight,
+        "client_cpu_us_per_msg": round(cpu / messages * 1e6),
     }
 
 
@@ -116,7 +123,11 @@ def main(argv: list[str], settings: Settings) -> int:
         sim.start()
         try:
             codec = codec_rate()
+            assert sim.process is not None
+            smsc = psutil.Process(sim.process.pid)
+            smsc_cpu = sum(smsc.cpu_times()[:2])
             result = asyncio.run(run_bind(sim, args.messages, args.window))
+            smsc_cpu = sum(smsc.cpu_times()[:2]) - smsc_cpu
         finally:
             sim.stop()
         with SmscRecord(record) as reader:
@@ -130,6 +141,7 @@ def main(argv: list[str], settings: Settings) -> int:
         "recorded": recorded,
         "duplicates": duplicates,
         "smsc_max_in_flight": max_in_flight,
+        "smsc_cpu_us_per_msg": round(smsc_cpu / args.messages * 1e6),
     }
     print(json.dumps(report))
     return 0

@@ -139,8 +139,25 @@ def message_bytes(pdu: DeliverSm) -> bytes:
 _KEY = re.compile(r"(?:^|(?<=\s))(submit[ _]?date|done[ _]?date|[A-Za-z][A-Za-z_]*)[ \t]*:")
 
 
+# The appendix-B layout exactly, as most SMSCs write it: one match instead of a scan, a third of
+# the cost of a receipt at thousands per second. Anything else takes the tolerant path.
+_STANDARD = re.compile(
+    r"id:(?P<id>\S*) sub:(?P<sub>\S*) dlvrd:(?P<dlvrd>\S*) submit date:(?P<submitdate>\d*)"
+    r" done date:(?P<donedate>\d*) stat:(?P<stat>\S*) err:(?P<err>\S*)(?: text:(?P<text>.*))?\Z",
+    re.DOTALL,
+)
+
+
 def text_fields(text: str) -> dict[str, str]:
     """The ``key:value`` pairs of a text receipt, keys lower-cased without blanks."""
+    standard = _STANDARD.match(text)
+    if standard is not None:
+        return {k: v for k, v in standard.groupdict().items() if v is not None}
+    return scan_fields(text)
+
+
+def scan_fields(text: str) -> dict[str, str]:
+    """The tolerant reading: any order, case, spacing, extra keys; ``text:`` takes the rest."""
     fields: dict[str, str] = {}
     matches = list(_KEY.finditer(text))
     for index, match in enumerate(matches):

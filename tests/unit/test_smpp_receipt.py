@@ -13,11 +13,14 @@ from adapters.smpp.constants import Tag
 from adapters.smpp.message_id import IdFormat, canonical_message_id, message_id_candidates
 from adapters.smpp.pdu import DeliverSm, Tlvs
 from adapters.smpp.receipt import (
+    _STANDARD,
     DeliveryState,
     ReceiptParseError,
     is_receipt,
     parse_receipt,
     receipt_text,
+    scan_fields,
+    text_fields,
 )
 from adapters.smpp.tlv import cstring_tlv, int_tlv, network_error_tlv
 
@@ -212,3 +215,21 @@ def test_both_sides_of_a_carrier_id_normalise_to_one_key(
 def test_an_id_of_unknown_format_offers_both_readings() -> None:
     assert message_id_candidates("100000017") == ("100000017", "4294967319")
     assert canonical_message_id("5F5E111", IdFormat.HEX) in message_id_candidates("5F5E111")
+
+
+word = st.text(
+    st.characters(min_codepoint=33, max_codepoint=126, exclude_characters=":"), max_size=10
+)
+
+
+@given(word, word, word, st.text(st.sampled_from("0123456789"), max_size=14), word, word,
+       st.none() | st.text(max_size=30))  # fmt: skip
+def test_the_fast_path_for_standard_receipts_reads_what_the_tolerant_path_reads(
+    message_id: str, sub: str, dlvrd: str, date: str, stat: str, err: str, text: str | None
+) -> None:
+    receipt = (
+        f"id:{message_id} sub:{sub} dlvrd:{dlvrd} submit date:{date} done date:{date}"
+        f" stat:{stat} err:{err}" + (f" text:{text}" if text is not None else "")
+    )
+    assert _STANDARD.match(receipt) is not None  # the fast path is the one under test
+    assert text_fields(receipt) == scan_fields(receipt)
