@@ -207,7 +207,7 @@ class SmppClient:
         bind = BindTransceiver(cfg.system_id, cfg.password, cfg.system_type)
         try:
             response = await session.request(bind, cfg.bind_timeout)
-        except SmppError:
+        except (SmppError, asyncio.CancelledError):  # cancelled: close() during a rebind
             session.abort()
             raise
         if response.command_status != 0:
