@@ -90,6 +90,12 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return result
 
 
+def cmd_smsc_sim(args: argparse.Namespace) -> int:
+    from kontor.smsc_sim import main as run_simulator
+
+    return run_simulator(list(args.args), _settings())
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kontor", description="Kontor bulk-SMS platform")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -102,6 +108,11 @@ def build_parser() -> argparse.ArgumentParser:
     bench = sub.add_parser("bench", help="run a benchmark and print JSON (`kontor bench NAME -h`)")
     bench.add_argument("name", help="benchmark name")
     bench.add_argument("args", nargs=argparse.REMAINDER, help="the benchmark's own arguments")
+    # No prefix chars of its own: every option, -h too, goes to the simulator's parser.
+    sim = sub.add_parser(
+        "smsc-sim", help="run the SMSC simulator", prefix_chars="\0", add_help=False
+    )
+    sim.add_argument("args", nargs=argparse.REMAINDER, help="the simulator's own options")
     return parser
 
 
@@ -111,6 +122,7 @@ COMMANDS = {
     "worker": cmd_worker,
     "settings": cmd_settings,
     "bench": cmd_bench,
+    "smsc-sim": cmd_smsc_sim,
 }
 
 

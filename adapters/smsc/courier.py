@@ -1,0 +1,130 @@
+"""Deliveries (receipts and MO) owed to each system_id, sent until they are acknowledged.
+
+Owed deliver_sm wait in a queue per system_id and go out on any bound connection of it, at most
+``deliver_window`` outstanding per connection. One refused (any status but 0) or unanswered is
+sent again after ``redeliver_after`` seconds, for ever, like a carrier that keeps a report until
+it is taken; each attempt and the final acknowledgement are written to the record.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import deque
+from collections.abc import Callable
+
+from adapters.smpp.errors import NotConnectedError
+from adapters.smpp.pdu import DeliverSm, Envelope, Unbind
+from adapters.smpp.session import SmppSession
+from adapters.smsc.config import SimConfig
+from adapters.smsc.deliveries import receipt_pdu, reply_pdu
+from adapters.smsc.record import DeliveryRow, RecordWriter, SubmitRow
+
+
+class Owed:
+    """A deliver_sm owed to a system_id until it is acknowledged."""
+
+    __slots__ = ("pdu", "row", "system_id")
+
+    def __init__(self, row: DeliveryRow, submit: SubmitRow, config: SimConfig) -> None:
+        self.row = row
+        self.system_id = submit.system_id
+        self.pdu: DeliverSm = (
+            receipt_pdu(submit, row, config) if row.kind == "dlr" else reply_pdu(submit, config)
+        )
+
+
+class Link:
+    """One bound connection as the courier sees it."""
+
+    def __init__(self) -> None:
+        self.session: SmppSession | None = None
+        self.system_id: str | None = None
+        self.in_flight = 0
+        self.delivering = 0
+
+
+class Courier:
+    def __init__(
+        self,
+        config: SimConfig,
+        writer: RecordWriter,
+        bump: Callable[[str], None],
+        schedule_flush: Callable[[], None],
+    ) -> None:
+        self.config = config
+        self.writer = writer
+        self._bump = bump
+        self._schedule_flush = schedule_flush
+        self._loop = asyncio.get_running_loop()
+        self._bound: dict[str, list[Link]] = {}
+        self._owed: dict[str, deque[Owed]] = {}
+
+    def attach(self, link: Link, system_id: str) -> None:
+        """``link`` is bound as ``system_id``: what is owed to it can flow."""
+        self._bound.setdefault(system_id, []).append(link)
+        self._pump(system_id)
+
+    def detach(self, link: Link) -> None:
+        links = self._bound.get(link.system_id or "", [])
+        if link in links:
+            links.remove(link)
+
+    async def unbind_all(self, timeout: float = 1.0) -> None:
+        """Say unbind on every bound link, as an SMSC going down does, then close them."""
+        sessions = [link.session for links in self._bound.values() for link in links]
+        waits = [s.request(Unbind(), timeout) for s in sessions if s is not None and s.is_open]
+        if waits:
+            await asyncio.wait(waits, timeout=timeout)
+        for session in sessions:
+            if session is not None:
+                session.close()
+
+    def schedule(self, item: Owed, delay: float | None = None) -> None:
+        if delay is None:
+            delay = item.row.due_at - time.time()
+        if delay > 0:
+            self._loop.call_later(delay, self._enqueue, item)
+        else:
+            self._enqueue(item)
+
+    def _enqueue(self, item: Owed) -> None:
+        self._owed.setdefault(item.system_id, deque()).append(item)
+        self._pump(item.system_id)
+
+    def _pump(self, system_id: str) -> None:
+        queue = self._owed.get(system_id)
+        links = self._bound.get(system_id)
+        window = self.config.deliver_window
+        while queue and links:
+            conn = min(links, key=lambda c: c.delivering)
+            if conn.delivering >= window:
+                return
+            self.send(conn, queue.popleft())
+
+    def send(self, conn: Link, item: Owed) -> None:
+        if conn.session is None:
+            self._retry(item)
+            return
+        try:
+            future = conn.session.request(item.pdu, self.config.deliver_timeout)
+        except NotConnectedError:
+            self._retry(item)
+            return
+        conn.delivering += 1
+        future.add_done_callback(lambda f: self._answered(conn, item, f))
+
+    def _answered(self, conn: Link, item: Owed, future: asyncio.Future[Envelope]) -> None:
+        conn.delivering -= 1
+        status = -1 if future.cancelled() or future.exception() else future.result().command_status
+        if status == 0:
+            self.writer.delivery_acked(item.row.id, time.time())
+            self._schedule_flush()
+        else:
+            self.writer.delivery_attempted(item.row.id, status)
+            self._retry(item)
+        self._pump(item.system_id)
+
+    def _retry(self, item: Owed) -> None:
+        self._bump("redeliveries")
+        self.schedule(item, self.config.redeliver_after)
