@@ -6,13 +6,19 @@ or phone number (personal data); they name positions, counts and field names ins
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 
 class TextError(Exception):
     """Base class: a message text, template or sender ID breaks a rule of the text engine."""
 
+    code: ClassVar[str] = "text"
+
 
 class EmptyTextError(TextError):
     """A message must contain at least one character."""
+
+    code: ClassVar[str] = "empty-text"
 
     def __init__(self) -> None:
         super().__init__("the message text is empty")
@@ -21,6 +27,8 @@ class EmptyTextError(TextError):
 class TextTooLongError(TextError):
     """A message may have at most ``limit`` characters (Unicode code points), counted after
     rendering and normalising."""
+
+    code: ClassVar[str] = "text-too-long"
 
     def __init__(self, characters: int, limit: int) -> None:
         super().__init__(f"the text has {characters:,} characters; at most {limit:,} are allowed")
@@ -31,6 +39,8 @@ class TextTooLongError(TextError):
 class NotGsmError(TextError):
     """Only characters of the GSM 03.38 default alphabet and its extension table can be encoded
     as GSM-7."""
+
+    code: ClassVar[str] = "not-gsm"
 
     def __init__(self, position: int, character: str) -> None:
         super().__init__(f"character {character!r} at position {position} is not in GSM 03.38")
@@ -43,6 +53,8 @@ class InvalidEncodingError(TextError):
     followed by an extension character; UCS-2 of even length without lone surrogates) and
     concatenated parts must carry one consistent header."""
 
+    code: ClassVar[str] = "invalid-encoding"
+
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason: str = reason
@@ -51,6 +63,8 @@ class InvalidEncodingError(TextError):
 class TemplateSyntaxError(TextError):
     """Placeholders are ``{field}`` or ``{field|default}`` with a field name of letters, digits,
     ``_`` or ``-``; literal braces are written ``{{`` and ``}}``."""
+
+    code: ClassVar[str] = "template-syntax"
 
     def __init__(self, position: int, reason: str) -> None:
         super().__init__(f"template error at position {position}: {reason}")
@@ -61,6 +75,8 @@ class TemplateSyntaxError(TextError):
 class UnknownFieldError(TextError):
     """Every placeholder without a default needs a value among the recipient's fields."""
 
+    code: ClassVar[str] = "unknown-field"
+
     def __init__(self, field: str) -> None:
         super().__init__(f"the recipient has no field {field!r} and the placeholder has no default")
         self.field: str = field
@@ -69,6 +85,8 @@ class UnknownFieldError(TextError):
 class InvalidSenderError(TextError):
     """A sender ID is 1-11 letters and digits A-Z, a-z, 0-9 (alphanumeric) or up to 16 digits
     with an optional leading ``+`` (numeric)."""
+
+    code: ClassVar[str] = "invalid-sender"
 
     def __init__(
         self,

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from domain.text.gsm import find_non_gsm
-from domain.text.segments import measure, size_of
+from domain.text.segments import size_of
 
 REPLACEMENTS: dict[str, str] = {
     # quotes and apostrophes
@@ -104,10 +104,10 @@ def normalize(text: str) -> str:
 def suggest_replacements(text: str) -> ReplacementReport:
     """Which smart characters the text has, and what replacing them would save.
 
-    Segment counts are for the text as given and as normalised. The text must obey the length
-    rule (``measure``); the normalised text is counted even if an ellipsis pushed it over.
+    Segment counts are for the text as given and as normalised; this is a report, so the length
+    rule of ``measure`` is not applied (an ellipsis may push a normalised text over it).
     """
-    before = measure(text)
+    before = size_of(text)
     replacements = tuple(
         Replacement(position, character, REPLACEMENTS[character])
         for position, character in enumerate(text)
