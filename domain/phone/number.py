@@ -14,7 +14,7 @@ path for numbers that are already E.164.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberType, ValidationResult
@@ -38,8 +38,9 @@ NUMBER_TYPES: dict[int, NumberType] = {
 """phonenumbers' type -> ours; every type not listed (and valid) is ``OTHER``."""
 
 
-@dataclass(frozen=True, slots=True)
-class PhoneNumber:
+class PhoneNumber(NamedTuple):
+    """A valid number (a named tuple: immutable, and cheap to create 100,000 times)."""
+
     e164: str
     """``+491712345678``"""
     country_code: int

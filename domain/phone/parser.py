@@ -18,7 +18,7 @@ The parser keeps the compiled patterns per country code; create one per process 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import phonenumbers
 from phonenumbers import PhoneMetadata, PhoneNumberDesc, PhoneNumberType
@@ -32,6 +32,7 @@ from domain.phone.number import (
 )
 
 _E164 = re.compile(r"\+[1-9][0-9]{1,14}")
+_COUNTRY_CODES = {str(code): code for code in phonenumbers.COUNTRY_CODE_TO_REGION_CODE}
 
 # phonenumbers' order in its type check; fixed line and mobile come last and are special.
 _ORDERED_TYPES = (
@@ -45,32 +46,38 @@ _ORDERED_TYPES = (
     ("voicemail", PhoneNumberType.VOICEMAIL),
 )
 
-_Matcher = tuple[frozenset[int], re.Pattern[str]]
+_Matcher = tuple[frozenset[int], str]
+"""Possible lengths (empty: any) and the national number pattern of one number type."""
 
 
 def _matcher(desc: PhoneNumberDesc | None) -> _Matcher | None:
     if desc is None or not desc.national_number_pattern:
         return None
-    return frozenset(desc.possible_length or ()), re.compile(desc.national_number_pattern)
+    return frozenset(desc.possible_length or ()), desc.national_number_pattern
 
 
-def _matches(matcher: _Matcher | None, nsn: str) -> bool:
-    if matcher is None:
-        return False
-    lengths, pattern = matcher
-    return (not lengths or len(nsn) in lengths) and pattern.fullmatch(nsn) is not None
+def _applies(matcher: _Matcher, length: int) -> bool:
+    return not matcher[0] or length in matcher[0]
 
 
-@dataclass(frozen=True, slots=True)
+_FIXED_LINE = -1  # group marker: fixed line, which may turn out to be FIXED_LINE_OR_MOBILE
+
+
+@dataclass(slots=True)
 class _Region:
+    """One region's type patterns, combined per number length into a single regex whose
+    alternatives are in phonenumbers' order, so the first one that matches in full is the type
+    phonenumbers would report."""
+
     code: str
-    country_code: int
     national_prefix: re.Pattern[str] | None
     general: _Matcher | None
-    others: tuple[tuple[_Matcher | None, int], ...]
-    fixed_line: _Matcher | None
+    ordered: tuple[tuple[_Matcher, int], ...]
     mobile: _Matcher | None
     same_mobile_and_fixed_line: bool
+    by_length: dict[int, tuple[re.Pattern[str], tuple[int, ...]] | None] = field(
+        default_factory=dict
+    )
 
     @classmethod
     def load(cls, country_code: int) -> _Region | None:
@@ -80,32 +87,54 @@ class _Region:
         meta = PhoneMetadata.metadata_for_region(regions[0])
         if meta is None:
             return None
+        same = bool(meta.same_mobile_and_fixed_line_pattern)
+        ordered = [(_matcher(getattr(meta, name)), kind) for name, kind in _ORDERED_TYPES]
+        ordered.append((_matcher(meta.fixed_line), _FIXED_LINE))
+        if not same:
+            ordered.append((_matcher(meta.mobile), PhoneNumberType.MOBILE))
         prefix = meta.national_prefix_for_parsing
         return cls(
             code=regions[0],
-            country_code=country_code,
             national_prefix=re.compile(prefix) if prefix else None,
             general=_matcher(meta.general_desc),
-            others=tuple((_matcher(getattr(meta, name)), kind) for name, kind in _ORDERED_TYPES),
-            fixed_line=_matcher(meta.fixed_line),
+            ordered=tuple((m, kind) for m, kind in ordered if m is not None),
             mobile=_matcher(meta.mobile),
-            same_mobile_and_fixed_line=bool(meta.same_mobile_and_fixed_line_pattern),
+            same_mobile_and_fixed_line=same,
         )
+
+    def _combined(self, length: int) -> tuple[re.Pattern[str], tuple[int, ...]] | None:
+        if length not in self.by_length:
+            if self.general is None or not _applies(self.general, length):
+                self.by_length[length] = None
+            else:
+                candidates = [(m[1], kind) for m, kind in self.ordered if _applies(m, length)]
+                pattern = "|".join(f"(?P<t{i}>{p})" for i, (p, _) in enumerate(candidates))
+                self.by_length[length] = (
+                    re.compile(f"(?=(?:{self.general[1]})$)(?:{pattern})"),
+                    tuple(kind for _, kind in candidates),
+                )
+        return self.by_length[length]
 
     def type_of(self, nsn: str) -> int:
         """phonenumbers' ``number_type`` for a national significant number of this region."""
-        if not _matches(self.general, nsn):
+        combined = self._combined(len(nsn))
+        if combined is None:
             return PhoneNumberType.UNKNOWN
-        for matcher, kind in self.others:
-            if _matches(matcher, nsn):
-                return kind
-        if _matches(self.fixed_line, nsn):
-            if self.same_mobile_and_fixed_line or _matches(self.mobile, nsn):
-                return PhoneNumberType.FIXED_LINE_OR_MOBILE
-            return PhoneNumberType.FIXED_LINE
-        if not self.same_mobile_and_fixed_line and _matches(self.mobile, nsn):
-            return PhoneNumberType.MOBILE
-        return PhoneNumberType.UNKNOWN
+        pattern, kinds = combined
+        match = pattern.fullmatch(nsn)
+        if match is None:
+            return PhoneNumberType.UNKNOWN
+        # Metadata patterns have no capturing groups of their own, so the last group is ours.
+        kind = kinds[int(str(match.lastgroup)[1:])]
+        if kind != _FIXED_LINE:
+            return kind
+        if self.same_mobile_and_fixed_line or (
+            self.mobile is not None
+            and _applies(self.mobile, len(nsn))
+            and re.fullmatch(self.mobile[1], nsn) is not None
+        ):
+            return PhoneNumberType.FIXED_LINE_OR_MOBILE
+        return PhoneNumberType.FIXED_LINE
 
 
 class PhoneNumberParser:
@@ -114,6 +143,7 @@ class PhoneNumberParser:
     def __init__(self, default_region: str = DEFAULT_REGION) -> None:
         self.default_region = default_region
         self._regions: dict[int, _Region | None] = {}
+        self._heads: dict[str, tuple[int, int, _Region | None]] = {}
 
     def parse(self, raw: str) -> PhoneNumber:
         if _E164.fullmatch(raw) is not None:
@@ -123,26 +153,28 @@ class PhoneNumberParser:
         return parse_phone_number(raw, self.default_region)
 
     def _parse_e164(self, e164: str) -> PhoneNumber | None:
-        for length in (1, 2, 3):
-            country_code = int(e164[1 : 1 + length])
-            if country_code in phonenumbers.COUNTRY_CODE_TO_REGION_CODE:
-                break
-        else:
-            return None
-        region = self._region(country_code)
+        head = self._heads.get(e164[:4])
+        if head is None:
+            head = self._heads[e164[:4]] = self._head(e164[:4])
+        country_code, length, region = head
         if region is None:
             return None
-        nsn = e164[1 + length :]
+        nsn = e164[length:]
         if region.national_prefix is not None and region.national_prefix.match(nsn):
             return None
         kind = region.type_of(nsn)
         if kind == PhoneNumberType.UNKNOWN:
             return None
-        return PhoneNumber(
-            e164, country_code, region.code, NUMBER_TYPES.get(kind, NumberType.OTHER)
-        )
+        number_type = NUMBER_TYPES.get(kind, NumberType.OTHER)
+        return PhoneNumber(e164, country_code, region.code, number_type)
 
-    def _region(self, country_code: int) -> _Region | None:
-        if country_code not in self._regions:
-            self._regions[country_code] = _Region.load(country_code)
-        return self._regions[country_code]
+    def _head(self, head: str) -> tuple[int, int, _Region | None]:
+        """Country code, where the national number starts, and the region's patterns, for the
+        first four characters of an E.164 number (country codes are prefix-free)."""
+        for end in (2, 3, 4):
+            country_code = _COUNTRY_CODES.get(head[1:end])
+            if country_code is not None:
+                if country_code not in self._regions:
+                    self._regions[country_code] = _Region.load(country_code)
+                return country_code, end, self._regions[country_code]
+        return 0, 0, None

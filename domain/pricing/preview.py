@@ -128,6 +128,40 @@ class _Run:
         return self.preview(recipient, normalize_text=True)
 
     def preview(self, recipient: Recipient, normalize_text: bool = False) -> RecipientPreview:
+        """The straight path for a recipient that can be sent to; any refusal takes
+        ``_refuse``, which works out every field that can still be known."""
+        rules = self.rules
+        try:
+            number = rules.numbers.parse(recipient.number)
+            rendered = self.template.render(recipient.fields)
+            if normalize_text:
+                rendered = normalize(rendered)
+            size = size_of(rendered)
+            check_length(rendered)
+            rules.destinations.check(number, self.sender, rules.registered_senders)
+            # Last: a refused price counts nothing, so _refuse may ask again.
+            price = self.quote.add(number.region, number.number_type, size.segments)
+        except (PhoneError, TextError, PricingError):
+            return self._refuse(recipient, normalize_text)
+        encoding = size.encoding
+        return RecipientPreview(
+            number.e164,
+            "00" + number.e164[1:],
+            number.region,
+            number.number_type,
+            rendered,
+            encoding,
+            size.characters,
+            size.units,
+            size.segments,
+            price,
+            number.region not in rules.destinations.without_delivery_reports,
+            _forcing(rendered) if encoding is Encoding.UCS2 else (),
+            None,
+            None,
+        )
+
+    def _refuse(self, recipient: Recipient, normalize_text: bool) -> RecipientPreview:
         rules = self.rules
         error: Exception | None = None
         number: PhoneNumber | None = None
@@ -145,13 +179,14 @@ class _Run:
             check_length(rendered)
         except TextError as exc:
             error = error or exc
-        price: int | None = None
         if error is None and number is not None and size is not None:
             try:
                 rules.destinations.check(number, self.sender, rules.registered_senders)
-                price = self.quote.add(number.region, number.number_type, size.segments)
+                self.quote.add(number.region, number.number_type, size.segments)
             except (PhoneError, PricingError) as exc:
                 error = exc
+        if error is None:  # pragma: no cover - preview() only calls this after a refusal
+            raise RuntimeError("a recipient was refused without an error")
         return RecipientPreview(
             to_e164=number.e164 if number else None,
             to_display=number.display if number else None,
@@ -162,17 +197,17 @@ class _Run:
             characters=size.characters if size else None,
             units=size.units if size else None,
             segments=size.segments if size and not isinstance(error, TextError) else None,
-            price=price,
+            price=None,
             delivery_reports=rules.destinations.has_delivery_reports(number.region)
             if number
             else None,
-            ucs2_characters=_forcing(rendered) if size and size.encoding is Encoding.UCS2 else (),
-            error=str(error) if error else None,
-            error_code=getattr(error, "code", None) if error else None,
+            ucs2_characters=_forcing(rendered)
+            if rendered is not None and size and size.encoding is Encoding.UCS2
+            else (),
+            error=str(error),
+            error_code=getattr(error, "code", None),
         )
 
 
-def _forcing(text: str | None) -> tuple[ForcingCharacter, ...]:
-    if text is None:
-        return ()
+def _forcing(text: str) -> tuple[ForcingCharacter, ...]:
     return tuple(ForcingCharacter(p, c) for p, c in non_gsm_positions(text))

@@ -54,6 +54,8 @@ _ENCODE_TABLE = str.maketrans({c: b.decode("latin-1") for c, b in _ENCODE.items(
 # One regex pass answers "is every character GSM?" and finds the first one that is not.
 _NOT_GSM = re.compile("[^" + re.escape("".join(sorted(GSM_CHARACTERS))) + "]")
 _EXTENSION = re.compile("[" + re.escape("".join(sorted(EXTENSION_CHARACTERS))) + "]")
+# Extension or non-GSM characters: one pass tells the encoding and, for GSM, the septets.
+_NOT_BASIC = re.compile("[^" + re.escape("".join(sorted(BASIC_CHARACTERS))) + "]")
 
 
 def find_non_gsm(text: str) -> int:
@@ -65,6 +67,16 @@ def find_non_gsm(text: str) -> int:
 def non_gsm_positions(text: str) -> list[tuple[int, str]]:
     """Every character (with its code point position) that GSM-7 cannot carry."""
     return [(m.start(), m.group()) for m in _NOT_GSM.finditer(text)]
+
+
+def gsm_septets(text: str) -> int:
+    """Septets of the text if every character is GSM, else -1 (one regex pass, the hot path)."""
+    special = _NOT_BASIC.findall(text)
+    if not special:
+        return len(text)
+    if EXTENSION_CHARACTERS.issuperset(special):
+        return len(text) + len(special)
+    return -1
 
 
 def count_septets(text: str) -> int:

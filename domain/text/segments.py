@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from domain.text.exceptions import EmptyTextError, InvalidEncodingError, TextTooLongError
-from domain.text.gsm import count_septets, find_non_gsm, non_gsm_positions, septets_of
+from domain.text.gsm import count_septets, gsm_septets, non_gsm_positions, septets_of
 
 MAX_CHARACTERS = 1_500
 
@@ -92,8 +92,9 @@ def _ucs2_units_of(character: str) -> int:
 
 
 def _classify(text: str) -> tuple[Encoding, int]:
-    if find_non_gsm(text) < 0:
-        return Encoding.GSM7, count_septets(text)
+    septets = gsm_septets(text)
+    if septets >= 0:
+        return Encoding.GSM7, septets
     lone = _SURROGATE.search(text)
     if lone is not None:
         raise InvalidEncodingError(f"lone surrogate code point at position {lone.start()}")

@@ -14,7 +14,8 @@ names are aliases of each other (``ALIASES``: ``first_name`` finds ``vorname``, 
 
 Values are inserted verbatim: a value containing ``{x}`` stays ``{x}``, there is no attribute
 access, indexing, format spec or expression. A template is compiled once into a format string
-of positional slots, so rendering 100,000 recipients is one ``str.format`` each.
+of positional slots, so rendering 100,000 recipients is one ``str.format`` each; which field
+fills which slot is worked out once per set of field names (a list's recipients share them).
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ ALIASES: dict[str, str] = {
 }
 """Alternative field name (casefolded) -> the canonical name it stands for."""
 
+_MAX_BINDINGS = 256
 _TOKEN = re.compile(r"\{\{|\}\}|\{[^{}]*\}|[{}]")
 _NOT_NAME = re.compile(r"[^\w-]")
 
@@ -81,7 +83,7 @@ class Template:
     """A compiled template: build it with ``Template.compile(text)``, then ``render`` per
     recipient."""
 
-    __slots__ = ("_format", "literal_text", "placeholders", "source")
+    __slots__ = ("_bindings", "_format", "literal_text", "placeholders", "source")
 
     def __init__(
         self,
@@ -95,6 +97,7 @@ class Template:
         self.placeholders = placeholders
         self.literal_text = literal_text
         """The text with every placeholder left out: what every rendering contains at least."""
+        self._bindings: dict[tuple[str, ...], tuple[str | None, ...]] = {}
 
     @classmethod
     def compile(cls, source: str) -> Template:
@@ -130,20 +133,32 @@ class Template:
 
     def render(self, fields: Mapping[str, str]) -> str:
         """The text for one recipient; ``fields`` may use any case and aliases."""
-        if not self.placeholders:
+        placeholders = self.placeholders
+        if not placeholders:
             return self.literal_text
-        return self.render_canonical(canonical_fields(fields))
-
-    def render_canonical(self, values: Mapping[str, str]) -> str:
-        """Like ``render`` for fields already keyed by ``canonical_field`` (the fast path)."""
+        names = tuple(fields)
+        binding = self._bindings.get(names)
+        if binding is None:
+            binding = self._bind(names)
         args: list[str] = []
-        for placeholder in self.placeholders:
-            value = values.get(placeholder.key)
-            if value is None:
+        for name, placeholder in zip(binding, placeholders, strict=True):
+            if name is None:
                 if placeholder.default is None:
                     raise UnknownFieldError(placeholder.name)
-                value = placeholder.default
-            elif placeholder.default is not None and (not value or value.isspace()):
+                args.append(placeholder.default)
+                continue
+            value = fields[name]
+            if placeholder.default is not None and (not value or value.isspace()):
                 value = placeholder.default
             args.append(value)
         return self._format.format(*args)
+
+    def _bind(self, names: tuple[str, ...]) -> tuple[str | None, ...]:
+        """Which of a recipient's field names fills each placeholder. Recipients of one list
+        share their field names, so this is memoised per set of names."""
+        by_key = {canonical_field(name): name for name in names}
+        binding = tuple(by_key.get(p.key) for p in self.placeholders)
+        if len(self._bindings) >= _MAX_BINDINGS:
+            self._bindings.clear()
+        self._bindings[names] = binding
+        return binding
