@@ -11,6 +11,7 @@ import os
 import sys
 from collections.abc import Sequence
 
+from kontor import preview_cli
 from kontor.logs import configure_logging
 from kontor.settings import Settings, SettingsError, load_settings, settings_table
 
@@ -78,10 +79,17 @@ def build_parser() -> argparse.ArgumentParser:
     bench = sub.add_parser("bench", help="run a benchmark and print JSON (`kontor bench NAME -h`)")
     bench.add_argument("name", help="benchmark name")
     bench.add_argument("args", nargs=argparse.REMAINDER, help="the benchmark's own arguments")
+    preview_cli.add_parser(sub)
     return parser
 
 
-COMMANDS = {"up": cmd_up, "api": cmd_api, "settings": cmd_settings, "bench": cmd_bench}
+COMMANDS = {
+    "up": cmd_up,
+    "api": cmd_api,
+    "settings": cmd_settings,
+    "bench": cmd_bench,
+    "preview": preview_cli.run,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -17,7 +17,7 @@ Results are ``NamedTuple`` rows because a campaign preview builds 100,000 of the
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple
 
@@ -37,6 +37,7 @@ from domain.text.smart import ReplacementReport, normalize, suggest_replacements
 from domain.text.template import Template
 
 _NO_FIELDS: Mapping[str, str] = {}
+_NO_SENDERS: Mapping[str, frozenset[str]] = {}
 
 
 class Recipient(NamedTuple):
@@ -78,13 +79,11 @@ class Preview:
 
 @dataclass(frozen=True, slots=True)
 class PreviewRules:
-    """What the platform and the account bring to a preview."""
+    """What the platform brings to every preview: load once per process and share."""
 
     prices: PriceBook
     destinations: DestinationRules
     numbers: PhoneNumberParser
-    registered_senders: Mapping[str, frozenset[str]] = field(default_factory=dict)
-    """Region -> sender IDs the account registered there (see ``DestinationRules``)."""
 
 
 def preview_messages(
@@ -97,15 +96,20 @@ def preview_messages(
     now: datetime,
     sender: str | None = None,
     normalize_text: bool = False,
+    registered_senders: Mapping[str, frozenset[str]] = _NO_SENDERS,
 ) -> Preview:
-    """Preview ``text`` for ``recipients``; ``month_volume``: parts the account sent this month."""
+    """Preview ``text`` for ``recipients``.
+
+    ``month_volume``: parts the account sent this calendar month; ``registered_senders``:
+    country -> sender IDs the account registered there (see ``DestinationRules``).
+    """
     template = Template.compile(text)
     sender_id = SenderId.parse(sender) if sender else None
-    run = _Run(template, sender_id, Quote(rules.prices.at(now), tariff, month_volume), rules)
+    quote = Quote(rules.prices.at(now), tariff, month_volume)
+    run = _Run(template, sender_id, quote, rules, registered_senders)
     preview_one = run.preview_normalized if normalize_text else run.preview
     results = [preview_one(recipient) for recipient in recipients]
     failed = sum(1 for r in results if r.error is not None)
-    quote = run.quote
     return Preview(
         recipients=results,
         totals=quote.totals(),
@@ -123,6 +127,7 @@ class _Run:
     sender: SenderId | None
     quote: Quote
     rules: PreviewRules
+    registered_senders: Mapping[str, frozenset[str]]
 
     def preview_normalized(self, recipient: Recipient) -> RecipientPreview:
         return self.preview(recipient, normalize_text=True)
@@ -138,7 +143,7 @@ class _Run:
                 rendered = normalize(rendered)
             size = size_of(rendered)
             check_length(rendered)
-            rules.destinations.check(number, self.sender, rules.registered_senders)
+            rules.destinations.check(number, self.sender, self.registered_senders)
             # Last: a refused price counts nothing, so _refuse may ask again.
             price = self.quote.add(number.region, number.number_type, size.segments)
         except (PhoneError, TextError, PricingError):
@@ -181,7 +186,7 @@ class _Run:
             error = error or exc
         if error is None and number is not None and size is not None:
             try:
-                rules.destinations.check(number, self.sender, rules.registered_senders)
+                rules.destinations.check(number, self.sender, self.registered_senders)
                 self.quote.add(number.region, number.number_type, size.segments)
             except (PhoneError, PricingError) as exc:
                 error = exc
