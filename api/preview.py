@@ -22,7 +22,7 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, post
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
 from litestar.params import JSONBody
 
 from domain.money import format_eur
@@ -217,9 +217,9 @@ class PreviewController(Controller):
     def preview(
         self,
         data: JSONBody[PreviewRequest],
-        preview_rules: PreviewRules,
-        pricing_context: PricingContext,
-        now: datetime,
+        preview_rules: NamedDependency[PreviewRules],
+        pricing_context: NamedDependency[PricingContext],
+        now: NamedDependency[datetime],
     ) -> PreviewResponse:
         check_text(data.text)
         preview = preview_messages(
