@@ -43,8 +43,17 @@ class RecipientIn(msgspec.Struct, forbid_unknown_fields=True):
     )
 
 
+TEMPLATE_SYNTAX = (
+    "The message text. Placeholders: {field} is the recipient's field, {field|default} uses the "
+    "default when the field is missing or blank, {{ and }} are literal braces. Field names are "
+    "letters, digits, _ and -, matched case-insensitively (vorname = first_name, nachname = "
+    "last_name, anrede = salutation, firma = company). Nothing is ever evaluated. At most 1,500 "
+    "characters after rendering."
+)
+
+
 class PreviewRequest(msgspec.Struct, forbid_unknown_fields=True):
-    text: Annotated[str, msgspec.Meta(min_length=1, max_length=10_000)]
+    text: Annotated[str, msgspec.Meta(min_length=1, max_length=10_000, description=TEMPLATE_SYNTAX)]
     recipients: Annotated[list[RecipientIn], msgspec.Meta(min_length=1, max_length=MAX_RECIPIENTS)]
     sender: str | None = None
     tariff: Tariff | None = None

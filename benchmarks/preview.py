@@ -89,7 +89,7 @@ def main(argv: list[str], settings: Settings) -> int:
     rules = load_preview_rules()
     recipients = make_recipients(args.recipients, args.seed)
     now = datetime.now(UTC)
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     preview = preview_messages(
         TEMPLATE,
         recipients,
@@ -100,6 +100,7 @@ def main(argv: list[str], settings: Settings) -> int:
         sender="Kontor",
     )
     seconds = time.perf_counter() - started
+    cpu_seconds = time.process_time() - cpu_started
     encodings: dict[str, int] = {}
     for row in preview.recipients:
         key = str(row.encoding)
@@ -109,6 +110,8 @@ def main(argv: list[str], settings: Settings) -> int:
         "recipients": len(preview.recipients),
         "seconds": round(seconds, 4),
         "recipients_per_s": round(len(preview.recipients) / seconds),
+        "cpu_seconds": round(cpu_seconds, 4),
+        "recipients_per_cpu_s": round(len(preview.recipients) / cpu_seconds),
         "recipients_ok": preview.recipients_ok,
         "recipients_failed": preview.recipients_failed,
         "segments": preview.totals.parts,

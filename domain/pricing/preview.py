@@ -29,6 +29,7 @@ from domain.pricing.exceptions import PricingError
 from domain.pricing.pricelist import PriceBook
 from domain.pricing.quote import Quote, QuoteTotals
 from domain.tariff import Tariff
+from domain.text.compose import compose
 from domain.text.exceptions import TextError
 from domain.text.gsm import non_gsm_positions
 from domain.text.segments import Encoding, ForcingCharacter, TextSize, check_length, size_of
@@ -138,11 +139,7 @@ class _Run:
         rules = self.rules
         try:
             number = rules.numbers.parse(recipient.number)
-            rendered = self.template.render(recipient.fields)
-            if normalize_text:
-                rendered = normalize(rendered)
-            size = size_of(rendered)
-            check_length(rendered)
+            rendered, size = compose(self.template, recipient.fields, normalize_text=normalize_text)
             rules.destinations.check(number, self.sender, self.registered_senders)
             # Last: a refused price counts nothing, so _refuse may ask again.
             price = self.quote.add(number.region, number.number_type, size.segments)

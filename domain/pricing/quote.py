@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from domain.money import vat_on
 from domain.phone.number import NumberType
-from domain.pricing.pricelist import PriceList
+from domain.pricing.pricelist import PriceList, Rate
 from domain.tariff import Tariff
 
 
@@ -27,7 +27,7 @@ class QuoteTotals:
 class Quote:
     """A running quote in one tariff under one price list version."""
 
-    __slots__ = ("month_volume", "net", "parts", "price_list", "tariff")
+    __slots__ = ("_rates", "month_volume", "net", "parts", "price_list", "tariff")
 
     def __init__(self, price_list: PriceList, tariff: Tariff, month_volume: int) -> None:
         if month_volume < 0:
@@ -38,11 +38,16 @@ class Quote:
         """Parts of the month so far, including the parts quoted here."""
         self.net = 0
         self.parts = 0
+        self._rates: dict[tuple[str, NumberType], Rate] = {}
 
     def add(self, region: str, number_type: NumberType, parts: int) -> int:
         """Price one recipient's message of ``parts`` parts and count it; raises
         ``NoPriceError`` (and counts nothing) when the destination has no price."""
-        rate = self.price_list.rate_for(self.tariff, region, number_type)
+        rate = self._rates.get((region, number_type))
+        if rate is None:
+            rate = self._rates[region, number_type] = self.price_list.rate_for(
+                self.tariff, region, number_type
+            )
         price = rate.cost(self.month_volume, parts)
         self.month_volume += parts
         self.parts += parts

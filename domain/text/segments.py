@@ -21,6 +21,7 @@ import enum
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from domain.text.exceptions import EmptyTextError, InvalidEncodingError, TextTooLongError
 from domain.text.gsm import count_septets, gsm_septets, non_gsm_positions, septets_of
@@ -40,9 +41,9 @@ _ASTRAL = re.compile("[\U00010000-\U0010ffff]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
-@dataclass(frozen=True, slots=True)
-class TextSize:
-    """What a preview and a price need: encoding, code points, units and the number of parts."""
+class TextSize(NamedTuple):
+    """What a preview and a price need: encoding, code points, units and the number of parts
+    (a named tuple, cheap to create for every recipient of a campaign)."""
 
     encoding: Encoding
     characters: int

@@ -39,7 +39,8 @@ ALIASES: dict[str, str] = {
 }
 """Alternative field name (casefolded) -> the canonical name it stands for."""
 
-_MAX_BINDINGS = 256
+_MAX_PLANS = 256
+_Plan = tuple[tuple[str | None, str | None], ...]
 _TOKEN = re.compile(r"\{\{|\}\}|\{[^{}]*\}|[{}]")
 _NOT_NAME = re.compile(r"[^\w-]")
 
@@ -83,7 +84,7 @@ class Template:
     """A compiled template: build it with ``Template.compile(text)``, then ``render`` per
     recipient."""
 
-    __slots__ = ("_bindings", "_format", "literal_text", "placeholders", "source")
+    __slots__ = ("_format", "_plans", "literal_text", "placeholders", "source")
 
     def __init__(
         self,
@@ -97,7 +98,7 @@ class Template:
         self.placeholders = placeholders
         self.literal_text = literal_text
         """The text with every placeholder left out: what every rendering contains at least."""
-        self._bindings: dict[tuple[str, ...], tuple[str | None, ...]] = {}
+        self._plans: dict[tuple[str, ...], _Plan | str] = {}
 
     @classmethod
     def compile(cls, source: str) -> Template:
@@ -133,32 +134,38 @@ class Template:
 
     def render(self, fields: Mapping[str, str]) -> str:
         """The text for one recipient; ``fields`` may use any case and aliases."""
-        placeholders = self.placeholders
-        if not placeholders:
+        if not self.placeholders:
             return self.literal_text
         names = tuple(fields)
-        binding = self._bindings.get(names)
-        if binding is None:
-            binding = self._bind(names)
-        args: list[str] = []
-        for name, placeholder in zip(binding, placeholders, strict=True):
-            if name is None:
-                if placeholder.default is None:
-                    raise UnknownFieldError(placeholder.name)
-                args.append(placeholder.default)
-                continue
-            value = fields[name]
-            if placeholder.default is not None and (not value or value.isspace()):
-                value = placeholder.default
-            args.append(value)
-        return self._format.format(*args)
+        plan = self._plans.get(names)
+        if plan is None:
+            plan = self._plan(names)
+        if isinstance(plan, str):
+            raise UnknownFieldError(plan)
+        return self._format.format(
+            *[
+                default
+                if name is None
+                else fields[name]
+                if default is None
+                else value
+                if (value := fields[name]) and not value.isspace()
+                else default
+                for name, default in plan
+            ]
+        )
 
-    def _bind(self, names: tuple[str, ...]) -> tuple[str | None, ...]:
-        """Which of a recipient's field names fills each placeholder. Recipients of one list
-        share their field names, so this is memoised per set of names."""
+    def _plan(self, names: tuple[str, ...]) -> _Plan | str:
+        """For each placeholder, the recipient's field name that fills it (``None``: use the
+        default), or the name of a placeholder nothing can fill. Recipients of one list share
+        their field names, so this is memoised per tuple of names."""
         by_key = {canonical_field(name): name for name in names}
-        binding = tuple(by_key.get(p.key) for p in self.placeholders)
-        if len(self._bindings) >= _MAX_BINDINGS:
-            self._bindings.clear()
-        self._bindings[names] = binding
-        return binding
+        plan: _Plan | str = tuple((by_key.get(p.key), p.default) for p in self.placeholders)
+        for placeholder, (name, _) in zip(self.placeholders, plan, strict=True):
+            if name is None and placeholder.default is None:
+                plan = placeholder.name
+                break
+        if len(self._plans) >= _MAX_PLANS:
+            self._plans.clear()
+        self._plans[names] = plan
+        return plan
