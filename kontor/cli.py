@@ -83,13 +83,8 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-COMMANDS = {
-    "up": cmd_up,
-    "api": cmd_api,
-    "settings": cmd_settings,
-    "bench": cmd_bench,
-    "preview": preview_cli.run,
-}
+COMMANDS = {"up": cmd_up, "api": cmd_api, "settings": cmd_settings, "bench": cmd_bench}
+COMMANDS["preview"] = preview_cli.run
 
 
 def main(argv: Sequence[str] | None = None) -> int:
