@@ -9,7 +9,7 @@ Every problem is an ``InvalidPriceListError`` naming its place.
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from importlib import resources
 from pathlib import Path
@@ -27,6 +27,17 @@ from domain.tariff import Tariff
 def read_default(name: str) -> str:
     """A data file shipped in ``adapters/data``."""
     return resources.files("adapters").joinpath("data", name).read_text(encoding="utf-8")
+
+
+def default_price_per_sms(path: Path | None = None) -> Callable[[Tariff, datetime], int]:
+    """Price of one SMS to a German mobile number at a tariff and time (first tier of the
+    price list valid then): what the API divides available credit by for "Restvolumen"."""
+    book = load_price_book(path)
+
+    def price_per_sms(tariff: Tariff, at: datetime) -> int:
+        return book.at(at).list_price(tariff)
+
+    return price_per_sms
 
 
 def load_price_book(path: Path | None = None) -> PriceBook:

@@ -127,6 +127,13 @@ class PriceList:
                 return rate
         raise _no_price(tariff, region, number_type)
 
+    def list_price(
+        self, tariff: Tariff, region: str = "DE", number_type: NumberType = NumberType.MOBILE
+    ) -> int:
+        """The first tier's price of one part: the price of an SMS before volume discounts,
+        which the remaining credit is counted in ("Restvolumen": SMS to German mobiles)."""
+        return self.rate_for(tariff, region, number_type).tiers[0].price
+
 
 def _no_price(tariff: Tariff, region: str, number_type: NumberType) -> NoPriceError:
     names = {"tariff": str(tariff), "region": region, "number_type": str(number_type)}

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from adapters.destinations import load_destination_rules, parse_destination_rules
-from adapters.pricelist import load_price_book, parse_price_book, parse_toml
+from adapters.pricelist import default_price_per_sms, load_price_book, parse_price_book, parse_toml
 from domain.phone.number import NumberType
 from domain.pricing.exceptions import FixedLineNotOfferedError, InvalidPriceListError, NoPriceError
 from domain.pricing.quote import Quote
@@ -123,3 +123,11 @@ def test_a_price_file_can_replace_the_default(tmp_path: Path) -> None:
 def test_destination_lists_must_be_lists_of_country_codes() -> None:
     with pytest.raises(InvalidPriceListError, match="blocked"):
         parse_destination_rules({"blocked": "KP"})
+
+
+def test_the_price_per_sms_for_remaining_credit_is_the_german_mobile_list_price() -> None:
+    price_per_sms = default_price_per_sms()
+    assert price_per_sms(Tariff.QUALITY, MARCH_2025) == 790
+    assert price_per_sms(Tariff.ECONOMY, MARCH_2025) == 590
+    assert price_per_sms(Tariff.HIGH_QUALITY, MARCH_2025) == 890
+    assert price_per_sms(Tariff.QUALITY, datetime(2024, 8, 1, tzinfo=UTC)) == 850
