@@ -20,6 +20,15 @@ from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from domain.accounts import exceptions as accounts
 from domain.ledger import exceptions as ledger
+from domain.phone.exceptions import InvalidPhoneNumberError, PhoneError
+from domain.pricing.exceptions import NoPriceError, NoPriceListError
+from domain.text.exceptions import (
+    InvalidSenderError,
+    TemplateSyntaxError,
+    TextError,
+    TextTooLongError,
+    UnknownFieldError,
+)
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +56,11 @@ def _limit(exc: Any) -> dict[str, Any]:
         "requested": exc.requested,
         "shortfall": exc.shortfall,
     }
+
+
+def _attributes(*names: str) -> Callable[[Any], dict[str, Any]]:
+    """Extra problem members copied from the error's attributes of these names."""
+    return lambda exc: {name: getattr(exc, name) for name in names}
 
 
 # Domain error class -> problem type. Subclasses inherit their nearest ancestor's entry.
@@ -84,6 +98,29 @@ PROBLEM_TYPES: dict[type[Exception], ProblemSpec] = {
     accounts.SenderBlockedError: ProblemSpec(
         422, "sender-blocked", "Sender ID blocked", lambda e: {"sender": e.sender}
     ),
+    # message text, recipients and prices (domain.text, domain.phone, domain.pricing)
+    TextTooLongError: ProblemSpec(
+        422, "text-too-long", "The message text is too long", _attributes("characters", "limit")
+    ),
+    TemplateSyntaxError: ProblemSpec(
+        422, "template-syntax", "The message template is not valid", _attributes("position")
+    ),
+    UnknownFieldError: ProblemSpec(
+        422, "unknown-field", "A placeholder has no value", _attributes("field")
+    ),
+    InvalidSenderError: ProblemSpec(
+        422,
+        "invalid-sender",
+        "The sender ID is not valid",
+        _attributes("character", "position", "length"),
+    ),
+    TextError: ProblemSpec(422, "text", "The message text cannot be sent"),
+    InvalidPhoneNumberError: ProblemSpec(
+        422, "invalid-number", "The phone number is not valid", _attributes("reason", "region")
+    ),
+    PhoneError: ProblemSpec(422, "recipient", "The recipient cannot be sent to"),
+    NoPriceListError: ProblemSpec(503, "no-price-list", "No price list is in force"),
+    NoPriceError: ProblemSpec(422, "no-price", "The destination is not offered"),
 }
 
 

@@ -11,6 +11,7 @@ import os
 import sys
 from collections.abc import Sequence
 
+from kontor import preview_cli
 from kontor.logs import configure_logging
 from kontor.settings import Settings, SettingsError, load_settings, settings_table
 
@@ -113,6 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
         "smsc-sim", help="run the SMSC simulator", prefix_chars="\0", add_help=False
     )
     sim.add_argument("args", nargs=argparse.REMAINDER, help="the simulator's own options")
+    preview_cli.add_parser(sub)
     return parser
 
 
@@ -123,6 +125,7 @@ COMMANDS = {
     "settings": cmd_settings,
     "bench": cmd_bench,
     "smsc-sim": cmd_smsc_sim,
+    "preview": preview_cli.run,
 }
 
 

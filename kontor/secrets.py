@@ -31,8 +31,13 @@ def generated_secrets(settings: Settings) -> Settings:
     }
     if values != stored:
         _write_private(path, values)
-    filled = {k: v for k, v in values.items() if getattr(settings, k) is None}
-    return dataclasses.replace(settings, **filled)
+    return dataclasses.replace(
+        settings,
+        master_key=settings.master_key or values["master_key"],
+        api_key_pepper=settings.api_key_pepper or values["api_key_pepper"],
+        admin_api_key=settings.admin_api_key or values["admin_api_key"],
+        finance_api_key=settings.finance_api_key or values["finance_api_key"],
+    )
 
 
 def _write_private(path: Path, values: dict[str, str]) -> None:

@@ -91,7 +91,9 @@ class ApiHarness:
         data = response.json()
         return Customer(data["account_id"], data["api_key"], username)
 
-    def topup(self, customer: Customer, net: int, reference: str, method: str = "paypal") -> httpx.Response:
+    def topup(
+        self, customer: Customer, net: int, reference: str, method: str = "paypal"
+    ) -> httpx.Response:
         return self.client.post(
             f"/v1/admin/accounts/{customer.account_id}/topups",
             json={"net": net, "method": method, "reference": reference, "package": "SMS package"},

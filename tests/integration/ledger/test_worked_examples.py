@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import datetime
+from datetime import datetime, timedelta
 from uuid import UUID, uuid4
 
+import pytest
+
+from domain.ledger.exceptions import SendLimitExceededError
 from domain.ledger.reservation import reservation_id_for
 from tests.support.api import ApiHarness, Customer
 
@@ -26,8 +29,6 @@ def send(api: ApiHarness, customer: Customer, count: int, accepted: int, rejecte
     account = UUID(customer.account_id)
     send_id = uuid4()
     now = api.clock()
-    from datetime import timedelta
-
     ledger.reserve(account, send_id=send_id, amount=count * PRICE, parts=count, count=count,
                    now=now, expires_at=now + timedelta(hours=72))  # fmt: skip
     reservation = reservation_id_for(send_id)
@@ -40,9 +41,7 @@ def send(api: ApiHarness, customer: Customer, count: int, accepted: int, rejecte
 
 
 def lines(api: ApiHarness) -> dict[str, tuple[int, int]]:
-    return {
-        line["title"]: (line["debit"], line["credit"]) for line in api.trial_balance()["lines"]
-    }
+    return {line["title"]: (line["debit"], line["credit"]) for line in api.trial_balance()["lines"]}
 
 
 def test_a_package_bought_by_paypal_posts_gross_cash_net_credit_and_vat(api: ApiHarness) -> None:
@@ -163,20 +162,16 @@ def test_a_postpaid_month_accrues_a_receivable_and_stops_at_the_daily_limit(
     )
     ledger = api.backend.ledger
     account = UUID(customer.account_id)
-    from datetime import timedelta
-
     now = api.clock()
+    limits = {"daily_limit": 100, "monthly_limit": 1000}
+    expires_at = now + timedelta(hours=72)
     ledger.reserve(account, send_id=uuid4(), amount=80 * PRICE, parts=80, count=80, now=now,
-                   expires_at=now + timedelta(hours=72), daily_limit=100, monthly_limit=1000)  # fmt: skip
-    from domain.ledger.exceptions import SendLimitExceededError
-
-    try:
+                   expires_at=expires_at, **limits)  # fmt: skip
+    with pytest.raises(SendLimitExceededError) as refused:
         ledger.reserve(account, send_id=uuid4(), amount=30 * PRICE, parts=30, count=30, now=now,
-                       expires_at=now + timedelta(hours=72), daily_limit=100, monthly_limit=1000)  # fmt: skip
-    except SendLimitExceededError as exc:
-        assert (exc.period, exc.limit, exc.used, exc.requested) == ("daily", 100, 80, 30)
-    else:
-        raise AssertionError("the daily limit was not enforced")
+                       expires_at=expires_at, **limits)  # fmt: skip
+    exc = refused.value
+    assert (exc.period, exc.limit, exc.used, exc.requested) == ("daily", 100, 80, 30)
     api.clock.advance(days=1)  # a new Europe/Berlin day: 30 more fit
     send(api, customer, count=30, accepted=30, rejected=0)
     balance = api.balance(customer)
