@@ -12,14 +12,14 @@ from typing import Annotated, Any
 from uuid import UUID
 
 import msgspec
-from litestar import Controller, Request, Response, delete, get, patch, post, put
-from litestar.params import JSONBody, Parameter
+from litestar import Controller, Response, delete, get, patch, post, put
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from adapters import apikeys
 from adapters.csvsafe import spreadsheet_safe
-from api.auth import Principal, customer_only
-from api.context import ApiContext
+from api.auth import customer_only
+from api.context import AuthRequest, Ctx
 from api.errors import ProblemError
 from api.schemas.accounts import (
     AccountRead,
@@ -87,7 +87,7 @@ class RegistrationController(Controller):
         exclude_from_auth=True,
         summary="Register: a new account with trial credit and its first API key (shown once)",
     )
-    def register(self, data: JSONBody[RegistrationCreate], ctx: ApiContext) -> RegistrationRead:
+    def register(self, data: JSONBody[RegistrationCreate], ctx: Ctx) -> RegistrationRead:
         key = apikeys.generate(ctx.backend.pepper)
         now = ctx.now()
         account_id = ctx.backend.accounts.register(
@@ -124,12 +124,15 @@ class AccountController(Controller):
     guards = [customer_only]  # noqa: RUF012
 
     @get("/", sync_to_thread=True, summary="The caller's account")
-    def read(self, request: Request[Principal, Any, Any], ctx: ApiContext) -> AccountRead:
+    def read(self, request: AuthRequest, ctx: Ctx) -> AccountRead:
         return account_read(ctx.backend.accounts.account(request.user.customer_account))
 
     @get("/balance", sync_to_thread=True, summary="Credit: available, held, spent, expired")
     def balance(
-        self, request: Request[Principal, Any, Any], ctx: ApiContext, as_of: datetime | None = None
+        self,
+        request: AuthRequest,
+        ctx: Ctx,
+        as_of: FromQuery[datetime | None] = None,
     ) -> BalanceRead:
         account_id = request.user.customer_account
         account = ctx.backend.accounts.account(account_id)
@@ -158,13 +161,13 @@ class AccountController(Controller):
     @get("/statement", sync_to_thread=True, summary="Account statement, paged; ?format=csv")
     def statement(
         self,
-        request: Request[Principal, Any, Any],
-        ctx: ApiContext,
-        from_: Annotated[date | None, Parameter(query="from")] = None,
-        to: date | None = None,
-        cursor: str | None = None,
-        limit: int = 100,
-        format: str = "json",
+        request: AuthRequest,
+        ctx: Ctx,
+        from_: Annotated[date | None, QueryParameter(name="from")] = None,
+        to: FromQuery[date | None] = None,
+        cursor: FromQuery[str | None] = None,
+        limit: FromQuery[int] = 100,
+        format: FromQuery[str] = "json",
     ) -> Response[Any]:
         if not 1 <= limit <= 10_000:
             raise ProblemError(422, "invalid-limit", "Invalid limit", "limit must be 1..10000")
@@ -184,7 +187,10 @@ class AccountController(Controller):
 
     @patch("/limits", sync_to_thread=True, summary="Lower the account's own send limits")
     def limits(
-        self, request: Request[Principal, Any, Any], ctx: ApiContext, data: JSONBody[LimitsUpdate]
+        self,
+        request: AuthRequest,
+        ctx: Ctx,
+        data: JSONBody[LimitsUpdate],
     ) -> AccountRead:
         accounts = ctx.backend.accounts
         current = accounts.account(request.user.customer_account).contract.limits
@@ -198,7 +204,10 @@ class AccountController(Controller):
 
     @post("/api-keys", status_code=HTTP_201_CREATED, sync_to_thread=True, summary="New API key")
     def create_key(
-        self, request: Request[Principal, Any, Any], ctx: ApiContext, data: JSONBody[ApiKeyCreate]
+        self,
+        request: AuthRequest,
+        ctx: Ctx,
+        data: JSONBody[ApiKeyCreate],
     ) -> ApiKeyRead:
         key = apikeys.generate(ctx.backend.pepper)
         key_id = ctx.backend.accounts.issue_api_key(
@@ -212,9 +221,7 @@ class AccountController(Controller):
         sync_to_thread=True,
         summary="Revoke an API key",
     )
-    def revoke_key(
-        self, request: Request[Principal, Any, Any], ctx: ApiContext, key_id: UUID
-    ) -> None:
+    def revoke_key(self, request: AuthRequest, ctx: Ctx, key_id: FromPath[UUID]) -> None:
         accounts = ctx.backend.accounts
         accounts.revoke_api_key(request.user.customer_account, key_id, request.user.actor)
         prefix: str = accounts.repository.get(key_id).prefix
@@ -222,14 +229,20 @@ class AccountController(Controller):
 
     @get("/contract/earliest-end", sync_to_thread=True, summary="When notice given on a day ends")
     def earliest_end(
-        self, request: Request[Principal, Any, Any], ctx: ApiContext, notice_on: date
+        self,
+        request: AuthRequest,
+        ctx: Ctx,
+        notice_on: FromQuery[date],
     ) -> EarliestEndRead:
         account = ctx.backend.accounts.account(request.user.customer_account)
         return EarliestEndRead(notice_on, account.contract.earliest_end(notice_on))
 
     @post("/notice", status_code=HTTP_201_CREATED, sync_to_thread=True, summary="Give notice")
     def give_notice(
-        self, request: Request[Principal, Any, Any], ctx: ApiContext, data: JSONBody[NoticeCreate]
+        self,
+        request: AuthRequest,
+        ctx: Ctx,
+        data: JSONBody[NoticeCreate],
     ) -> EarliestEndRead:
         given_on = data.given_on or ctx.now().astimezone(BERLIN).date()
         ends_on = ctx.backend.accounts.give_notice(
@@ -240,8 +253,8 @@ class AccountController(Controller):
     @put("/auto-recharge", sync_to_thread=True, summary="Auto-recharge threshold and package")
     def auto_recharge(
         self,
-        request: Request[Principal, Any, Any],
-        ctx: ApiContext,
+        request: AuthRequest,
+        ctx: Ctx,
         data: JSONBody[AutoRechargeUpdate],
     ) -> AutoRechargeUpdate:
         if (data.threshold is None) != (data.package_net is None) or any(

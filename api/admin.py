@@ -4,17 +4,16 @@ expired credit) and account administration. Every change names the acting key.""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 from uuid import UUID
 
 import msgspec
-from litestar import Controller, Request, Response, patch, post
-from litestar.params import JSONBody
+from litestar import Controller, Response, patch, post
+from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from api.accounts import account_read
-from api.auth import Principal, admin_only
-from api.context import ApiContext
+from api.auth import admin_only
+from api.context import ApiContext, AuthRequest, Ctx
 from api.errors import ProblemError
 from api.schemas.accounts import AccountRead
 from api.schemas.admin import (
@@ -52,9 +51,9 @@ class AdminAccountsController(Controller):
     @post("/{account_id:uuid}/topups", sync_to_thread=True, summary="Credit a paid package")
     def topup(
         self,
-        request: Request[Principal, Any, Any],
-        ctx: ApiContext,
-        account_id: UUID,
+        request: AuthRequest,
+        ctx: Ctx,
+        account_id: FromPath[UUID],
         data: JSONBody[TopupCreate],
     ) -> Response[TopupRead]:
         ledger = ctx.backend.ledger
@@ -86,9 +85,9 @@ class AdminAccountsController(Controller):
     )
     def adjust(
         self,
-        request: Request[Principal, Any, Any],
-        ctx: ApiContext,
-        account_id: UUID,
+        request: AuthRequest,
+        ctx: Ctx,
+        account_id: FromPath[UUID],
         data: JSONBody[AdjustmentCreate],
     ) -> AdjustmentRead:
         ctx.backend.accounts.account(account_id)
@@ -98,9 +97,9 @@ class AdminAccountsController(Controller):
     @patch("/{account_id:uuid}", sync_to_thread=True, summary="State, tariff, contract, modules")
     def administer(
         self,
-        request: Request[Principal, Any, Any],
-        ctx: ApiContext,
-        account_id: UUID,
+        request: AuthRequest,
+        ctx: Ctx,
+        account_id: FromPath[UUID],
         data: JSONBody[AccountAdminUpdate],
     ) -> AccountRead:
         accounts = ctx.backend.accounts

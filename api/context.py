@@ -7,10 +7,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from litestar import Request
+from litestar.di import NamedDependency
 from psycopg_pool import ConnectionPool
 
 from adapters.backend import Backend
-from api.auth import Authenticator
+from api.auth import Authenticator, Principal
 from domain.tariff import Tariff
 from kontor.settings import Settings
 
@@ -34,3 +36,7 @@ class ApiContext:
         if self.backend.pool is None:
             raise RuntimeError("read models need PostgreSQL")
         return self.backend.pool
+
+
+Ctx = NamedDependency[ApiContext]
+AuthRequest = Request[Principal, Any, Any]

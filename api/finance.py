@@ -8,11 +8,11 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from litestar import Controller, Response, get
-from litestar.params import Parameter
+from litestar.params import FromQuery, QueryParameter
 
 from api.accounts import parse_cursor
 from api.auth import finance_only
-from api.context import ApiContext
+from api.context import Ctx
 from api.errors import ProblemError
 from api.schemas.admin import (
     JournalEntryRead,
@@ -39,7 +39,10 @@ class FinanceController(Controller):
 
     @get("/trial-balance", sync_to_thread=True, summary="Trial balance, optionally as of a time")
     def trial_balance(
-        self, ctx: ApiContext, as_of: datetime | None = None, format: str = "json"
+        self,
+        ctx: Ctx,
+        as_of: FromQuery[datetime | None] = None,
+        format: FromQuery[str] = "json",
     ) -> Response[Any]:
         balances = ledger_queries.trial_balance(ctx.pool, _aware(as_of))
         lines = [
@@ -62,12 +65,12 @@ class FinanceController(Controller):
     @get("/journal", sync_to_thread=True, summary="Journal transactions with their postings")
     def journal(
         self,
-        ctx: ApiContext,
-        from_: Annotated[datetime | None, Parameter(query="from")] = None,
-        to: datetime | None = None,
-        cursor: str | None = None,
-        limit: int = 500,
-        format: str = "json",
+        ctx: Ctx,
+        from_: Annotated[datetime | None, QueryParameter(name="from")] = None,
+        to: FromQuery[datetime | None] = None,
+        cursor: FromQuery[str | None] = None,
+        limit: FromQuery[int] = 500,
+        format: FromQuery[str] = "json",
     ) -> Response[Any]:
         if not 1 <= limit <= 10_000:
             raise ProblemError(422, "invalid-limit", "Invalid limit", "limit must be 1..10000")

@@ -83,18 +83,17 @@ class BalancesProjection:
             self.apply(event, conn, owners)
         with conn.cursor() as cur:
             for customer, figures in deltas.items():
+                # CHECKs apply to an INSERT's proposed row before ON CONFLICT, so the row is
+                # made first and the deltas applied by UPDATE.
                 cur.execute(
-                    "INSERT INTO ledger_balances AS b (customer, credited, debited, available,"
-                    " held, spent, expired, receivable) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
-                    " ON CONFLICT (customer) DO UPDATE SET"
-                    " credited = b.credited + EXCLUDED.credited,"
-                    " debited = b.debited + EXCLUDED.debited,"
-                    " available = b.available + EXCLUDED.available,"
-                    " held = b.held + EXCLUDED.held, spent = b.spent + EXCLUDED.spent,"
-                    " expired = b.expired + EXCLUDED.expired,"
-                    " receivable = b.receivable + EXCLUDED.receivable",
+                    "INSERT INTO ledger_balances (customer) VALUES (%s) ON CONFLICT DO NOTHING",
+                    (customer,),
+                )
+                cur.execute(
+                    "UPDATE ledger_balances SET credited = credited + %s, debited = debited + %s,"
+                    " available = available + %s, held = held + %s, spent = spent + %s,"
+                    " expired = expired + %s, receivable = receivable + %s WHERE customer = %s",
                     (
-                        customer,
                         figures["credited"],
                         figures["debited"],
                         figures["available"],
@@ -102,6 +101,7 @@ class BalancesProjection:
                         figures["spent"],
                         figures["expired"],
                         figures["receivable"],
+                        customer,
                     ),
                 )
 

@@ -91,12 +91,16 @@ async def _delete_streams(url: str, prefix: str) -> None:
 def settings_for_tests(
     database_url: str, nats_url: str, nats_prefix: str, tmp_path: Path
 ) -> Settings:
-    return Settings(
-        database_url=database_url,
-        nats_url=nats_url,
-        nats_prefix=nats_prefix,
-        var_dir=tmp_path / "var",
-        log_json=False,
+    from tests.support.api import settings_with_secrets
+
+    return settings_with_secrets(
+        Settings(
+            database_url=database_url,
+            nats_url=nats_url,
+            nats_prefix=nats_prefix,
+            var_dir=tmp_path / "var",
+            log_json=False,
+        )
     )
 
 

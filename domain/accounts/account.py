@@ -11,6 +11,7 @@ from __future__ import annotations
 import enum
 import re
 from datetime import date
+from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
@@ -75,6 +76,7 @@ class Account(Aggregate):
     @event(Registered)
     def __init__(
         self,
+        id: UUID,  # eventsourcing passes the chosen id (also the data key id)
         kind: AccountKind,
         company: str | None,
         contact_name: PersonalData,

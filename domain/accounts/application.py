@@ -54,7 +54,7 @@ class Accounts(KontorApplication):
             contract=contract,
             tariff=tariff,
             review_threshold=review_threshold,
-            id=new_id,  # type: ignore[call-arg]  # eventsourcing accepts an explicit id
+            id=new_id,
         )
         claim = UsernameClaim(username=username, account_id=account.id)
         key = ApiKey(

@@ -6,6 +6,7 @@ import asyncio
 import secrets
 import shutil
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -50,12 +51,7 @@ async def _ready_until(
 async def test_ready_is_503_naming_nats_while_nats_is_stopped(
     settings_for_tests: Settings, own_nats: RunningServer
 ) -> None:
-    settings = Settings(
-        database_url=settings_for_tests.database_url,
-        nats_url=own_nats.url,
-        var_dir=settings_for_tests.var_dir,
-        ready_timeout=1.0,
-    )
+    settings = replace(settings_for_tests, nats_url=own_nats.url, ready_timeout=1.0)
     async with AsyncTestClient(create_app(settings)) as client:
         await _ready_until(client, 200)
         own_nats.stop()
@@ -70,12 +66,7 @@ async def test_ready_is_503_naming_postgresql_while_postgresql_is_stopped(
     settings_for_tests: Settings, own_postgres: RunningServer, tmp_path: Path
 ) -> None:
     database_url = ensure_database(own_postgres.url, "kontor")
-    settings = Settings(
-        database_url=database_url,
-        nats_url=settings_for_tests.nats_url,
-        var_dir=tmp_path,
-        ready_timeout=1.0,
-    )
+    settings = replace(settings_for_tests, database_url=database_url, ready_timeout=1.0)
     async with AsyncTestClient(create_app(settings)) as client:
         await _ready_until(client, 200)
         own_postgres.stop()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from kontor.settings import Settings
-from tests.support.api import ApiHarness, running_api, settings_with_secrets
+from tests.support.api import ApiHarness, running_api
 
 PROBLEM = "application/problem+json"
 
@@ -70,7 +70,7 @@ def test_invalid_registrations_are_422_problems_naming_the_field(api: ApiHarness
 
 
 def test_registration_is_rate_limited_per_client_address(settings_for_tests: Settings) -> None:
-    settings = replace(settings_with_secrets(settings_for_tests), registrations_per_hour=2)
+    settings = replace(settings_for_tests, registrations_per_hour=2)
     with running_api(settings) as api:
         api.register()
         api.register()
