@@ -33,6 +33,7 @@ from api.context import ApiContext, Clock, PricePerSms
 from api.errors import EXCEPTION_HANDLERS
 from api.finance import FinanceController
 from api.health import HealthController
+from projections.setup import setup_read_models
 from kontor.settings import Settings
 
 PUBLIC_PATHS = ["^/health$", "^/ready$", "^/metrics", "^/schema"]
@@ -79,6 +80,8 @@ def create_app(
         nats = NatsConnection(nats_url, name="kontor-api")
         await nats.start()
         backend = await asyncio.to_thread(open_backend, settings, pool_size=settings.db_pool_size)
+        if backend.pool is not None:
+            await asyncio.to_thread(setup_read_models, backend.pool)
         authenticator = Authenticator(
             pepper=backend.pepper,
             load_key=backend.accounts.api_key,

@@ -6,4 +6,4 @@ their figures, never by a timed assertion.
 
 from __future__ import annotations
 
-BENCHMARKS: tuple[str, ...] = ("smpp", "preview")
+BENCHMARKS: tuple[str, ...] = ("smpp", "preview", "ledger")
