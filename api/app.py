@@ -33,8 +33,8 @@ from api.context import ApiContext, Clock, PricePerSms
 from api.errors import EXCEPTION_HANDLERS
 from api.finance import FinanceController
 from api.health import HealthController
-from projections.setup import setup_read_models
 from kontor.settings import Settings
+from projections.setup import setup_read_models
 
 PUBLIC_PATHS = ["^/health$", "^/ready$", "^/metrics", "^/schema"]
 
