@@ -6,6 +6,8 @@ cannot disagree about the event-store environment, the mapper or the data keys.
 
 from __future__ import annotations
 
+import logging
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,9 +16,14 @@ from psycopg_pool import ConnectionPool
 from adapters.eventstore import attach_keyring, event_store_env
 from adapters.keyring import Keyring, MemoryKeyStore, parse_master_key
 from adapters.pgkeys import PostgresKeyStore
+from adapters.pgschema import schema_lock
 from domain.accounts.application import Accounts
 from domain.ledger.application import Ledger
+from domain.messaging.application import Messaging
 from kontor.settings import Settings
+
+
+log = logging.getLogger(__name__)
 
 
 class MissingSecretError(RuntimeError):
@@ -30,6 +37,7 @@ class Backend:
 
     accounts: Accounts
     ledger: Ledger
+    messaging: Messaging
     keyring: Keyring
     pool: ConnectionPool[Any] | None
     pepper: bytes
@@ -37,6 +45,7 @@ class Backend:
     def close(self) -> None:
         self.accounts.close()
         self.ledger.close()
+        self.messaging.close()
         if self.pool is not None:
             self.pool.close()
 
@@ -61,8 +70,26 @@ def open_backend(settings: Settings, *, pool_size: int = 8) -> Backend:
     else:
         keyring = Keyring(master_key, MemoryKeyStore())
     env = event_store_env(settings.database_url)
-    accounts = Accounts(env=env)
-    ledger = Ledger(env=env)
-    for app in (accounts, ledger):
+    with schema_lock(pool):
+        accounts = Accounts(env=env)
+        ledger = Ledger(env=env)
+        messaging = Messaging(env=env)
+    for app in (accounts, ledger, messaging):
         attach_keyring(app, keyring)
-    return Backend(accounts, ledger, keyring, pool, pepper_of(settings))
+    return Backend(accounts, ledger, messaging, keyring, pool, pepper_of(settings))
+
+
+def open_backend_patiently(settings: Settings, *, pool_size: int = 8, wait: float = 120) -> Backend:
+    """``open_backend``, waiting for PostgreSQL while it starts (a worker started together with
+    the server, or restarted while the server restarts)."""
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            return open_backend(settings, pool_size=pool_size)
+        except MissingSecretError:
+            raise
+        except Exception as exc:
+            if time.monotonic() > deadline:
+                raise
+            log.warning("backend not available yet; retrying", extra={"error": repr(exc)[:300]})
+            time.sleep(1.0)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import base64
 import functools
 import typing
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Protocol
 from urllib.parse import unquote, urlsplit
@@ -27,7 +28,10 @@ import msgspec
 from eventsourcing.application import Application
 from eventsourcing.domain import CanSnapshotAggregate
 from eventsourcing.persistence import Mapper, MapperDeserialisationError, StoredEvent, Transcoder
+from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.utils import get_topic, resolve_topic
+from psycopg import Cursor
+from psycopg.rows import DictRow
 
 from domain.personal import PersonalData
 
@@ -171,6 +175,19 @@ class TypedMapper(Mapper[UUID]):
         return event
 
 
+class SideEffectRecorder(PostgresApplicationRecorder):
+    """Runs ``side_effects`` given to ``app.save(..., side_effects=[(sql, rows), ...])`` in the
+    transaction that inserts the events: an operational index (submit claims, carrier ids)
+    never disagrees with the events it was derived from."""
+
+    def _insert_events(
+        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> None:
+        for statement, rows in kwargs.get("side_effects", ()):
+            if rows:
+                curs.executemany(statement, rows)
+
+
 def attach_keyring(app: Application[Any], keyring: Keyring) -> None:
     """Give an application's mapper the keyring that seals personal data."""
     transcoder = app.mapper.transcoder
@@ -205,8 +222,11 @@ def postgres_env(database_url: str) -> dict[str, str]:
         "POSTGRES_USER": unquote(url.username or "postgres"),
         "POSTGRES_PASSWORD": unquote(url.password or ""),
         "POSTGRES_CONNECT_TIMEOUT": "5",
-        "POSTGRES_POOL_SIZE": "4",
-        "POSTGRES_MAX_OVERFLOW": "8",
+        # Small pools: every process opens three applications, and a platform runs a dozen
+        # processes against one server.
+        "POSTGRES_POOL_SIZE": "1",
+        "POSTGRES_MAX_OVERFLOW": "6",
         "POSTGRES_LOCK_TIMEOUT": "10",
         "CREATE_TABLE": "y",
+        "APPLICATION_RECORDER_TOPIC": get_topic(SideEffectRecorder),
     }

@@ -37,6 +37,12 @@ class KeyStore(Protocol):
 
     def delete(self, key_id: UUID) -> bool: ...
 
+    def existing(self, key_ids: list[UUID]) -> set[UUID]: ...
+
+    def load_many(self, key_ids: list[UUID]) -> dict[UUID, bytes]: ...
+
+    def insert_many(self, rows: list[tuple[UUID, UUID | None, bytes]]) -> None: ...
+
     def delete_owned_by(self, owner: UUID) -> int: ...
 
 
@@ -57,6 +63,16 @@ class MemoryKeyStore:
 
     def delete(self, key_id: UUID) -> bool:
         return self._keys.pop(key_id, None) is not None
+
+    def existing(self, key_ids: list[UUID]) -> set[UUID]:
+        return {k for k in key_ids if k in self._keys}
+
+    def load_many(self, key_ids: list[UUID]) -> dict[UUID, bytes]:
+        return {k: self._keys[k][1] for k in key_ids if k in self._keys}
+
+    def insert_many(self, rows: list[tuple[UUID, UUID | None, bytes]]) -> None:
+        for key_id, owner, wrapped in rows:
+            self.insert(key_id, owner, wrapped)
 
     def delete_owned_by(self, owner: UUID) -> int:
         with self._lock:
@@ -143,6 +159,36 @@ class Keyring:
     def create_key(self, key_id: UUID, owner: UUID | None = None) -> None:
         """Make sure a data key exists (recipient keys name their account as owner)."""
         self._data_key(key_id, owner, create=True)
+
+    def prefetch(self, key_ids: list[UUID]) -> None:
+        """Load many keys in one round trip (a batch of messages to decrypt)."""
+        now = self._clock()
+        wanted = [k for k in dict.fromkeys(key_ids) if not self._fresh(k, now)]
+        if not wanted:
+            return
+        loaded = self._store.load_many(wanted)
+        with self._lock:
+            for key_id, wrapped in loaded.items():
+                self._cache[key_id] = (
+                    now + self._cache_seconds,
+                    AESGCM(self._unwrap(key_id, wrapped)),
+                )
+
+    def _fresh(self, key_id: UUID, now: float) -> bool:
+        cached = self._cache.get(key_id)
+        return cached is not None and cached[0] > now
+
+    def ensure_keys(self, key_ids: list[UUID], owner: UUID | None) -> int:
+        """Create every missing key of ``key_ids`` in one round trip (a campaign's recipients);
+        returns how many were created."""
+        wanted = list(dict.fromkeys(key_ids))
+        present = self._store.existing(wanted)
+        missing = [k for k in wanted if k not in present]
+        if missing:
+            self._store.insert_many(
+                [(k, owner, self._wrap(k, AESGCM.generate_key(bit_length=256))) for k in missing]
+            )
+        return len(missing)
 
     def shred(self, key_id: UUID) -> bool:
         """Delete a data key: what it sealed is unreadable from now on."""

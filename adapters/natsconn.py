@@ -69,5 +69,7 @@ class NatsConnection:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
         if self._client is not None and not self._client.is_closed:
+            # close, not drain: a pull subscription's pending fetch makes drain wait its timeout,
+            # and nothing unacknowledged is lost (JetStream redelivers it).
             with contextlib.suppress(Exception):
-                await self._client.drain()
+                await self._client.close()

@@ -7,6 +7,8 @@ from uuid import UUID
 
 from psycopg_pool import ConnectionPool
 
+from adapters.pgschema import ensure_schema
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS data_keys (
     key_id uuid PRIMARY KEY,
@@ -22,7 +24,7 @@ class PostgresKeyStore:
     def __init__(self, pool: ConnectionPool[Any]) -> None:
         self._pool = pool
         with pool.connection() as conn:
-            conn.execute(SCHEMA)
+            ensure_schema(conn, SCHEMA)
 
     def load(self, key_id: UUID) -> bytes | None:
         with self._pool.connection() as conn:
@@ -37,6 +39,28 @@ class PostgresKeyStore:
                 "INSERT INTO data_keys (key_id, owner_id, wrapped) VALUES (%s, %s, %s)"
                 " ON CONFLICT (key_id) DO NOTHING",
                 (key_id, owner, wrapped),
+            )
+
+    def existing(self, key_ids: list[UUID]) -> set[UUID]:
+        with self._pool.connection() as conn:
+            rows = conn.execute(
+                "SELECT key_id FROM data_keys WHERE key_id = ANY(%s)", (key_ids,)
+            ).fetchall()
+        return {row[0] for row in rows}
+
+    def load_many(self, key_ids: list[UUID]) -> dict[UUID, bytes]:
+        with self._pool.connection() as conn:
+            rows = conn.execute(
+                "SELECT key_id, wrapped FROM data_keys WHERE key_id = ANY(%s)", (key_ids,)
+            ).fetchall()
+        return {row[0]: bytes(row[1]) for row in rows}
+
+    def insert_many(self, rows: list[tuple[UUID, UUID | None, bytes]]) -> None:
+        with self._pool.connection() as conn, conn.cursor() as cur:
+            cur.executemany(
+                "INSERT INTO data_keys (key_id, owner_id, wrapped) VALUES (%s, %s, %s)"
+                " ON CONFLICT (key_id) DO NOTHING",
+                rows,
             )
 
     def delete(self, key_id: UUID) -> bool:

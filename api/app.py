@@ -26,6 +26,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from adapters.backend import open_backend
 from adapters.natsconn import NatsConnection
+from adapters.pricelist import default_price_per_sms, load_preview_rules
 from api.accounts import AccountController, RegistrationController
 from api.admin import AdminAccountsController
 from api.auth import ApiKeyMiddleware, Authenticator
@@ -33,6 +34,10 @@ from api.context import ApiContext, Clock, PricePerSms
 from api.errors import EXCEPTION_HANDLERS
 from api.finance import FinanceController
 from api.health import HealthController
+from api.messages import CampaignsController, MessagesController
+from api.preview import PreviewController, preview_dependencies
+from api.send_admin import AdminSendsController
+from api.wiring import list_source_of, make_context, pricing_context
 from kontor.settings import Settings
 from projections.setup import setup_read_models
 
@@ -61,10 +66,9 @@ def create_app(
         )
     database_url, nats_url = settings.database_url, settings.nats_url
     if price_per_sms is None:
-        from adapters.pricelist import default_price_per_sms
-
         price_per_sms = default_price_per_sms()
     sms_price = price_per_sms
+    rules = load_preview_rules()
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -90,12 +94,15 @@ def create_app(
         )
         app.state.resources = Resources(settings=settings, pg_pool=pool, nats=nats)
         app.state.authenticator = authenticator
-        app.state.ctx = ApiContext(
-            settings=settings,
-            backend=backend,
-            authenticator=authenticator,
+        app.state.ctx = await asyncio.to_thread(
+            make_context,
+            settings,
+            backend,
+            authenticator,
+            rules,
             clock=clock or _utc_now,
             price_per_sms=sms_price,
+            list_source=list_source_of(backend),
         )
         try:
             yield
@@ -123,8 +130,15 @@ def create_app(
             AccountController,
             AdminAccountsController,
             FinanceController,
+            MessagesController,
+            CampaignsController,
+            AdminSendsController,
+            PreviewController,
         ],
-        dependencies={"ctx": Provide(provide_ctx, sync_to_thread=False)},
+        dependencies={
+            "ctx": Provide(provide_ctx, sync_to_thread=False),
+            **preview_dependencies(rules, pricing_context, clock or _utc_now),
+        },
         lifespan=[lifespan],
         middleware=[
             prometheus.middleware,

@@ -139,3 +139,4 @@ def _role_guard(*roles: Role) -> Any:
 customer_only = _role_guard(Role.CUSTOMER)
 admin_only = _role_guard(Role.ADMIN)
 finance_only = _role_guard(Role.FINANCE, Role.ADMIN)
+customer_or_admin = _role_guard(Role.CUSTOMER, Role.ADMIN)

@@ -20,6 +20,7 @@ from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from domain.accounts import exceptions as accounts
 from domain.ledger import exceptions as ledger
+from domain.messaging import exceptions as messaging
 from domain.phone.exceptions import InvalidPhoneNumberError, PhoneError
 from domain.pricing.exceptions import NoPriceError, NoPriceListError
 from domain.text.exceptions import (
@@ -97,6 +98,22 @@ PROBLEM_TYPES: dict[type[Exception], ProblemSpec] = {
     accounts.ApiKeyNotFoundError: ProblemSpec(404, "api-key-not-found", "API key not found"),
     accounts.SenderBlockedError: ProblemSpec(
         422, "sender-blocked", "Sender ID blocked", lambda e: {"sender": e.sender}
+    ),
+    messaging.IdempotencyConflictError: ProblemSpec(
+        422,
+        "idempotency-key-reused",
+        "Idempotency-Key reused with another request",
+        _attributes("key"),
+    ),
+    messaging.SendNotFoundError: ProblemSpec(404, "not-found", "Not found"),
+    messaging.SendNotCancellableError: ProblemSpec(
+        409, "not-cancellable", "The send cannot be cancelled", _attributes("state")
+    ),
+    messaging.NotAwaitingReviewError: ProblemSpec(
+        409, "not-awaiting-review", "The send is not awaiting review", _attributes("state")
+    ),
+    messaging.NoRecipientsError: ProblemSpec(
+        422, "no-recipients", "No recipient can be sent to", _attributes("skipped")
     ),
     # message text, recipients and prices (domain.text, domain.phone, domain.pricing)
     TextTooLongError: ProblemSpec(

@@ -11,6 +11,12 @@ from kontor.settings import Settings
 WORKERS: dict[str, str] = {
     "projections": "workers.projections",
     "sweeper": "workers.sweeper",
+    "relay": "workers.relay",
+    "dispatcher": "workers.dispatcher",
+    "carrier": "workers.carrier",
+    "ingest": "workers.ingest",
+    "settlement": "workers.settlement",
+    "expander": "workers.expander",
 }
 
 

@@ -94,6 +94,21 @@ class Settings:
     """Validity period of a message: a reservation expires at the send's scheduled time plus
     this, and a message without final report after it becomes unconfirmed."""
 
+    nats_duplicate_window: float = 3600.0
+    """Seconds JetStream remembers a message id to drop a republished duplicate: covers the
+    longest relay or dispatcher restart we tolerate (consumers are idempotent beyond it)."""
+
+    carriers_file: Path | None = None
+    """TOML file of SMPP binds and routes (see adapters/carriers.py). Unset: ``kontor up`` starts
+    the bundled SMSC simulator and writes ``KONTOR_VAR_DIR/carriers.toml`` for it."""
+
+    smsc_sim_args: str = ""
+    """Extra options for the bundled SMSC simulator that ``kontor up`` starts (for example
+    ``--scenario undeliverable --undeliverable 0.05``)."""
+
+    single_send_max_recipients: int = 50
+    """Recipients ``POST /v1/messages`` accepts at most (more: use a campaign)."""
+
     registrations_per_hour: int = 5
     """Registrations accepted per client address and hour (``POST /v1/accounts``)."""
 

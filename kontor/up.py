@@ -8,6 +8,8 @@ so the API and workers never lose track of them.
 from __future__ import annotations
 
 import asyncio
+import secrets
+import shlex
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -15,12 +17,14 @@ from dataclasses import dataclass
 import httpx
 import nats
 
+from adapters.carriers import simulator_carriers
 from adapters.embedded import (
     EmbeddedNats,
     EmbeddedPostgres,
     ensure_database,
     free_port,
     postgres_answers,
+    tcp_answers,
     with_database,
 )
 from kontor.processes import WORKERS
@@ -102,12 +106,32 @@ def plan(settings: Settings) -> tuple[list[ChildSpec], PlatformUrls]:
     else:
         nats_url = settings.nats_url
 
+    carriers_file = settings.carriers_file
+    if carriers_file is None:
+        sim_port = free_port()
+        password = secrets.token_hex(8)
+        carriers_file = var / "carriers.toml"
+        carriers_file.write_text(simulator_carriers(sim_port, "kontor", password))
+        sim_argv = [
+            python, "-m", "kontor", "smsc-sim", "--host", "127.0.0.1", "--port", str(sim_port),
+            "--account", f"kontor:{password}", "--record", str(var / "smsc" / "record.sqlite"),
+            *shlex.split(settings.smsc_sim_args),
+        ]  # fmt: skip
+        sim_url = f"smpp://127.0.0.1:{sim_port}"
+
+        async def sim_ready() -> bool:
+            return await asyncio.to_thread(tcp_answers, sim_url)
+
+        (var / "smsc").mkdir(parents=True, exist_ok=True)
+        children.append(ChildSpec(name="smsc-sim", argv=sim_argv, ready=sim_ready))
+
     port = settings.http_port or free_port(settings.http_host)
     api_url = f"http://{settings.http_host}:{port}"
     shared_env = {
         "KONTOR_DATABASE_URL": database_url,
         "KONTOR_NATS_URL": nats_url,
         "KONTOR_HTTP_PORT": str(port),
+        "KONTOR_CARRIERS_FILE": str(carriers_file),
         **secrets_env(settings),
     }
 

@@ -18,6 +18,7 @@ from uuid import UUID
 
 import psycopg
 
+from adapters.pgschema import ensure_schema
 from domain.ledger.postings import Owners, leg_figures, postings_for
 from domain.ledger.reservation import Reservation
 from domain.ledger.wallet import Wallet
@@ -68,7 +69,7 @@ class BalancesProjection:
         self.owners = OwnerMap()
 
     def setup(self, conn: psycopg.Connection[Any]) -> None:
-        conn.execute(SCHEMA)
+        ensure_schema(conn, SCHEMA)
         self.owners.setup(conn)
 
     def process(self, conn: psycopg.Connection[Any], events: Sequence[tuple[int, Any]]) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 
 import psycopg
 
+from adapters.pgschema import ensure_schema
 from domain.ledger.postings import postings_for
 from projections.ledger_owners import OwnerMap
 
@@ -69,7 +70,7 @@ class JournalProjection:
         self.owners = OwnerMap()
 
     def setup(self, conn: psycopg.Connection[Any]) -> None:
-        conn.execute(SCHEMA)
+        ensure_schema(conn, SCHEMA)
         self.owners.setup(conn)
 
     def process(self, conn: psycopg.Connection[Any], events: Sequence[tuple[int, Any]]) -> None:

@@ -12,6 +12,7 @@ from uuid import UUID
 
 import psycopg
 
+from adapters.pgschema import ensure_schema
 from domain.ledger.billing import Billing
 from domain.ledger.postings import Owner, Owners
 from domain.ledger.reservation import Reservation
@@ -31,7 +32,7 @@ class OwnerMap:
         self.owners: Owners = {}
 
     def setup(self, conn: psycopg.Connection[Any]) -> None:
-        conn.execute(SCHEMA)
+        ensure_schema(conn, SCHEMA)
 
     def prepare(self, conn: psycopg.Connection[Any], events: list[Any]) -> Owners:
         """Load the owners of a batch's aggregates; record those the batch opens or changes."""

@@ -22,7 +22,10 @@ from uuid import UUID
 
 import psycopg
 from eventsourcing.application import Application
+from eventsourcing.persistence import Notification
 from psycopg_pool import ConnectionPool
+
+from adapters.pgschema import ensure_schema
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +49,7 @@ class Projection(Protocol):
 
 def setup_tracking(pool: ConnectionPool[Any]) -> None:
     with pool.connection() as conn:
-        conn.execute(TRACKING_SCHEMA)
+        ensure_schema(conn, TRACKING_SCHEMA)
 
 
 def position(conn: psycopg.Connection[Any], projection: str, application: str) -> int:
@@ -66,11 +69,13 @@ class ProjectionRunner:
         pool: ConnectionPool[Any],
         *,
         batch_size: int = 500,
+        topics: Sequence[str] = (),
     ) -> None:
         self.app = app
         self.projections = list(projections)
         self.pool = pool
         self.batch_size = batch_size
+        self.topics = list(topics)
         setup_tracking(pool)
         with pool.connection() as conn:
             for projection in self.projections:
@@ -95,19 +100,34 @@ class ProjectionRunner:
                 (projection.name, self.app.name),
             ).fetchone()
             start = int(row[0]) if row else 0
+            ceiling = self.app.recorder.max_notification_id() or 0
             notifications = self.app.recorder.select_notifications(
-                start=start, limit=self.batch_size, inclusive_of_start=False
+                start=start,
+                limit=self.batch_size,
+                stop=ceiling,
+                topics=self.topics,
+                inclusive_of_start=False,
             )
-            if not notifications:
-                return 0
-            events = [(n.id, self.app.mapper.to_domain_event(n)) for n in notifications]
-            projection.process(conn, events)
-            conn.execute(
-                "UPDATE projection_tracking SET notification_id = %s"
-                " WHERE projection = %s AND application = %s",
-                (notifications[-1].id, projection.name, self.app.name),
-            )
-            return len(events)
+            # With a topic filter, nothing more up to the ceiling means the position may skip
+            # every other event up to it (commit order is notification order, see eventsourcing).
+            if self.topics and len(notifications) < self.batch_size:
+                reached = max(ceiling, start)
+            else:
+                reached = notifications[-1].id if notifications else start
+            if notifications:
+                decoder = getattr(projection, "decode", None) or self.decode
+                decoded = ((n.id, decoder(n)) for n in notifications)
+                projection.process(conn, [(i, e) for i, e in decoded if e is not None])
+            if reached > start:
+                conn.execute(
+                    "UPDATE projection_tracking SET notification_id = %s"
+                    " WHERE projection = %s AND application = %s",
+                    (reached, projection.name, self.app.name),
+                )
+            return len(notifications)
+
+    def decode(self, notification: Notification) -> Any:
+        return self.app.mapper.to_domain_event(notification)
 
     def catch_up(self, timeout: float = 30.0) -> None:
         """Run until every projection has applied everything recorded so far."""
@@ -116,8 +136,7 @@ class ProjectionRunner:
         while self.lowest_position() < target:
             if time.monotonic() > deadline:
                 raise TimeoutError(f"projections of {self.app.name} did not reach {target}")
-            if not self.run_once():
-                time.sleep(0.01)
+            self.run_once()
 
     def lowest_position(self) -> int:
         with self.pool.connection() as conn:
@@ -130,4 +149,8 @@ class ProjectionRunner:
                     stop.wait(idle_wait)
             except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
                 log.warning("projection runner lost the database", extra={"error": str(exc)})
+                stop.wait(1.0)
+            except Exception:
+                # The batch rolled back; keep the worker alive and try again (the log says why).
+                log.exception("projection batch failed", extra={"application": self.app.name})
                 stop.wait(1.0)

@@ -9,11 +9,12 @@ from psycopg_pool import ConnectionPool
 
 from projections.ledger_balances import BalancesProjection
 from projections.ledger_journal import JournalProjection
+from projections.messaging import MessagingProjection
 from projections.runner import setup_tracking
 
 
 def setup_read_models(pool: ConnectionPool[Any]) -> None:
     setup_tracking(pool)
     with pool.connection() as conn:
-        for projection in (JournalProjection(), BalancesProjection()):
+        for projection in (JournalProjection(), BalancesProjection(), MessagingProjection()):
             projection.setup(conn)

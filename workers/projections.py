@@ -1,5 +1,6 @@
-"""The projections worker: keeps the ledger's read models (journal, balances, lots,
-reservations) up to date with its notification log. Several can run; they take turns per batch."""
+"""The projections worker: keeps the read models up to date with the notification logs — the
+ledger's (journal, balances, lots, reservations) and messaging's (sends, messages, history,
+replies), each in a thread of its own. Several workers can run; they take turns per batch."""
 
 from __future__ import annotations
 
@@ -7,11 +8,12 @@ import logging
 import signal
 import threading
 
-from adapters.backend import Backend, open_backend
+from adapters.backend import Backend, open_backend_patiently
 from kontor.settings import Settings
 from projections.ledger_balances import BalancesProjection
 from projections.ledger_journal import JournalProjection
-from projections.runner import ProjectionRunner
+from projections.messaging import MessagingProjection
+from projections.runner import Projection, ProjectionRunner
 
 log = logging.getLogger(__name__)
 
@@ -19,20 +21,31 @@ log = logging.getLogger(__name__)
 def ledger_runner(backend: Backend) -> ProjectionRunner:
     if backend.pool is None:
         raise RuntimeError("projections need PostgreSQL")
-    return ProjectionRunner(
-        backend.ledger, [JournalProjection(), BalancesProjection()], backend.pool
-    )
+    projections: list[Projection] = [JournalProjection(), BalancesProjection()]
+    return ProjectionRunner(backend.ledger, projections, backend.pool)
+
+
+def messaging_runner(backend: Backend) -> ProjectionRunner:
+    if backend.pool is None:
+        raise RuntimeError("projections need PostgreSQL")
+    return ProjectionRunner(backend.messaging, [MessagingProjection()], backend.pool, batch_size=20)
 
 
 def run(settings: Settings) -> int:
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
-    backend = open_backend(settings, pool_size=4)
-    runner = ledger_runner(backend)
+    backend = open_backend_patiently(settings, pool_size=6)
+    runners = [ledger_runner(backend), messaging_runner(backend)]
+    threads = [
+        threading.Thread(target=r.run_forever, args=(stop, 0.05), name=r.app.name) for r in runners
+    ]
+    for thread in threads:
+        thread.start()
     log.info("projections running")
     try:
-        runner.run_forever(stop)
+        for thread in threads:
+            thread.join()
     finally:
         backend.close()
     return 0

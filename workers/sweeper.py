@@ -8,17 +8,43 @@ import logging
 import signal
 import threading
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
-from adapters.backend import Backend, open_backend
+from adapters.backend import Backend, open_backend_patiently
+from domain.messaging.records import DeliveryReport
 from kontor.settings import Settings
-from projections import ledger_queries
+from projections import ledger_queries, messaging_queries
 
 log = logging.getLogger(__name__)
 
 
-def sweep_once(backend: Backend, now: datetime) -> tuple[int, int]:
-    """Close due reservations and expire due lots; returns (reservations closed, accounts)."""
+def mark_unconfirmed(backend: Backend, now: datetime, validity: timedelta) -> int:
+    """Messages without a final report after their validity period become unconfirmed."""
+    if backend.pool is None:
+        raise RuntimeError("the sweeper needs PostgreSQL")
+    rows = messaging_queries.open_messages(
+        backend.pool, send_id=None, account_id=None, older_than=now - validity, limit=5_000,
+        states=("pending", "buffered"),
+    )  # fmt: skip
+    reports = [
+        DeliveryReport(
+            message_id=row["message_id"], send_id=row["send_id"], account_id=row["account_id"],
+            part=0, carrier_id="", state="unknown", error_code=None, final=False, done_at=None,
+            status_text="no final report within the validity period", received_at=now,
+            source="validity",
+        )
+        for row in rows
+    ]  # fmt: skip
+    if reports:
+        backend.messaging.record_deliveries("validity", reports)
+    return len(reports)
+
+
+def sweep_once(
+    backend: Backend, now: datetime, validity: timedelta = timedelta(hours=72)
+) -> tuple[int, int]:
+    """Close due reservations, expire due lots, mark unconfirmed messages; returns
+    (reservations closed, accounts with expired lots)."""
     if backend.pool is None:
         raise RuntimeError("the sweeper needs PostgreSQL")
     due = ledger_queries.open_reservations_due(backend.pool, now)
@@ -26,8 +52,16 @@ def sweep_once(backend: Backend, now: datetime) -> tuple[int, int]:
     accounts = ledger_queries.accounts_with_expired_lots(backend.pool, now)
     for account_id in accounts:
         backend.ledger.expire_lots(account_id, now)
-    if closed or accounts:
-        log.info("swept", extra={"reservations_closed": len(closed), "accounts": len(accounts)})
+    unconfirmed = mark_unconfirmed(backend, now, validity)
+    if closed or accounts or unconfirmed:
+        log.info(
+            "swept",
+            extra={
+                "reservations": len(closed),
+                "accounts": len(accounts),
+                "unconfirmed": unconfirmed,
+            },
+        )
     return len(closed), len(accounts)
 
 
@@ -37,12 +71,12 @@ def run(
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
-    backend = open_backend(settings, pool_size=2)
+    backend = open_backend_patiently(settings, pool_size=2)
     now = clock or (lambda: datetime.now(UTC))
     try:
         while not stop.is_set():
             try:
-                sweep_once(backend, now())
+                sweep_once(backend, now(), timedelta(hours=settings.message_validity_hours))
             except Exception:
                 log.exception("sweep failed; retrying")
             stop.wait(interval)

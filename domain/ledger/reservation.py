@@ -20,6 +20,7 @@ from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
+from domain.ids import message_id
 from domain.ledger.billing import Billing
 from domain.ledger.exceptions import (
     InvalidAmountError,
@@ -30,16 +31,10 @@ from domain.ledger.exceptions import (
 from domain.ledger.lots import Allocation, LotShare
 
 RESERVATION_NAMESPACE = UUID("0b3f3c3e-58a7-4e4b-8f55-3f0a7d2f6c11")
-MESSAGE_NAMESPACE = UUID("4c1c0f55-2b8e-4a55-9a9e-6d1c8b0e7e21")
 
 
 def reservation_id_for(send_id: UUID) -> UUID:
     return uuid5(RESERVATION_NAMESPACE, str(send_id))
-
-
-def message_id(send_id: UUID, index: int) -> UUID:
-    """The id of message ``index`` of a send: the same inputs always give the same id."""
-    return uuid5(MESSAGE_NAMESPACE, f"{send_id}:{index}")
 
 
 class Reservation(Aggregate):
@@ -118,6 +113,11 @@ class Reservation(Aggregate):
     @property
     def remaining(self) -> int:
         return self.amount - self.captured - self.released - self.returned
+
+    @property
+    def settled_count(self) -> int:
+        """How many messages were captured or released."""
+        return sum(byte.bit_count() for byte in self.settled)
 
     def is_settled(self, index: int) -> bool:
         return bool(self.settled[index >> 3] & (1 << (index & 7)))

@@ -1,0 +1,148 @@
+"""The carriers file: SMPP binds and the routes that choose them.
+
+```toml
+[[binds]]                 # one SMPP 3.4 bind_transceiver
+name = "standard"         # also the route name in subjects and events
+host = "127.0.0.1"
+port = 2775
+system_id = "kontor"
+password = "secret"
+window = 64               # outstanding submit_sm at most
+tps = 500                 # SMS parts per second through this bind (the dispatcher's rate)
+
+[[routes]]                # first match wins
+tariffs = ["economy", "quality"]
+regions = ["*"]           # ISO regions of the destination, "*" for any
+bind = "standard"
+```
+
+The High Quality tariff goes over its own bind. ``kontor up`` writes a file like this for the
+bundled SMSC simulator when ``KONTOR_CARRIERS_FILE`` is not set.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from domain.tariff import Tariff
+
+
+class CarriersFileError(ValueError):
+    """The carriers file names each bind once, gives every route an existing bind, and routes
+    every tariff somewhere."""
+
+
+@dataclass(frozen=True)
+class Bind:
+    name: str
+    host: str
+    port: int
+    system_id: str
+    password: str
+    window: int = 64
+    tps: float = 500.0
+
+    @property
+    def carrier(self) -> str:
+        """The carrier account behind the bind. Carrier message ids are unique per account,
+        and an SMSC may send a receipt over any bind of the account, so receipts are matched
+        by account, not by bind."""
+        return f"{self.system_id}@{self.host}:{self.port}"
+
+
+@dataclass(frozen=True)
+class Route:
+    tariffs: frozenset[Tariff]
+    regions: frozenset[str]
+    bind: str
+
+    def matches(self, tariff: Tariff, region: str) -> bool:
+        return tariff in self.tariffs and ("*" in self.regions or region in self.regions)
+
+
+@dataclass(frozen=True)
+class Carriers:
+    binds: dict[str, Bind]
+    routes: tuple[Route, ...]
+
+    def route_for(self, tariff: Tariff, region: str) -> str:
+        for route in self.routes:
+            if route.matches(tariff, region):
+                return route.bind
+        raise CarriersFileError(f"no route for tariff {tariff} to {region}")
+
+
+def parse_carriers(document: dict[str, Any]) -> Carriers:
+    binds: dict[str, Bind] = {}
+    for table in document.get("binds", []):
+        try:
+            bind = Bind(
+                name=str(table["name"]),
+                host=str(table.get("host", "127.0.0.1")),
+                port=int(table["port"]),
+                system_id=str(table["system_id"]),
+                password=str(table["password"]),
+                window=int(table.get("window", 64)),
+                tps=float(table.get("tps", 500)),
+            )
+        except (KeyError, ValueError, TypeError) as exc:
+            raise CarriersFileError(f"bind {table.get('name', '?')}: {exc}") from exc
+        if bind.name in binds:
+            raise CarriersFileError(f"bind {bind.name} appears twice")
+        binds[bind.name] = bind
+    routes = []
+    for table in document.get("routes", []):
+        bind_name = str(table.get("bind", ""))
+        if bind_name not in binds:
+            raise CarriersFileError(f"route to unknown bind {bind_name!r}")
+        try:
+            tariffs = frozenset(Tariff(t) for t in table.get("tariffs", list(Tariff)))
+        except ValueError as exc:
+            raise CarriersFileError(str(exc)) from exc
+        regions = frozenset(str(r) for r in table.get("regions", ["*"]))
+        routes.append(Route(tariffs, regions, bind_name))
+    for tariff in Tariff:
+        if not any(tariff in r.tariffs for r in routes):
+            raise CarriersFileError(f"no route sends the {tariff} tariff anywhere")
+    return Carriers(binds, tuple(routes))
+
+
+def load_carriers(path: Path) -> Carriers:
+    try:
+        return parse_carriers(tomllib.loads(path.read_text()))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise CarriersFileError(f"{path}: {exc}") from exc
+
+
+def simulator_carriers(port: int, system_id: str, password: str) -> str:
+    """The carriers file for the bundled simulator: a standard and a premium bind."""
+    return f"""# Written by kontor up for the bundled SMSC simulator.
+[[binds]]
+name = "standard"
+host = "127.0.0.1"
+port = {port}
+system_id = "{system_id}"
+password = "{password}"
+window = 64
+tps = 3000
+
+[[binds]]
+name = "premium"
+host = "127.0.0.1"
+port = {port}
+system_id = "{system_id}"
+password = "{password}"
+window = 32
+tps = 1000
+
+[[routes]]
+tariffs = ["high-quality"]
+bind = "premium"
+
+[[routes]]
+tariffs = ["economy", "quality"]
+bind = "standard"
+"""

@@ -1,0 +1,119 @@
+"""Staged recipients: what a campaign (or a scheduled send) will record once it is due.
+
+At acceptance every recipient is rendered, priced and sealed under their own data key, and
+stored here; the expander records them in chunks when the send is due. Pricing at acceptance is
+what the reservation holds, so later changes to a list or a price list cannot change what an
+accepted send costs. Rows are deleted when their send completes or is cancelled.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from psycopg_pool import ConnectionPool
+
+from adapters.keyring import Keyring
+from adapters.pgschema import ensure_schema
+from domain.messaging.records import RecordedMessage
+from domain.personal import PersonalData
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS send_recipients (
+    send_id uuid NOT NULL,
+    idx integer NOT NULL,
+    message_id uuid NOT NULL,
+    number_hash text NOT NULL,
+    key_id uuid NOT NULL,
+    number_ct bytea NOT NULL,
+    text_ct bytea NOT NULL,
+    region text NOT NULL,
+    encoding text NOT NULL,
+    parts smallint NOT NULL,
+    price integer NOT NULL,
+    dlr boolean NOT NULL,
+    PRIMARY KEY (send_id, idx)
+);
+CREATE INDEX IF NOT EXISTS send_recipients_person ON send_recipients (key_id);
+"""
+
+
+@dataclass
+class Staging:
+    pool: ConnectionPool[Any]
+    keyring: Keyring
+
+    def setup(self) -> None:
+        with self.pool.connection() as conn:
+            ensure_schema(conn, SCHEMA)
+
+    def stage(self, send_id: UUID, messages: Sequence[RecordedMessage]) -> None:
+        """Store sealed messages (idempotent: a retried acceptance writes nothing twice)."""
+        seal = self.keyring.seal
+        rows = [
+            (send_id, m.index, m.message_id, m.number_hash, m.number.key_id,
+             seal(m.number.key_id, (m.number.value or "").encode()),
+             seal(m.text.key_id, (m.text.value or "").encode()),
+             m.region, m.encoding, m.parts, m.price, m.delivery_reports)
+            for m in messages
+        ]  # fmt: skip
+        with self.pool.connection() as conn, conn.transaction():
+            present = conn.execute(
+                "SELECT count(*) FROM send_recipients WHERE send_id = %s", (send_id,)
+            ).fetchone()
+            if present and present[0]:
+                return
+            with (
+                conn.cursor() as cur,
+                cur.copy(
+                    "COPY send_recipients (send_id, idx, message_id, number_hash, key_id, number_ct,"
+                    " text_ct, region, encoding, parts, price, dlr) FROM STDIN"
+                ) as copy,
+            ):
+                for row in rows:
+                    copy.write_row(row)
+
+    def chunk(self, send_id: UUID, start: int, size: int) -> list[RecordedMessage]:
+        """The staged messages ``start`` .. ``start + size - 1``, opened again for recording
+        (a shredded key gives a redacted message, which the carrier sender never sends)."""
+        with self.pool.connection() as conn:
+            rows = conn.execute(
+                "SELECT idx, message_id, number_hash, key_id, number_ct, text_ct, region,"
+                " encoding, parts, price, dlr FROM send_recipients"
+                " WHERE send_id = %s AND idx >= %s ORDER BY idx LIMIT %s",
+                (send_id, start, size),
+            ).fetchall()
+        self.keyring.prefetch([row[3] for row in rows])
+        messages = []
+        for idx, message_id, number_hash, key_id, number_ct, text_ct, *rest in rows:
+            number = self.keyring.open(key_id, bytes(number_ct))
+            text = self.keyring.open(key_id, bytes(text_ct))
+            region, encoding, parts, price, dlr = rest
+            messages.append(
+                RecordedMessage(
+                    index=idx,
+                    message_id=message_id,
+                    number_hash=number_hash,
+                    number=PersonalData(key_id, number.decode() if number else None),
+                    text=PersonalData(key_id, text.decode() if text else None),
+                    region=region,
+                    encoding=encoding,
+                    parts=parts,
+                    price=price,
+                    delivery_reports=dlr,
+                )
+            )
+        return messages
+
+    def discard(self, send_id: UUID) -> None:
+        with self.pool.connection() as conn:
+            conn.execute("DELETE FROM send_recipients WHERE send_id = %s", (send_id,))
+
+    def erase_person(self, key_id: UUID) -> int:
+        """Remove one person's staged messages (their erasure); returns how many."""
+        with self.pool.connection() as conn:
+            return int(
+                conn.execute("DELETE FROM send_recipients WHERE key_id = %s", (key_id,)).rowcount
+            )

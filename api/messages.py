@@ -1,0 +1,243 @@
+"""``/v1/messages``: single sends (the transactional lane), message search and a message's whole
+history; ``/v1/campaigns``: bulk sends, their progress, messages and cancellation."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+from uuid import UUID
+
+from litestar import Controller, Response, get, post
+from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_202_ACCEPTED
+
+from api.auth import customer_only, customer_or_admin
+from api.context import AuthRequest, Ctx
+from api.errors import ProblemError
+from api.history import message_detail, message_row, recorded_messages
+from api.schemas.messages import (
+    CampaignAccepted,
+    CampaignCreate,
+    CampaignPage,
+    CampaignRead,
+    MessageCreate,
+    MessageDetail,
+    MessagePage,
+    MessageSummary,
+    RecipientIn,
+    SendRead,
+    SkippedRead,
+)
+from api.send_views import (
+    campaign_read,
+    list_recipients,
+    local,
+    may_see,
+    own_send,
+    parse_number,
+    scope_account,
+)
+from api.sending import SendRequest
+from domain.messaging.records import Lane, RecordedMessage
+from domain.pricing.preview import Recipient
+from projections import messaging_queries as q
+
+IdempotencyKey = Annotated[
+    str | None, HeaderParameter(name="Idempotency-Key", required=False, max_length=200)
+]
+StateFilter = Annotated[str | None, QueryParameter(name="state")]
+
+
+def display(e164: str) -> str:
+    return "00" + e164[1:] if e164.startswith("+") else e164
+
+
+def summary(m: RecordedMessage) -> MessageSummary:
+    return MessageSummary(m.message_id, display(m.number.shown()), m.parts, m.price, m.encoding)
+
+
+def recipients_of(items: list[str | RecipientIn]) -> list[Recipient]:
+    return [
+        Recipient(item) if isinstance(item, str) else Recipient(item.number, item.fields)
+        for item in items
+    ]
+
+
+class MessagesController(Controller):
+    path = "/v1/messages"
+    tags = ["messages"]  # noqa: RUF012
+
+    @post("/", sync_to_thread=True, guards=[customer_only], summary="Send one message now or later")
+    def send(
+        self,
+        request: AuthRequest,
+        ctx: Ctx,
+        data: JSONBody[MessageCreate],
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[SendRead]:
+        limit = ctx.settings.single_send_max_recipients
+        if len(data.to) > limit:
+            raise ProblemError(
+                422, "too-many-recipients", "Too many recipients",
+                f"{len(data.to)} recipients; a single send takes at most {limit}, use a campaign",
+            )  # fmt: skip
+        accepted = ctx.acceptance.accept(
+            SendRequest(
+                account_id=request.user.customer_account,
+                lane=Lane.TRANSACTIONAL,
+                text=data.text,
+                sender=data.sender,
+                recipients=recipients_of(data.to),
+                tariff=data.tariff,
+                schedule_at=local(data.send_at),
+                normalize=data.normalize,
+                idempotency_key=idempotency_key,
+            ),
+            ctx.now(),
+        )
+        send = accepted.send
+        messages = accepted.messages or recorded_messages(ctx, send.id)
+        body = SendRead(
+            send_id=send.id,
+            state=send.state.value,
+            messages=[summary(m) for m in messages],
+            skipped=[SkippedRead(s.position, s.reason, s.detail) for s in accepted.skipped],
+            total_price=send.expected_cost,
+            send_at=send.schedule_at,
+            repeated=accepted.repeated,
+        )
+        return Response(body, status_code=HTTP_200_OK if accepted.repeated else HTTP_201_CREATED)
+
+    @get("/", sync_to_thread=True, guards=[customer_or_admin], summary="Find messages")
+    def search(
+        self,
+        request: AuthRequest,
+        ctx: Ctx,
+        number: FromQuery[str | None] = None,
+        from_: Annotated[datetime | None, QueryParameter(name="from")] = None,
+        to: FromQuery[datetime | None] = None,
+        state_: StateFilter = None,
+        account_id: FromQuery[UUID | None] = None,
+        cursor: FromQuery[str | None] = None,
+        limit: FromQuery[int] = 100,
+    ) -> MessagePage:
+        account = scope_account(request.user, account_id)
+        number_hash = None
+        if number:
+            if account is None:
+                raise ProblemError(422, "account-required", "Account required",
+                                   "searching by number needs account_id")  # fmt: skip
+            number_hash = ctx.backend.keyring.lookup_hash(account, parse_number(ctx, number))
+        after = None
+        if cursor:
+            at, _, mid = cursor.partition("|")
+            after = (datetime.fromisoformat(at), UUID(mid))
+        rows = q.search(ctx.pool, account, number_hash, local(from_), local(to), state_,
+                        after, min(max(limit, 1), 1000))  # fmt: skip
+        last = rows[-1] if len(rows) == limit else None
+        next_cursor = f"{last['recorded_at'].isoformat()}|{last['message_id']}" if last else None
+        return MessagePage([message_row(r) for r in rows], next_cursor)
+
+    @get("/{message_id:uuid}", sync_to_thread=True, guards=[customer_or_admin],
+         summary="A message: state, parts, price, carrier ids and its whole history")  # fmt: skip
+    def detail(self, request: AuthRequest, ctx: Ctx, message_id: FromPath[UUID]) -> MessageDetail:
+        row = q.message(ctx.pool, message_id)
+        if row is None or not may_see(request.user, row["account_id"]):
+            raise ProblemError(404, "not-found", "Not found", f"no message {message_id}")
+        return message_detail(ctx, row)
+
+
+class CampaignsController(Controller):
+    path = "/v1/campaigns"
+    tags = ["campaigns"]  # noqa: RUF012
+    guards = [customer_only]  # noqa: RUF012
+
+    @post("/", sync_to_thread=True, summary="Accept a bulk send (202 at once)")
+    def create(
+        self,
+        request: AuthRequest,
+        ctx: Ctx,
+        data: JSONBody[CampaignCreate],
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[CampaignAccepted]:
+        account = request.user.customer_account
+        if (data.list_id is None) == (data.recipients is None):
+            raise ProblemError(422, "recipients-required", "Recipients required",
+                               "give either list_id or recipients")  # fmt: skip
+        recipients = (
+            recipients_of(list(data.recipients))
+            if data.recipients is not None
+            else list_recipients(ctx, account, data.list_id)
+        )
+        accepted = ctx.acceptance.accept(
+            SendRequest(
+                account_id=account,
+                lane=Lane.BULK,
+                text=data.text,
+                sender=data.sender,
+                recipients=recipients,
+                tariff=data.tariff,
+                schedule_at=local(data.send_at),
+                normalize=data.normalize,
+                idempotency_key=idempotency_key,
+                name=data.name,
+                list_id=data.list_id,
+            ),
+            ctx.now(),
+        )
+        send = accepted.send
+        body = CampaignAccepted(
+            campaign_id=send.id,
+            state=send.state.value,
+            recipients=send.total,
+            parts=send.parts,
+            expected_cost=send.expected_cost,
+            skipped={s.reason: s.count for s in send.skipped},
+            review_required=send.review_required,
+            send_at=send.schedule_at,
+            repeated=accepted.repeated,
+        )
+        return Response(body, status_code=HTTP_200_OK if accepted.repeated else HTTP_202_ACCEPTED)
+
+    @get("/", sync_to_thread=True, summary="The account's campaigns, newest first")
+    def list_campaigns(
+        self,
+        request: AuthRequest,
+        ctx: Ctx,
+        cursor: FromQuery[datetime | None] = None,
+        limit: FromQuery[int] = 50,
+    ) -> CampaignPage:
+        limit = min(max(limit, 1), 500)
+        rows = q.sends(ctx.pool, request.user.customer_account, "bulk", cursor, limit)
+        reads = [campaign_read(ctx, row, counts=False) for row in rows]
+        next_cursor = rows[-1]["created_at"].isoformat() if len(rows) == limit else None
+        return CampaignPage(reads, next_cursor)
+
+    @get("/{campaign_id:uuid}", sync_to_thread=True, summary="Progress, cost so far, ETA")
+    def read(self, request: AuthRequest, ctx: Ctx, campaign_id: FromPath[UUID]) -> CampaignRead:
+        return campaign_read(ctx, own_send(ctx, request.user, campaign_id), counts=True)
+
+    @get("/{campaign_id:uuid}/messages", sync_to_thread=True, summary="Messages, by state")
+    def messages(
+        self,
+        request: AuthRequest,
+        ctx: Ctx,
+        campaign_id: FromPath[UUID],
+        state_: StateFilter = None,
+        cursor: FromQuery[int] = -1,
+        limit: FromQuery[int] = 100,
+    ) -> MessagePage:
+        own_send(ctx, request.user, campaign_id)
+        limit = min(max(limit, 1), 1000)
+        rows = q.messages_of_send(ctx.pool, campaign_id, state_, cursor, limit)
+        next_cursor = str(rows[-1]["idx"]) if len(rows) == limit else None
+        return MessagePage([message_row(r) for r in rows], next_cursor)
+
+    @post("/{campaign_id:uuid}/cancel", status_code=HTTP_200_OK, sync_to_thread=True,
+          summary="Cancel: nothing more is sent, unsent messages are released")  # fmt: skip
+    def cancel(self, request: AuthRequest, ctx: Ctx, campaign_id: FromPath[UUID]) -> CampaignRead:
+        own_send(ctx, request.user, campaign_id)
+        ctx.backend.messaging.cancel(
+            campaign_id, request.user.customer_account, request.user.actor, "cancelled by customer"
+        )
+        return campaign_read(ctx, own_send(ctx, request.user, campaign_id), counts=True)

@@ -1,0 +1,155 @@
+"""Shapes of the send endpoints: single messages, campaigns, message search and history."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+import msgspec
+
+from api.schemas.accounts import Amount
+from domain.tariff import Tariff
+
+Text = Annotated[str, msgspec.Meta(min_length=1, max_length=10_000)]
+Sender = Annotated[str, msgspec.Meta(min_length=1, max_length=20)]
+
+
+class RecipientIn(msgspec.Struct, forbid_unknown_fields=True):
+    number: Annotated[str, msgspec.Meta(min_length=1, max_length=40)]
+    fields: dict[str, str] = {}
+
+
+RecipientOrNumber = Annotated[str, msgspec.Meta(min_length=1, max_length=40)] | RecipientIn
+
+
+class MessageCreate(msgspec.Struct, forbid_unknown_fields=True):
+    to: Annotated[list[RecipientOrNumber], msgspec.Meta(min_length=1)]
+    text: Text
+    sender: Sender
+    tariff: Tariff | None = None
+    send_at: datetime | None = None
+    normalize: bool = False
+
+
+class CampaignCreate(msgspec.Struct, forbid_unknown_fields=True):
+    text: Text
+    sender: Sender
+    name: Annotated[str, msgspec.Meta(max_length=200)] = ""
+    list_id: UUID | None = None
+    recipients: list[RecipientIn] | None = None
+    tariff: Tariff | None = None
+    send_at: datetime | None = None
+    normalize: bool = False
+
+
+class SkippedRead(msgspec.Struct):
+    position: int
+    reason: str
+    detail: str
+
+
+class MessageSummary(msgspec.Struct):
+    message_id: UUID
+    to: str
+    parts: int
+    price: Amount
+    encoding: str
+
+
+class SendRead(msgspec.Struct):
+    send_id: UUID
+    state: str
+    messages: list[MessageSummary]
+    skipped: list[SkippedRead]
+    total_price: Amount
+    send_at: datetime | None
+    repeated: bool
+
+
+class CampaignAccepted(msgspec.Struct):
+    campaign_id: UUID
+    state: str
+    recipients: int
+    parts: int
+    expected_cost: Amount
+    skipped: dict[str, int]
+    review_required: bool
+    send_at: datetime | None
+    repeated: bool
+
+
+class CampaignRead(msgspec.Struct):
+    campaign_id: UUID
+    name: str
+    lane: str
+    state: str
+    sender: str
+    tariff: str
+    recipients: int
+    recorded: int
+    parts: int
+    expected_cost: Amount
+    cost_so_far: Amount
+    counts: dict[str, int]
+    skipped: list[dict[str, Any]]
+    review_required: bool
+    send_at: datetime | None
+    created_at: datetime
+    completed_at: datetime | None
+    eta_seconds: float | None
+
+
+class CampaignPage(msgspec.Struct):
+    campaigns: list[CampaignRead]
+    next_cursor: str | None
+
+
+class MessageRow(msgspec.Struct):
+    message_id: UUID
+    send_id: UUID
+    index: int
+    state: str
+    colour: str
+    parts: int
+    price: Amount
+    region: str
+    carrier_ids: list[str]
+    status_text: str | None
+    error_code: str | None
+    uncertain: bool
+    recorded_at: datetime
+    submitted_at: datetime | None
+    final_at: datetime | None
+
+
+class MessagePage(msgspec.Struct):
+    messages: list[MessageRow]
+    next_cursor: str | None
+
+
+class HistoryEntry(msgspec.Struct):
+    position: int
+    at: datetime
+    event: str
+    details: dict[str, Any]
+
+
+class MessageDetail(msgspec.Struct):
+    message: MessageRow
+    to: str
+    text: str
+    encoding: str
+    route: str | None
+    history: list[HistoryEntry]
+
+
+class QueryStatusCreate(msgspec.Struct, forbid_unknown_fields=True):
+    send_id: UUID | None = None
+    account_id: UUID | None = None
+    older_than_minutes: Annotated[int, msgspec.Meta(ge=0)] = 60
+    limit: Annotated[int, msgspec.Meta(ge=1, le=100_000)] = 10_000
+
+
+class QueryStatusRead(msgspec.Struct):
+    queried: int

@@ -1,0 +1,117 @@
+"""What the send endpoints show and whom they show it to: scoping, local times, campaign
+progress (counts per state, cost so far, ETA)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from litestar.exceptions import PermissionDeniedException
+
+from api.auth import Principal
+from api.context import ApiContext
+from api.errors import ProblemError
+from api.schemas.messages import CampaignRead
+from domain.accounts.api_key import Role
+from domain.ledger.billing import BERLIN
+from domain.ledger.reservation import reservation_id_for
+from domain.phone.exceptions import InvalidPhoneNumberError
+from domain.pricing.preview import Recipient
+from projections import messaging_queries as q
+
+OPEN_STATES = ("queued", "pending", "buffered")
+
+
+def local(moment: datetime | None) -> datetime | None:
+    """A time without offset is Europe/Berlin local time (what customers type)."""
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=BERLIN)
+
+
+def scope_account(principal: Principal, requested: UUID | None) -> UUID | None:
+    """Customers see their own account only; support (admin) may name any, or all."""
+    if principal.role is Role.CUSTOMER:
+        return principal.customer_account
+    if principal.role is Role.ADMIN:
+        return requested
+    raise PermissionDeniedException("this endpoint is for customers and support")
+
+
+def may_see(principal: Principal, account_id: UUID) -> bool:
+    return principal.role is Role.ADMIN or principal.account_id == account_id
+
+
+def parse_number(ctx: ApiContext, number: str) -> str:
+    try:
+        return ctx.numbers.parse(number).e164
+    except InvalidPhoneNumberError as exc:
+        raise ProblemError(422, "invalid-number", "Invalid number", exc.reason) from exc
+
+
+def own_send(ctx: ApiContext, principal: Principal, send_id: UUID) -> dict[str, Any]:
+    row = q.send_row(ctx.pool, send_id)
+    if row is None:
+        # Accepted a moment ago, not yet in the read model: the event store knows it.
+        owner = principal.account_id if principal.role is Role.CUSTOMER else None
+        send = ctx.backend.messaging.send(send_id, owner)
+        row = {
+            "send_id": send.id, "account_id": send.account_id, "lane": send.lane.value,
+            "name": send.name, "state": send.state.value, "total": send.total,
+            "recorded": send.recorded, "parts": send.parts, "expected_cost": send.expected_cost,
+            "skipped": [{"reason": s.reason, "count": s.count} for s in send.skipped],
+            "sender": send.sender, "tariff": send.tariff.value, "schedule_at": send.schedule_at,
+            "review_required": send.review_required, "created_at": send.created_on,
+            "completed_at": None,
+        }  # fmt: skip
+    if not may_see(principal, row["account_id"]):
+        raise ProblemError(404, "not-found", "Not found", f"no campaign {send_id}")
+    return row
+
+
+def campaign_read(ctx: ApiContext, row: dict[str, Any], *, counts: bool) -> CampaignRead:
+    send_id = row["send_id"]
+    state_counts = q.state_counts(ctx.pool, send_id) if counts else {}
+    cost = 0
+    eta = None
+    if counts:
+        try:
+            cost = ctx.backend.ledger.reservation(reservation_id_for(send_id)).captured
+        except Exception:  # noqa: BLE001 - no reservation yet means nothing spent yet
+            cost = 0
+        remaining = row["total"] - sum(
+            n for state, n in state_counts.items() if state not in OPEN_STATES
+        )
+        rate = q.recent_rate(ctx.pool, send_id, ctx.now())
+        eta = (
+            round(remaining / rate, 1)
+            if rate and remaining > 0
+            else (0.0 if not remaining else None)
+        )
+    return CampaignRead(
+        campaign_id=send_id,
+        name=row["name"],
+        lane=row["lane"],
+        state=row["state"],
+        sender=row["sender"],
+        tariff=row["tariff"],
+        recipients=row["total"],
+        recorded=row["recorded"],
+        parts=row["parts"],
+        expected_cost=row["expected_cost"],
+        cost_so_far=cost,
+        counts=state_counts,
+        skipped=list(row["skipped"]),
+        review_required=row["review_required"],
+        send_at=row["schedule_at"],
+        created_at=row["created_at"],
+        completed_at=row["completed_at"],
+        eta_seconds=eta,
+    )
+
+
+def list_recipients(ctx: ApiContext, account_id: UUID, list_id: UUID | None) -> list[Recipient]:
+    if list_id is None or ctx.list_source is None:
+        raise ProblemError(422, "list-unavailable", "List unavailable", "lists are not available")
+    return ctx.list_source(account_id, list_id)

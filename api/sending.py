@@ -1,0 +1,218 @@
+"""Accepting a send: the process behind ``POST /v1/messages`` and ``POST /v1/campaigns``.
+
+1. The account must be active and the sender ID valid and not blocked for it.
+2. Every recipient is rendered, checked and priced by the one preview engine (the customer is
+   charged what a preview shows); opted-out numbers and refused recipients are skipped and
+   reported, the others are numbered 0..n-1 (message ids derive from send id and number).
+3. The Ledger reserves the expected cost (prepaid credit, or the postpaid / small-volume parts
+   limits); a refusal is a 402 naming the shortfall, and nothing is recorded.
+4. Messaging records the send. A single immediate send records its messages in the same
+   transaction; everything else is staged (sealed per recipient) for the expander.
+
+A repeated ``Idempotency-Key`` with the same request returns the first result, with another
+request it is refused; a send that was reserved but never recorded (a crash in between) is
+completed by the retry, because the reservation and the send share their id.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from uuid import UUID, uuid4
+
+import msgspec
+
+from adapters.backend import Backend
+from adapters.staging import Staging
+from domain.accounts.contract import ContractType
+from domain.accounts.exceptions import SenderBlockedError
+from domain.ids import message_id, send_id_for
+from domain.messaging.exceptions import NoRecipientsError
+from domain.messaging.records import Lane, RecordedMessage, recipient_key_id
+from domain.messaging.send import Send, Skipped
+from domain.personal import PersonalData
+from domain.pricing.preview import PreviewRules, Recipient, RecipientPreview, preview_messages
+from domain.tariff import Tariff
+from domain.text.sender import SenderId
+
+Suppressed = Callable[[UUID, list[str]], set[str]]
+
+
+@dataclass(frozen=True)
+class SendRequest:
+    account_id: UUID
+    lane: Lane
+    text: str
+    sender: str
+    recipients: Sequence[Recipient]
+    tariff: Tariff | None = None
+    schedule_at: datetime | None = None
+    normalize: bool = False
+    idempotency_key: str | None = None
+    name: str = ""
+    list_id: UUID | None = None
+
+    def fingerprint(self) -> str:
+        recipients = [(r.number, dict(r.fields)) for r in self.recipients]
+        body = msgspec.json.encode(
+            [self.lane, self.text, self.sender, recipients, self.tariff, self.schedule_at,
+             self.normalize, self.name, self.list_id]
+        )  # fmt: skip
+        return hashlib.sha256(body).hexdigest()
+
+
+@dataclass(frozen=True)
+class SkippedRecipient:
+    position: int
+    reason: str
+    detail: str
+
+
+@dataclass
+class Accepted:
+    send: Send
+    messages: list[RecordedMessage] = field(default_factory=list)
+    skipped: list[SkippedRecipient] = field(default_factory=list)
+    repeated: bool = False
+
+
+class SendAcceptance:
+    def __init__(
+        self,
+        backend: Backend,
+        rules: PreviewRules,
+        staging: Staging,
+        suppressed: Suppressed,
+        *,
+        validity: timedelta,
+        month_volume: Callable[[UUID, datetime], int],
+    ) -> None:
+        self.backend = backend
+        self.rules = rules
+        self.staging = staging
+        self.suppressed = suppressed
+        self.validity = validity
+        self.month_volume = month_volume
+
+    def accept(self, request: SendRequest, now: datetime) -> Accepted:
+        backend = self.backend
+        account = backend.accounts.account(request.account_id)
+        account.ensure_active()
+        sender = SenderId.parse(request.sender)
+        if account.is_sender_blocked(sender.value):
+            raise SenderBlockedError(sender.value)
+        fingerprint = request.fingerprint()
+        send_id = (
+            send_id_for(request.account_id, request.idempotency_key)
+            if request.idempotency_key
+            else uuid4()
+        )
+        if request.idempotency_key:
+            existing = backend.messaging.existing(send_id, fingerprint, request.idempotency_key)
+            if existing is not None:
+                return Accepted(existing, repeated=True)
+        tariff = request.tariff or account.tariff
+        preview = preview_messages(
+            request.text,
+            request.recipients,
+            rules=self.rules,
+            tariff=tariff,
+            month_volume=self.month_volume(request.account_id, now),
+            now=now,
+            sender=sender.value,
+            normalize_text=request.normalize,
+        )
+        messages, skipped = self._messages(request.account_id, send_id, preview.recipients)
+        if not messages:
+            raise NoRecipientsError(len(skipped))
+        expected = sum(m.price for m in messages)
+        parts = sum(m.parts for m in messages)
+        limits = account.contract.limits
+        limited = account.contract.type is not ContractType.PREPAID
+        starts = request.schedule_at or now
+        backend.ledger.reserve(
+            request.account_id,
+            send_id=send_id,
+            amount=expected,
+            parts=parts,
+            count=len(messages),
+            now=now,
+            expires_at=max(starts, now) + self.validity,
+            daily_limit=limits.daily_parts if limited else None,
+            monthly_limit=limits.monthly_parts if limited else None,
+        )
+        backend.keyring.ensure_keys([m.number.key_id for m in messages], owner=request.account_id)
+        review = request.lane is Lane.BULK and len(messages) > account.review_threshold
+        scheduled = request.schedule_at is not None and request.schedule_at > now
+        send = Send(
+            id=send_id,
+            account_id=request.account_id,
+            lane=request.lane,
+            sender=sender.value,
+            tariff=tariff,
+            template=PersonalData(request.account_id, request.text),
+            list_id=request.list_id,
+            total=len(messages),
+            parts=parts,
+            expected_cost=expected,
+            skipped=_counts(skipped),
+            schedule_at=request.schedule_at if scheduled else None,
+            review_required=review,
+            fingerprint=fingerprint,
+            idempotency_key=request.idempotency_key,
+            name=request.name,
+        )
+        immediate = request.lane is Lane.TRANSACTIONAL and not scheduled and not review
+        if not immediate:
+            self.staging.stage(send_id, messages)
+        recorded = backend.messaging.accept(send, messages if immediate else ())
+        return Accepted(recorded, messages, skipped, repeated=recorded is not send)
+
+    def _messages(
+        self, account_id: UUID, send_id: UUID, previews: Sequence[RecipientPreview]
+    ) -> tuple[list[RecordedMessage], list[SkippedRecipient]]:
+        keyring = self.backend.keyring
+        hashes = [
+            keyring.lookup_hash(account_id, p.to_e164) if p.error is None and p.to_e164 else ""
+            for p in previews
+        ]
+        opted_out = self.suppressed(account_id, [h for h in hashes if h])
+        messages: list[RecordedMessage] = []
+        skipped: list[SkippedRecipient] = []
+        for position, (preview, number_hash) in enumerate(zip(previews, hashes, strict=True)):
+            if preview.error is not None:
+                skipped.append(
+                    SkippedRecipient(position, preview.error_code or "refused", preview.error)
+                )
+                continue
+            if number_hash in opted_out:
+                skipped.append(SkippedRecipient(position, "opted_out", "the number opted out"))
+                continue
+            if preview.to_e164 is None or preview.text is None:  # pragma: no cover
+                raise RuntimeError("the preview accepted a recipient without number or text")
+            key = recipient_key_id(account_id, number_hash)
+            index = len(messages)
+            messages.append(
+                RecordedMessage(
+                    index=index,
+                    message_id=message_id(send_id, index),
+                    number_hash=number_hash,
+                    number=PersonalData(key, preview.to_e164),
+                    text=PersonalData(key, preview.text),
+                    region=preview.region or "",
+                    encoding=str(preview.encoding),
+                    parts=preview.segments or 1,
+                    price=preview.price or 0,
+                    delivery_reports=bool(preview.delivery_reports),
+                )
+            )
+        return messages, skipped
+
+
+def _counts(skipped: list[SkippedRecipient]) -> tuple[Skipped, ...]:
+    counts: dict[str, int] = {}
+    for item in skipped:
+        counts[item.reason] = counts.get(item.reason, 0) + 1
+    return tuple(Skipped(reason, count) for reason, count in sorted(counts.items()))

@@ -1,0 +1,84 @@
+"""Building the request context: the send acceptance process, the preview's pricing context."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from litestar import Request
+
+from adapters.backend import Backend
+from adapters.contacts.optouts import suppressed_hashes
+from adapters.jetstream import Topology
+from adapters.staging import Staging
+from api.auth import Authenticator, Principal
+from api.context import ApiContext, Clock, ListSource, PricePerSms
+from api.preview import PricingContext
+from api.sending import SendAcceptance
+from domain.ledger.billing import BERLIN
+from domain.pricing.preview import PreviewRules
+from kontor.settings import Settings
+from projections import messaging_queries
+
+
+def month_start(now: datetime) -> datetime:
+    local = now.astimezone(BERLIN)
+    return local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
+def make_context(
+    settings: Settings,
+    backend: Backend,
+    authenticator: Authenticator,
+    rules: PreviewRules,
+    *,
+    clock: Clock,
+    price_per_sms: PricePerSms,
+    list_source: ListSource | None,
+) -> ApiContext:
+    pool = backend.pool
+    if pool is None:
+        raise RuntimeError("the API needs PostgreSQL")
+    staging = Staging(pool, backend.keyring)
+    staging.setup()
+
+    def month_volume(account_id: UUID, now: datetime) -> int:
+        return messaging_queries.month_parts(pool, account_id, month_start(now))
+
+    def suppressed(account_id: UUID, hashes: list[str]) -> set[str]:
+        return suppressed_hashes(pool, account_id, hashes)
+
+    acceptance = SendAcceptance(
+        backend,
+        rules,
+        staging,
+        suppressed,
+        validity=timedelta(hours=settings.message_validity_hours),
+        month_volume=month_volume,
+    )
+    return ApiContext(
+        settings=settings,
+        backend=backend,
+        authenticator=authenticator,
+        clock=clock,
+        price_per_sms=price_per_sms,
+        acceptance=acceptance,
+        numbers=rules.numbers,
+        topology=Topology(settings.nats_prefix, settings.nats_duplicate_window),
+        list_source=list_source,
+    )
+
+
+def pricing_context(request: Request[Any, Any, Any]) -> PricingContext:
+    """The caller's tariff and this month's volume for ``/v1/messages/preview``."""
+    ctx: ApiContext = request.app.state.ctx
+    principal = request.user
+    if not isinstance(principal, Principal) or principal.account_id is None:
+        return PricingContext()
+    account = ctx.backend.accounts.account(principal.account_id)
+    return PricingContext(
+        tariff=account.tariff,
+        month_volume=ctx.acceptance.month_volume(principal.account_id, ctx.now()),
+    )
+

@@ -1,0 +1,130 @@
+"""The Messaging application: sends, their recorded messages, carrier results, delivery
+reports and replies. Load, one domain call, save; a send and its chunk are saved together.
+
+Batch facts (carrier results, reports, replies) are new aggregates, so recording them needs no
+load; ``save_kwargs`` pass through to the recorder, which runs the given side statements (claims,
+carrier-id index) in the same transaction as the events.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.persistence import IntegrityError
+
+from domain.base import KontorApplication
+from domain.messaging.batches import (
+    CarrierReport,
+    DeliveryBatch,
+    MessageChunk,
+    ReplyBatch,
+    chunk_id,
+)
+from domain.messaging.exceptions import IdempotencyConflictError, SendNotFoundError
+from domain.messaging.records import DeliveryReport, RecordedMessage, Reply, SubmitResult
+from domain.messaging.send import Send
+
+
+class Messaging(KontorApplication):
+    snapshotting_intervals = {Send: 200}  # noqa: RUF012 - eventsourcing's class attribute
+
+    def send(self, send_id: UUID, account_id: UUID | None = None) -> Send:
+        """The send; with ``account_id``, only if it belongs to that account."""
+        try:
+            send: Send = self.repository.get(send_id)
+        except AggregateNotFoundError as exc:
+            raise SendNotFoundError(send_id) from exc
+        if account_id is not None and send.account_id != account_id:
+            raise SendNotFoundError(send_id)
+        return send
+
+    def existing(self, send_id: UUID, fingerprint: str, key: str) -> Send | None:
+        """The send an Idempotency-Key already made, if the request is the same one."""
+        try:
+            send = self.send(send_id)
+        except SendNotFoundError:
+            return None
+        if send.fingerprint != fingerprint:
+            raise IdempotencyConflictError(key)
+        return send
+
+    def accept(self, send: Send, first_chunk: Sequence[RecordedMessage] = ()) -> Send:
+        """Record a new send, and with a due single send its messages, in one transaction."""
+        pending: list[Any] = [send]
+        if first_chunk:
+            pending.append(self._chunk(send, first_chunk))
+        try:
+            self.save(*pending)
+        except IntegrityError:
+            existing = self.send(send.id)
+            if existing.fingerprint != send.fingerprint:
+                raise IdempotencyConflictError(send.idempotency_key or str(send.id)) from None
+            return existing
+        return send
+
+    def _chunk(self, send: Send, messages: Sequence[RecordedMessage]) -> MessageChunk:
+        number = send.record_chunk(len(messages))
+        return MessageChunk.record(
+            send_id=send.id,
+            chunk=number,
+            account_id=send.account_id,
+            lane=send.lane,
+            sender=send.sender,
+            tariff=send.tariff,
+            messages=tuple(messages),
+        )
+
+    def record_chunk(self, send_id: UUID, messages: Sequence[RecordedMessage]) -> int:
+        """Record the next chunk of a due send (the expander). Returns the chunk number; a
+        concurrent duplicate fails on the chunk's id and records nothing."""
+        send = self.send(send_id)
+        chunk = self._chunk(send, messages)
+        self.save(send, chunk)
+        return send.chunks - 1
+
+    def chunk_exists(self, send_id: UUID, chunk: int) -> bool:
+        return chunk_id(send_id, chunk) in self.repository
+
+    def release_review(self, send_id: UUID, actor: str) -> Send:
+        send = self.send(send_id)
+        send.release_review(actor)
+        self.save(send)
+        return send
+
+    def cancel(self, send_id: UUID, account_id: UUID | None, actor: str, reason: str) -> Send:
+        send = self.send(send_id, account_id)
+        send.cancel(actor, reason)
+        self.save(send)
+        return send
+
+    def complete(self, send_id: UUID, captured: int, settled: int) -> None:
+        send = self.send(send_id)
+        send.complete(captured, settled)
+        if send.pending_events:
+            self.save(send)
+
+    def record_results(
+        self, route: str, results: Sequence[SubmitResult], **save_kwargs: Any
+    ) -> UUID:
+        report = CarrierReport(route=route, results=tuple(results))
+        self.save(report, **save_kwargs)
+        return report.id
+
+    def record_deliveries(
+        self, route: str, reports: Sequence[DeliveryReport], **save_kwargs: Any
+    ) -> UUID:
+        batch = DeliveryBatch(route=route, reports=tuple(reports))
+        self.save(batch, **save_kwargs)
+        return batch.id
+
+    def record_replies(self, route: str, replies: Sequence[Reply], **save_kwargs: Any) -> UUID:
+        batch = ReplyBatch(route=route, replies=tuple(replies))
+        self.save(batch, **save_kwargs)
+        return batch.id
+
+    def due_sends(self, candidates: Sequence[UUID], now: datetime) -> list[Send]:
+        return [s for s in (self.send(c) for c in candidates) if s.is_due(now)]

@@ -1,0 +1,59 @@
+"""The Messaging context's errors: each class states the rule it guards."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+
+class MessagingError(Exception):
+    """Base of every messaging rule violation."""
+
+
+class SendNotFoundError(MessagingError):
+    """A send is only visible to the account that made it."""
+
+    def __init__(self, send_id: UUID) -> None:
+        self.send_id = send_id
+        super().__init__(f"no send {send_id}")
+
+
+class SendNotCancellableError(MessagingError):
+    """Only a send that is awaiting review, scheduled or still sending can be cancelled."""
+
+    def __init__(self, state: str) -> None:
+        self.state = state
+        super().__init__(f"a {state} send cannot be cancelled")
+
+
+class NotAwaitingReviewError(MessagingError):
+    """Only a send held for review can be released by an operator."""
+
+    def __init__(self, state: str) -> None:
+        self.state = state
+        super().__init__(f"the send is {state}, not awaiting review")
+
+
+class IdempotencyConflictError(MessagingError):
+    """An Idempotency-Key names one request: reusing it with another body is refused."""
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+        super().__init__(f"Idempotency-Key {key!r} was used with a different request")
+
+
+class NoRecipientsError(MessagingError):
+    """A send needs at least one recipient that can be sent to."""
+
+    def __init__(self, skipped: int) -> None:
+        self.skipped = skipped
+        super().__init__(f"no recipient can be sent to ({skipped} skipped)")
+
+
+class TooManyRecipientsError(MessagingError):
+    """A transactional send (POST /v1/messages) takes at most a few recipients; use a
+    campaign for more."""
+
+    def __init__(self, count: int, limit: int) -> None:
+        self.count = count
+        self.limit = limit
+        super().__init__(f"{count} recipients; a single send takes at most {limit}")

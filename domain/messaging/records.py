@@ -1,0 +1,97 @@
+"""What the send path records about single messages, inside batch events.
+
+Throughput needs batches (one event for up to 500 messages), and every message's history must
+still replay on its own: each record names its message id, so a message's history is the
+sequence of records naming it, in notification order (see ``projections/messaging_history``).
+Numbers and texts are ``PersonalData`` under the recipient's own data key, so erasing one person
+redacts their messages and nothing else.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID, uuid5
+
+from domain.personal import PersonalData
+
+RECIPIENT_KEY_NAMESPACE = UUID("0d3f9f7e-3b1e-4f57-8f8e-5b1f5a6e9c31")
+
+
+def recipient_key_id(account_id: UUID, number_hash: str) -> UUID:
+    """The data key of one person (per account): shredding it erases them."""
+    return uuid5(RECIPIENT_KEY_NAMESPACE, f"{account_id}:{number_hash}")
+
+
+class Lane(enum.StrEnum):
+    TRANSACTIONAL = "tx"
+    BULK = "bulk"
+
+
+@dataclass(frozen=True)
+class RecordedMessage:
+    index: int
+    message_id: UUID
+    number_hash: str
+    number: PersonalData
+    text: PersonalData
+    region: str
+    encoding: str
+    parts: int
+    price: int
+    delivery_reports: bool
+
+
+class SubmitOutcome(enum.StrEnum):
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+    UNCERTAIN = "uncertain"
+    """Sent, but no answer: it may have reached the carrier. Resending is recorded as such."""
+    CANCELLED = "cancelled"
+    """Not sent: the send was cancelled before this message's turn."""
+
+
+@dataclass(frozen=True)
+class SubmitResult:
+    message_id: UUID
+    send_id: UUID
+    account_id: UUID
+    index: int
+    parts: int
+    price: int
+    outcome: SubmitOutcome
+    carrier_ids: tuple[str, ...]
+    command_status: int
+    attempt: int
+    route: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class DeliveryReport:
+    message_id: UUID
+    send_id: UUID
+    account_id: UUID
+    part: int
+    carrier_id: str
+    state: str
+    status_text: str
+    error_code: str | None
+    final: bool
+    done_at: datetime | None
+    received_at: datetime
+    source: str
+    """``deliver_sm`` (a receipt), ``query_sm`` (an operator's question), or ``validity``
+    (no final report within the validity period: unconfirmed)."""
+
+
+@dataclass(frozen=True)
+class Reply:
+    reply_id: UUID
+    route: str
+    sender_hash: str
+    sender: PersonalData
+    recipient: str
+    text: PersonalData
+    received_at: datetime

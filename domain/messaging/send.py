@@ -1,0 +1,194 @@
+"""Send: one accepted request to send — a single message (transactional lane) or a campaign.
+
+Lifecycle: accepted -> (awaiting review) -> (scheduled) -> sending -> recorded -> completed, or
+cancelled from any state before completed. Its messages are recorded in ``MessageChunk``s, chunk
+by chunk, each saved together with the send's progress (``ChunkRecorded``), so a crashed
+expander resumes exactly where it stopped and a duplicate expander collides. The expected cost
+is held in the Ledger's reservation for this send (id derived from the send id). Consumed by the
+expander, the settlement worker (capture, release, close) and the campaign dashboards.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, event
+
+from domain.messaging.exceptions import NotAwaitingReviewError, SendNotCancellableError
+from domain.messaging.records import Lane
+from domain.personal import PersonalData
+from domain.tariff import Tariff
+
+
+class SendState(enum.StrEnum):
+    AWAITING_REVIEW = "awaiting_review"
+    SCHEDULED = "scheduled"
+    SENDING = "sending"
+    RECORDED = "recorded"
+    """Every message recorded; waiting for the carriers' answers."""
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """Recipients refused at acceptance, by reason (``opted_out``, ``invalid_number`` ...)."""
+
+    reason: str
+    count: int
+
+
+class Send(Aggregate):
+    account_id: UUID
+    lane: Lane
+    sender: str
+    tariff: Tariff
+    template: PersonalData
+    list_id: UUID | None
+    total: int
+    parts: int
+    expected_cost: int
+    skipped: tuple[Skipped, ...]
+    schedule_at: datetime | None
+    review_required: bool
+    fingerprint: str
+    idempotency_key: str | None
+    name: str
+    state: SendState
+    recorded: int
+    chunks: int
+
+    class Accepted(Aggregate.Created):
+        account_id: UUID
+        lane: Lane
+        sender: str
+        tariff: Tariff
+        template: PersonalData
+        list_id: UUID | None
+        total: int
+        parts: int
+        expected_cost: int
+        skipped: tuple[Skipped, ...]
+        schedule_at: datetime | None
+        review_required: bool
+        fingerprint: str
+        idempotency_key: str | None
+        name: str
+
+    @event(Accepted)
+    def __init__(
+        self,
+        id: UUID,  # the send id is chosen by the caller (derived from the idempotency key)
+        account_id: UUID,
+        lane: Lane,
+        sender: str,
+        tariff: Tariff,
+        template: PersonalData,
+        list_id: UUID | None,
+        total: int,
+        parts: int,
+        expected_cost: int,
+        skipped: tuple[Skipped, ...],
+        schedule_at: datetime | None,
+        review_required: bool,
+        fingerprint: str,
+        idempotency_key: str | None,
+        name: str,
+    ) -> None:
+        self.account_id = account_id
+        self.lane = lane
+        self.sender = sender
+        self.tariff = tariff
+        self.template = template
+        self.list_id = list_id
+        self.total = total
+        self.parts = parts
+        self.expected_cost = expected_cost
+        self.skipped = skipped
+        self.schedule_at = schedule_at
+        self.review_required = review_required
+        self.fingerprint = fingerprint
+        self.idempotency_key = idempotency_key
+        self.name = name
+        self.recorded = 0
+        self.chunks = 0
+        if review_required:
+            self.state = SendState.AWAITING_REVIEW
+        elif schedule_at is not None:
+            self.state = SendState.SCHEDULED
+        else:
+            self.state = SendState.SENDING
+
+    def is_due(self, now: datetime) -> bool:
+        """Messages may be recorded now: released, due, and not all recorded yet."""
+        if self.state is SendState.SENDING:
+            return self.recorded < self.total
+        return self.state is SendState.SCHEDULED and (
+            self.schedule_at is None or self.schedule_at <= now
+        )
+
+    # -- review ----------------------------------------------------------------------------
+
+    class ReviewReleased(Aggregate.Event):
+        actor: str
+
+    def release_review(self, actor: str) -> None:
+        if self.state is not SendState.AWAITING_REVIEW:
+            raise NotAwaitingReviewError(self.state.value)
+        self._review_released(actor)
+
+    @event(ReviewReleased)
+    def _review_released(self, actor: str) -> None:
+        self.state = SendState.SCHEDULED if self.schedule_at is not None else SendState.SENDING
+
+    # -- recording -------------------------------------------------------------------------
+
+    class ChunkRecorded(Aggregate.Event):
+        chunk: int
+        count: int
+
+    def record_chunk(self, count: int) -> int:
+        """Count a chunk of ``count`` messages as recorded; returns the chunk's number."""
+        chunk = self.chunks
+        self._chunk_recorded(chunk, count)
+        return chunk
+
+    @event(ChunkRecorded)
+    def _chunk_recorded(self, chunk: int, count: int) -> None:
+        self.chunks = chunk + 1
+        self.recorded += count
+        if self.state is SendState.SCHEDULED:
+            self.state = SendState.SENDING
+        if self.recorded >= self.total:
+            self.state = SendState.RECORDED
+
+    # -- cancel and complete ---------------------------------------------------------------
+
+    class Cancelled(Aggregate.Event):
+        actor: str
+        reason: str
+        recorded: int
+
+    def cancel(self, actor: str, reason: str) -> None:
+        if self.state in (SendState.COMPLETED, SendState.CANCELLED):
+            raise SendNotCancellableError(self.state.value)
+        self._cancelled(actor, reason, self.recorded)
+
+    @event(Cancelled)
+    def _cancelled(self, actor: str, reason: str, recorded: int) -> None:
+        self.state = SendState.CANCELLED
+
+    class Completed(Aggregate.Event):
+        captured: int
+        settled: int
+
+    def complete(self, captured: int, settled: int) -> None:
+        if self.state is SendState.RECORDED:
+            self._completed(captured, settled)
+
+    @event(Completed)
+    def _completed(self, captured: int, settled: int) -> None:
+        self.state = SendState.COMPLETED

@@ -1,0 +1,262 @@
+"""Messaging read models: sends (campaign dashboards), messages (state per message, carrier
+ids, search by number hash and date) and each message's history index.
+
+Events are read as stored, with msgspec structs of their own (``projections/messaging_events``):
+the dashboards never need a number or a text, so nothing is decrypted here, which keeps a
+100,000-message campaign's read models up with the send path. A report never moves a message
+backwards (``domain.messaging.states.advance``), so duplicates and late reports are harmless.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+from uuid import UUID
+
+import psycopg
+from eventsourcing.persistence import Notification
+
+from adapters.pgschema import ensure_schema
+from domain.messaging.records import SubmitOutcome
+from domain.messaging.states import MessageState, PartState, advance, roll_up
+from projections import messaging_events as ev
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS msg_sends (
+    send_id uuid PRIMARY KEY,
+    account_id uuid NOT NULL,
+    lane text NOT NULL,
+    name text NOT NULL,
+    state text NOT NULL,
+    total integer NOT NULL,
+    recorded integer NOT NULL DEFAULT 0,
+    parts integer NOT NULL,
+    expected_cost bigint NOT NULL,
+    skipped jsonb NOT NULL DEFAULT '[]',
+    sender text NOT NULL,
+    tariff text NOT NULL,
+    list_id uuid,
+    schedule_at timestamptz,
+    review_required boolean NOT NULL,
+    created_at timestamptz NOT NULL,
+    updated_at timestamptz NOT NULL,
+    completed_at timestamptz
+);
+CREATE INDEX IF NOT EXISTS msg_sends_account ON msg_sends (account_id, created_at DESC);
+CREATE INDEX IF NOT EXISTS msg_sends_due ON msg_sends (schedule_at)
+    WHERE state IN ('scheduled', 'sending');
+CREATE TABLE IF NOT EXISTS msg_messages (
+    message_id uuid PRIMARY KEY,
+    send_id uuid NOT NULL,
+    account_id uuid NOT NULL,
+    idx integer NOT NULL,
+    number_hash text NOT NULL,
+    region text NOT NULL,
+    encoding text NOT NULL,
+    parts smallint NOT NULL,
+    price integer NOT NULL,
+    state text NOT NULL,
+    part_states text[] NOT NULL,
+    carrier_ids text[] NOT NULL DEFAULT '{}',
+    route text,
+    status_text text,
+    error_code text,
+    attempts smallint NOT NULL DEFAULT 0,
+    uncertain boolean NOT NULL DEFAULT false,
+    recorded_at timestamptz NOT NULL,
+    submitted_at timestamptz,
+    final_at timestamptz,
+    updated_at timestamptz NOT NULL
+);
+CREATE INDEX IF NOT EXISTS msg_messages_send ON msg_messages (send_id, state, idx);
+CREATE INDEX IF NOT EXISTS msg_messages_number
+    ON msg_messages (account_id, number_hash, recorded_at);
+CREATE INDEX IF NOT EXISTS msg_messages_account ON msg_messages (account_id, recorded_at);
+CREATE INDEX IF NOT EXISTS msg_messages_open ON msg_messages (recorded_at)
+    WHERE state IN ('queued', 'pending', 'buffered');
+CREATE TABLE IF NOT EXISTS msg_history (
+    message_id uuid NOT NULL,
+    notification_id bigint NOT NULL,
+    PRIMARY KEY (message_id, notification_id)
+);
+CREATE TABLE IF NOT EXISTS msg_replies (
+    reply_id uuid PRIMARY KEY,
+    notification_id bigint NOT NULL,
+    route text NOT NULL,
+    sender_hash text NOT NULL,
+    recipient text NOT NULL,
+    received_at timestamptz NOT NULL
+);
+"""
+
+OUTCOME_STATE = {
+    SubmitOutcome.ACCEPTED: MessageState.PENDING,
+    SubmitOutcome.REJECTED: MessageState.REJECTED,
+    SubmitOutcome.CANCELLED: MessageState.CANCELLED,
+}
+
+
+class MessagingProjection:
+    name = "messaging"
+
+    def setup(self, conn: psycopg.Connection[Any]) -> None:
+        ensure_schema(conn, SCHEMA)
+
+    def decode(self, notification: Notification) -> Any:
+        return ev.decode(notification)
+
+    def process(self, conn: psycopg.Connection[Any], events: Sequence[tuple[int, Any]]) -> None:
+        for notification_id, event in events:
+            if isinstance(event, ev.SendAccepted):
+                self._send_accepted(conn, event)
+            elif isinstance(event, ev.SendChanged):
+                self._send_changed(conn, event)
+            elif isinstance(event, ev.ChunkRecorded):
+                self._chunk(conn, notification_id, event)
+            elif isinstance(event, ev.CarrierRecorded):
+                self._results(conn, notification_id, event)
+            elif isinstance(event, ev.DeliveriesRecorded):
+                self._reports(conn, notification_id, event)
+            elif isinstance(event, ev.RepliesRecorded):
+                self._replies(conn, notification_id, event)
+
+    def _send_accepted(self, conn: psycopg.Connection[Any], e: ev.SendAccepted) -> None:
+        state = (
+            "awaiting_review"
+            if e.review_required
+            else ("scheduled" if e.schedule_at else "sending")
+        )
+        conn.execute(
+            "INSERT INTO msg_sends (send_id, account_id, lane, name, state, total, parts,"
+            " expected_cost, skipped, sender, tariff, list_id, schedule_at, review_required,"
+            " created_at, updated_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s,"
+            " %s, %s, %s, %s) ON CONFLICT DO NOTHING",
+            (e.originator_id, e.account_id, e.lane, e.name, state, e.total, e.parts,
+             e.expected_cost, ev.skipped_json(e.skipped), e.sender, e.tariff, e.list_id,
+             e.schedule_at, e.review_required, e.timestamp, e.timestamp),
+        )  # fmt: skip
+
+    def _send_changed(self, conn: psycopg.Connection[Any], e: ev.SendChanged) -> None:
+        conn.execute(
+            "UPDATE msg_sends SET state = CASE"
+            "  WHEN %(kind)s = 'released' THEN"
+            "   CASE WHEN schedule_at IS NULL THEN 'sending' ELSE 'scheduled' END"
+            "  WHEN %(kind)s = 'chunk' AND state IN ('scheduled', 'sending') THEN"
+            "   CASE WHEN recorded + %(count)s >= total THEN 'recorded' ELSE 'sending' END"
+            "  WHEN %(kind)s IN ('cancelled', 'completed') THEN %(kind)s"
+            "  ELSE state END,"
+            " recorded = recorded + %(count)s, updated_at = %(at)s,"
+            " completed_at = CASE WHEN %(kind)s = 'completed' THEN %(at)s ELSE completed_at END"
+            " WHERE send_id = %(id)s",
+            {"kind": e.state, "count": e.count, "at": e.timestamp, "id": e.originator_id},
+        )
+
+    def _chunk(
+        self, conn: psycopg.Connection[Any], notification_id: int, e: ev.ChunkRecorded
+    ) -> None:
+        rows = [
+            (m.message_id, e.send_id, e.account_id, m.index, m.number_hash, m.region, m.encoding,
+             m.parts, m.price, MessageState.QUEUED.value, [None] * m.parts, e.timestamp,
+             e.timestamp)
+            for m in e.messages
+        ]  # fmt: skip
+        with conn.cursor() as cur:
+            cur.executemany(
+                "INSERT INTO msg_messages (message_id, send_id, account_id, idx, number_hash,"
+                " region, encoding, parts, price, state, part_states, recorded_at, updated_at)"
+                " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+                " ON CONFLICT DO NOTHING",
+                rows,
+            )
+            cur.executemany(
+                "INSERT INTO msg_history VALUES (%s, %s) ON CONFLICT DO NOTHING",
+                [(m.message_id, notification_id) for m in e.messages],
+            )
+
+    def _results(
+        self, conn: psycopg.Connection[Any], notification_id: int, e: ev.CarrierRecorded
+    ) -> None:
+        rows = []
+        for r in e.results:
+            outcome = SubmitOutcome(r.outcome)
+            state = OUTCOME_STATE.get(outcome)
+            rows.append(
+                (state.value if state else None, r.carrier_ids, e.route, r.attempt,
+                 outcome is SubmitOutcome.UNCERTAIN, r.at, str(r.command_status or "") or None,
+                 r.at, r.message_id)
+            )  # fmt: skip
+        with conn.cursor() as cur:
+            # A result never overrides a final state (a late duplicate of an earlier attempt).
+            cur.executemany(
+                "UPDATE msg_messages SET"
+                " state = CASE WHEN state IN ('delivered', 'failed', 'rejected', 'cancelled')"
+                "  OR %s::text IS NULL THEN state ELSE %s::text END,"
+                " carrier_ids = CASE WHEN cardinality(%s::text[]) > 0 THEN %s::text[]"
+                "  ELSE carrier_ids END,"
+                " route = %s, attempts = GREATEST(attempts, %s), uncertain = uncertain OR %s,"
+                " submitted_at = COALESCE(submitted_at, %s),"
+                " error_code = COALESCE(%s::text, error_code),"
+                " updated_at = %s WHERE message_id = %s",
+                [(s, s, c, c, route, a, u, at, err, upd, m)
+                 for s, c, route, a, u, at, err, upd, m in rows],
+            )  # fmt: skip
+            cur.executemany(
+                "INSERT INTO msg_history VALUES (%s, %s) ON CONFLICT DO NOTHING",
+                [(r.message_id, notification_id) for r in e.results],
+            )
+
+    def _reports(
+        self, conn: psycopg.Connection[Any], notification_id: int, e: ev.DeliveriesRecorded
+    ) -> None:
+        ids = list({r.message_id for r in e.reports})
+        current = {
+            row[0]: (MessageState(row[1]), row[2], list(row[3]))
+            for row in conn.execute(
+                "SELECT message_id, state, parts, part_states FROM msg_messages"
+                " WHERE message_id = ANY(%s) FOR UPDATE",
+                (ids,),
+            ).fetchall()
+        }
+        updates: dict[UUID, tuple[Any, ...]] = {}
+        for report in e.reports:
+            if report.message_id not in current:
+                continue
+            state, parts, part_states = current[report.message_id]
+            if report.source == "validity":
+                new_state = advance(state, MessageState.UNCONFIRMED)
+            else:
+                if 1 <= report.part <= len(part_states):
+                    part_states[report.part - 1] = report.state
+                rolled = roll_up(parts, [PartState(s) if s else None for s in part_states])
+                new_state = advance(state, rolled)
+            current[report.message_id] = (new_state, parts, part_states)
+            final_at = report.received_at if new_state in FINAL else None
+            updates[report.message_id] = (
+                new_state.value, part_states, report.status_text, report.error_code, final_at,
+                report.received_at, report.message_id,
+            )  # fmt: skip
+        with conn.cursor() as cur:
+            cur.executemany(
+                "UPDATE msg_messages SET state = %s, part_states = %s, status_text = %s,"
+                " error_code = COALESCE(%s::text, error_code),"
+                " final_at = COALESCE(final_at, %s::timestamptz),"
+                " updated_at = %s WHERE message_id = %s",
+                list(updates.values()),
+            )
+            cur.executemany(
+                "INSERT INTO msg_history VALUES (%s, %s) ON CONFLICT DO NOTHING",
+                [(m, notification_id) for m in ids],
+            )
+
+    def _replies(
+        self, conn: psycopg.Connection[Any], notification_id: int, e: ev.RepliesRecorded
+    ) -> None:
+        with conn.cursor() as cur:
+            cur.executemany(
+                "INSERT INTO msg_replies VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
+                [(r.reply_id, notification_id, e.route, r.sender_hash, r.recipient,
+                  r.received_at) for r in e.replies],
+            )  # fmt: skip
+
+
+FINAL = frozenset({MessageState.DELIVERED, MessageState.FAILED})

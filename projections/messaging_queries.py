@@ -1,0 +1,150 @@
+"""Reading the messaging read models: campaigns, their messages, message search and the
+notification ids of a message's history."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from psycopg.rows import dict_row
+from psycopg_pool import ConnectionPool
+
+MESSAGE_COLUMNS = (
+    "message_id, send_id, idx, state, parts, price, region, carrier_ids, status_text,"
+    " error_code, uncertain, recorded_at, submitted_at, final_at, account_id, number_hash,"
+    " encoding, route"
+)
+
+
+def _rows(pool: ConnectionPool[Any], query: str, params: Any) -> list[dict[str, Any]]:
+    with pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
+        cur.execute(query, params)
+        return list(cur.fetchall())
+
+
+def send_row(pool: ConnectionPool[Any], send_id: UUID) -> dict[str, Any] | None:
+    rows = _rows(pool, "SELECT * FROM msg_sends WHERE send_id = %s", (send_id,))
+    return rows[0] if rows else None
+
+
+def sends(
+    pool: ConnectionPool[Any],
+    account_id: UUID,
+    lane: str | None,
+    before: datetime | None,
+    limit: int,
+) -> list[dict[str, Any]]:
+    return _rows(
+        pool,
+        "SELECT * FROM msg_sends WHERE account_id = %(a)s"
+        " AND (%(lane)s::text IS NULL OR lane = %(lane)s)"
+        " AND (%(before)s::timestamptz IS NULL OR created_at < %(before)s)"
+        " ORDER BY created_at DESC LIMIT %(limit)s",
+        {"a": account_id, "lane": lane, "before": before, "limit": limit},
+    )
+
+
+def state_counts(pool: ConnectionPool[Any], send_id: UUID) -> dict[str, int]:
+    rows = _rows(
+        pool,
+        "SELECT state, count(*) AS n FROM msg_messages WHERE send_id = %s GROUP BY state",
+        (send_id,),
+    )
+    return {row["state"]: int(row["n"]) for row in rows}
+
+
+def recent_rate(pool: ConnectionPool[Any], send_id: UUID, now: datetime) -> float:
+    """Messages of the send a carrier answered per second over the last minute."""
+    rows = _rows(
+        pool,
+        "SELECT count(*) AS n FROM msg_messages WHERE send_id = %s AND submitted_at > %s",
+        (send_id, now - timedelta(minutes=1)),
+    )
+    return int(rows[0]["n"]) / 60.0
+
+
+def messages_of_send(
+    pool: ConnectionPool[Any], send_id: UUID, state: str | None, after: int, limit: int
+) -> list[dict[str, Any]]:
+    return _rows(
+        pool,
+        f"SELECT {MESSAGE_COLUMNS} FROM msg_messages WHERE send_id = %(s)s"  # noqa: S608
+        " AND (%(state)s::text IS NULL OR state = %(state)s) AND idx > %(after)s"
+        " ORDER BY idx LIMIT %(limit)s",
+        {"s": send_id, "state": state, "after": after, "limit": limit},
+    )
+
+
+def search(
+    pool: ConnectionPool[Any],
+    account_id: UUID | None,
+    number_hash: str | None,
+    start: datetime | None,
+    end: datetime | None,
+    state: str | None,
+    after: tuple[datetime, UUID] | None,
+    limit: int,
+) -> list[dict[str, Any]]:
+    return _rows(
+        pool,
+        f"SELECT {MESSAGE_COLUMNS} FROM msg_messages WHERE"  # noqa: S608 - constant columns
+        " (%(a)s::uuid IS NULL OR account_id = %(a)s)"
+        " AND (%(h)s::text IS NULL OR number_hash = %(h)s)"
+        " AND (%(start)s::timestamptz IS NULL OR recorded_at >= %(start)s)"
+        " AND (%(end)s::timestamptz IS NULL OR recorded_at < %(end)s)"
+        " AND (%(state)s::text IS NULL OR state = %(state)s)"
+        " AND (%(at)s::timestamptz IS NULL OR (recorded_at, message_id) < (%(at)s, %(mid)s))"
+        " ORDER BY recorded_at DESC, message_id DESC LIMIT %(limit)s",
+        {"a": account_id, "h": number_hash, "start": start, "end": end, "state": state,
+         "at": after[0] if after else None, "mid": after[1] if after else None,
+         "limit": limit},
+    )  # fmt: skip
+
+
+def message(pool: ConnectionPool[Any], message_id: UUID) -> dict[str, Any] | None:
+    query = f"SELECT {MESSAGE_COLUMNS} FROM msg_messages WHERE message_id = %s"  # noqa: S608
+    rows = _rows(pool, query, (message_id,))
+    return rows[0] if rows else None
+
+
+def history_ids(pool: ConnectionPool[Any], message_id: UUID) -> list[int]:
+    rows = _rows(
+        pool,
+        "SELECT notification_id FROM msg_history WHERE message_id = %s ORDER BY notification_id",
+        (message_id,),
+    )
+    return [int(row["notification_id"]) for row in rows]
+
+
+def open_messages(
+    pool: ConnectionPool[Any],
+    *,
+    send_id: UUID | None,
+    account_id: UUID | None,
+    older_than: datetime,
+    limit: int,
+    states: tuple[str, ...] = ("pending", "buffered", "unconfirmed"),
+) -> list[dict[str, Any]]:
+    """Messages a carrier accepted without a final report yet (for query_sm and validity)."""
+    return _rows(
+        pool,
+        "SELECT m.message_id, m.send_id, m.account_id, m.route, m.carrier_ids, m.recorded_at,"
+        " s.sender FROM msg_messages m JOIN msg_sends s USING (send_id)"
+        " WHERE m.state = ANY(%(states)s)"
+        " AND (%(s)s::uuid IS NULL OR m.send_id = %(s)s)"
+        " AND (%(a)s::uuid IS NULL OR m.account_id = %(a)s)"
+        " AND m.recorded_at <= %(older)s ORDER BY m.recorded_at LIMIT %(limit)s",
+        {"s": send_id, "a": account_id, "older": older_than, "limit": limit,
+         "states": list(states)},
+    )  # fmt: skip
+
+
+def month_parts(pool: ConnectionPool[Any], account_id: UUID, since: datetime) -> int:
+    rows = _rows(
+        pool,
+        "SELECT COALESCE(sum(parts), 0) AS n FROM msg_messages WHERE account_id = %s"
+        " AND recorded_at >= %s AND state NOT IN ('rejected', 'cancelled')",
+        (account_id, since),
+    )
+    return int(rows[0]["n"])

@@ -1,0 +1,129 @@
+"""The whole send path as real processes: the SMSC simulator, every worker and the API, each a
+``kontor`` child process on the test's PostgreSQL and NATS. Tests kill and restart them."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from adapters.carriers import simulator_carriers
+from adapters.embedded import free_port
+from adapters.process import orphan_proof
+from adapters.smsc.process import SimulatorProcess
+from adapters.smsc.reader import SmscRecord
+from kontor.settings import Settings
+from tests.support.servers import ROOT
+
+SEND_WORKERS = ("relay", "dispatcher", "carrier", "ingest", "settlement", "expander", "projections")
+
+
+def settings_env(settings: Settings) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KONTOR_")}
+    for name, value in vars(settings).items():
+        if value is not None:
+            env[f"KONTOR_{name.upper()}"] = str(value)
+    env["KONTOR_LOG_LEVEL"] = "INFO"
+    return env
+
+
+class Pipeline:
+    def __init__(self, settings: Settings, workdir: Path, sim_args: list[str] | None = None):
+        self.workdir = workdir
+        workdir.mkdir(parents=True, exist_ok=True)
+        self.simulator = SimulatorProcess(workdir / "smsc" / "record.sqlite", sim_args or [])
+        self.simulator.start()
+        carriers = workdir / "carriers.toml"
+        carriers.write_text(simulator_carriers(self.simulator.port, "kontor", "secret"))
+        self.api_port = free_port()
+        self.settings = replace(settings, carriers_file=carriers, http_port=self.api_port)
+        self.processes: dict[str, subprocess.Popen[bytes]] = {}
+        self.base_url = f"http://127.0.0.1:{self.api_port}"
+
+    # -- processes -------------------------------------------------------------------------
+
+    def start(self, name: str) -> None:
+        argv = [sys.executable, "-m", "kontor", "api"] if name == "api" else [
+            sys.executable, "-m", "kontor", "worker", name,
+        ]  # fmt: skip
+        log = open(self.workdir / f"{name}.log", "ab")  # noqa: SIM115 - the child owns it
+        self.processes[name] = subprocess.Popen(
+            orphan_proof(argv),
+            cwd=ROOT,
+            env=settings_env(self.settings),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        log.close()
+
+    def start_all(self) -> None:
+        self.start("api")
+        self.wait_ready()
+        for name in SEND_WORKERS:
+            self.start(name)
+
+    def wait_ready(self, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.processes["api"].poll() is not None:
+                break
+            try:
+                if httpx.get(self.base_url + "/ready", timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        raise TimeoutError(f"API not ready: {self.log('api')[-2000:]}")
+
+    def kill(self, name: str) -> None:
+        process = self.processes[name]
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=10)
+
+    def restart(self, name: str) -> None:
+        self.kill(name)
+        self.start(name)
+
+    def stop(self) -> None:
+        for process in self.processes.values():
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        for process in self.processes.values():
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        self.simulator.stop()
+
+    def log(self, name: str) -> str:
+        path = self.workdir / f"{name}.log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+    @property
+    def record(self) -> SmscRecord:
+        return SmscRecord(self.simulator.record_path)
+
+    # -- talking to it ---------------------------------------------------------------------
+
+    def client(self) -> httpx.Client:
+        return httpx.Client(base_url=self.base_url, timeout=60)
+
+    def wait_for(self, check: Callable[[], Any], timeout: float = 60, what: str = "") -> Any:
+        deadline = time.monotonic() + timeout
+        last: Any = None
+        while time.monotonic() < deadline:
+            last = check()
+            if last:
+                return last
+            time.sleep(0.2)
+        logs = {n: self.log(n)[-1500:] for n in self.processes}
+        raise AssertionError(f"timed out waiting for {what}: last={last!r}\n{logs}")

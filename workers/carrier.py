@@ -1,0 +1,333 @@
+"""The carrier sender: one SMPP bind per route of the carriers file, fed from ``<P>_ROUTE``.
+
+Per batch: claim the messages (see ``claims``), decrypt number and text, submit each message's
+encoded parts through the bind's window, record the outcomes in one ``CarrierReport`` together
+with the claims and the carrier-id index, then acknowledge. Throttled, queue-full and unsent
+messages are given back and redelivered later; an unanswered submit is recorded as uncertain.
+The transactional subject is always drained before the campaign subject.
+
+The bind also receives deliver_sm (receipts and replies): each is sealed, stored in
+``<P>_INBOUND`` and only then answered, so the SMSC redelivers anything we did not keep.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import logging
+import time
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+from nats.errors import TimeoutError as NatsTimeout
+from nats.js.api import AckPolicy, ConsumerConfig
+
+from adapters.carriers import Bind, load_carriers
+from adapters.payloads import (
+    InboundPdu,
+    OutboundMessage,
+    Sealed,
+    encoder,
+    outbound_decoder,
+    query_decoder,
+)
+from adapters.smpp.client import SmppClient
+from adapters.smpp.codec import encode
+from adapters.smpp.config import ClientConfig
+from adapters.smpp.message_id import IdFormat, canonical_message_id
+from adapters.smpp.outcomes import (
+    Accepted,
+    NotSent,
+    QueueFull,
+    Rejected,
+    SubmitRequest,
+    Throttled,
+    Unknown,
+)
+from adapters.smpp.pdu import DeliverSm
+from domain.messaging.records import DeliveryReport, SubmitOutcome, SubmitResult
+from domain.text.parts import encode_parts
+from kontor.settings import Settings
+from workers.claims import FINAL, Claims, side_effects
+from workers.inbound_keys import inbound_key_id
+from workers.runtime import WorkerRuntime, worker_runtime
+
+log = logging.getLogger(__name__)
+UDHI = 0x40
+REQUEUE = object()
+
+
+class BindWorker:
+    def __init__(self, runtime: WorkerRuntime, bind: Bind) -> None:
+        self.runtime = runtime
+        self.bind = bind
+        self.backend = runtime.backend
+        self.keyring = runtime.backend.keyring
+        pool = runtime.backend.pool
+        if pool is None:
+            raise RuntimeError("the carrier sender needs PostgreSQL")
+        self.claims = Claims(pool)
+        self.topology = runtime.topology
+        self.js = runtime.nats.jetstream
+        self.client = SmppClient(
+            ClientConfig(
+                host=bind.host,
+                port=bind.port,
+                system_id=bind.system_id,
+                password=bind.password,
+                window=bind.window,
+                name=bind.name,
+            ),
+            on_deliver=self.on_deliver,
+        )
+        self._cancelled: dict[UUID, tuple[float, bool]] = {}
+
+    # -- receiving ---------------------------------------------------------------------------
+
+    async def on_deliver(self, pdu: DeliverSm) -> None:
+        """Seal and store a deliver_sm in JetStream; returning lets the client answer it."""
+        raw = encode(pdu, 1)
+        key_id = inbound_key_id(self.bind.name)
+        sealed = await asyncio.to_thread(self.keyring.seal, key_id, raw)
+        message = InboundPdu(
+            route=self.bind.name, carrier=self.bind.carrier, received_at=time.time(), pdu=sealed
+        )
+        await self.js.publish(
+            self.topology.inbound_subject(self.bind.name),
+            encoder.encode(message),
+            headers={"Nats-Msg-Id": hashlib.sha256(raw).hexdigest()},
+        )
+
+    # -- sending -----------------------------------------------------------------------------
+
+    async def _subscribe(self, lane: str) -> Any:
+        return await self.js.pull_subscribe(
+            self.topology.route_subject(self.bind.name, lane),
+            durable=self.topology.consumer("carrier", self.bind.name, lane),
+            stream=self.topology.route_stream,
+            config=ConsumerConfig(
+                ack_policy=AckPolicy.EXPLICIT, ack_wait=120, max_ack_pending=10_000
+            ),
+        )
+
+    async def answer_queries(self) -> None:
+        """query_sm for each question on the route's query subject; the answer is recorded as
+        a delivery report (source ``query_sm``)."""
+        subscription = await self.js.pull_subscribe(
+            self.topology.query_subject(self.bind.name),
+            durable=self.topology.consumer("query", self.bind.name),
+            stream=self.topology.query_stream,
+            config=ConsumerConfig(ack_policy=AckPolicy.EXPLICIT, ack_wait=120),
+        )
+        while not self.runtime.stop.is_set():
+            try:
+                msgs = await subscription.fetch(100, timeout=0.5)
+            except (TimeoutError, NatsTimeout):
+                continue
+            questions = [query_decoder.decode(m.data) for m in msgs]
+            answers = await asyncio.gather(
+                *(self.client.query(q.carrier_id, q.sender) for q in questions),
+                return_exceptions=True,
+            )
+            reports = [
+                DeliveryReport(
+                    message_id=q.message_id, send_id=q.send_id, account_id=q.account_id,
+                    part=q.part, carrier_id=q.carrier_id, state=a.state.value,
+                    status_text=f"query_sm message_state={a.message_state}",
+                    error_code=str(a.error_code), final=a.state.final, done_at=a.final_date,
+                    received_at=datetime.now(UTC), source="query_sm",
+                )
+                for q, a in zip(questions, answers, strict=True)
+                if not isinstance(a, BaseException)
+            ]  # fmt: skip
+            if reports:
+                await asyncio.to_thread(
+                    self.backend.messaging.record_deliveries, self.bind.name, reports
+                )
+            for msg in msgs:
+                await msg.ack()
+
+    async def run(self) -> None:
+        await self.client.start()
+        queries = asyncio.create_task(self.answer_queries())
+        tx = await self._subscribe("tx")
+        bulk = await self._subscribe("bulk")
+        batch = self.bind.window * 4
+        try:
+            while not self.runtime.stop.is_set():
+                try:
+                    handled = await self._round(tx, batch, 0.005)
+                    if not handled:
+                        handled = await self._round(bulk, batch, 0.05)
+                    if not handled:
+                        await self._round(tx, batch, 0.1)
+                except Exception:
+                    log.exception("carrier batch failed; retrying", extra={"bind": self.bind.name})
+                    await asyncio.sleep(1.0)
+        finally:
+            queries.cancel()
+            await self.client.close()
+
+    async def _round(self, subscription: Any, batch: int, timeout: float) -> int:
+        try:
+            msgs = await subscription.fetch(batch, timeout=timeout)
+        except (TimeoutError, NatsTimeout):
+            return 0
+        await self.process(msgs)
+        return len(msgs)
+
+    async def process(self, msgs: list[Any]) -> None:
+        messages = [outbound_decoder.decode(m.data) for m in msgs]
+        by_id = {m.message_id: (m, raw) for m, raw in zip(messages, msgs, strict=True)}
+        earlier = await asyncio.to_thread(self.claims.claim, self.bind.name, list(by_id))
+        results: list[SubmitResult] = []
+        to_send: list[tuple[OutboundMessage, int]] = []
+        done: list[Any] = []
+        for message_id, (message, raw) in by_id.items():
+            claim = earlier.get(message_id)
+            if claim is not None and claim.state in FINAL:
+                done.append(raw)  # submitted before; a redelivery needs no second submit
+                continue
+            attempt = 1 if claim is None else claim.attempt + 1
+            if claim is not None and claim.state == "submitting":
+                # The previous attempt died between submit and record: the carrier may have it.
+                results.append(self._result(message, SubmitOutcome.UNCERTAIN, (), 0, attempt - 1))
+            if await self._is_cancelled(message.send_id):
+                results.append(self._result(message, SubmitOutcome.CANCELLED, (), 0, attempt))
+                continue
+            to_send.append((message, attempt))
+        await asyncio.to_thread(
+            self.keyring.prefetch,
+            [UUID(m.number.k) for m, _ in to_send] + [UUID(m.text.k) for m, _ in to_send],
+        )
+        outcomes = await asyncio.gather(*(self._submit(m, a) for m, a in to_send))
+        requeue = []
+        retry = []
+        for (message, _), outcome in zip(to_send, outcomes, strict=True):
+            if outcome is REQUEUE:
+                requeue.append(message.message_id)
+            else:
+                results.append(outcome)
+                if outcome.outcome is SubmitOutcome.UNCERTAIN:
+                    retry.append(message.message_id)  # recorded; submitted again later
+        if results:
+            await asyncio.to_thread(self._record, results)
+        if requeue:
+            await asyncio.to_thread(self.claims.unclaim, requeue)
+        for message_id, (_, raw) in by_id.items():
+            if message_id in requeue:
+                await raw.nak(delay=1.0)
+            elif message_id in retry:
+                await raw.nak(delay=5.0)
+            else:
+                await raw.ack()
+
+    def _record(self, results: list[SubmitResult]) -> None:
+        key = lambda carrier_id: canonical_message_id(carrier_id, IdFormat.OPAQUE)  # noqa: E731
+        self.backend.messaging.record_results(
+            self.bind.name, results, side_effects=side_effects(results, self.bind.carrier, key)
+        )
+
+    def _result(
+        self,
+        message: OutboundMessage,
+        outcome: SubmitOutcome,
+        carrier_ids: tuple[str, ...],
+        status: int,
+        attempt: int,
+    ) -> SubmitResult:
+        return SubmitResult(
+            message_id=message.message_id,
+            send_id=message.send_id,
+            account_id=message.account_id,
+            index=message.index,
+            parts=message.parts,
+            price=message.price,
+            outcome=outcome,
+            carrier_ids=carrier_ids,
+            command_status=status,
+            attempt=attempt,
+            route=self.bind.name,
+            at=datetime.now(UTC),
+        )
+
+    async def _submit(self, message: OutboundMessage, attempt: int) -> Any:
+        try:
+            number = self._open(message.number)
+            text = self._open(message.text)
+        except ValueError:
+            # The person was erased after the message was recorded: it is never sent.
+            return self._result(message, SubmitOutcome.CANCELLED, (), 0, attempt)
+        parts = encode_parts(text, message.message_id.int & 0xFF)
+        carrier_ids: list[str] = []
+        for part in parts:
+            request = SubmitRequest(
+                source=message.sender,
+                destination=number,
+                payload=part.payload,
+                data_coding=part.data_coding,
+                esm_class=UDHI if part.esm_class_udhi else 0,
+                registered_delivery=1 if message.delivery_reports else 0,
+            )
+            outcome = await self._submit_part(request, first=not carrier_ids)
+            if outcome is REQUEUE:
+                return REQUEUE
+            if isinstance(outcome, Accepted):
+                carrier_ids.append(outcome.message_id)
+                continue
+            if isinstance(outcome, Unknown):
+                carrier_ids.append("")
+                return self._result(
+                    message, SubmitOutcome.UNCERTAIN, tuple(carrier_ids), 0, attempt
+                )
+            status = outcome.command_status if isinstance(outcome, Rejected) else 0
+            kind = SubmitOutcome.ACCEPTED if carrier_ids else SubmitOutcome.REJECTED
+            return self._result(message, kind, tuple(carrier_ids), status, attempt)
+        return self._result(message, SubmitOutcome.ACCEPTED, tuple(carrier_ids), 0, attempt)
+
+    async def _submit_part(self, request: SubmitRequest, *, first: bool) -> Any:
+        """One part; a first part that could not go out yet is requeued, a later one is
+        retried here (its message already has parts at the carrier)."""
+        for delay in (0.2, 0.5, 1.0, 2.0, 4.0, 8.0):
+            outcome = await self.client.submit(request)
+            if isinstance(outcome, Rejected) and not outcome.permanent:
+                outcome = Throttled(outcome.command_status)
+            if not isinstance(outcome, (Throttled, QueueFull, NotSent)):
+                return outcome
+            if first:
+                return REQUEUE
+            await asyncio.sleep(delay)
+        return Unknown("timeout")
+
+    def _open(self, sealed: Sealed) -> str:
+        if sealed.c is None:
+            raise ValueError("a redacted message cannot be sent")
+        opened = self.keyring.open(UUID(sealed.k), base64.b64decode(sealed.c))
+        if opened is None:
+            raise ValueError("the recipient's data key was shredded")
+        return opened.decode()
+
+    async def _is_cancelled(self, send_id: UUID) -> bool:
+        now = time.monotonic()
+        cached = self._cancelled.get(send_id)
+        if cached is None or cached[0] < now:
+            send = await asyncio.to_thread(self.backend.messaging.send, send_id)
+            cached = (now + 1.0, send.state.value == "cancelled")
+            self._cancelled[send_id] = cached
+        return cached[1]
+
+
+async def main(settings: Settings) -> int:
+    if settings.carriers_file is None:
+        raise RuntimeError("the carrier sender needs KONTOR_CARRIERS_FILE")
+    carriers = load_carriers(settings.carriers_file)
+    async with worker_runtime(settings, "carrier", pool_size=8) as runtime:
+        workers = [BindWorker(runtime, bind) for bind in carriers.binds.values()]
+        await asyncio.gather(*(worker.run() for worker in workers))
+    return 0
+
+
+def run(settings: Settings) -> int:
+    return asyncio.run(main(settings))

@@ -1,0 +1,147 @@
+"""The dispatcher: takes recorded messages from ``<P>_OUT`` and hands them to their route at the
+route's rate, the transactional lane first and campaigns in turns between accounts.
+
+Each account's campaign messages sit on a subject of their own; the dispatcher keeps a pull
+consumer per account with messages waiting and takes a few from each in turn, so one customer's
+500,000-message campaign cannot starve another's. Transactional messages are taken before any
+campaign message on every round. A message is acknowledged only after its route's stream
+confirmed it (``Nats-Msg-Id`` = message id, so a redelivered one is dropped as a duplicate).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from typing import Any
+
+from nats.errors import TimeoutError as NatsTimeout
+from nats.js.api import AckPolicy, ConsumerConfig
+
+from adapters.carriers import Carriers, load_carriers
+from adapters.payloads import outbound_decoder
+from domain.tariff import Tariff
+from kontor.settings import Settings
+from workers.runtime import WorkerRuntime, worker_runtime
+
+log = logging.getLogger(__name__)
+
+BULK_TURN = 50
+"""Messages taken from one account's campaign before the next account's turn."""
+
+
+class TokenBucket:
+    """SMS parts per second for one route; a burst of half a second at most."""
+
+    def __init__(self, rate: float) -> None:
+        self.rate = rate
+        self.capacity = max(1.0, rate / 2)
+        self.tokens = self.capacity
+        self.updated = time.monotonic()
+
+    def _refill(self) -> None:
+        now = time.monotonic()
+        self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.rate)
+        self.updated = now
+
+    def available(self) -> float:
+        self._refill()
+        return self.tokens
+
+    async def take(self, parts: int) -> None:
+        self._refill()
+        while self.tokens < min(parts, self.capacity):
+            await asyncio.sleep((min(parts, self.capacity) - self.tokens) / self.rate)
+            self._refill()
+        self.tokens -= parts
+
+
+class Dispatcher:
+    def __init__(self, runtime: WorkerRuntime, carriers: Carriers) -> None:
+        self.runtime = runtime
+        self.carriers = carriers
+        self.topology = runtime.topology
+        self.buckets = {name: TokenBucket(bind.tps) for name, bind in carriers.binds.items()}
+        self.bulk: dict[str, Any] = {}
+        self.js = runtime.nats.jetstream
+
+    async def _subscribe(self, subject: str, durable: str) -> Any:
+        return await self.js.pull_subscribe(
+            subject,
+            durable=durable,
+            stream=self.topology.out_stream,
+            config=ConsumerConfig(
+                ack_policy=AckPolicy.EXPLICIT,
+                ack_wait=60,
+                max_ack_pending=20_000,
+                inactive_threshold=3600,
+            ),
+        )
+
+    async def _discover(self) -> None:
+        info = await self.js.stream_info(
+            self.topology.out_stream, subjects_filter=self.topology.out_lane_filter("bulk")
+        )
+        for subject, count in (info.state.subjects or {}).items():
+            if count and subject not in self.bulk:
+                account = subject.rsplit(".", 1)[-1]
+                self.bulk[subject] = await self._subscribe(
+                    subject, self.topology.consumer("dispatch", "bulk", account)
+                )
+
+    async def run(self) -> None:
+        tx = await self._subscribe(
+            self.topology.out_lane_filter("tx"), self.topology.consumer("dispatch", "tx")
+        )
+        discovered = 0.0
+        while not self.runtime.stop.is_set():
+            try:
+                if time.monotonic() - discovered > 0.5:
+                    await self._discover()
+                    discovered = time.monotonic()
+                moved = await self._take(tx, 200, timeout=0.01)
+                for subject in list(self.bulk):
+                    moved += await self._take(self.bulk[subject], BULK_TURN, timeout=0.01)
+                    moved += await self._take(tx, 200, timeout=0.001)
+                if not moved:
+                    await self._take(tx, 200, timeout=0.2)
+            except Exception:
+                log.exception("dispatch round failed; retrying")
+                await asyncio.sleep(0.5)
+
+    async def _take(self, subscription: Any, batch: int, timeout: float) -> int:
+        try:
+            messages = await subscription.fetch(batch, timeout=timeout)
+        except (TimeoutError, NatsTimeout):
+            return 0
+        futures = []
+        for msg in messages:
+            message = outbound_decoder.decode(msg.data)
+            route = self.carriers.route_for(Tariff(message.tariff), message.region)
+            await self.buckets[route].take(message.parts)
+            futures.append(
+                await self.js.publish_async(
+                    self.topology.route_subject(route, message.lane),
+                    msg.data,
+                    headers={"Nats-Msg-Id": str(message.message_id)},
+                )
+            )
+        await asyncio.gather(*futures)
+        for msg in messages:
+            await msg.ack()
+        return len(messages)
+
+
+async def main(settings: Settings) -> int:
+    async with worker_runtime(settings, "dispatcher") as runtime:
+        if settings.carriers_file is None:
+            raise RuntimeError("the dispatcher needs KONTOR_CARRIERS_FILE")
+        dispatcher = Dispatcher(runtime, load_carriers(settings.carriers_file))
+        with contextlib.suppress(asyncio.CancelledError):
+            await dispatcher.run()
+    return 0
+
+
+def run(settings: Settings) -> int:
+    return asyncio.run(main(settings))

@@ -1,0 +1,212 @@
+"""DLR and MO ingest: turns the deliver_sm PDUs in ``<P>_INBOUND`` into events.
+
+A receipt's carrier id is matched through the carrier-id index (written with the submit result
+it belongs to). A receipt that arrives before its submit_sm_resp was recorded finds nothing yet:
+it is parked (negatively acknowledged with a growing delay) and matched on a later delivery. A
+reply (MO) is stored as a raw reply event; correlation and forwarding come later. Messages are
+acknowledged only after their events are saved; a redelivered one records a duplicate report,
+which the read models ignore (a report never moves a message backwards).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+from collections import defaultdict
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID, uuid5
+
+from nats.errors import TimeoutError as NatsTimeout
+from nats.js.api import AckPolicy, ConsumerConfig
+
+from adapters.payloads import inbound_decoder
+from adapters.smpp.codec import decode
+from adapters.smpp.message_id import message_id_candidates
+from adapters.smpp.pdu import DeliverSm
+from adapters.smpp.receipt import ReceiptParseError, is_receipt, message_bytes, parse_receipt
+from domain.messaging.records import DeliveryReport, Reply
+from domain.personal import PersonalData
+from domain.phone.exceptions import PhoneError
+from domain.phone.parser import PhoneNumberParser
+from kontor.settings import Settings
+from workers.inbound_keys import INBOUND_NAMESPACE, PLATFORM_LOOKUP, inbound_key_id, reply_key_id
+from workers.runtime import WorkerRuntime, worker_runtime
+
+log = logging.getLogger(__name__)
+MAX_PARKED_DELIVERIES = 40
+
+
+class Ingest:
+    def __init__(self, runtime: WorkerRuntime) -> None:
+        self.runtime = runtime
+        self.backend = runtime.backend
+        pool = runtime.backend.pool
+        if pool is None:
+            raise RuntimeError("the ingest needs PostgreSQL")
+        self.pool = pool
+        self.numbers = PhoneNumberParser()
+
+    async def run(self) -> None:
+        js = self.runtime.nats.jetstream
+        topology = self.runtime.topology
+        subscription = await js.pull_subscribe(
+            f"{topology.prefix}.inbound.>",
+            durable=topology.consumer("ingest"),
+            stream=topology.inbound_stream,
+            config=ConsumerConfig(
+                ack_policy=AckPolicy.EXPLICIT, ack_wait=60, max_ack_pending=20_000
+            ),
+        )
+        while not self.runtime.stop.is_set():
+            try:
+                msgs = await subscription.fetch(500, timeout=0.2)
+            except (TimeoutError, NatsTimeout):
+                continue
+            try:
+                await self.process(msgs)
+            except Exception:
+                log.exception("ingest batch failed; it will be redelivered")
+                await asyncio.sleep(1.0)
+
+    async def process(self, msgs: list[Any]) -> None:
+        decoded = await asyncio.to_thread(self._decode, msgs)
+        receipts = [(m, route, pdu, at) for m, route, pdu, at in decoded if is_receipt(pdu)]
+        replies = [(m, route, pdu, at) for m, route, pdu, at in decoded if not is_receipt(pdu)]
+        matched, parked = await asyncio.to_thread(self._match, receipts)
+        reply_events = [self._reply(route, pdu, at) for _, route, pdu, at in replies]
+        await asyncio.to_thread(self._record, matched, reply_events)
+        for msg in msgs:
+            if id(msg) in parked:
+                delivered = msg.metadata.num_delivered if msg.metadata else 1
+                if delivered >= MAX_PARKED_DELIVERIES:
+                    log.warning("receipt never matched; dropped", extra={"deliveries": delivered})
+                    await msg.term()
+                else:
+                    await msg.nak(delay=min(60.0, 0.5 * 2 ** min(delivered, 7)))
+            else:
+                await msg.ack()
+
+    def _decode(self, msgs: list[Any]) -> list[tuple[Any, str, DeliverSm, datetime]]:
+        out = []
+        for msg in msgs:
+            inbound = inbound_decoder.decode(msg.data)
+            raw = self.backend.keyring.open(inbound_key_id(inbound.route), inbound.pdu)
+            envelope = decode(raw) if raw is not None else None
+            if envelope is None or not isinstance(envelope.pdu, DeliverSm):
+                log.warning("inbound PDU unreadable; dropped", extra={"route": inbound.route})
+                continue
+            at = datetime.fromtimestamp(inbound.received_at, UTC)
+            # Receipts match by carrier account; replies are kept per bind.
+            source = inbound.carrier if is_receipt(envelope.pdu) else inbound.route
+            out.append((msg, source, envelope.pdu, at))
+        return out
+
+    def _match(
+        self, receipts: list[tuple[Any, str, DeliverSm, datetime]]
+    ) -> tuple[dict[str, list[DeliveryReport]], set[int]]:
+        parsed = []
+        for msg, route, pdu, at in receipts:
+            try:
+                parsed.append((msg, route, parse_receipt(pdu), at))
+            except ReceiptParseError as exc:
+                log.warning("unreadable receipt dropped", extra={"reason": str(exc)})
+        keys = {
+            (route, key) for _, route, r, _ in parsed for key in message_id_candidates(r.message_id)
+        }
+        index = self._lookup(keys)
+        matched: dict[str, list[DeliveryReport]] = defaultdict(list)
+        parked: set[int] = set()
+        for msg, route, receipt, at in parsed:
+            hit = next(
+                (
+                    index[(route, k)]
+                    for k in message_id_candidates(receipt.message_id)
+                    if (route, k) in index
+                ),
+                None,
+            )
+            if hit is None:
+                parked.add(id(msg))
+                continue
+            message_id, send_id, account_id, part = hit
+            matched[route].append(
+                DeliveryReport(
+                    message_id=message_id,
+                    send_id=send_id,
+                    account_id=account_id,
+                    part=part,
+                    carrier_id=receipt.message_id,
+                    state=receipt.state.value,
+                    status_text=receipt.status_text or "",
+                    error_code=receipt.error_code,
+                    final=receipt.state.final,
+                    done_at=receipt.done_date,
+                    received_at=at,
+                    source="deliver_sm",
+                )
+            )
+        return matched, parked
+
+    def _lookup(
+        self, keys: set[tuple[str, str]]
+    ) -> dict[tuple[str, str], tuple[UUID, UUID, UUID, int]]:
+        if not keys:
+            return {}
+        routes = [k[0] for k in keys]
+        ids = [k[1] for k in keys]
+        with self.pool.connection() as conn:
+            rows = conn.execute(
+                "SELECT c.carrier, c.carrier_id, c.message_id, c.send_id, c.account_id, c.part"
+                " FROM carrier_ids c JOIN unnest(%s::text[], %s::text[]) AS k(carrier, carrier_id)"
+                " USING (carrier, carrier_id)",
+                (routes, ids),
+            ).fetchall()
+        return {(r[0], r[1]): (r[2], r[3], r[4], r[5]) for r in rows}
+
+    def _reply(self, route: str, pdu: DeliverSm, at: datetime) -> tuple[str, Reply]:
+        body = message_bytes(pdu)
+        text = (
+            body.decode("utf-16-be", "replace") if pdu.data_coding == 8 else body.decode("latin-1")
+        )
+        try:
+            number = self.numbers.parse("+" + pdu.source_addr.lstrip("+")).e164
+        except PhoneError:
+            number = pdu.source_addr
+        sender_hash = self.backend.keyring.lookup_hash(PLATFORM_LOOKUP, number)
+        key = reply_key_id(sender_hash)
+        identity = hashlib.sha256(body + pdu.source_addr.encode() + at.isoformat().encode())
+        reply = Reply(
+            reply_id=uuid5(INBOUND_NAMESPACE, identity.hexdigest()),
+            route=route,
+            sender_hash=sender_hash,
+            sender=PersonalData(key, number),
+            recipient=pdu.destination_addr,
+            text=PersonalData(key, text),
+            received_at=at,
+        )
+        return route, reply
+
+    def _record(
+        self, matched: dict[str, list[DeliveryReport]], replies: list[tuple[str, Reply]]
+    ) -> None:
+        messaging = self.backend.messaging
+        for route, reports in matched.items():
+            messaging.record_deliveries(route, reports)
+        by_route: dict[str, list[Reply]] = defaultdict(list)
+        for route, reply in replies:
+            self.backend.keyring.create_key(reply.sender.key_id)
+            by_route[route].append(reply)
+        for route, batch in by_route.items():
+            messaging.record_replies(route, batch)
+
+
+async def main(settings: Settings) -> int:
+    async with worker_runtime(settings, "ingest") as runtime:
+        await Ingest(runtime).run()
+    return 0
+
+
+def run(settings: Settings) -> int:
+    return asyncio.run(main(settings))

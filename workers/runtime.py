@@ -1,0 +1,84 @@
+"""What every send-path worker shares: a stop signal, NATS with the topology, the backend, and
+a way to wait for new events in PostgreSQL (LISTEN on the application's table channel)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import psycopg
+
+from adapters.backend import Backend, open_backend_patiently
+from adapters.jetstream import Topology
+from adapters.natsconn import NatsConnection
+from kontor.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class WorkerRuntime:
+    settings: Settings
+    backend: Backend
+    nats: NatsConnection
+    topology: Topology
+    stop: asyncio.Event
+
+
+def topology_of(settings: Settings) -> Topology:
+    return Topology(settings.nats_prefix, duplicate_window=settings.nats_duplicate_window)
+
+
+@contextlib.asynccontextmanager
+async def worker_runtime(
+    settings: Settings, name: str, pool_size: int = 4
+) -> AsyncIterator[WorkerRuntime]:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    if settings.nats_url is None:
+        raise RuntimeError("workers need KONTOR_NATS_URL")
+    backend = await asyncio.to_thread(open_backend_patiently, settings, pool_size=pool_size)
+    nats = NatsConnection(settings.nats_url, name=f"kontor-{name}")
+    await nats.start()
+    await nats.wait_connected(timeout=30)
+    topology = topology_of(settings)
+    await topology.ensure(nats.jetstream)
+    try:
+        yield WorkerRuntime(settings, backend, nats, topology, stop)
+    finally:
+        await nats.close()
+        await asyncio.to_thread(backend.close)
+
+
+class TableWaker:
+    """Wakes a follower when its application inserts events (eventsourcing NOTIFYs a channel
+    named after the table on every insert); polls as a fallback."""
+
+    def __init__(self, database_url: str, channel: str) -> None:
+        self.database_url = database_url
+        self.channel = channel
+        self._conn: psycopg.AsyncConnection[object] | None = None
+
+    async def wait(self, timeout: float) -> None:
+        try:
+            if self._conn is None or self._conn.closed:
+                self._conn = await psycopg.AsyncConnection.connect(
+                    self.database_url, autocommit=True
+                )
+                await self._conn.execute(f'LISTEN "{self.channel}"')
+            async for _ in self._conn.notifies(timeout=timeout, stop_after=1):
+                break
+        except psycopg.Error as exc:
+            log.warning("waker lost the database", extra={"error": str(exc)})
+            self._conn = None
+            await asyncio.sleep(min(timeout, 1.0))
+
+    async def close(self) -> None:
+        if self._conn is not None:
+            await self._conn.close()
