@@ -11,10 +11,12 @@ from typing import Any
 
 from psycopg_pool import ConnectionPool
 
+from adapters.contacts.schema import ensure_schema as ensure_contacts_schema
 from adapters.eventstore import attach_keyring, event_store_env
 from adapters.keyring import Keyring, MemoryKeyStore, parse_master_key
 from adapters.pgkeys import PostgresKeyStore
 from domain.accounts.application import Accounts
+from domain.contacts.application import Contacts
 from domain.ledger.application import Ledger
 from kontor.settings import Settings
 
@@ -33,10 +35,12 @@ class Backend:
     keyring: Keyring
     pool: ConnectionPool[Any] | None
     pepper: bytes
+    contacts: Contacts
 
     def close(self) -> None:
         self.accounts.close()
         self.ledger.close()
+        self.contacts.close()
         if self.pool is not None:
             self.pool.close()
 
@@ -58,11 +62,13 @@ def open_backend(settings: Settings, *, pool_size: int = 8) -> Backend:
             settings.database_url, min_size=1, max_size=pool_size, open=True, name="kontor-sync"
         )
         keyring = Keyring(master_key, PostgresKeyStore(pool))
+        ensure_contacts_schema(pool)
     else:
         keyring = Keyring(master_key, MemoryKeyStore())
     env = event_store_env(settings.database_url)
     accounts = Accounts(env=env)
     ledger = Ledger(env=env)
-    for app in (accounts, ledger):
+    contacts = Contacts(env=env)
+    for app in (accounts, ledger, contacts):
         attach_keyring(app, keyring)
-    return Backend(accounts, ledger, keyring, pool, pepper_of(settings))
+    return Backend(accounts, ledger, keyring, pool, pepper_of(settings), contacts=contacts)
