@@ -12,6 +12,7 @@ from typing import Any
 from psycopg_pool import ConnectionPool
 
 from adapters.contacts.schema import ensure_schema as ensure_contacts_schema
+from adapters.contacts.services import ContactServices
 from adapters.eventstore import attach_keyring, event_store_env
 from adapters.keyring import Keyring, MemoryKeyStore, parse_master_key
 from adapters.pgkeys import PostgresKeyStore
@@ -36,6 +37,8 @@ class Backend:
     pool: ConnectionPool[Any] | None
     pepper: bytes
     contacts: Contacts
+    contact_services: ContactServices | None = None
+    """Lists, imports, opt-outs and erasure (``None`` without PostgreSQL)."""
 
     def close(self) -> None:
         self.accounts.close()
@@ -71,4 +74,7 @@ def open_backend(settings: Settings, *, pool_size: int = 8) -> Backend:
     contacts = Contacts(env=env)
     for app in (accounts, ledger, contacts):
         attach_keyring(app, keyring)
-    return Backend(accounts, ledger, keyring, pool, pepper_of(settings), contacts=contacts)
+    services = None if pool is None else ContactServices(pool, keyring, contacts)
+    return Backend(
+        accounts, ledger, keyring, pool, pepper_of(settings), contacts, contact_services=services
+    )

@@ -33,6 +33,11 @@ from api.context import ApiContext, Clock, PricePerSms
 from api.errors import EXCEPTION_HANDLERS
 from api.finance import FinanceController
 from api.health import HealthController
+from api.imports import ImportController, ListImportController
+from api.lists import ListController
+from api.optouts import OptOutController
+from api.privacy import PrivacyController
+from api.recipients import RecipientController
 from kontor.settings import Settings
 
 PUBLIC_PATHS = ["^/health$", "^/ready$", "^/metrics", "^/schema"]
@@ -120,6 +125,12 @@ def create_app(
             AccountController,
             AdminAccountsController,
             FinanceController,
+            ListController,
+            RecipientController,
+            ListImportController,
+            ImportController,
+            OptOutController,
+            PrivacyController,
         ],
         dependencies={"ctx": Provide(provide_ctx, sync_to_thread=False)},
         lifespan=[lifespan],

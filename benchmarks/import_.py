@@ -138,7 +138,7 @@ def queue(backend: Backend, data: bytes) -> tuple[jobs.Claim, AccountSeal]:
     with backend.pool.connection() as conn, conn.transaction():
         lists.insert_list(conn, list_id, account_id, "Benchmark", now)
         jobs.create(conn, seal, job_id=job_id, list_id=list_id, actor="bench",
-                    file_format="csv", chunks=_chunks(data), now=now)  # fmt: skip
+                    file_format="csv", chunks=_chunks(data))  # fmt: skip
     claim = jobs.claim_next(backend.pool)
     if claim is None or claim.job_id != job_id:
         raise RuntimeError("another import job was waiting in this database")

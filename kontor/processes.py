@@ -11,6 +11,7 @@ from kontor.settings import Settings
 WORKERS: dict[str, str] = {
     "projections": "workers.projections",
     "sweeper": "workers.sweeper",
+    "imports": "workers.imports",
 }
 
 

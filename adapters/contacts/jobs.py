@@ -89,14 +89,14 @@ def create(
     actor: str,
     file_format: str,
     chunks: Iterator[bytes],
-    now: datetime,
 ) -> int:
-    """Queue a job with its file (stored chunk by chunk, sealed); returns the file's size."""
+    """Queue a job with its file (stored chunk by chunk, sealed); returns the file's size.
+    Job times are PostgreSQL's (the worker's are too)."""
     size = 0
     conn.execute(
         "INSERT INTO contact_imports (id, account_id, list_id, actor, state, format,"
-        " size_bytes, created_at) VALUES (%s, %s, %s, %s, 'queued', %s, 0, %s)",
-        (job_id, seal.account_id, list_id, actor, file_format, now),
+        " size_bytes, created_at) VALUES (%s, %s, %s, %s, 'queued', %s, 0, now())",
+        (job_id, seal.account_id, list_id, actor, file_format),
     )
     for seq, chunk in enumerate(chunks):
         size += len(chunk)
@@ -185,14 +185,19 @@ def finish(
     imported: int,
     merged: int,
     rejected: int,
+    chars_total: int,
+    encoding: str | None,
+    delimiter: str | None,
 ) -> None:
     """Mark the job done inside the import's transaction (raises ``LostClaimError``)."""
     updated = conn.execute(
-        "UPDATE contact_imports SET state = 'done', rows_read = %s, chars_read = chars_total,"
-        " imported = %s, merged = %s, rejected = %s, finished_at = now()"
+        "UPDATE contact_imports SET state = 'done', rows_read = %s, chars_total = %s,"
+        " chars_read = %s, encoding = %s, delimiter = %s, imported = %s, merged = %s,"
+        " rejected = %s, finished_at = now()"
         " WHERE id = %s AND claim = %s AND state = 'running'",
-        (rows_read, imported, merged, rejected, claim.job_id, claim.token),
-    )
+        (rows_read, chars_total, chars_total, encoding, delimiter, imported, merged, rejected,
+         claim.job_id, claim.token),
+    )  # fmt: skip
     if updated.rowcount != 1:
         raise LostClaimError(str(claim.job_id))
     conn.execute("DELETE FROM contact_import_chunks WHERE job_id = %s", (claim.job_id,))

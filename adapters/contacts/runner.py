@@ -76,6 +76,9 @@ class ImportRunner:
                     imported=counts.imported,
                     merged=counts.merged,
                     rejected=counts.rejected,
+                    chars_total=progress.chars_total,
+                    encoding=progress.encoding,
+                    delimiter=progress.delimiter,
                 )
         except ImportFileError as exc:
             log.info("import failed", extra={"job": str(claim.job_id), "reason": exc.code})
