@@ -169,7 +169,8 @@ def test_recipients_are_paged_in_a_stable_order_with_a_cursor(api: ApiHarness) -
         json={"recipients": [{"number": n} for n in numbers]},
         headers=customer.headers,
     )
-    seen, cursor, pages = [], None, 0
+    seen: list[int] = []
+    cursor, pages = None, 0
     while True:
         params = {"limit": 10, **({"cursor": cursor} if cursor else {})}
         page = api.client.get(
