@@ -18,9 +18,7 @@ running), which keeps hand edits out; the list row is locked only for steps 2-3.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import reduce
 from itertools import islice
 from typing import Any
 from uuid import UUID
@@ -30,26 +28,25 @@ import psycopg
 from adapters.contacts import lists
 from adapters.contacts.parallel import RowPool, prepare
 from adapters.contacts.sealing import AccountSeal
+from adapters.contacts.staging import (
+    STAGE,
+    STAGE_COPY,
+    copy_rows,
+    merge_duplicates,
+    merge_existing,
+)
 from adapters.contacts.textfile import Records, read_text
 from domain.contacts.exceptions import NoRowsError, TooManyRowsError
-from domain.contacts.fields import SAMPLE_ROWS, ColumnMap, detect_columns, merge_fields
+from domain.contacts.fields import SAMPLE_ROWS, ColumnMap, detect_columns
 from domain.contacts.numbers import NumberNormaliser
 
 MAX_ROWS = 2_000_000
 BATCH = 10_000
 
-STAGE = """CREATE TEMPORARY TABLE contact_import_stage (
-    seq int NOT NULL, number_hash bytea NOT NULL, sealed bytea NOT NULL, has_fields bool NOT NULL
-) ON COMMIT DROP"""
-STAGE_COPY = (
-    "COPY contact_import_stage (seq, number_hash, sealed, has_fields) FROM STDIN (FORMAT BINARY)"
-    " -- int4,bytea,bytea,bool"
-)
 REJECT_COPY = (
     "COPY contact_import_rejections (job_id, line, reason, number_hash, sealed)"
     " FROM STDIN (FORMAT BINARY) -- uuid,int8,text,bytea,bytea"
 )
-UPDATE_COPY = "COPY contact_import_updates (id, sealed) FROM STDIN (FORMAT BINARY) -- int8,bytea"
 
 
 @dataclass
@@ -93,21 +90,12 @@ class _Buffers:
             self.flush_rejected()
 
     def flush_staged(self) -> None:
-        _copy(self.conn, STAGE_COPY, self.staged)
+        copy_rows(self.conn, STAGE_COPY, self.staged)
         self.staged.clear()
 
     def flush_rejected(self) -> None:
-        _copy(self.conn, REJECT_COPY, self.rejected)
+        copy_rows(self.conn, REJECT_COPY, self.rejected)
         self.rejected.clear()
-
-
-def _copy(conn: psycopg.Connection[Any], statement: str, rows: Iterable[tuple[Any, ...]]) -> None:
-    """Binary COPY; ``statement`` names its column types after ``--`` (psycopg needs them)."""
-    types = statement.rpartition("-- ")[2].split(",")
-    with conn.cursor() as cursor, cursor.copy(statement) as copy:
-        copy.set_types(types)
-        for row in rows:
-            copy.write_row(row)
 
 
 def import_file(
@@ -143,8 +131,8 @@ def import_file(
     conn.execute("ANALYZE contact_import_stage")
     started = progress.lap("stage", started)
     lists.get_list(conn, seal.account_id, list_id, lock=True)
-    merged = _merge_duplicates(conn, seal, duplicates)
-    merged += _merge_existing(conn, seal, list_id)
+    merged = merge_duplicates(conn, seal, duplicates)
+    merged += merge_existing(conn, seal, list_id)
     started = progress.lap("merge", started)
     # In index order: a million inserts into the (list, number hash) index take half the time
     # they take in file order. Recipient ids follow it, so a list's order is stable, not the
@@ -215,61 +203,3 @@ def _stage_rows(
     if rows == 0:
         raise NoRowsError
     return rows, duplicates, column_map.field_names()
-
-
-def _merge_duplicates(
-    conn: psycopg.Connection[Any], seal: AccountSeal, duplicates: set[bytes]
-) -> int:
-    """Fold rows with the same number into their first row; returns the rows folded away."""
-    if not duplicates:
-        return 0
-    rows = conn.execute(
-        "SELECT seq, number_hash, sealed FROM contact_import_stage"
-        " WHERE number_hash = ANY(%s) ORDER BY number_hash, seq",
-        (list(duplicates),),
-    ).fetchall()
-    groups: dict[bytes, list[tuple[int, bytes]]] = {}
-    for seq, number_hash, sealed in rows:
-        groups.setdefault(bytes(number_hash), []).append((seq, sealed))
-    folded: list[tuple[int, bytes, bytes, bool]] = []
-    for number_hash, group in groups.items():
-        opened = [seal.open(sealed) for _, sealed in group]
-        fields = reduce(merge_fields, (o.fields for o in opened[1:]), opened[0].fields)
-        e164 = opened[0].e164
-        if e164 is None:  # pragma: no cover - sealed moments ago under the same key
-            raise RuntimeError("a staged row cannot be opened")
-        folded.append((group[0][0], number_hash, seal.seal(e164, fields), any(fields.values())))
-    conn.execute("DELETE FROM contact_import_stage WHERE number_hash = ANY(%s)", (list(groups),))
-    _copy(conn, STAGE_COPY, folded)
-    return len(rows) - len(groups)
-
-
-def _merge_existing(conn: psycopg.Connection[Any], seal: AccountSeal, list_id: UUID) -> int:
-    """Merge staged rows into the list's rows of the same number; returns how many."""
-    rows = conn.execute(
-        "SELECT r.id, r.sealed, s.sealed FROM contact_import_stage s"
-        " JOIN contact_recipients r ON r.list_id = %s AND r.number_hash = s.number_hash"
-        " WHERE s.has_fields",
-        (list_id,),
-    ).fetchall()
-    updates = []
-    for recipient_id, current_sealed, staged_sealed in rows:
-        current, staged = seal.open(current_sealed), seal.open(staged_sealed)
-        merged = merge_fields(current.fields, staged.fields)
-        if merged != current.fields or current.redacted:
-            e164 = staged.e164 or ""
-            updates.append((recipient_id, seal.seal(e164, merged)))
-    if updates:
-        conn.execute("CREATE TEMPORARY TABLE contact_import_updates (id bigint, sealed bytea)"
-                     " ON COMMIT DROP")  # fmt: skip
-        _copy(conn, UPDATE_COPY, updates)
-        conn.execute(
-            "UPDATE contact_recipients r SET sealed = u.sealed FROM contact_import_updates u"
-            " WHERE r.list_id = %s AND r.id = u.id",
-            (list_id,),
-        )
-    return conn.execute(
-        "DELETE FROM contact_import_stage s USING contact_recipients r"
-        " WHERE r.list_id = %s AND r.number_hash = s.number_hash",
-        (list_id,),
-    ).rowcount

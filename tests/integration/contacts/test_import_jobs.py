@@ -8,7 +8,7 @@ from uuid import UUID
 
 import pytest
 
-from adapters.contacts import importer, jobs, parallel
+from adapters.contacts import importer, jobs, parallel, staging
 from adapters.contacts.parallel import RowPool
 from tests.support.api import ApiHarness, Customer
 from tests.support.contacts import (
@@ -50,13 +50,13 @@ def test_a_crash_in_the_last_step_rolls_everything_back_and_the_job_is_retried(
     api: ApiHarness, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     customer, list_id, before = _seeded_list(api)
-    real_merge = importer._merge_existing
+    real_merge = staging.merge_existing
 
     def crash(*args: Any) -> int:
         real_merge(*args)
         raise ConnectionError("PostgreSQL went away")
 
-    monkeypatch.setattr(importer, "_merge_existing", crash)
+    monkeypatch.setattr(importer, "merge_existing", crash)
     response = upload(api, customer, list_id, b"Handy;Vorname\n0171 2345678;Anja\n0170 1111111;C\n")
     job_id = response.json()["id"]
     run_until_done(api, job_id)
@@ -64,7 +64,7 @@ def test_a_crash_in_the_last_step_rolls_everything_back_and_the_job_is_retried(
     queued = api.client.get(f"/v1/imports/{job_id}", headers=customer.headers).json()
     assert queued["state"] == "queued"
 
-    monkeypatch.setattr(importer, "_merge_existing", real_merge)
+    monkeypatch.setattr(importer, "merge_existing", real_merge)
     run_until_done(api, job_id)
     done = api.client.get(f"/v1/imports/{job_id}", headers=customer.headers).json()
     assert (done["state"], done["imported"], done["merged"]) == ("done", 1, 1)
