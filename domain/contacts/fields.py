@@ -112,8 +112,9 @@ def detect_columns(sample: Sequence[Sequence[str]], is_number: Callable[[str], b
 
     A first record with a number header (``NUMBER_HEADERS``) is the header row. Otherwise the
     number column is the one where most sampled rows hold a valid number; the first record is
-    then a header row unless its cell in that column is a number too. Headerless files name
-    their other columns ``spalte_2``, ``spalte_3`` ... (1-based, as spreadsheets count).
+    then a header row unless its cell in that column has digits (a number, valid or not).
+    Headerless files name their other columns ``spalte_1``, ``spalte_2`` ... (1-based, as
+    spreadsheets count).
     """
     if not sample:
         raise NoNumberColumnError
@@ -139,7 +140,13 @@ def detect_columns(sample: Sequence[Sequence[str]], is_number: Callable[[str], b
         number = first_hits.index(True)
     else:
         number = hits.index(max(hits))
-    if number < len(first) and first_hits[number]:
-        generic = [f"spalte_{index + 1}" for index in range(width)]
-        return ColumnMap(number, _named_fields(generic, number), False, width)
+    cell = first[number] if number < len(first) else ""
+    # A cell with digits is a number (maybe invalid), not a column name: the first row is then
+    # data, and its cells (names, perhaps) must not become field names, which are stored in clear.
+    if any(ch.isdigit() for ch in cell):
+        return ColumnMap(number, _named_fields(_generic(width), number), False, width)
     return ColumnMap(number, _named_fields(first, number), True, width)
+
+
+def _generic(width: int) -> list[str]:
+    return [f"spalte_{index + 1}" for index in range(width)]

@@ -81,3 +81,10 @@ def test_an_unknown_header_above_a_column_of_numbers_is_still_a_header() -> None
 def test_a_file_without_any_number_cannot_be_imported() -> None:
     with pytest.raises(NoNumberColumnError):
         detect_columns([["Name", "Ort"], ["Anna", "Köln"]], IS_NUMBER)
+
+
+def test_a_first_row_with_an_invalid_number_is_data_and_its_names_stay_out_of_field_names() -> None:
+    sample = [["Zacharias", "0171"], ["Anna", "0171 2345678"], ["Jo", "0160 1234567"]]
+    found = detect_columns(sample, IS_NUMBER)
+    assert not found.has_header
+    assert found.field_names() == ("spalte_1",)
