@@ -17,7 +17,7 @@ import hmac
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Protocol
 from uuid import UUID
 
@@ -39,6 +39,12 @@ class KeyStore(Protocol):
     def delete(self, key_id: UUID) -> bool: ...
 
     def delete_owned_by(self, owner: UUID) -> int: ...
+
+    def load_many(self, key_ids: Sequence[UUID]) -> dict[UUID, bytes]: ...
+
+    def insert_many(self, keys: Sequence[tuple[UUID, UUID | None, bytes]]) -> None:
+        """``insert`` for many keys, in one round trip (the first writer of each id wins)."""
+        ...
 
 
 class MemoryKeyStore:
@@ -65,6 +71,13 @@ class MemoryKeyStore:
             for key_id in doomed:
                 del self._keys[key_id]
         return len(doomed)
+
+    def load_many(self, key_ids: Sequence[UUID]) -> dict[UUID, bytes]:
+        return {k: self._keys[k][1] for k in key_ids if k in self._keys}
+
+    def insert_many(self, keys: Sequence[tuple[UUID, UUID | None, bytes]]) -> None:
+        for key_id, owner, wrapped in keys:
+            self.insert(key_id, owner, wrapped)
 
 
 class InvalidMasterKeyError(ValueError):
@@ -171,6 +184,27 @@ class Keyring:
     def create_key(self, key_id: UUID, owner: UUID | None = None) -> None:
         """Make sure a data key exists (recipient keys name their account as owner)."""
         self._data_key(key_id, owner, create=True)
+
+    def create_keys(self, key_ids: Iterable[UUID], owner: UUID | None = None) -> None:
+        """``create_key`` for a batch (a send's recipients): one query finds the keys that
+        exist, one inserts the rest, one reads back the winners; all end up cached, so sealing
+        the batch afterwards costs no further query."""
+        now = self._clock()
+        wanted = [k for k in dict.fromkeys(key_ids) if (c := self._cache.get(k)) is None
+                  or c[0] <= now]  # fmt: skip
+        if not wanted:
+            return
+        found = self._store.load_many(wanted)
+        fresh = [k for k in wanted if k not in found]
+        if fresh:
+            self._store.insert_many(
+                [(k, owner, self._wrap(k, AESGCM.generate_key(bit_length=256))) for k in fresh]
+            )
+            found.update(self._store.load_many(fresh))
+        unwrapped = {k: AESGCM(self._unwrap(k, wrapped)) for k, wrapped in found.items()}
+        with self._lock:
+            for key_id, key in unwrapped.items():
+                self._cache[key_id] = (now + self._cache_seconds, key)
 
     def shred(self, key_id: UUID) -> bool:
         """Delete a data key: what it sealed is unreadable from now on."""

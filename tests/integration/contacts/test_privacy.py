@@ -12,8 +12,9 @@ from eventsourcing.domain import Aggregate, event
 from psycopg import sql
 
 from adapters.eventstore import attach_keyring, event_store_env
+from adapters.personal_keys import recipient_keys
 from domain.base import KontorApplication
-from domain.personal import PersonalData, recipient_key_id
+from domain.personal import PersonalData
 from tests.support.api import ApiHarness
 from tests.support.contacts import (
     contact_services,
@@ -90,8 +91,7 @@ def test_an_erased_person_leaves_no_readable_trace_but_stays_suppressed(
     )
     api.client.post("/v1/opt-outs", json={"number": "0171/2345678"}, headers=customer.headers)
     number_hash = keyring.lookup_hash(account_id, NUMBER)
-    key_id = recipient_key_id(account_id, number_hash)
-    keyring.create_key(key_id, owner=account_id)
+    key_id = recipient_keys(keyring, account_id, [number_hash])[number_hash]
     messages = Messages(env=event_store_env(api.settings.database_url))
     attach_keyring(messages, keyring)
     sent = SentMessage(PersonalData(key_id, NUMBER), PersonalData(key_id, f"Hallo Herr {NAME}"))

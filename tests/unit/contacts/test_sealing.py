@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import pytest
 from hypothesis import given
@@ -12,11 +12,13 @@ from hypothesis import strategies as st
 from adapters.contacts.import_service import checked_chunks, file_format
 from adapters.contacts.sealing import AccountSeal
 from adapters.keyring import Keyring, MemoryKeyStore
+from adapters.personal_keys import recipient_keys
 from domain.contacts.exceptions import (
     EmptyUploadError,
     UnsupportedFileTypeError,
     UploadTooLargeError,
 )
+from domain.personal import recipient_key_id
 
 KEYRING = Keyring(bytes(range(32)), MemoryKeyStore())
 
@@ -74,3 +76,30 @@ def test_empty_binary_and_oversized_uploads_are_refused(
 ) -> None:
     with pytest.raises(error):
         list(checked_chunks(io.BytesIO(content), limit=100))
+
+
+class CountingStore(MemoryKeyStore):
+    def __init__(self) -> None:
+        super().__init__()
+        self.loads = 0
+
+    def load(self, key_id: UUID) -> bytes | None:
+        self.loads += 1
+        return super().load(key_id)
+
+
+def test_a_batch_of_recipient_keys_is_created_owned_by_the_account_and_cached() -> None:
+    store = CountingStore()
+    keyring = Keyring(bytes(range(32)), store)
+    account = uuid4()
+    hashes = [keyring.lookup_hash(account, f"+49171{i:07d}") for i in range(50)]
+    ids = recipient_keys(keyring, account, hashes)
+    assert ids[hashes[3]] == recipient_key_id(account, hashes[3])
+    sealed = {h: keyring.seal(key_id, b"Hallo") for h, key_id in ids.items()}
+    assert store.loads == 0  # sealing the batch needed no single-key lookups
+    assert keyring.shred(ids[hashes[0]])
+    assert keyring.open(ids[hashes[0]], sealed[hashes[0]]) is None
+    assert keyring.open(ids[hashes[1]], sealed[hashes[1]]) == b"Hallo"
+    assert keyring.shred_account(account) == 49
+    keyring.forget_cached()
+    assert keyring.open(ids[hashes[1]], sealed[hashes[1]]) is None
