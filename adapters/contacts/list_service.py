@@ -193,7 +193,7 @@ class ListService:
             updated = recipients.update(
                 conn, seal, list_id, recipient_id, e164=e164, fields=new_fields
             )
-            lists.add_to_count(conn, list_id, 0, now)
+            lists.touch(conn, list_id, now)
         return updated
 
     def remove_recipient(

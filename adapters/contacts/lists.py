@@ -127,6 +127,11 @@ def add_to_count(
     )
 
 
+def touch(conn: psycopg.Connection[Any], list_id: UUID, now: datetime) -> None:
+    """Mark the list as changed (a recipient was edited)."""
+    conn.execute("UPDATE contact_lists SET updated_at = %s WHERE id = %s", (now, list_id))
+
+
 def add_field_names(conn: psycopg.Connection[Any], list_id: UUID, names: Iterable[str]) -> None:
     """Remember field names the list's recipients use (for exports and placeholders)."""
     wanted = list(dict.fromkeys(names))

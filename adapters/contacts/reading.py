@@ -1,8 +1,9 @@
 """Reading a whole list: for the campaign expander (``iter_recipients``) and exports.
 
 Recipients come in batches, in ascending id (a stable order: ids never change and new
-recipients get higher ones), each batch from its own short query, so a million-row list is
-never held in memory or in one long transaction. Rows whose data can no longer be opened (the
+recipients get higher ones; the rows of one import get theirs in keyed-hash order, which halves
+the import's index work), each batch from its own short query, so a million-row list is never
+held in memory or in one long transaction. Rows whose data can no longer be opened (the
 account's key was shredded) are skipped: without a number there is nobody to send to.
 """
 
