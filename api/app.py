@@ -39,6 +39,7 @@ from api.optouts import OptOutController
 from api.privacy import PrivacyController
 from api.recipients import RecipientController
 from kontor.settings import Settings
+from projections.setup import setup_read_models
 
 PUBLIC_PATHS = ["^/health$", "^/ready$", "^/metrics", "^/schema"]
 
@@ -84,6 +85,8 @@ def create_app(
         nats = NatsConnection(nats_url, name="kontor-api")
         await nats.start()
         backend = await asyncio.to_thread(open_backend, settings, pool_size=settings.db_pool_size)
+        if backend.pool is not None:
+            await asyncio.to_thread(setup_read_models, backend.pool)
         authenticator = Authenticator(
             pepper=backend.pepper,
             load_key=backend.accounts.api_key,

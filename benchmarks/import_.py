@@ -7,23 +7,19 @@ usual shape (``0171 2345678``, ``+49 171 ...``, ``0049171...``, ``0171/...``, ``
 uploaded into a job like the API does and imported by ``ImportRunner.run``, the worker's own
 code path: parse, normalise, validate, hash, encrypt, stage with COPY, merge, insert, commit.
 
-PostgreSQL is ``KONTOR_DATABASE_URL`` if set, else an embedded server in a temporary directory.
+PostgreSQL: a fresh database on ``KONTOR_DATABASE_URL``'s server if set, else on an embedded
+(durable, as ``kontor up`` runs it) server under ``KONTOR_VAR_DIR/bench``.
 Prints one JSON object; ``rows_per_s`` is rows of the file per second of the import.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import random
-import secrets
-import tempfile
 import time
 from collections.abc import Iterator
-from dataclasses import replace
 from datetime import UTC, datetime
-from pathlib import Path
 from uuid import uuid4
 
 from adapters.backend import Backend, open_backend
@@ -32,6 +28,7 @@ from adapters.contacts.importer import Progress
 from adapters.contacts.parallel import RowPool
 from adapters.contacts.runner import ImportRunner
 from adapters.contacts.sealing import AccountSeal
+from benchmarks.support import bench_settings
 from domain.contacts.numbers import NumberNormaliser
 from kontor.settings import Settings
 
@@ -93,40 +90,6 @@ def _chunks(data: bytes) -> Iterator[bytes]:
         yield data[start : start + jobs.CHUNK_BYTES]
 
 
-@contextlib.contextmanager
-def database(settings: Settings) -> Iterator[Settings]:
-    """``settings`` with a PostgreSQL URL: the configured one, or an embedded throwaway."""
-    if settings.database_url:
-        yield settings
-        return
-    from adapters.embedded import (
-        EmbeddedPostgres,
-        postgres_answers,
-        start_in_background,
-        wait_until,
-    )
-
-    with tempfile.TemporaryDirectory(prefix="kontor-bench-") as tmp:
-        server = EmbeddedPostgres(Path(tmp) / "pg", durable=True)
-        server.prepare()
-        spec = server.spec()
-        process = start_in_background(spec)
-        try:
-            wait_until(lambda: postgres_answers(spec.url), timeout=60, what="PostgreSQL")
-            yield replace(settings, database_url=spec.url)
-        finally:
-            process.send_signal(spec.stop_signal)
-            process.wait(timeout=30)
-
-
-def with_secrets(settings: Settings) -> Settings:
-    return replace(
-        settings,
-        master_key=settings.master_key or secrets.token_hex(32),
-        api_key_pepper=settings.api_key_pepper or secrets.token_urlsafe(16),
-    )
-
-
 def queue(backend: Backend, data: bytes) -> tuple[jobs.Claim, AccountSeal]:
     """A fresh account's list and an import job holding ``data``, claimed."""
     if backend.pool is None:
@@ -156,7 +119,7 @@ def main(argv: list[str], settings: Settings) -> int:
     args = parser.parse_args(argv)
 
     data = generate(args.rows, args.seed)
-    with database(with_secrets(settings)) as configured:
+    with bench_settings(settings) as configured:
         backend = open_backend(configured, pool_size=4)
         try:
             assert backend.pool is not None

@@ -1,0 +1,19 @@
+"""Create every read-model table the API queries, so a fresh database answers (with empty
+figures) before the projection worker has run once. Idempotent."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from psycopg_pool import ConnectionPool
+
+from projections.ledger_balances import BalancesProjection
+from projections.ledger_journal import JournalProjection
+from projections.runner import setup_tracking
+
+
+def setup_read_models(pool: ConnectionPool[Any]) -> None:
+    setup_tracking(pool)
+    with pool.connection() as conn:
+        for projection in (JournalProjection(), BalancesProjection()):
+            projection.setup(conn)
