@@ -125,6 +125,7 @@ def main(argv: list[str], settings: Settings) -> int:
             assert backend.pool is not None
             claim, _ = queue(backend, data)
             row_pool = RowPool(args.processes)
+            row_pool.start()  # as a running worker has them
             runner = ImportRunner(backend.pool, backend.keyring, backend.contacts,
                                   NumberNormaliser(), row_pool)  # fmt: skip
             started, cpu_started = time.perf_counter(), time.process_time()

@@ -33,6 +33,7 @@ def run(settings: Settings) -> int:
     if backend.contact_services is None:
         raise RuntimeError("the imports worker needs PostgreSQL")
     row_pool = RowPool()
+    row_pool.start()
     runner = backend.contact_services.runner(row_pool)
     log.info("imports worker running")
     purged_at = 0.0

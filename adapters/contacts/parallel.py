@@ -62,6 +62,14 @@ def _prepare_slice(
     return list(prepare(records, column_map, _normaliser, skip))
 
 
+def _warm() -> None:
+    """In a pool process: load the phone metadata before the first slice arrives."""
+    global _normaliser  # noqa: PLW0603 - see _prepare_slice
+    if _normaliser is None:
+        _normaliser = NumberNormaliser()
+        _normaliser.is_number("+491712345678")
+
+
 class RowPool:
     """Processes that prepare rows. ``processes`` defaults to the machine's cores (on two
     cores, two helpers beat one: the importing process mostly waits); 0 means none."""
@@ -76,6 +84,14 @@ class RowPool:
                 max_workers=self.processes, mp_context=multiprocessing.get_context("spawn")
             )
         return self._executor
+
+    def start(self) -> None:
+        """Start the processes now (a worker does at start-up, so no import waits for them)."""
+        if self.processes:
+            pool = self._pool()
+            futures = [pool.submit(_warm) for _ in range(self.processes)]
+            for future in futures:
+                future.result()
 
     def prepare(
         self,
