@@ -13,15 +13,17 @@ from typing import Any
 
 from psycopg_pool import ConnectionPool
 
+from adapters.contacts.schema import ensure_schema as ensure_contacts_schema
+from adapters.contacts.services import ContactServices
 from adapters.eventstore import attach_keyring, event_store_env
 from adapters.keyring import Keyring, MemoryKeyStore, parse_master_key
 from adapters.pgkeys import PostgresKeyStore
 from adapters.pgschema import schema_lock
 from domain.accounts.application import Accounts
+from domain.contacts.application import Contacts
 from domain.ledger.application import Ledger
 from domain.messaging.application import Messaging
 from kontor.settings import Settings
-
 
 log = logging.getLogger(__name__)
 
@@ -41,11 +43,15 @@ class Backend:
     keyring: Keyring
     pool: ConnectionPool[Any] | None
     pepper: bytes
+    contacts: Contacts
+    contact_services: ContactServices | None = None
+    """Lists, imports, opt-outs and erasure (``None`` without PostgreSQL)."""
 
     def close(self) -> None:
         self.accounts.close()
         self.ledger.close()
         self.messaging.close()
+        self.contacts.close()
         if self.pool is not None:
             self.pool.close()
 
@@ -67,6 +73,7 @@ def open_backend(settings: Settings, *, pool_size: int = 8) -> Backend:
             settings.database_url, min_size=1, max_size=pool_size, open=True, name="kontor-sync"
         )
         keyring = Keyring(master_key, PostgresKeyStore(pool))
+        ensure_contacts_schema(pool)
     else:
         keyring = Keyring(master_key, MemoryKeyStore())
     env = event_store_env(settings.database_url)
@@ -74,9 +81,20 @@ def open_backend(settings: Settings, *, pool_size: int = 8) -> Backend:
         accounts = Accounts(env=env)
         ledger = Ledger(env=env)
         messaging = Messaging(env=env)
-    for app in (accounts, ledger, messaging):
+        contacts = Contacts(env=env)
+    for app in (accounts, ledger, messaging, contacts):
         attach_keyring(app, keyring)
-    return Backend(accounts, ledger, messaging, keyring, pool, pepper_of(settings))
+    services = None if pool is None else ContactServices(pool, keyring, contacts)
+    return Backend(
+        accounts,
+        ledger,
+        messaging,
+        keyring,
+        pool,
+        pepper_of(settings),
+        contacts,
+        contact_services=services,
+    )
 
 
 def open_backend_patiently(settings: Settings, *, pool_size: int = 8, wait: float = 120) -> Backend:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
@@ -41,26 +42,20 @@ class PostgresKeyStore:
                 (key_id, owner, wrapped),
             )
 
-    def existing(self, key_ids: list[UUID]) -> set[UUID]:
+    def load_many(self, key_ids: Sequence[UUID]) -> dict[UUID, bytes]:
         with self._pool.connection() as conn:
             rows = conn.execute(
-                "SELECT key_id FROM data_keys WHERE key_id = ANY(%s)", (key_ids,)
+                "SELECT key_id, wrapped FROM data_keys WHERE key_id = ANY(%s)", (list(key_ids),)
             ).fetchall()
-        return {row[0] for row in rows}
+        return {key_id: bytes(wrapped) for key_id, wrapped in rows}
 
-    def load_many(self, key_ids: list[UUID]) -> dict[UUID, bytes]:
+    def insert_many(self, keys: Sequence[tuple[UUID, UUID | None, bytes]]) -> None:
         with self._pool.connection() as conn:
-            rows = conn.execute(
-                "SELECT key_id, wrapped FROM data_keys WHERE key_id = ANY(%s)", (key_ids,)
-            ).fetchall()
-        return {row[0]: bytes(row[1]) for row in rows}
-
-    def insert_many(self, rows: list[tuple[UUID, UUID | None, bytes]]) -> None:
-        with self._pool.connection() as conn, conn.cursor() as cur:
-            cur.executemany(
-                "INSERT INTO data_keys (key_id, owner_id, wrapped) VALUES (%s, %s, %s)"
+            conn.execute(
+                "INSERT INTO data_keys (key_id, owner_id, wrapped)"
+                " SELECT * FROM unnest(%s::uuid[], %s::uuid[], %s::bytea[])"
                 " ON CONFLICT (key_id) DO NOTHING",
-                rows,
+                ([k[0] for k in keys], [k[1] for k in keys], [k[2] for k in keys]),
             )
 
     def delete(self, key_id: UUID) -> bool:

@@ -53,12 +53,22 @@ class Staging:
         """Store sealed messages (idempotent: a retried acceptance writes nothing twice)."""
         seal = self.keyring.seal
         rows = [
-            (send_id, m.index, m.message_id, m.number_hash, m.number.key_id,
-             seal(m.number.key_id, (m.number.value or "").encode()),
-             seal(m.text.key_id, (m.text.value or "").encode()),
-             m.region, m.encoding, m.parts, m.price, m.delivery_reports)
+            (
+                send_id,
+                m.index,
+                m.message_id,
+                m.number_hash,
+                m.number.key_id,
+                seal(m.number.key_id, (m.number.value or "").encode()),
+                seal(m.text.key_id, (m.text.value or "").encode()),
+                m.region,
+                m.encoding,
+                m.parts,
+                m.price,
+                m.delivery_reports,
+            )
             for m in messages
-        ]  # fmt: skip
+        ]
         with self.pool.connection() as conn, conn.transaction():
             present = conn.execute(
                 "SELECT count(*) FROM send_recipients WHERE send_id = %s", (send_id,)
@@ -68,8 +78,8 @@ class Staging:
             with (
                 conn.cursor() as cur,
                 cur.copy(
-                    "COPY send_recipients (send_id, idx, message_id, number_hash, key_id, number_ct,"
-                    " text_ct, region, encoding, parts, price, dlr) FROM STDIN"
+                    "COPY send_recipients (send_id, idx, message_id, number_hash, key_id,"
+                    " number_ct, text_ct, region, encoding, parts, price, dlr) FROM STDIN"
                 ) as copy,
             ):
                 for row in rows:

@@ -261,9 +261,11 @@ class AccountController(Controller):
             v is not None and v <= 0 for v in (data.threshold, data.package_net)
         ):
             raise ProblemError(
-                422, "invalid-auto-recharge", "Invalid auto-recharge",
+                422,
+                "invalid-auto-recharge",
+                "Invalid auto-recharge",
                 "give both a positive threshold and package_net, or neither",
-            )  # fmt: skip
+            )
         ctx.backend.ledger.configure_auto_recharge(
             request.user.customer_account, data.threshold, data.package_net
         )

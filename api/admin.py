@@ -154,40 +154,76 @@ def apply_adjustment(ctx: ApiContext, account_id: UUID, data: AdjustmentCreate, 
     if data.type in ("goodwill", "correction") and data.amount > 0:
         source = LotSource.GOODWILL if data.type == "goodwill" else LotSource.CORRECTION
         expires_at = package_expiry(now, ctx.settings.package_validity_months)
-        ledger.grant(account_id, source=source, amount=data.amount, reference=reference,
-                     reason=data.reason, actor=actor, now=now, expires_at=expires_at)  # fmt: skip
+        ledger.grant(
+            account_id,
+            source=source,
+            amount=data.amount,
+            reference=reference,
+            reason=data.reason,
+            actor=actor,
+            now=now,
+            expires_at=expires_at,
+        )
         return data.amount
     if data.type == "correction" and data.amount < 0:
-        ledger.debit(account_id, amount=-data.amount, kind="correction", reason=data.reason,
-                     actor=actor, now=now)  # fmt: skip
+        ledger.debit(
+            account_id,
+            amount=-data.amount,
+            kind="correction",
+            reason=data.reason,
+            actor=actor,
+            now=now,
+        )
         return data.amount
     if data.type == "refund" and data.amount > 0:
         method = data.method or PaymentMethod.BANK_TRANSFER
-        ledger.debit(account_id, amount=data.amount, kind="refund", reason=data.reason,
-                     actor=actor, now=now, vat=vat_on(data.amount), method=method,
-                     reference=reference)  # fmt: skip
+        ledger.debit(
+            account_id,
+            amount=data.amount,
+            kind="refund",
+            reason=data.reason,
+            actor=actor,
+            now=now,
+            vat=vat_on(data.amount),
+            method=method,
+            reference=reference,
+        )
         return -data.amount
     if data.type == "release" and data.reservation_id is not None:
         _own_reservation(ctx, account_id, data.reservation_id)
-        return ledger.release(data.reservation_id, data.indexes, data.amounts,
-                              data.parts or [1] * len(data.indexes),
-                              reason=f"{data.reason} ({actor})", now=now)  # fmt: skip
+        return ledger.release(
+            data.reservation_id,
+            data.indexes,
+            data.amounts,
+            data.parts or [1] * len(data.indexes),
+            reason=f"{data.reason} ({actor})",
+            now=now,
+        )
     if data.type == "close_reservation" and data.reservation_id is not None:
         _own_reservation(ctx, account_id, data.reservation_id)
-        return ledger.close_reservation(data.reservation_id, reason=f"{data.reason} ({actor})",
-                                        now=now)  # fmt: skip
+        return ledger.close_reservation(
+            data.reservation_id, reason=f"{data.reason} ({actor})", now=now
+        )
     if data.type in ("expired_reactivate", "expired_offset"):
         option = data.type.removeprefix("expired_")
         before = ledger.wallet(account_id).expired
-        ledger.settle_expired(account_id, option=option, fee=data.fee, actor=actor, now=now,
-                              expires_at=package_expiry(now, ctx.settings.package_validity_months),
-                              reference=reference)  # fmt: skip
+        ledger.settle_expired(
+            account_id,
+            option=option,
+            fee=data.fee,
+            actor=actor,
+            now=now,
+            expires_at=package_expiry(now, ctx.settings.package_validity_months),
+            reference=reference,
+        )
         return before
     raise ProblemError(
-        422, "invalid-adjustment", "Invalid adjustment",
+        422,
+        "invalid-adjustment",
+        "Invalid adjustment",
         "goodwill and refund need a positive amount, correction a non-zero one, release and "
         "close_reservation a reservation_id",
-    )  # fmt: skip
+    )
 
 
 def _own_reservation(ctx: ApiContext, account_id: UUID, reservation_id: UUID) -> None:

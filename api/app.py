@@ -34,10 +34,15 @@ from api.context import ApiContext, Clock, PricePerSms
 from api.errors import EXCEPTION_HANDLERS
 from api.finance import FinanceController
 from api.health import HealthController
+from api.imports import ImportController, ListImportController
+from api.lists import ListController
 from api.messages import CampaignsController, MessagesController
+from api.optouts import OptOutController
 from api.preview import PreviewController, preview_dependencies
+from api.privacy import PrivacyController
+from api.recipients import RecipientController
 from api.send_admin import AdminSendsController
-from api.wiring import list_source_of, make_context, pricing_context
+from api.wiring import make_context, pricing_context
 from kontor.settings import Settings
 from projections.setup import setup_read_models
 
@@ -102,7 +107,6 @@ def create_app(
             rules,
             clock=clock or _utc_now,
             price_per_sms=sms_price,
-            list_source=list_source_of(backend),
         )
         try:
             yield
@@ -134,6 +138,12 @@ def create_app(
             CampaignsController,
             AdminSendsController,
             PreviewController,
+            ListController,
+            RecipientController,
+            ListImportController,
+            ImportController,
+            OptOutController,
+            PrivacyController,
         ],
         dependencies={
             "ctx": Provide(provide_ctx, sync_to_thread=False),

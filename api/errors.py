@@ -19,6 +19,7 @@ from litestar.exceptions import HTTPException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from domain.accounts import exceptions as accounts
+from domain.contacts import exceptions as contacts
 from domain.ledger import exceptions as ledger
 from domain.messaging import exceptions as messaging
 from domain.phone.exceptions import InvalidPhoneNumberError, PhoneError
@@ -138,6 +139,36 @@ PROBLEM_TYPES: dict[type[Exception], ProblemSpec] = {
     PhoneError: ProblemSpec(422, "recipient", "The recipient cannot be sent to"),
     NoPriceListError: ProblemSpec(503, "no-price-list", "No price list is in force"),
     NoPriceError: ProblemSpec(422, "no-price", "The destination is not offered"),
+    # recipient lists, imports, opt-outs, erasure (domain.contacts)
+    contacts.ListNotFoundError: ProblemSpec(404, "list-not-found", "List not found"),
+    contacts.RecipientNotFoundError: ProblemSpec(404, "recipient-not-found", "Recipient not found"),
+    contacts.ImportNotFoundError: ProblemSpec(404, "import-not-found", "Import not found"),
+    contacts.OptOutNotFoundError: ProblemSpec(404, "opt-out-not-found", "Not on the opt-out list"),
+    contacts.InvalidListNameError: ProblemSpec(422, "invalid-list-name", "Invalid list name"),
+    contacts.ListImportingError: ProblemSpec(409, "list-importing", "The list is being imported"),
+    contacts.DuplicateRecipientError: ProblemSpec(
+        409,
+        "duplicate-recipient",
+        "The number is already in the list",
+        _attributes("recipient_id"),
+    ),
+    contacts.InvalidFieldError: ProblemSpec(422, "invalid-field", "Invalid field"),
+    contacts.TooManyRecipientsError: ProblemSpec(
+        413,
+        "too-many-recipients",
+        "Too many recipients in one request",
+        _attributes("count", "limit"),
+    ),
+    contacts.EmptyUploadError: ProblemSpec(422, "empty-file", "The file is empty"),
+    contacts.UploadTooLargeError: ProblemSpec(
+        413, "file-too-large", "The file is too large", _attributes("limit")
+    ),
+    contacts.UnsupportedFileTypeError: ProblemSpec(
+        415, "unsupported-file-type", "The file is not CSV or TXT"
+    ),
+    contacts.OptOutWithdrawalError: ProblemSpec(
+        422, "opt-out-withdrawal", "An opt-out is withdrawn only with a reason"
+    ),
 }
 
 

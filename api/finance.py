@@ -56,8 +56,9 @@ class FinanceController(Controller):
             writer = csv.writer(out, delimiter=";")
             writer.writerow(["account", "title", "debit_eur", "credit_eur"])
             for line in lines:
-                writer.writerow([line.account, line.title, format_eur(line.debit),
-                                 format_eur(line.credit)])  # fmt: skip
+                writer.writerow(
+                    [line.account, line.title, format_eur(line.debit), format_eur(line.credit)]
+                )
             writer.writerow(["", "total", format_eur(debit), format_eur(credit)])
             return Response(out.getvalue(), media_type="text/csv; charset=utf-8")
         return Response(TrialBalanceRead(as_of, lines, debit, credit, balanced=debit == credit))
@@ -80,17 +81,37 @@ class FinanceController(Controller):
         if format == "csv":
             out = io.StringIO()
             writer = csv.writer(out, delimiter=";")
-            writer.writerow(["position", "recorded_at", "customer", "kind", "event", "account",
-                             "title", "debit_eur", "credit_eur"])  # fmt: skip
+            writer.writerow(
+                [
+                    "position",
+                    "recorded_at",
+                    "customer",
+                    "kind",
+                    "event",
+                    "account",
+                    "title",
+                    "debit_eur",
+                    "credit_eur",
+                ]
+            )
             for e in entries:
                 for account, amount in e.postings:
                     title = ledger_queries.account_title(account)
                     debit, credit = format_eur(max(amount, 0)), format_eur(max(-amount, 0))
                     position = f"{e.notification_id}.{e.seq}"
                     writer.writerow(
-                        [position, e.recorded_at.isoformat(), e.customer, e.kind, e.event,
-                         account, title, debit, credit]
-                    )  # fmt: skip
+                        [
+                            position,
+                            e.recorded_at.isoformat(),
+                            e.customer,
+                            e.kind,
+                            e.event,
+                            account,
+                            title,
+                            debit,
+                            credit,
+                        ]
+                    )
             return Response(out.getvalue(), media_type="text/csv; charset=utf-8")
         reads = [
             JournalEntryRead(

@@ -76,24 +76,59 @@ def message_detail(ctx: ApiContext, row: dict[str, Any]) -> MessageDetail:
             for m in event.messages:
                 if m.message_id == message_id:
                     to, text = m.number.shown(), m.text.shown()
-                    history.append(HistoryEntry(position, event.timestamp, "recorded", {
-                        "parts": m.parts, "price": m.price, "encoding": m.encoding,
-                        "region": m.region, "sender": event.sender, "tariff": event.tariff.value,
-                        "lane": event.lane.value}))  # fmt: skip
+                    history.append(
+                        HistoryEntry(
+                            position,
+                            event.timestamp,
+                            "recorded",
+                            {
+                                "parts": m.parts,
+                                "price": m.price,
+                                "encoding": m.encoding,
+                                "region": m.region,
+                                "sender": event.sender,
+                                "tariff": event.tariff.value,
+                                "lane": event.lane.value,
+                            },
+                        )
+                    )
         elif isinstance(event, CarrierReport.Recorded):
             for r in event.results:
                 if r.message_id == message_id:
-                    history.append(HistoryEntry(position, r.at, "carrier_result", {
-                        "outcome": r.outcome.value, "carrier_ids": list(r.carrier_ids),
-                        "command_status": r.command_status, "attempt": r.attempt,
-                        "route": r.route}))  # fmt: skip
+                    history.append(
+                        HistoryEntry(
+                            position,
+                            r.at,
+                            "carrier_result",
+                            {
+                                "outcome": r.outcome.value,
+                                "carrier_ids": list(r.carrier_ids),
+                                "command_status": r.command_status,
+                                "attempt": r.attempt,
+                                "route": r.route,
+                            },
+                        )
+                    )
         elif isinstance(event, DeliveryBatch.Recorded):
             for d in event.reports:
                 if d.message_id == message_id:
-                    history.append(HistoryEntry(position, d.received_at, "delivery_report", {
-                        "part": d.part, "carrier_id": d.carrier_id, "state": d.state,
-                        "status_text": d.status_text, "error_code": d.error_code,
-                        "final": d.final, "done_at": d.done_at, "source": d.source}))  # fmt: skip
+                    history.append(
+                        HistoryEntry(
+                            position,
+                            d.received_at,
+                            "delivery_report",
+                            {
+                                "part": d.part,
+                                "carrier_id": d.carrier_id,
+                                "state": d.state,
+                                "status_text": d.status_text,
+                                "error_code": d.error_code,
+                                "final": d.final,
+                                "done_at": d.done_at,
+                                "source": d.source,
+                            },
+                        )
+                    )
     display = "00" + to[1:] if to.startswith("+") else to
     return MessageDetail(
         message=message_row(row),

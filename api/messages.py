@@ -78,9 +78,11 @@ class MessagesController(Controller):
         limit = ctx.settings.single_send_max_recipients
         if len(data.to) > limit:
             raise ProblemError(
-                422, "too-many-recipients", "Too many recipients",
+                422,
+                "too-many-recipients",
+                "Too many recipients",
                 f"{len(data.to)} recipients; a single send takes at most {limit}, use a campaign",
-            )  # fmt: skip
+            )
         accepted = ctx.acceptance.accept(
             SendRequest(
                 account_id=request.user.customer_account,
@@ -125,21 +127,37 @@ class MessagesController(Controller):
         number_hash = None
         if number:
             if account is None:
-                raise ProblemError(422, "account-required", "Account required",
-                                   "searching by number needs account_id")  # fmt: skip
+                raise ProblemError(
+                    422,
+                    "account-required",
+                    "Account required",
+                    "searching by number needs account_id",
+                )
             number_hash = ctx.backend.keyring.lookup_hash(account, parse_number(ctx, number))
         after = None
         if cursor:
             at, _, mid = cursor.partition("|")
             after = (datetime.fromisoformat(at), UUID(mid))
-        rows = q.search(ctx.pool, account, number_hash, local(from_), local(to), state_,
-                        after, min(max(limit, 1), 1000))  # fmt: skip
+        rows = q.search(
+            ctx.pool,
+            account,
+            number_hash,
+            local(from_),
+            local(to),
+            state_,
+            after,
+            min(max(limit, 1), 1000),
+        )
         last = rows[-1] if len(rows) == limit else None
         next_cursor = f"{last['recorded_at'].isoformat()}|{last['message_id']}" if last else None
         return MessagePage([message_row(r) for r in rows], next_cursor)
 
-    @get("/{message_id:uuid}", sync_to_thread=True, guards=[customer_or_admin],
-         summary="A message: state, parts, price, carrier ids and its whole history")  # fmt: skip
+    @get(
+        "/{message_id:uuid}",
+        sync_to_thread=True,
+        guards=[customer_or_admin],
+        summary="A message: state, parts, price, carrier ids and its whole history",
+    )
     def detail(self, request: AuthRequest, ctx: Ctx, message_id: FromPath[UUID]) -> MessageDetail:
         row = q.message(ctx.pool, message_id)
         if row is None or not may_see(request.user, row["account_id"]):
@@ -162,8 +180,12 @@ class CampaignsController(Controller):
     ) -> Response[CampaignAccepted]:
         account = request.user.customer_account
         if (data.list_id is None) == (data.recipients is None):
-            raise ProblemError(422, "recipients-required", "Recipients required",
-                               "give either list_id or recipients")  # fmt: skip
+            raise ProblemError(
+                422,
+                "recipients-required",
+                "Recipients required",
+                "give either list_id or recipients",
+            )
         recipients = (
             recipients_of(list(data.recipients))
             if data.recipients is not None
@@ -233,8 +255,12 @@ class CampaignsController(Controller):
         next_cursor = str(rows[-1]["idx"]) if len(rows) == limit else None
         return MessagePage([message_row(r) for r in rows], next_cursor)
 
-    @post("/{campaign_id:uuid}/cancel", status_code=HTTP_200_OK, sync_to_thread=True,
-          summary="Cancel: nothing more is sent, unsent messages are released")  # fmt: skip
+    @post(
+        "/{campaign_id:uuid}/cancel",
+        status_code=HTTP_200_OK,
+        sync_to_thread=True,
+        summary="Cancel: nothing more is sent, unsent messages are released",
+    )
     def cancel(self, request: AuthRequest, ctx: Ctx, campaign_id: FromPath[UUID]) -> CampaignRead:
         own_send(ctx, request.user, campaign_id)
         ctx.backend.messaging.cancel(

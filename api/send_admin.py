@@ -23,14 +23,21 @@ class AdminSendsController(Controller):
     tags = ["admin"]  # noqa: RUF012
     guards = [admin_only]  # noqa: RUF012
 
-    @post("/v1/admin/campaigns/{campaign_id:uuid}/release", status_code=HTTP_200_OK,
-          sync_to_thread=True, summary="Release a campaign held above the review threshold")  # fmt: skip
+    @post(
+        "/v1/admin/campaigns/{campaign_id:uuid}/release",
+        status_code=HTTP_200_OK,
+        sync_to_thread=True,
+        summary="Release a campaign held above the review threshold",
+    )
     def release(self, request: AuthRequest, ctx: Ctx, campaign_id: FromPath[UUID]) -> CampaignRead:
         ctx.backend.messaging.release_review(campaign_id, request.user.actor)
         return campaign_read(ctx, own_send(ctx, request.user, campaign_id), counts=True)
 
-    @post("/v1/admin/messages/query-status", status_code=HTTP_200_OK,
-          summary="Ask the carrier again (query_sm) about messages without a final report")  # fmt: skip
+    @post(
+        "/v1/admin/messages/query-status",
+        status_code=HTTP_200_OK,
+        summary="Ask the carrier again (query_sm) about messages without a final report",
+    )
     async def query_status(
         self, request: Request[Any, Any, Any], ctx: Ctx, data: JSONBody[QueryStatusCreate]
     ) -> QueryStatusRead:
@@ -49,10 +56,13 @@ class AdminSendsController(Controller):
                 if not carrier_id or not row["route"]:
                     continue
                 question = StatusQuery(
-                    message_id=row["message_id"], send_id=row["send_id"],
-                    account_id=row["account_id"], part=part, carrier_id=carrier_id,
+                    message_id=row["message_id"],
+                    send_id=row["send_id"],
+                    account_id=row["account_id"],
+                    part=part,
+                    carrier_id=carrier_id,
                     sender=row["sender"],
-                )  # fmt: skip
+                )
                 await js.publish(topology.query_subject(row["route"]), encoder.encode(question))
                 queried += 1
         return QueryStatusRead(queried)

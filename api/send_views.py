@@ -57,14 +57,23 @@ def own_send(ctx: ApiContext, principal: Principal, send_id: UUID) -> dict[str, 
         owner = principal.account_id if principal.role is Role.CUSTOMER else None
         send = ctx.backend.messaging.send(send_id, owner)
         row = {
-            "send_id": send.id, "account_id": send.account_id, "lane": send.lane.value,
-            "name": send.name, "state": send.state.value, "total": send.total,
-            "recorded": send.recorded, "parts": send.parts, "expected_cost": send.expected_cost,
+            "send_id": send.id,
+            "account_id": send.account_id,
+            "lane": send.lane.value,
+            "name": send.name,
+            "state": send.state.value,
+            "total": send.total,
+            "recorded": send.recorded,
+            "parts": send.parts,
+            "expected_cost": send.expected_cost,
             "skipped": [{"reason": s.reason, "count": s.count} for s in send.skipped],
-            "sender": send.sender, "tariff": send.tariff.value, "schedule_at": send.schedule_at,
-            "review_required": send.review_required, "created_at": send.created_on,
+            "sender": send.sender,
+            "tariff": send.tariff.value,
+            "schedule_at": send.schedule_at,
+            "review_required": send.review_required,
+            "created_at": send.created_on,
             "completed_at": None,
-        }  # fmt: skip
+        }
     if not may_see(principal, row["account_id"]):
         raise ProblemError(404, "not-found", "Not found", f"no campaign {send_id}")
     return row

@@ -30,9 +30,9 @@ from domain.accounts.contract import ContractType
 from domain.accounts.exceptions import SenderBlockedError
 from domain.ids import message_id, send_id_for
 from domain.messaging.exceptions import NoRecipientsError
-from domain.messaging.records import Lane, RecordedMessage, recipient_key_id
+from domain.messaging.records import Lane, RecordedMessage
 from domain.messaging.send import Send, Skipped
-from domain.personal import PersonalData
+from domain.personal import PersonalData, recipient_key_id
 from domain.pricing.preview import PreviewRules, Recipient, RecipientPreview, preview_messages
 from domain.tariff import Tariff
 from domain.text.sender import SenderId
@@ -57,9 +57,18 @@ class SendRequest:
     def fingerprint(self) -> str:
         recipients = [(r.number, dict(r.fields)) for r in self.recipients]
         body = msgspec.json.encode(
-            [self.lane, self.text, self.sender, recipients, self.tariff, self.schedule_at,
-             self.normalize, self.name, self.list_id]
-        )  # fmt: skip
+            [
+                self.lane,
+                self.text,
+                self.sender,
+                recipients,
+                self.tariff,
+                self.schedule_at,
+                self.normalize,
+                self.name,
+                self.list_id,
+            ]
+        )
         return hashlib.sha256(body).hexdigest()
 
 
@@ -143,7 +152,7 @@ class SendAcceptance:
             daily_limit=limits.daily_parts if limited else None,
             monthly_limit=limits.monthly_parts if limited else None,
         )
-        backend.keyring.ensure_keys([m.number.key_id for m in messages], owner=request.account_id)
+        backend.keyring.create_keys([m.number.key_id for m in messages], owner=request.account_id)
         review = request.lane is Lane.BULK and len(messages) > account.review_threshold
         scheduled = request.schedule_at is not None and request.schedule_at > now
         send = Send(

@@ -13,11 +13,11 @@ from adapters.contacts.optouts import suppressed_hashes
 from adapters.jetstream import Topology
 from adapters.staging import Staging
 from api.auth import Authenticator, Principal
-from api.context import ApiContext, Clock, ListSource, PricePerSms
+from api.context import ApiContext, Clock, PricePerSms
 from api.preview import PricingContext
 from api.sending import SendAcceptance
 from domain.ledger.billing import BERLIN
-from domain.pricing.preview import PreviewRules
+from domain.pricing.preview import PreviewRules, Recipient
 from kontor.settings import Settings
 from projections import messaging_queries
 
@@ -35,7 +35,6 @@ def make_context(
     *,
     clock: Clock,
     price_per_sms: PricePerSms,
-    list_source: ListSource | None,
 ) -> ApiContext:
     pool = backend.pool
     if pool is None:
@@ -48,6 +47,18 @@ def make_context(
 
     def suppressed(account_id: UUID, hashes: list[str]) -> set[str]:
         return suppressed_hashes(pool, account_id, hashes)
+
+    def list_source(account_id: UUID, list_id: UUID) -> list[Recipient]:
+        """A list's recipients as they are now (the campaign prices and stages this
+        snapshot, so later edits of the list do not change the send)."""
+        services = backend.contact_services
+        if services is None:
+            raise RuntimeError("lists need PostgreSQL")
+        return [
+            Recipient(r.e164, r.fields)
+            for batch in services.iter_recipients(account_id, list_id)
+            for r in batch
+        ]
 
     acceptance = SendAcceptance(
         backend,
@@ -81,4 +92,3 @@ def pricing_context(request: Request[Any, Any, Any]) -> PricingContext:
         tariff=account.tariff,
         month_volume=ctx.acceptance.month_volume(principal.account_id, ctx.now()),
     )
-

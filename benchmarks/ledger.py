@@ -54,23 +54,44 @@ def run(settings: Settings, args: argparse.Namespace) -> dict[str, object]:
     accounts = [uuid4() for _ in range(args.threads * 4)]
     for account in accounts:
         ledger.open_wallet(account, Billing.PREPAID)
-        ledger.purchase(account, net=10**12, vat=0, method=PaymentMethod.BANK_TRANSFER,
-                        reference="bench", package="bench", now=now, expires_at=None)  # fmt: skip
+        ledger.purchase(
+            account,
+            net=10**12,
+            vat=0,
+            method=PaymentMethod.BANK_TRANSFER,
+            reference="bench",
+            package="bench",
+            now=now,
+            expires_at=None,
+        )
 
     def reserve(n: int) -> UUID:
-        return ledger.reserve(accounts[n % len(accounts)], send_id=uuid4(), amount=PRICE,
-                              parts=1, count=1, now=now,
-                              expires_at=now + timedelta(hours=72))  # fmt: skip
+        return ledger.reserve(
+            accounts[n % len(accounts)],
+            send_id=uuid4(),
+            amount=PRICE,
+            parts=1,
+            count=1,
+            now=now,
+            expires_at=now + timedelta(hours=72),
+        )
 
     with Stopwatch() as opening, ThreadPoolExecutor(args.threads) as pool:
         list(pool.map(reserve, range(args.reservations)))
 
     per_send = args.messages // args.sends
     sends = [
-        ledger.reserve(accounts[i], send_id=uuid4(), amount=per_send * PRICE, parts=per_send,
-                       count=per_send, now=now, expires_at=now + timedelta(hours=72))
+        ledger.reserve(
+            accounts[i],
+            send_id=uuid4(),
+            amount=per_send * PRICE,
+            parts=per_send,
+            count=per_send,
+            now=now,
+            expires_at=now + timedelta(hours=72),
+        )
         for i in range(args.sends)
-    ]  # fmt: skip
+    ]
 
     def capture_all(reservation: UUID) -> int:
         captured = 0
@@ -119,8 +140,12 @@ def read_balances(settings: Settings, reads: int) -> dict[str, float]:
     log = settings.resolved_var_dir / "bench" / "api.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     with api_server(settings, log) as url:
-        body = {"kind": "person", "contact_name": "Bench", "email": "b@example.de",
-                "username": f"bench{uuid4().hex[:8]}"}  # fmt: skip
+        body = {
+            "kind": "person",
+            "contact_name": "Bench",
+            "email": "b@example.de",
+            "username": f"bench{uuid4().hex[:8]}",
+        }
         key = httpx.post(url + "/v1/accounts", json=body, timeout=10).json()["api_key"]
         headers = {"Authorization": f"Bearer {key}"}
         connection = http.client.HTTPConnection(urlsplit(url).netloc, timeout=10)

@@ -76,9 +76,12 @@ async def run_bind(sim: SimulatorProcess, messages: int, window: int) -> dict[st
             all_in.set()
 
     config = ClientConfig(
-        host=sim.host, port=sim.port, system_id=sim.account[0], password=sim.account[1],
+        host=sim.host,
+        port=sim.port,
+        system_id=sim.account[0],
+        password=sim.account[1],
         window=window,
-    )  # fmt: skip
+    )
     next_index = 0
     accepted = 0
 

@@ -13,7 +13,7 @@ Deliberately not a dataclass: the mapper's encoder must see it as a foreign type
 from __future__ import annotations
 
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid5
 
 REDACTED = "[redacted]"
 
@@ -53,3 +53,17 @@ class PersonalData:
         # Never print the value: reprs end up in logs and tracebacks.
         state = "redacted" if self.value is None else "***"
         return f"PersonalData(key_id={self.key_id}, value={state})"
+
+
+RECIPIENT_KEY_NAMESPACE = UUID("9d7c1f2e-4b6a-5c3d-8e1f-2a3b4c5d6e7f")
+
+
+def recipient_key_id(account_id: UUID, number_hash: str) -> UUID:
+    """The id of the data key that protects one person's data within one account.
+
+    ``number_hash`` is the keyed hash of the person's E.164 number (``Keyring.lookup_hash``,
+    hex). Contacts and the send pipeline derive the same id, so erasing a person (shredding this
+    key) redacts their message numbers and texts in every event that used it. The key is created
+    with the account as owner, so deleting the account's keys removes it as well.
+    """
+    return uuid5(RECIPIENT_KEY_NAMESPACE, f"{account_id}:{number_hash}")

@@ -80,13 +80,15 @@ def cmd_settings(args: argparse.Namespace) -> int:
 def cmd_bench(args: argparse.Namespace) -> int:
     """Run ``benchmarks/<name>.py``'s ``main(argv, settings)``; it prints JSON."""
     import importlib
+    import keyword
 
     from benchmarks import BENCHMARKS
 
     if args.name not in BENCHMARKS:
         print(f"kontor bench: unknown benchmark {args.name!r}; one of: {', '.join(BENCHMARKS)}")
         return 2
-    module = importlib.import_module(f"benchmarks.{args.name}")
+    module_name = args.name + "_" if keyword.iskeyword(args.name) else args.name
+    module = importlib.import_module(f"benchmarks.{module_name}")
     result: int = module.main(list(args.args), _settings())
     return result
 

@@ -17,6 +17,7 @@ WORKERS: dict[str, str] = {
     "ingest": "workers.ingest",
     "settlement": "workers.settlement",
     "expander": "workers.expander",
+    "imports": "workers.imports",
 }
 
 

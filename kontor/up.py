@@ -113,10 +113,20 @@ def plan(settings: Settings) -> tuple[list[ChildSpec], PlatformUrls]:
         carriers_file = var / "carriers.toml"
         carriers_file.write_text(simulator_carriers(sim_port, "kontor", password))
         sim_argv = [
-            python, "-m", "kontor", "smsc-sim", "--host", "127.0.0.1", "--port", str(sim_port),
-            "--account", f"kontor:{password}", "--record", str(var / "smsc" / "record.sqlite"),
+            python,
+            "-m",
+            "kontor",
+            "smsc-sim",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(sim_port),
+            "--account",
+            f"kontor:{password}",
+            "--record",
+            str(var / "smsc" / "record.sqlite"),
             *shlex.split(settings.smsc_sim_args),
-        ]  # fmt: skip
+        ]
         sim_url = f"smpp://127.0.0.1:{sim_port}"
 
         async def sim_ready() -> bool:

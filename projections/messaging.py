@@ -131,10 +131,25 @@ class MessagingProjection:
             " expected_cost, skipped, sender, tariff, list_id, schedule_at, review_required,"
             " created_at, updated_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s,"
             " %s, %s, %s, %s) ON CONFLICT DO NOTHING",
-            (e.originator_id, e.account_id, e.lane, e.name, state, e.total, e.parts,
-             e.expected_cost, ev.skipped_json(e.skipped), e.sender, e.tariff, e.list_id,
-             e.schedule_at, e.review_required, e.timestamp, e.timestamp),
-        )  # fmt: skip
+            (
+                e.originator_id,
+                e.account_id,
+                e.lane,
+                e.name,
+                state,
+                e.total,
+                e.parts,
+                e.expected_cost,
+                ev.skipped_json(e.skipped),
+                e.sender,
+                e.tariff,
+                e.list_id,
+                e.schedule_at,
+                e.review_required,
+                e.timestamp,
+                e.timestamp,
+            ),
+        )
 
     def _send_changed(self, conn: psycopg.Connection[Any], e: ev.SendChanged) -> None:
         conn.execute(
@@ -155,11 +170,23 @@ class MessagingProjection:
         self, conn: psycopg.Connection[Any], notification_id: int, e: ev.ChunkRecorded
     ) -> None:
         rows = [
-            (m.message_id, e.send_id, e.account_id, m.index, m.number_hash, m.region, m.encoding,
-             m.parts, m.price, MessageState.QUEUED.value, [None] * m.parts, e.timestamp,
-             e.timestamp)
+            (
+                m.message_id,
+                e.send_id,
+                e.account_id,
+                m.index,
+                m.number_hash,
+                m.region,
+                m.encoding,
+                m.parts,
+                m.price,
+                MessageState.QUEUED.value,
+                [None] * m.parts,
+                e.timestamp,
+                e.timestamp,
+            )
             for m in e.messages
-        ]  # fmt: skip
+        ]
         with conn.cursor() as cur:
             cur.executemany(
                 "INSERT INTO msg_messages (message_id, send_id, account_id, idx, number_hash,"
@@ -181,10 +208,18 @@ class MessagingProjection:
             outcome = SubmitOutcome(r.outcome)
             state = OUTCOME_STATE.get(outcome)
             rows.append(
-                (state.value if state else None, r.carrier_ids, e.route, r.attempt,
-                 outcome is SubmitOutcome.UNCERTAIN, r.at, str(r.command_status or "") or None,
-                 r.at, r.message_id)
-            )  # fmt: skip
+                (
+                    state.value if state else None,
+                    r.carrier_ids,
+                    e.route,
+                    r.attempt,
+                    outcome is SubmitOutcome.UNCERTAIN,
+                    r.at,
+                    str(r.command_status or "") or None,
+                    r.at,
+                    r.message_id,
+                )
+            )
         with conn.cursor() as cur:
             # A result never overrides a final state (a late duplicate of an earlier attempt).
             cur.executemany(
@@ -197,9 +232,11 @@ class MessagingProjection:
                 " submitted_at = COALESCE(submitted_at, %s),"
                 " error_code = COALESCE(%s::text, error_code),"
                 " updated_at = %s WHERE message_id = %s",
-                [(s, s, c, c, route, a, u, at, err, upd, m)
-                 for s, c, route, a, u, at, err, upd, m in rows],
-            )  # fmt: skip
+                [
+                    (s, s, c, c, route, a, u, at, err, upd, m)
+                    for s, c, route, a, u, at, err, upd, m in rows
+                ],
+            )
             cur.executemany(
                 "INSERT INTO msg_history VALUES (%s, %s) ON CONFLICT DO NOTHING",
                 [(r.message_id, notification_id) for r in e.results],
@@ -232,9 +269,14 @@ class MessagingProjection:
             current[report.message_id] = (new_state, parts, part_states)
             final_at = report.received_at if new_state in FINAL else None
             updates[report.message_id] = (
-                new_state.value, part_states, report.status_text, report.error_code, final_at,
-                report.received_at, report.message_id,
-            )  # fmt: skip
+                new_state.value,
+                part_states,
+                report.status_text,
+                report.error_code,
+                final_at,
+                report.received_at,
+                report.message_id,
+            )
         with conn.cursor() as cur:
             cur.executemany(
                 "UPDATE msg_messages SET state = %s, part_states = %s, status_text = %s,"
@@ -254,9 +296,18 @@ class MessagingProjection:
         with conn.cursor() as cur:
             cur.executemany(
                 "INSERT INTO msg_replies VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
-                [(r.reply_id, notification_id, e.route, r.sender_hash, r.recipient,
-                  r.received_at) for r in e.replies],
-            )  # fmt: skip
+                [
+                    (
+                        r.reply_id,
+                        notification_id,
+                        e.route,
+                        r.sender_hash,
+                        r.recipient,
+                        r.received_at,
+                    )
+                    for r in e.replies
+                ],
+            )
 
 
 FINAL = frozenset({MessageState.DELIVERED, MessageState.FAILED})

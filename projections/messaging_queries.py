@@ -96,10 +96,17 @@ def search(
         " AND (%(state)s::text IS NULL OR state = %(state)s)"
         " AND (%(at)s::timestamptz IS NULL OR (recorded_at, message_id) < (%(at)s, %(mid)s))"
         " ORDER BY recorded_at DESC, message_id DESC LIMIT %(limit)s",
-        {"a": account_id, "h": number_hash, "start": start, "end": end, "state": state,
-         "at": after[0] if after else None, "mid": after[1] if after else None,
-         "limit": limit},
-    )  # fmt: skip
+        {
+            "a": account_id,
+            "h": number_hash,
+            "start": start,
+            "end": end,
+            "state": state,
+            "at": after[0] if after else None,
+            "mid": after[1] if after else None,
+            "limit": limit,
+        },
+    )
 
 
 def message(pool: ConnectionPool[Any], message_id: UUID) -> dict[str, Any] | None:
@@ -135,9 +142,14 @@ def open_messages(
         " AND (%(s)s::uuid IS NULL OR m.send_id = %(s)s)"
         " AND (%(a)s::uuid IS NULL OR m.account_id = %(a)s)"
         " AND m.recorded_at <= %(older)s ORDER BY m.recorded_at LIMIT %(limit)s",
-        {"s": send_id, "a": account_id, "older": older_than, "limit": limit,
-         "states": list(states)},
-    )  # fmt: skip
+        {
+            "s": send_id,
+            "a": account_id,
+            "older": older_than,
+            "limit": limit,
+            "states": list(states),
+        },
+    )
 
 
 def month_parts(pool: ConnectionPool[Any], account_id: UUID, since: datetime) -> int:

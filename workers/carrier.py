@@ -50,7 +50,7 @@ from adapters.smpp.pdu import DeliverSm
 from domain.messaging.records import DeliveryReport, SubmitOutcome, SubmitResult
 from domain.text.parts import encode_parts
 from kontor.settings import Settings
-from workers.claims import FINAL, Claims, side_effects
+from workers.claims import FINAL, Claim, Claims, side_effects
 from workers.inbound_keys import inbound_key_id
 from workers.runtime import WorkerRuntime, worker_runtime
 
@@ -133,15 +133,22 @@ class BindWorker:
             )
             reports = [
                 DeliveryReport(
-                    message_id=q.message_id, send_id=q.send_id, account_id=q.account_id,
-                    part=q.part, carrier_id=q.carrier_id, state=a.state.value,
+                    message_id=q.message_id,
+                    send_id=q.send_id,
+                    account_id=q.account_id,
+                    part=q.part,
+                    carrier_id=q.carrier_id,
+                    state=a.state.value,
                     status_text=f"query_sm message_state={a.message_state}",
-                    error_code=str(a.error_code), final=a.state.final, done_at=a.final_date,
-                    received_at=datetime.now(UTC), source="query_sm",
+                    error_code=str(a.error_code),
+                    final=a.state.final,
+                    done_at=a.final_date,
+                    received_at=datetime.now(UTC),
+                    source="query_sm",
                 )
                 for q, a in zip(questions, answers, strict=True)
                 if not isinstance(a, BaseException)
-            ]  # fmt: skip
+            ]
             if reports:
                 await asyncio.to_thread(
                     self.backend.messaging.record_deliveries, self.bind.name, reports
@@ -182,36 +189,21 @@ class BindWorker:
         messages = [outbound_decoder.decode(m.data) for m in msgs]
         by_id = {m.message_id: (m, raw) for m, raw in zip(messages, msgs, strict=True)}
         earlier = await asyncio.to_thread(self.claims.claim, self.bind.name, list(by_id))
-        results: list[SubmitResult] = []
-        to_send: list[tuple[OutboundMessage, int]] = []
-        done: list[Any] = []
-        for message_id, (message, raw) in by_id.items():
-            claim = earlier.get(message_id)
-            if claim is not None and claim.state in FINAL:
-                done.append(raw)  # submitted before; a redelivery needs no second submit
-                continue
-            attempt = 1 if claim is None else claim.attempt + 1
-            if claim is not None and claim.state == "submitting":
-                # The previous attempt died between submit and record: the carrier may have it.
-                results.append(self._result(message, SubmitOutcome.UNCERTAIN, (), 0, attempt - 1))
-            if await self._is_cancelled(message.send_id):
-                results.append(self._result(message, SubmitOutcome.CANCELLED, (), 0, attempt))
-                continue
-            to_send.append((message, attempt))
+        results, to_send = await self._triage([m for m, _ in by_id.values()], earlier)
         await asyncio.to_thread(
             self.keyring.prefetch,
             [UUID(m.number.k) for m, _ in to_send] + [UUID(m.text.k) for m, _ in to_send],
         )
         outcomes = await asyncio.gather(*(self._submit(m, a) for m, a in to_send))
-        requeue = []
-        retry = []
+        requeue: set[UUID] = set()
+        retry: set[UUID] = set()
         for (message, _), outcome in zip(to_send, outcomes, strict=True):
             if outcome is REQUEUE:
-                requeue.append(message.message_id)
-            else:
-                results.append(outcome)
-                if outcome.outcome is SubmitOutcome.UNCERTAIN:
-                    retry.append(message.message_id)  # recorded; submitted again later
+                requeue.add(message.message_id)
+                continue
+            results.append(outcome)
+            if outcome.outcome is SubmitOutcome.UNCERTAIN:
+                retry.add(message.message_id)  # recorded as uncertain; submitted again later
         if results:
             await asyncio.to_thread(self._record, results)
         if requeue:
@@ -223,6 +215,27 @@ class BindWorker:
                 await raw.nak(delay=5.0)
             else:
                 await raw.ack()
+
+    async def _triage(
+        self, messages: list[OutboundMessage], earlier: dict[UUID, Claim]
+    ) -> tuple[list[SubmitResult], list[tuple[OutboundMessage, int]]]:
+        """What each message of a batch needs: nothing (submitted before), a cancellation,
+        or a submit with its attempt number (after recording an earlier attempt's uncertainty)."""
+        results: list[SubmitResult] = []
+        to_send: list[tuple[OutboundMessage, int]] = []
+        for message in messages:
+            claim = earlier.get(message.message_id)
+            if claim is not None and claim.state in FINAL:
+                continue  # submitted before: a redelivery needs no second submit
+            attempt = 1 if claim is None else claim.attempt + 1
+            if claim is not None and claim.state == "submitting":
+                # The previous attempt died between submit and record: the carrier may have it.
+                results.append(self._result(message, SubmitOutcome.UNCERTAIN, (), 0, attempt - 1))
+            if await self._is_cancelled(message.send_id):
+                results.append(self._result(message, SubmitOutcome.CANCELLED, (), 0, attempt))
+                continue
+            to_send.append((message, attempt))
+        return results, to_send
 
     def _record(self, results: list[SubmitResult]) -> None:
         key = lambda carrier_id: canonical_message_id(carrier_id, IdFormat.OPAQUE)  # noqa: E731

@@ -76,8 +76,14 @@ class Settlement:
             indexes = sorted(items)
             prices, parts = [items[i][0] for i in indexes], [items[i][1] for i in indexes]
             with _late(send_id):
-                ledger.release(reservation_id_for(send_id), indexes, prices, parts,
-                               reason="not accepted by the carrier", now=now)  # fmt: skip
+                ledger.release(
+                    reservation_id_for(send_id),
+                    indexes,
+                    prices,
+                    parts,
+                    reason="not accepted by the carrier",
+                    now=now,
+                )
         for send_id in touched:
             self.finish_if_done(send_id, now)
 

@@ -23,18 +23,30 @@ def mark_unconfirmed(backend: Backend, now: datetime, validity: timedelta) -> in
     if backend.pool is None:
         raise RuntimeError("the sweeper needs PostgreSQL")
     rows = messaging_queries.open_messages(
-        backend.pool, send_id=None, account_id=None, older_than=now - validity, limit=5_000,
+        backend.pool,
+        send_id=None,
+        account_id=None,
+        older_than=now - validity,
+        limit=5_000,
         states=("pending", "buffered"),
-    )  # fmt: skip
+    )
     reports = [
         DeliveryReport(
-            message_id=row["message_id"], send_id=row["send_id"], account_id=row["account_id"],
-            part=0, carrier_id="", state="unknown", error_code=None, final=False, done_at=None,
-            status_text="no final report within the validity period", received_at=now,
+            message_id=row["message_id"],
+            send_id=row["send_id"],
+            account_id=row["account_id"],
+            part=0,
+            carrier_id="",
+            state="unknown",
+            error_code=None,
+            final=False,
+            done_at=None,
+            status_text="no final report within the validity period",
+            received_at=now,
             source="validity",
         )
         for row in rows
-    ]  # fmt: skip
+    ]
     if reports:
         backend.messaging.record_deliveries("validity", reports)
     return len(reports)

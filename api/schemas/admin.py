@@ -35,9 +35,14 @@ class TopupRead(msgspec.Struct):
 
 
 AdjustmentType = Literal[
-    "goodwill", "correction", "refund", "release", "close_reservation", "expired_reactivate",
+    "goodwill",
+    "correction",
+    "refund",
+    "release",
+    "close_reservation",
+    "expired_reactivate",
     "expired_offset",
-]  # fmt: skip
+]
 
 
 class AdjustmentCreate(msgspec.Struct, forbid_unknown_fields=True):

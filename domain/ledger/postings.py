@@ -145,70 +145,121 @@ def _tx(
 
 def _purchase(o: Owner, e: Wallet.CreditPurchased) -> list[JournalTransaction]:
     return _tx(
-        o, "purchase", f"{e.package} paid by {e.method.value} ({e.reference})",
-        (CASH_BY_METHOD[e.method], e.gross), (C.CUSTOMER_CREDIT, -e.net), (C.VAT_PAYABLE, -e.vat),
-    )  # fmt: skip
+        o,
+        "purchase",
+        f"{e.package} paid by {e.method.value} ({e.reference})",
+        (CASH_BY_METHOD[e.method], e.gross),
+        (C.CUSTOMER_CREDIT, -e.net),
+        (C.VAT_PAYABLE, -e.vat),
+    )
 
 
 def _grant(o: Owner, e: Wallet.CreditGranted) -> list[JournalTransaction]:
     amount = e.lot.amount
-    return _tx(o, e.lot.source.value, e.reason,
-               (GRANT_EXPENSE[e.lot.source], amount), (C.CUSTOMER_CREDIT, -amount))  # fmt: skip
+    return _tx(
+        o,
+        e.lot.source.value,
+        e.reason,
+        (GRANT_EXPENSE[e.lot.source], amount),
+        (C.CUSTOMER_CREDIT, -amount),
+    )
 
 
 def _debit(o: Owner, e: Wallet.CreditDebited) -> list[JournalTransaction]:
     if e.kind == "refund":
         cash = CASH_BY_METHOD[e.method or PaymentMethod.BANK_TRANSFER]
-        return _tx(o, "refund", e.reason, (C.CUSTOMER_CREDIT, e.amount),
-                   (C.VAT_PAYABLE, e.vat), (cash, -(e.amount + e.vat)))  # fmt: skip
-    return _tx(o, "correction", e.reason,
-               (C.CUSTOMER_CREDIT, e.amount), (C.EXPENSE_CORRECTIONS, -e.amount))  # fmt: skip
+        return _tx(
+            o,
+            "refund",
+            e.reason,
+            (C.CUSTOMER_CREDIT, e.amount),
+            (C.VAT_PAYABLE, e.vat),
+            (cash, -(e.amount + e.vat)),
+        )
+    return _tx(
+        o, "correction", e.reason, (C.CUSTOMER_CREDIT, e.amount), (C.EXPENSE_CORRECTIONS, -e.amount)
+    )
 
 
 def _returned(o: Owner, e: Wallet.CreditReturned) -> list[JournalTransaction]:
     # The reservation's Released/Closed event posts credit_held -> customer_credit; this says
     # that part of it landed in lots that had expired meanwhile, so it moves on to expired.
     amount = e.expired_amount
-    return _tx(o, "returned_expired", "returned credit of an expired lot",
-               (C.CUSTOMER_CREDIT, amount), (C.EXPIRED_CREDIT, -amount))  # fmt: skip
+    return _tx(
+        o,
+        "returned_expired",
+        "returned credit of an expired lot",
+        (C.CUSTOMER_CREDIT, amount),
+        (C.EXPIRED_CREDIT, -amount),
+    )
 
 
 def _expired(o: Owner, e: Wallet.LotExpired) -> list[JournalTransaction]:
-    return _tx(o, "expiry", f"lot {e.lot_id} expired",
-               (C.CUSTOMER_CREDIT, e.amount), (C.EXPIRED_CREDIT, -e.amount))  # fmt: skip
+    return _tx(
+        o,
+        "expiry",
+        f"lot {e.lot_id} expired",
+        (C.CUSTOMER_CREDIT, e.amount),
+        (C.EXPIRED_CREDIT, -e.amount),
+    )
 
 
 def _settled(o: Owner, e: Wallet.ExpiredCreditSettled) -> list[JournalTransaction]:
-    return _tx(o, f"expired_{e.option}", f"expired credit: {e.option}",
-               (C.EXPIRED_CREDIT, e.amount), (C.REVENUE_FEES, -e.fee),
-               (C.CUSTOMER_CREDIT, -(e.amount - e.fee)))  # fmt: skip
+    return _tx(
+        o,
+        f"expired_{e.option}",
+        f"expired credit: {e.option}",
+        (C.EXPIRED_CREDIT, e.amount),
+        (C.REVENUE_FEES, -e.fee),
+        (C.CUSTOMER_CREDIT, -(e.amount - e.fee)),
+    )
 
 
 def _hold(o: Owner, e: Reservation.Opened) -> list[JournalTransaction]:
     if o.billing is not Billing.PREPAID:
         return []
-    return _tx(o, "hold", f"held for send {e.send_id}",
-               (C.CUSTOMER_CREDIT, e.amount), (C.CREDIT_HELD, -e.amount))  # fmt: skip
+    return _tx(
+        o,
+        "hold",
+        f"held for send {e.send_id}",
+        (C.CUSTOMER_CREDIT, e.amount),
+        (C.CREDIT_HELD, -e.amount),
+    )
 
 
 def _capture(o: Owner, e: Reservation.Captured) -> list[JournalTransaction]:
     source = C.CREDIT_HELD if o.billing is Billing.PREPAID else C.RECEIVABLE_POSTPAID
-    return _tx(o, "capture", f"{len(e.indexes)} messages accepted by the carrier",
-               (source, e.total), (C.REVENUE_SMS, -e.total))  # fmt: skip
+    return _tx(
+        o,
+        "capture",
+        f"{len(e.indexes)} messages accepted by the carrier",
+        (source, e.total),
+        (C.REVENUE_SMS, -e.total),
+    )
 
 
 def _release(o: Owner, e: Reservation.Released) -> list[JournalTransaction]:
     if o.billing is not Billing.PREPAID:
         return []
-    return _tx(o, "release", f"{len(e.indexes)} messages failed before the carrier: {e.reason}",
-               (C.CREDIT_HELD, e.total), (C.CUSTOMER_CREDIT, -e.total))  # fmt: skip
+    return _tx(
+        o,
+        "release",
+        f"{len(e.indexes)} messages failed before the carrier: {e.reason}",
+        (C.CREDIT_HELD, e.total),
+        (C.CUSTOMER_CREDIT, -e.total),
+    )
 
 
 def _close(o: Owner, e: Reservation.Closed) -> list[JournalTransaction]:
     if o.billing is not Billing.PREPAID:
         return []
-    return _tx(o, "close", f"reservation closed ({e.reason}): unused credit returned",
-               (C.CREDIT_HELD, e.returned), (C.CUSTOMER_CREDIT, -e.returned))  # fmt: skip
+    return _tx(
+        o,
+        "close",
+        f"reservation closed ({e.reason}): unused credit returned",
+        (C.CREDIT_HELD, e.returned),
+        (C.CUSTOMER_CREDIT, -e.returned),
+    )
 
 
 _HANDLERS: dict[type, Callable[[Owner, Any], list[JournalTransaction]]] = {

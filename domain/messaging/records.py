@@ -12,16 +12,9 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 from datetime import datetime
-from uuid import UUID, uuid5
+from uuid import UUID
 
 from domain.personal import PersonalData
-
-RECIPIENT_KEY_NAMESPACE = UUID("0d3f9f7e-3b1e-4f57-8f8e-5b1f5a6e9c31")
-
-
-def recipient_key_id(account_id: UUID, number_hash: str) -> UUID:
-    """The data key of one person (per account): shredding it erases them."""
-    return uuid5(RECIPIENT_KEY_NAMESPACE, f"{account_id}:{number_hash}")
 
 
 class Lane(enum.StrEnum):

@@ -152,6 +152,13 @@ class PhoneNumberParser:
                 return number
         return parse_phone_number(raw, self.default_region)
 
+    def parse_fast(self, e164: str) -> PhoneNumber | None:
+        """The fast path alone: the number if ``e164`` is a valid E.164 number the fast path
+        can classify, else ``None`` (invalid, or one only the full parser can judge)."""
+        if _E164.fullmatch(e164) is None:
+            return None
+        return self._parse_e164(e164)
+
     def _parse_e164(self, e164: str) -> PhoneNumber | None:
         head = self._heads.get(e164[:4])
         if head is None:

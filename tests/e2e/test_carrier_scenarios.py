@@ -32,14 +32,12 @@ def run_campaign(p: Pipeline, n: int, timeout: float = 90) -> tuple[dict[str, st
 
 def balance_when(p: Pipeline, key: dict[str, str], check: Any) -> dict[str, Any]:
     with p.client() as client:
-        return dict(
-            p.wait_for(
-                lambda: (lambda b: b if check(b) else None)(
-                    client.get("/v1/account/balance", headers=headers_of(key)).json()
-                ),
-                what="balance",
-            )
-        )
+
+        def matching() -> Any:
+            balance = client.get("/v1/account/balance", headers=headers_of(key)).json()
+            return balance if check(balance) else None
+
+        return dict(p.wait_for(matching, what="balance"))
 
 
 @pytest.mark.parametrize(
@@ -56,10 +54,20 @@ def test_rejected_destinations_are_released_not_charged(pipeline: Pipeline) -> N
 
 @pytest.mark.parametrize(
     "pipeline",
-    [["--undeliverable", "0.5", "--undeliverable-error", "11", "--dlr-delay", "0.05,0.2",
-      "--seed", "7"]],
+    [
+        [
+            "--undeliverable",
+            "0.5",
+            "--undeliverable-error",
+            "11",
+            "--dlr-delay",
+            "0.05,0.2",
+            "--seed",
+            "7",
+        ]
+    ],
     indirect=True,
-)  # fmt: skip
+)
 def test_undeliverable_messages_are_red_and_still_charged(pipeline: Pipeline) -> None:
     key, campaign = run_campaign(pipeline, 40)
     failed = campaign["counts"].get("failed", 0)
@@ -67,8 +75,11 @@ def test_undeliverable_messages_are_red_and_still_charged(pipeline: Pipeline) ->
     assert failed + campaign["counts"].get("delivered", 0) == 40
     assert campaign["cost_so_far"] == campaign["expected_cost"]
     with pipeline.client() as client:
-        rows = client.get(f"/v1/campaigns/{campaign['campaign_id']}/messages",
-                          params={"state": "failed"}, headers=headers_of(key)).json()  # fmt: skip
+        rows = client.get(
+            f"/v1/campaigns/{campaign['campaign_id']}/messages",
+            params={"state": "failed"},
+            headers=headers_of(key),
+        ).json()
         assert all(r["colour"] == "red" for r in rows["messages"])
         assert {r["status_text"] for r in rows["messages"]} == {"UNDELIV"}
 
@@ -85,14 +96,18 @@ def test_unanswered_submits_are_recorded_as_uncertain_before_any_resubmit(
         campaign_id = started.json()["campaign_id"]
 
         def uncertain() -> Any:
-            rows = client.get(f"/v1/campaigns/{campaign_id}/messages",
-                              headers=headers_of(key)).json()["messages"]  # fmt: skip
+            rows = client.get(
+                f"/v1/campaigns/{campaign_id}/messages", headers=headers_of(key)
+            ).json()["messages"]
             return [r for r in rows if r["uncertain"]] or None
 
         rows = pipeline.wait_for(uncertain, timeout=90, what="an uncertain submit")
         detail = client.get(f"/v1/messages/{rows[0]['message_id']}", headers=headers_of(key))
-        outcomes = [e["details"].get("outcome") for e in detail.json()["history"]
-                    if e["event"] == "carrier_result"]  # fmt: skip
+        outcomes = [
+            e["details"].get("outcome")
+            for e in detail.json()["history"]
+            if e["event"] == "carrier_result"
+        ]
         assert "uncertain" in outcomes
     silent = {row.destination_addr for row in pipeline.record.with_effect("no_response")}
     duplicates = pipeline.record.duplicates()
@@ -130,10 +145,20 @@ def test_receipts_before_the_submit_response_are_parked_and_matched(pipeline: Pi
 
 @pytest.mark.parametrize(
     "pipeline",
-    [["--mo-share", "1.0", "--mo-text", "STOP", "--mo-delay", "0.1,0.2", "--dlr-delay",
-      "0.05,0.1"]],
+    [
+        [
+            "--mo-share",
+            "1.0",
+            "--mo-text",
+            "STOP",
+            "--mo-delay",
+            "0.1,0.2",
+            "--dlr-delay",
+            "0.05,0.1",
+        ]
+    ],
     indirect=True,
-)  # fmt: skip
+)
 def test_replies_are_stored_as_raw_reply_events(pipeline: Pipeline) -> None:
     run_campaign(pipeline, 5)
     import psycopg
@@ -150,8 +175,11 @@ def test_replies_are_stored_as_raw_reply_events(pipeline: Pipeline) -> None:
 def test_an_operator_asks_the_carrier_again_with_query_sm(pipeline: Pipeline) -> None:
     with pipeline.client() as client:
         key = customer(client, pipeline)
-        sent = client.post("/v1/messages", json={"to": ["+4915112345678"], "text": "Hallo",
-                           "sender": "Kontor"}, headers=headers_of(key)).json()  # fmt: skip
+        sent = client.post(
+            "/v1/messages",
+            json={"to": ["+4915112345678"], "text": "Hallo", "sender": "Kontor"},
+            headers=headers_of(key),
+        ).json()
         message_id = sent["messages"][0]["message_id"]
 
         def pending() -> Any:
@@ -166,8 +194,9 @@ def test_an_operator_asks_the_carrier_again_with_query_sm(pipeline: Pipeline) ->
         pipeline.wait_for(pending, what="carrier acceptance")
         time.sleep(0.5)
         admin = {"Authorization": f"Bearer {pipeline.settings.admin_api_key}"}
-        queried = client.post("/v1/admin/messages/query-status",
-                              json={"older_than_minutes": 0}, headers=admin)  # fmt: skip
+        queried = client.post(
+            "/v1/admin/messages/query-status", json={"older_than_minutes": 0}, headers=admin
+        )
         assert queried.status_code == 200, queried.text
         assert queried.json()["queried"] >= 1
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import secrets
 import time
-from datetime import UTC, datetime
 from collections.abc import Iterator
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -40,8 +40,12 @@ def pipeline(
 
 
 def customer(client: httpx.Client, pipeline: Pipeline, credit: int = 10_000_000) -> dict[str, str]:
-    body = {"kind": "person", "contact_name": "Eva Lang", "email": "eva@example.de",
-            "username": f"eva{secrets.token_hex(4)}"}  # fmt: skip
+    body = {
+        "kind": "person",
+        "contact_name": "Eva Lang",
+        "email": "eva@example.de",
+        "username": f"eva{secrets.token_hex(4)}",
+    }
     registered = client.post("/v1/accounts", json=body)
     assert registered.status_code == 201, registered.text
     account = registered.json()
@@ -75,8 +79,12 @@ def test_a_single_message_is_delivered_charged_and_replayable(pipeline: Pipeline
 
         def delivered() -> Any:
             response = client.get(f"/v1/messages/{message_id}", headers=headers_of(key))
-            return response.json() if response.status_code == 200 and response.json()[
-                "message"]["state"] == "delivered" else None  # fmt: skip
+            return (
+                response.json()
+                if response.status_code == 200
+                and response.json()["message"]["state"] == "delivered"
+                else None
+            )
 
         detail = pipeline.wait_for(delivered, what="delivery")
         assert detail["to"] == "00491712345678"
@@ -104,10 +112,14 @@ def test_a_campaign_finishes_with_every_message_final_and_exact_charges(pipeline
         ]
         started = client.post(
             "/v1/campaigns",
-            json={"name": "Herbst", "text": "Hallo {vorname}, Ihr Termin steht.", "sender": "Praxis",
-                  "recipients": recipients},
+            json={
+                "name": "Herbst",
+                "text": "Hallo {vorname}, Ihr Termin steht.",
+                "sender": "Praxis",
+                "recipients": recipients,
+            },
             headers={**headers_of(key), "Idempotency-Key": "herbst-1"},
-        )  # fmt: skip
+        )
         assert started.status_code == 202, started.text
         campaign = started.json()
         assert campaign["recipients"] == 300
@@ -123,10 +135,14 @@ def test_a_campaign_finishes_with_every_message_final_and_exact_charges(pipeline
         assert final["cost_so_far"] == campaign["expected_cost"]
         again = client.post(
             "/v1/campaigns",
-            json={"name": "Herbst", "text": "Hallo {vorname}, Ihr Termin steht.", "sender": "Praxis",
-                  "recipients": recipients},
+            json={
+                "name": "Herbst",
+                "text": "Hallo {vorname}, Ihr Termin steht.",
+                "sender": "Praxis",
+                "recipients": recipients,
+            },
             headers={**headers_of(key), "Idempotency-Key": "herbst-1"},
-        )  # fmt: skip
+        )
         assert again.status_code == 200
         assert again.json()["campaign_id"] == campaign["campaign_id"]
         other = client.post(
@@ -160,8 +176,9 @@ def test_a_scheduled_campaign_waits_and_cancelling_it_returns_the_credit(
 
         before = pipeline.wait_for(topped_up, what="top-up in the balance")
         later = "2099-01-01T09:00:00"  # Europe/Berlin local time
-        started = client.post("/v1/campaigns", json=campaign_body(20, send_at=later),
-                              headers=headers_of(key))  # fmt: skip
+        started = client.post(
+            "/v1/campaigns", json=campaign_body(20, send_at=later), headers=headers_of(key)
+        )
         assert started.status_code == 202, started.text
         campaign = started.json()
         assert campaign["state"] == "scheduled"
@@ -175,8 +192,9 @@ def test_a_scheduled_campaign_waits_and_cancelling_it_returns_the_credit(
         assert held["available"] == before["available"] - campaign["expected_cost"]
         time.sleep(1.0)
         assert pipeline.record.count_submits() == 0
-        cancelled = client.post(f"/v1/campaigns/{campaign['campaign_id']}/cancel",
-                                headers=headers_of(key))  # fmt: skip
+        cancelled = client.post(
+            f"/v1/campaigns/{campaign['campaign_id']}/cancel", headers=headers_of(key)
+        )
         assert cancelled.status_code == 200, cancelled.text
 
         def refunded() -> Any:
@@ -185,8 +203,9 @@ def test_a_scheduled_campaign_waits_and_cancelling_it_returns_the_credit(
 
         after = pipeline.wait_for(refunded, what="release on cancel")
         assert after["available"] == before["available"]
-        again = client.post(f"/v1/campaigns/{campaign['campaign_id']}/cancel",
-                            headers=headers_of(key))  # fmt: skip
+        again = client.post(
+            f"/v1/campaigns/{campaign['campaign_id']}/cancel", headers=headers_of(key)
+        )
         assert again.status_code == 409
         assert pipeline.record.count_submits() == 0
 
@@ -195,19 +214,22 @@ def test_a_campaign_above_the_review_threshold_waits_for_the_operator(pipeline: 
     with pipeline.client() as client:
         key = customer(client, pipeline)
         admin = {"Authorization": f"Bearer {pipeline.settings.admin_api_key}"}
-        client.patch(f"/v1/admin/accounts/{key['account_id']}", json={"review_threshold": 5},
-                     headers=admin)  # fmt: skip
+        client.patch(
+            f"/v1/admin/accounts/{key['account_id']}", json={"review_threshold": 5}, headers=admin
+        )
         started = client.post("/v1/campaigns", json=campaign_body(8), headers=headers_of(key))
         campaign = started.json()
         assert campaign["review_required"] is True
         assert campaign["state"] == "awaiting_review"
         time.sleep(1.5)
         assert pipeline.record.count_submits() == 0
-        denied = client.post(f"/v1/admin/campaigns/{campaign['campaign_id']}/release",
-                             headers=headers_of(key))  # fmt: skip
+        denied = client.post(
+            f"/v1/admin/campaigns/{campaign['campaign_id']}/release", headers=headers_of(key)
+        )
         assert denied.status_code == 403
-        released = client.post(f"/v1/admin/campaigns/{campaign['campaign_id']}/release",
-                               headers=admin)  # fmt: skip
+        released = client.post(
+            f"/v1/admin/campaigns/{campaign['campaign_id']}/release", headers=admin
+        )
         assert released.status_code == 200, released.text
         pipeline.wait_for(lambda: pipeline.record.count_submits() == 8, what="release to send")
 
@@ -233,17 +255,29 @@ def test_a_refused_send_is_a_402_and_records_nothing(pipeline: Pipeline) -> None
         assert limited.json()["period"] == "daily"
         fine = client.post("/v1/campaigns", json=campaign_body(10), headers=headers_of(key))
         assert fine.status_code == 202
-        blocked = client.patch(f"/v1/admin/accounts/{key['account_id']}",
-                               json={"blocked_senders": ["Shop"]}, headers=admin)  # fmt: skip
+        blocked = client.patch(
+            f"/v1/admin/accounts/{key['account_id']}",
+            json={"blocked_senders": ["Shop"]},
+            headers=admin,
+        )
         assert blocked.status_code == 200
-        refused_sender = client.post("/v1/messages", json={"to": ["+4915112345678"],
-                                     "text": "x", "sender": "Shop"}, headers=headers_of(key))  # fmt: skip
+        refused_sender = client.post(
+            "/v1/messages",
+            json={"to": ["+4915112345678"], "text": "x", "sender": "Shop"},
+            headers=headers_of(key),
+        )
         assert refused_sender.status_code == 422
         assert refused_sender.json()["type"].endswith("/sender-blocked")
-        client.patch(f"/v1/admin/accounts/{key['account_id']}",
-                     json={"state": "blocked", "reason": "test"}, headers=admin)  # fmt: skip
-        inactive = client.post("/v1/messages", json={"to": ["+4915112345678"], "text": "x",
-                               "sender": "Other"}, headers=headers_of(key))  # fmt: skip
+        client.patch(
+            f"/v1/admin/accounts/{key['account_id']}",
+            json={"state": "blocked", "reason": "test"},
+            headers=admin,
+        )
+        inactive = client.post(
+            "/v1/messages",
+            json={"to": ["+4915112345678"], "text": "x", "sender": "Other"},
+            headers=headers_of(key),
+        )
         assert inactive.status_code == 403
 
 

@@ -40,9 +40,14 @@ async def test_a_link_that_stops_answering_enquire_link_is_dropped_and_bound_aga
     server = await loop.create_server(lambda: SmppSession(peer, name="peer"), "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
     config = ClientConfig(
-        host="127.0.0.1", port=port, system_id="k", password="p",
-        enquire_link_interval=0.2, response_timeout=0.3, reconnect_initial=0.05,
-    )  # fmt: skip
+        host="127.0.0.1",
+        port=port,
+        system_id="k",
+        password="p",
+        enquire_link_interval=0.2,
+        response_timeout=0.3,
+        reconnect_initial=0.05,
+    )
     try:
         async with SmppClient(config, Inbox()) as client:
             await eventually(lambda: client.binds >= 2)

@@ -51,9 +51,17 @@ class Pipeline:
     # -- processes -------------------------------------------------------------------------
 
     def start(self, name: str) -> None:
-        argv = [sys.executable, "-m", "kontor", "api"] if name == "api" else [
-            sys.executable, "-m", "kontor", "worker", name,
-        ]  # fmt: skip
+        argv = (
+            [sys.executable, "-m", "kontor", "api"]
+            if name == "api"
+            else [
+                sys.executable,
+                "-m",
+                "kontor",
+                "worker",
+                name,
+            ]
+        )
         log = open(self.workdir / f"{name}.log", "ab")  # noqa: SIM115 - the child owns it
         self.processes[name] = subprocess.Popen(
             orphan_proof(argv),

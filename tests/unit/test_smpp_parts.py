@@ -27,8 +27,11 @@ def test_other_information_elements_before_the_concatenation_one_are_skipped() -
 
 
 def test_sar_tlvs_give_the_part_when_there_is_no_header() -> None:
-    tlvs = ((Tag.SAR_MSG_REF_NUM, b"\x00\x09"), (Tag.SAR_TOTAL_SEGMENTS, b"\x04"),
-            (Tag.SAR_SEGMENT_SEQNUM, b"\x03"))  # fmt: skip
+    tlvs = (
+        (Tag.SAR_MSG_REF_NUM, b"\x00\x09"),
+        (Tag.SAR_TOTAL_SEGMENTS, b"\x04"),
+        (Tag.SAR_SEGMENT_SEQNUM, b"\x03"),
+    )
     assert part_info(b"plain", 0x00, tlvs) == PartInfo(9, 3, 4)
 
 

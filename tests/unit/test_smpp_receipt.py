@@ -77,27 +77,39 @@ U = DeliveryState
 TEXT_FORMS = [
     pytest.param(
         "ID:0A1B sub:1 dlvrd:0 Submit Date:2611251335 Done Date:2611251335 Stat:undeliv Err:034",
-        "0A1B", U.UNDELIVERABLE, "034", id="odd casing",
+        "0A1B",
+        U.UNDELIVERABLE,
+        "034",
+        id="odd casing",
     ),
     pytest.param("id:77 stat:EXPIRED err:001", "77", U.EXPIRED, "001", id="fields missing"),
     pytest.param(
         "id:77 imsi:262011234567890 mcc:262 stat:REJECTD err:011 text:x",
-        "77", U.REJECTED, "011", id="extra vendor fields",
+        "77",
+        U.REJECTED,
+        "011",
+        id="extra vendor fields",
     ),
     pytest.param(
         "id:77 submit_date:2611251335 done_date:2611251335 stat:ACCEPTD err:0",
-        "77", U.ACCEPTED, "0", id="underscored date keys",
+        "77",
+        U.ACCEPTED,
+        "0",
+        id="underscored date keys",
     ),
     pytest.param(
         "id:77 stat:DELIVRD err:000 text:stat:UNDELIV id:99",
-        "77", U.DELIVERED, "000", id="text quoting a receipt",
+        "77",
+        U.DELIVERED,
+        "000",
+        id="text quoting a receipt",
     ),
     pytest.param("id:77 stat:WEIRD", "77", U.UNKNOWN, None, id="unknown status word"),
     pytest.param("id:77 stat:ENROUTE err:000", "77", U.ENROUTE, "000", id="enroute"),
     pytest.param("id:77 stat:DELETED err:000", "77", U.DELETED, "000", id="deleted"),
     pytest.param("id:77 stat:UNKNOWN err:000", "77", U.UNKNOWN, "000", id="unknown"),
     pytest.param("id:77 err:000 stat:DELIVRD text:", "77", U.DELIVERED, "000", id="reordered"),
-]  # fmt: skip
+]
 
 
 @pytest.mark.parametrize(("text", "message_id", "state", "err"), TEXT_FORMS)
@@ -222,8 +234,15 @@ word = st.text(
 )
 
 
-@given(word, word, word, st.text(st.sampled_from("0123456789"), max_size=14), word, word,
-       st.none() | st.text(max_size=30))  # fmt: skip
+@given(
+    word,
+    word,
+    word,
+    st.text(st.sampled_from("0123456789"), max_size=14),
+    word,
+    word,
+    st.none() | st.text(max_size=30),
+)
 def test_the_fast_path_for_standard_receipts_reads_what_the_tolerant_path_reads(
     message_id: str, sub: str, dlvrd: str, date: str, stat: str, err: str, text: str | None
 ) -> None:

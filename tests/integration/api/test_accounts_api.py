@@ -13,9 +13,13 @@ PROBLEM = "application/problem+json"
 def test_registration_returns_a_working_key_and_trial_credit(api: ApiHarness) -> None:
     response = api.client.post(
         "/v1/accounts",
-        json={"kind": "person", "contact_name": "Jörg Weiß", "email": "joerg@example.de",
-              "username": "joerg.weiss"},
-    )  # fmt: skip
+        json={
+            "kind": "person",
+            "contact_name": "Jörg Weiß",
+            "email": "joerg@example.de",
+            "username": "joerg.weiss",
+        },
+    )
     assert response.status_code == 201, response.text
     body = response.json()
     assert body["api_key"].startswith("kt_")
@@ -40,9 +44,13 @@ def test_a_taken_username_is_a_409_problem_and_records_nothing(api: ApiHarness) 
     api.register("taken-name")
     response = api.client.post(
         "/v1/accounts",
-        json={"kind": "person", "contact_name": "B", "email": "b@example.de",
-              "username": "Taken-Name"},
-    )  # fmt: skip
+        json={
+            "kind": "person",
+            "contact_name": "B",
+            "email": "b@example.de",
+            "username": "Taken-Name",
+        },
+    )
     assert response.status_code == 409
     assert response.headers["content-type"] == PROBLEM
     assert response.json()["type"].endswith("/username-taken")
@@ -62,9 +70,14 @@ def test_invalid_registrations_are_422_problems_naming_the_field(api: ApiHarness
     assert no_company.status_code == 422
     unknown_field = api.client.post(
         "/v1/accounts",
-        json={"kind": "person", "contact_name": "C", "email": "c@example.de", "username": "cce",
-              "admin": True},
-    )  # fmt: skip
+        json={
+            "kind": "person",
+            "contact_name": "C",
+            "email": "c@example.de",
+            "username": "cce",
+            "admin": True,
+        },
+    )
     assert unknown_field.status_code == 400
     assert unknown_field.headers["content-type"] == PROBLEM
 
@@ -76,9 +89,13 @@ def test_registration_is_rate_limited_per_client_address(settings_for_tests: Set
         api.register()
         response = api.client.post(
             "/v1/accounts",
-            json={"kind": "person", "contact_name": "D", "email": "d@example.de",
-                  "username": "third-one"},
-        )  # fmt: skip
+            json={
+                "kind": "person",
+                "contact_name": "D",
+                "email": "d@example.de",
+                "username": "third-one",
+            },
+        )
         assert response.status_code == 429
         assert response.headers["content-type"] == PROBLEM
 
@@ -120,17 +137,22 @@ def test_a_revoked_key_stops_working_and_other_accounts_keys_cannot_be_revoked(
 def test_customer_keys_never_reach_admin_or_finance_endpoints(api: ApiHarness) -> None:
     alice, bob = api.register(), api.register()
     attempts = [
-        api.client.post(f"/v1/admin/accounts/{alice.account_id}/topups",
-                        json={"net": 10_000, "method": "paypal", "reference": "x"},
-                        headers=alice.headers),
-        api.client.post(f"/v1/admin/accounts/{bob.account_id}/adjustments",
-                        json={"type": "goodwill", "amount": 10_000, "reason": "please"},
-                        headers=alice.headers),
-        api.client.patch(f"/v1/admin/accounts/{bob.account_id}", json={"state": "blocked"},
-                         headers=alice.headers),
+        api.client.post(
+            f"/v1/admin/accounts/{alice.account_id}/topups",
+            json={"net": 10_000, "method": "paypal", "reference": "x"},
+            headers=alice.headers,
+        ),
+        api.client.post(
+            f"/v1/admin/accounts/{bob.account_id}/adjustments",
+            json={"type": "goodwill", "amount": 10_000, "reason": "please"},
+            headers=alice.headers,
+        ),
+        api.client.patch(
+            f"/v1/admin/accounts/{bob.account_id}", json={"state": "blocked"}, headers=alice.headers
+        ),
         api.client.get("/v1/finance/trial-balance", headers=alice.headers),
         api.client.get("/v1/finance/journal", headers=alice.headers),
-    ]  # fmt: skip
+    ]
     assert [r.status_code for r in attempts] == [403] * 5
     assert all(r.headers["content-type"] == PROBLEM for r in attempts)
     assert api.balance(alice)["available"] == api.settings.trial_credit
@@ -177,11 +199,16 @@ def test_the_operator_administers_state_tariff_modules_and_senders(api: ApiHarne
     customer = api.register()
     response = api.client.patch(
         f"/v1/admin/accounts/{customer.account_id}",
-        json={"state": "blocked", "reason": "unpaid invoice", "tariff": "high-quality",
-              "modules": ["surveys", "inbound_numbers"], "blocked_senders": ["BANK"],
-              "review_threshold": 5000},
+        json={
+            "state": "blocked",
+            "reason": "unpaid invoice",
+            "tariff": "high-quality",
+            "modules": ["surveys", "inbound_numbers"],
+            "blocked_senders": ["BANK"],
+            "review_threshold": 5000,
+        },
         headers=api.admin,
-    )  # fmt: skip
+    )
     assert response.status_code == 200, response.text
     account = api.client.get("/v1/account", headers=customer.headers).json()
     assert account["state"] == "blocked"
@@ -199,17 +226,25 @@ def test_notice_dates_follow_the_contract(api: ApiHarness) -> None:
     customer = api.register()
     api.client.patch(
         f"/v1/admin/accounts/{customer.account_id}",
-        json={"contract": {"type": "postpaid", "starts_on": "2026-03-15", "daily_parts": 500,
-                           "monthly_parts": 10000}},
+        json={
+            "contract": {
+                "type": "postpaid",
+                "starts_on": "2026-03-15",
+                "daily_parts": 500,
+                "monthly_parts": 10000,
+            }
+        },
         headers=api.admin,
-    )  # fmt: skip
+    )
     end = api.client.get(
-        "/v1/account/contract/earliest-end", params={"notice_on": "2026-06-01"},
+        "/v1/account/contract/earliest-end",
+        params={"notice_on": "2026-06-01"},
         headers=customer.headers,
-    ).json()  # fmt: skip
+    ).json()
     assert end == {"notice_given_on": "2026-06-01", "ends_on": "2027-03-31"}
     late = api.client.get(
-        "/v1/account/contract/earliest-end", params={"notice_on": "2027-03-20"},
+        "/v1/account/contract/earliest-end",
+        params={"notice_on": "2027-03-20"},
         headers=customer.headers,
-    ).json()  # fmt: skip
+    ).json()
     assert late["ends_on"] == "2027-04-30"

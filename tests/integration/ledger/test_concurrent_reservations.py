@@ -19,14 +19,29 @@ def test_exactly_the_covered_number_of_concurrent_reservations_succeed(database_
     apps = [Ledger(env=event_store_env(database_url)) for _ in range(4)]
     account = uuid4()
     apps[0].open_wallet(account, Billing.PREPAID)
-    apps[0].purchase(account, net=12 * 790, vat=0, method=PaymentMethod.PAYPAL, reference="pp-1",
-                     package="12 SMS", now=NOW, expires_at=NOW + timedelta(days=180))  # fmt: skip
+    apps[0].purchase(
+        account,
+        net=12 * 790,
+        vat=0,
+        method=PaymentMethod.PAYPAL,
+        reference="pp-1",
+        package="12 SMS",
+        now=NOW,
+        expires_at=NOW + timedelta(days=180),
+    )
 
     def attempt(n: int) -> UUID | None:
         app = apps[n % len(apps)]
         try:
-            return app.reserve(account, send_id=uuid4(), amount=790, parts=1, count=1, now=NOW,
-                               expires_at=NOW + timedelta(hours=72))  # fmt: skip
+            return app.reserve(
+                account,
+                send_id=uuid4(),
+                amount=790,
+                parts=1,
+                count=1,
+                now=NOW,
+                expires_at=NOW + timedelta(hours=72),
+            )
         except InsufficientCreditError:
             return None
 
@@ -51,9 +66,17 @@ def test_a_postpaid_daily_limit_holds_under_concurrency(database_url: str) -> No
 
     def attempt(n: int) -> bool:
         try:
-            apps[n % 3].reserve(account, send_id=uuid4(), amount=1580, parts=2, count=1, now=NOW,
-                                expires_at=NOW + timedelta(hours=72), daily_limit=20,
-                                monthly_limit=1_000)  # fmt: skip
+            apps[n % 3].reserve(
+                account,
+                send_id=uuid4(),
+                amount=1580,
+                parts=2,
+                count=1,
+                now=NOW,
+                expires_at=NOW + timedelta(hours=72),
+                daily_limit=20,
+                monthly_limit=1_000,
+            )
         except SendLimitExceededError:
             return False
         return True

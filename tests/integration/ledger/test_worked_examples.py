@@ -29,13 +29,26 @@ def send(api: ApiHarness, customer: Customer, count: int, accepted: int, rejecte
     account = UUID(customer.account_id)
     send_id = uuid4()
     now = api.clock()
-    ledger.reserve(account, send_id=send_id, amount=count * PRICE, parts=count, count=count,
-                   now=now, expires_at=now + timedelta(hours=72))  # fmt: skip
+    ledger.reserve(
+        account,
+        send_id=send_id,
+        amount=count * PRICE,
+        parts=count,
+        count=count,
+        now=now,
+        expires_at=now + timedelta(hours=72),
+    )
     reservation = reservation_id_for(send_id)
     ledger.capture(reservation, range(accepted), [PRICE] * accepted, [1] * accepted)
     failed = range(accepted, accepted + rejected)
-    ledger.release(reservation, failed, [PRICE] * rejected, [1] * rejected,
-                   reason="rejected by carrier", now=now)  # fmt: skip
+    ledger.release(
+        reservation,
+        failed,
+        [PRICE] * rejected,
+        [1] * rejected,
+        reason="rejected by carrier",
+        now=now,
+    )
     ledger.close_reservation(reservation, reason="campaign complete", now=now)
     return reservation
 
@@ -130,10 +143,15 @@ def test_a_refund_pays_back_net_plus_vat_and_a_release_only_moves_credit(api: Ap
     api.topup(customer, net=200_000, reference="SOFORT-1", method="sofort")
     refund = api.client.post(
         f"/v1/admin/accounts/{customer.account_id}/adjustments",
-        json={"type": "refund", "amount": 100_000, "method": "sofort", "reason": "contract end",
-              "reference": "REFUND-1"},
+        json={
+            "type": "refund",
+            "amount": 100_000,
+            "method": "sofort",
+            "reason": "contract end",
+            "reference": "REFUND-1",
+        },
         headers=api.admin,
-    )  # fmt: skip
+    )
     assert refund.status_code == 201, refund.text
     tb = lines(api)
     # 20 EUR net + 3.80 VAT came in (23.80), 10 EUR net + 1.90 VAT went back (11.90).
@@ -165,11 +183,27 @@ def test_a_postpaid_month_accrues_a_receivable_and_stops_at_the_daily_limit(
     now = api.clock()
     limits = {"daily_limit": 100, "monthly_limit": 1000}
     expires_at = now + timedelta(hours=72)
-    ledger.reserve(account, send_id=uuid4(), amount=80 * PRICE, parts=80, count=80, now=now,
-                   expires_at=expires_at, **limits)  # fmt: skip
+    ledger.reserve(
+        account,
+        send_id=uuid4(),
+        amount=80 * PRICE,
+        parts=80,
+        count=80,
+        now=now,
+        expires_at=expires_at,
+        **limits,
+    )
     with pytest.raises(SendLimitExceededError) as refused:
-        ledger.reserve(account, send_id=uuid4(), amount=30 * PRICE, parts=30, count=30, now=now,
-                       expires_at=expires_at, **limits)  # fmt: skip
+        ledger.reserve(
+            account,
+            send_id=uuid4(),
+            amount=30 * PRICE,
+            parts=30,
+            count=30,
+            now=now,
+            expires_at=expires_at,
+            **limits,
+        )
     exc = refused.value
     assert (exc.period, exc.limit, exc.used, exc.requested) == ("daily", 100, 80, 30)
     api.clock.advance(days=1)  # a new Europe/Berlin day: 30 more fit
@@ -184,9 +218,10 @@ def test_auto_recharge_requests_one_package_when_credit_runs_low(api: ApiHarness
     customer = api.register()
     api.topup(customer, net=20_000, reference="P-1")
     configured = api.client.put(
-        "/v1/account/auto-recharge", json={"threshold": 15_000, "package_net": 500_000},
+        "/v1/account/auto-recharge",
+        json={"threshold": 15_000, "package_net": 500_000},
         headers=customer.headers,
-    )  # fmt: skip
+    )
     assert configured.status_code == 200
     account = UUID(customer.account_id)
     send(api, customer, count=20, accepted=20, rejected=0)
@@ -218,20 +253,30 @@ def test_balance_as_of_a_past_moment_and_the_statement_as_csv(api: ApiHarness) -
     )
     assert statement.status_code == 200
     rows = list(csv.reader(io.StringIO(statement.text), delimiter=";"))
-    assert rows[0] == ["position", "recorded_at", "kind", "description", "amount_eur",
-                       "balance_eur"]  # fmt: skip
+    assert rows[0] == [
+        "position",
+        "recorded_at",
+        "kind",
+        "description",
+        "amount_eur",
+        "balance_eur",
+    ]
     kinds = [row[2] for row in rows[1:]]
     assert kinds == ["trial", "purchase", "purchase", "capture"]
     assert [row[4] for row in rows[1:]] == [
-        f"{trial / 10_000:.4f}", "10.0000", "5.0000", f"-{4 * PRICE / 10_000:.4f}",
-    ]  # fmt: skip
+        f"{trial / 10_000:.4f}",
+        "10.0000",
+        "5.0000",
+        f"-{4 * PRICE / 10_000:.4f}",
+    ]
     assert rows[-1][5] == f"{(150_000 + trial - 4 * PRICE) / 10_000:.4f}"
     paged = api.client.get(
         "/v1/account/statement", params={"limit": "2"}, headers=customer.headers
     ).json()
     assert len(paged["lines"]) == 2
     rest = api.client.get(
-        "/v1/account/statement", params={"limit": "10", "cursor": paged["next_cursor"]},
+        "/v1/account/statement",
+        params={"limit": "10", "cursor": paged["next_cursor"]},
         headers=customer.headers,
-    ).json()  # fmt: skip
+    ).json()
     assert [line["kind"] for line in rest["lines"]] == ["purchase", "capture"]

@@ -51,9 +51,16 @@ class LedgerMachine(RuleBasedStateMachine):
         account_id = uuid4()
         self.app.open_wallet(account_id, billing)
         if trial:
-            self.app.grant(account_id, source=LotSource.TRIAL, amount=trial, reference="trial",
-                           reason="trial", actor="system", now=self.now,
-                           expires_at=self.now + timedelta(days=30))  # fmt: skip
+            self.app.grant(
+                account_id,
+                source=LotSource.TRIAL,
+                amount=trial,
+                reference="trial",
+                reason="trial",
+                actor="system",
+                now=self.now,
+                expires_at=self.now + timedelta(days=30),
+            )
         self.account_ids.append(account_id)
         return account_id
 
@@ -67,10 +74,16 @@ class LedgerMachine(RuleBasedStateMachine):
         existing = wallet.lot_for_reference(reference)
         if existing is not None:
             net = wallet.lots[existing].amount  # a repeated payment has the same amount
-        lot_id = self.app.purchase(account, net=net, vat=net * 19 // 100,
-                                   method=PaymentMethod.SEPA_DIRECT_DEBIT, reference=reference,
-                                   package="pkg", now=self.now,
-                                   expires_at=self.now + timedelta(days=180))  # fmt: skip
+        lot_id = self.app.purchase(
+            account,
+            net=net,
+            vat=net * 19 // 100,
+            method=PaymentMethod.SEPA_DIRECT_DEBIT,
+            reference=reference,
+            package="pkg",
+            now=self.now,
+            expires_at=self.now + timedelta(days=180),
+        )
         assert lot_id == self.app.wallet(account).lot_for_reference(reference)
         if existing is not None:
             assert lot_id == existing
@@ -83,10 +96,17 @@ class LedgerMachine(RuleBasedStateMachine):
     )
     def reserve(self, account: UUID, count: int, price: int) -> UUID | None:
         try:
-            reservation = self.app.reserve(account, send_id=uuid4(), amount=count * price,
-                                           parts=count, count=count, now=self.now,
-                                           expires_at=self.now + timedelta(hours=72),
-                                           daily_limit=200, monthly_limit=1_000)  # fmt: skip
+            reservation = self.app.reserve(
+                account,
+                send_id=uuid4(),
+                amount=count * price,
+                parts=count,
+                count=count,
+                now=self.now,
+                expires_at=self.now + timedelta(hours=72),
+                daily_limit=200,
+                monthly_limit=1_000,
+            )
         except (InsufficientCreditError, SendLimitExceededError):
             return None
         self.reservation_ids.append(reservation)
@@ -114,8 +134,9 @@ class LedgerMachine(RuleBasedStateMachine):
         if reservation is None or self.app.reservation(reservation).closed:
             return
         indexes, prices = self._items(reservation, data)
-        self.app.release(reservation, indexes, prices, [1] * len(indexes), reason="rejected",
-                         now=self.now)  # fmt: skip
+        self.app.release(
+            reservation, indexes, prices, [1] * len(indexes), reason="rejected", now=self.now
+        )
 
     @rule(reservation=consumes(reservations))
     def close(self, reservation: UUID | None) -> None:
@@ -140,17 +161,31 @@ class LedgerMachine(RuleBasedStateMachine):
     @rule(account=accounts, amount=amounts, kind=st.sampled_from(["goodwill", "correction"]))
     def grant(self, account: UUID, amount: int, kind: str) -> None:
         source = LotSource.GOODWILL if kind == "goodwill" else LotSource.CORRECTION
-        self.app.grant(account, source=source, amount=amount, reference=str(uuid4()),
-                       reason="support", actor="admin:test", now=self.now,
-                       expires_at=None)  # fmt: skip
+        self.app.grant(
+            account,
+            source=source,
+            amount=amount,
+            reference=str(uuid4()),
+            reason="support",
+            actor="admin:test",
+            now=self.now,
+            expires_at=None,
+        )
 
     @rule(account=accounts, amount=amounts, kind=st.sampled_from(["refund", "correction"]))
     def debit(self, account: UUID, amount: int, kind: str) -> None:
         before = self.app.wallet(account)
         try:
-            self.app.debit(account, amount=amount, kind=kind, reason="support",
-                           actor="admin:test", now=self.now, vat=amount * 19 // 100,
-                           method=PaymentMethod.BANK_TRANSFER)  # fmt: skip
+            self.app.debit(
+                account,
+                amount=amount,
+                kind=kind,
+                reason="support",
+                actor="admin:test",
+                now=self.now,
+                vat=amount * 19 // 100,
+                method=PaymentMethod.BANK_TRANSFER,
+            )
         except InsufficientCreditError as exc:
             assert exc.required > before.available_at(self.now)
 
@@ -159,9 +194,15 @@ class LedgerMachine(RuleBasedStateMachine):
     )
     def settle_expired(self, account: UUID, option: str, fee: int) -> None:
         try:
-            self.app.settle_expired(account, option=option, fee=fee, actor="admin:test",
-                                    now=self.now, expires_at=self.now + timedelta(days=180),
-                                    reference=str(uuid4()))  # fmt: skip
+            self.app.settle_expired(
+                account,
+                option=option,
+                fee=fee,
+                actor="admin:test",
+                now=self.now,
+                expires_at=self.now + timedelta(days=180),
+                reference=str(uuid4()),
+            )
         except NoExpiredCreditError:
             assert self.app.wallet(account).expired == 0
         except Exception as exc:  # noqa: BLE001 - a fee above the expired amount is refused

@@ -1,0 +1,129 @@
+"""``/v1/lists/{list_id}/recipients``: adding, finding, paging, editing and removing
+recipients of one of the caller's lists."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+import msgspec
+from litestar import Controller, delete, get, patch, post
+from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
+
+from api.auth import customer_only
+from api.contacts_support import check_limit, id_cursor, recipient_read, services
+from api.context import AuthRequest, Ctx
+from api.errors import ProblemError
+from api.schemas.contacts import (
+    PastedRejection,
+    RecipientRead,
+    RecipientsAdd,
+    RecipientsAdded,
+    RecipientsPage,
+    RecipientUpdate,
+)
+
+
+class RecipientController(Controller):
+    path = "/v1/lists/{list_id:uuid}/recipients"
+    tags = ["lists"]  # noqa: RUF012
+    guards = [customer_only]  # noqa: RUF012
+
+    @post(
+        "/",
+        status_code=HTTP_201_CREATED,
+        sync_to_thread=True,
+        summary="Add recipients (numbers already in the list are merged, never doubled)",
+    )
+    def add(
+        self,
+        request: AuthRequest,
+        ctx: Ctx,
+        list_id: FromPath[UUID],
+        data: JSONBody[RecipientsAdd],
+    ) -> RecipientsAdded:
+        lists = services(ctx).lists
+        account_id = request.user.customer_account
+        if bool(data.recipients) == (data.pasted is not None):
+            raise ProblemError(
+                422,
+                "invalid-recipients",
+                "Invalid recipients",
+                "give either recipients or pasted text",
+            )
+        if data.pasted is not None:
+            pasted = lists.paste(account_id, list_id, data.pasted, ctx.now())
+            return RecipientsAdded(
+                added=pasted.added,
+                merged=pasted.merged,
+                ids=[],
+                rejected=[PastedRejection(line, reason) for line, reason in pasted.rejected],
+            )
+        result = lists.add(
+            account_id, list_id, [(r.number, r.fields) for r in data.recipients], ctx.now()
+        )
+        return RecipientsAdded(
+            added=result.added, merged=result.merged, ids=result.ids, rejected=[]
+        )
+
+    @get("/", sync_to_thread=True, summary="Recipients in list order, paged; ?number= finds one")
+    def index(
+        self,
+        request: AuthRequest,
+        ctx: Ctx,
+        list_id: FromPath[UUID],
+        number: FromQuery[str | None] = None,
+        cursor: FromQuery[str | None] = None,
+        limit: FromQuery[int] = 100,
+    ) -> RecipientsPage:
+        found = services(ctx).lists.recipients_page(
+            request.user.customer_account,
+            list_id,
+            after=id_cursor(cursor),
+            limit=check_limit(limit),
+            number=number,
+        )
+        return RecipientsPage(
+            items=[recipient_read(r) for r in found],
+            next_cursor=str(found[-1].id) if len(found) == limit else None,
+        )
+
+    @get("/{recipient_id:int}", sync_to_thread=True, summary="One recipient")
+    def read(
+        self, request: AuthRequest, ctx: Ctx, list_id: FromPath[UUID], recipient_id: FromPath[int]
+    ) -> RecipientRead:
+        return recipient_read(
+            services(ctx).lists.recipient(request.user.customer_account, list_id, recipient_id)
+        )
+
+    @patch("/{recipient_id:int}", sync_to_thread=True, summary="Change number or fields")
+    def update(
+        self,
+        request: AuthRequest,
+        ctx: Ctx,
+        list_id: FromPath[UUID],
+        recipient_id: FromPath[int],
+        data: JSONBody[RecipientUpdate],
+    ) -> RecipientRead:
+        updated = services(ctx).lists.update_recipient(
+            request.user.customer_account,
+            list_id,
+            recipient_id,
+            number=None if data.number is msgspec.UNSET else data.number,
+            fields=None if data.fields is msgspec.UNSET else data.fields,
+            now=ctx.now(),
+        )
+        return recipient_read(updated)
+
+    @delete(
+        "/{recipient_id:int}",
+        status_code=HTTP_204_NO_CONTENT,
+        sync_to_thread=True,
+        summary="Remove a recipient from the list",
+    )
+    def remove(
+        self, request: AuthRequest, ctx: Ctx, list_id: FromPath[UUID], recipient_id: FromPath[int]
+    ) -> None:
+        services(ctx).lists.remove_recipient(
+            request.user.customer_account, list_id, recipient_id, ctx.now()
+        )
