@@ -109,7 +109,7 @@ def plan(settings: Settings) -> tuple[list[ChildSpec], PlatformUrls]:
     carriers_file = settings.carriers_file
     if carriers_file is None:
         sim_port = free_port()
-        password = secrets.token_hex(8)
+        password = secrets.token_hex(4)  # SMPP passwords have at most 8 characters
         carriers_file = var / "carriers.toml"
         carriers_file.write_text(simulator_carriers(sim_port, "kontor", password))
         sim_argv = [
