@@ -117,7 +117,9 @@ def load_carriers(path: Path) -> Carriers:
         raise CarriersFileError(f"{path}: {exc}") from exc
 
 
-def simulator_carriers(port: int, system_id: str, password: str) -> str:
+def simulator_carriers(
+    port: int, system_id: str, password: str, tps: float = 3000, premium_tps: float = 1000
+) -> str:
     """The carriers file for the bundled simulator: a standard and a premium bind."""
     return f"""# Written by kontor up for the bundled SMSC simulator.
 [[binds]]
@@ -127,7 +129,7 @@ port = {port}
 system_id = "{system_id}"
 password = "{password}"
 window = 64
-tps = 3000
+tps = {tps}
 
 [[binds]]
 name = "premium"
@@ -136,7 +138,7 @@ port = {port}
 system_id = "{system_id}"
 password = "{password}"
 window = 32
-tps = 1000
+tps = {premium_tps}
 
 [[routes]]
 tariffs = ["high-quality"]

@@ -126,7 +126,7 @@ class EmbeddedPostgres:
             "-c",
             "unix_socket_directories=",
             "-c",
-            "max_connections=200",
+            "max_connections=500",
             "-c",
             "shared_buffers=256MB",
             "-c",

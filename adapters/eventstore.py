@@ -225,7 +225,7 @@ def postgres_env(database_url: str) -> dict[str, str]:
         # Small pools: every process opens three applications, and a platform runs a dozen
         # processes against one server.
         "POSTGRES_POOL_SIZE": "1",
-        "POSTGRES_MAX_OVERFLOW": "6",
+        "POSTGRES_MAX_OVERFLOW": "3",
         "POSTGRES_LOCK_TIMEOUT": "10",
         "CREATE_TABLE": "y",
         "APPLICATION_RECORDER_TOPIC": get_topic(SideEffectRecorder),

@@ -108,7 +108,7 @@ class BindWorker:
             durable=self.topology.consumer("carrier", self.bind.name, lane),
             stream=self.topology.route_stream,
             config=ConsumerConfig(
-                ack_policy=AckPolicy.EXPLICIT, ack_wait=120, max_ack_pending=10_000
+                ack_policy=AckPolicy.EXPLICIT, ack_wait=30, max_ack_pending=10_000
             ),
         )
 

@@ -36,13 +36,20 @@ def settings_env(settings: Settings) -> dict[str, str]:
 
 
 class Pipeline:
-    def __init__(self, settings: Settings, workdir: Path, sim_args: list[str] | None = None):
+    def __init__(
+        self,
+        settings: Settings,
+        workdir: Path,
+        sim_args: list[str] | None = None,
+        *,
+        tps: float = 3000,
+    ):
         self.workdir = workdir
         workdir.mkdir(parents=True, exist_ok=True)
         self.simulator = SimulatorProcess(workdir / "smsc" / "record.sqlite", sim_args or [])
         self.simulator.start()
         carriers = workdir / "carriers.toml"
-        carriers.write_text(simulator_carriers(self.simulator.port, "kontor", "secret"))
+        carriers.write_text(simulator_carriers(self.simulator.port, "kontor", "secret", tps=tps))
         self.api_port = free_port()
         self.settings = replace(settings, carriers_file=carriers, http_port=self.api_port)
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
@@ -100,6 +107,15 @@ class Pipeline:
     def restart(self, name: str) -> None:
         self.kill(name)
         self.start(name)
+
+    def revive(self) -> list[str]:
+        """Start again every process that exited (what ``kontor up``'s supervisor does)."""
+        revived = []
+        for name, process in list(self.processes.items()):
+            if process.poll() is not None:
+                self.start(name)
+                revived.append(name)
+        return revived
 
     def stop(self) -> None:
         for process in self.processes.values():
