@@ -169,78 +169,65 @@ class MessagingProjection:
     def _chunk(
         self, conn: psycopg.Connection[Any], notification_id: int, e: ev.ChunkRecorded
     ) -> None:
-        rows = [
-            (
-                m.message_id,
-                e.send_id,
-                e.account_id,
-                m.index,
-                m.number_hash,
-                m.region,
-                m.encoding,
-                m.parts,
-                m.price,
-                MessageState.QUEUED.value,
-                [None] * m.parts,
-                e.timestamp,
-                e.timestamp,
-            )
-            for m in e.messages
-        ]
-        with conn.cursor() as cur:
-            cur.executemany(
-                "INSERT INTO msg_messages (message_id, send_id, account_id, idx, number_hash,"
-                " region, encoding, parts, price, state, part_states, recorded_at, updated_at)"
-                " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
-                " ON CONFLICT DO NOTHING",
-                rows,
-            )
-            cur.executemany(
-                "INSERT INTO msg_history VALUES (%s, %s) ON CONFLICT DO NOTHING",
-                [(m.message_id, notification_id) for m in e.messages],
-            )
+        m = e.messages
+        conn.execute(
+            "INSERT INTO msg_messages (message_id, send_id, account_id, idx, number_hash,"
+            " region, encoding, parts, price, state, part_states, recorded_at, updated_at)"
+            " SELECT u.id, %s, %s, u.idx, u.hash, u.region, u.encoding, u.parts, u.price,"
+            " 'queued', array_fill(NULL::text, ARRAY[u.parts]), %s, %s"
+            " FROM unnest(%s::uuid[], %s::int[], %s::text[], %s::text[], %s::text[],"
+            " %s::int[], %s::int[]) AS u(id, idx, hash, region, encoding, parts, price)"
+            " ON CONFLICT DO NOTHING",
+            (e.send_id, e.account_id, e.timestamp, e.timestamp,
+             [x.message_id for x in m], [x.index for x in m], [x.number_hash for x in m],
+             [x.region for x in m], [x.encoding for x in m], [x.parts for x in m],
+             [x.price for x in m]),
+        )  # fmt: skip
+        self._history(conn, notification_id, [x.message_id for x in m])
+
+    def _history(
+        self, conn: psycopg.Connection[Any], notification_id: int, ids: list[UUID]
+    ) -> None:
+        conn.execute(
+            "INSERT INTO msg_history SELECT id, %s FROM unnest(%s::uuid[]) AS id"
+            " ON CONFLICT DO NOTHING",
+            (notification_id, ids),
+        )
 
     def _results(
         self, conn: psycopg.Connection[Any], notification_id: int, e: ev.CarrierRecorded
     ) -> None:
-        rows = []
-        for r in e.results:
-            outcome = SubmitOutcome(r.outcome)
-            state = OUTCOME_STATE.get(outcome)
-            rows.append(
-                (
-                    state.value if state else None,
-                    r.carrier_ids,
-                    e.route,
-                    r.attempt,
-                    outcome is SubmitOutcome.UNCERTAIN,
-                    r.at,
-                    str(r.command_status or "") or None,
-                    r.at,
-                    r.message_id,
-                )
-            )
-        with conn.cursor() as cur:
-            # A result never overrides a final state (a late duplicate of an earlier attempt).
-            cur.executemany(
-                "UPDATE msg_messages SET"
-                " state = CASE WHEN state IN ('delivered', 'failed', 'rejected', 'cancelled')"
-                "  OR %s::text IS NULL THEN state ELSE %s::text END,"
-                " carrier_ids = CASE WHEN cardinality(%s::text[]) > 0 THEN %s::text[]"
-                "  ELSE carrier_ids END,"
-                " route = %s, attempts = GREATEST(attempts, %s), uncertain = uncertain OR %s,"
-                " submitted_at = COALESCE(submitted_at, %s),"
-                " error_code = COALESCE(%s::text, error_code),"
-                " updated_at = %s WHERE message_id = %s",
-                [
-                    (s, s, c, c, route, a, u, at, err, upd, m)
-                    for s, c, route, a, u, at, err, upd, m in rows
-                ],
-            )
-            cur.executemany(
-                "INSERT INTO msg_history VALUES (%s, %s) ON CONFLICT DO NOTHING",
-                [(r.message_id, notification_id) for r in e.results],
-            )
+        latest: dict[UUID, ev.Result] = {}
+        for r in e.results:  # an uncertain attempt and its resubmit: the later one counts
+            previous = latest.get(r.message_id)
+            if previous is None or r.attempt >= previous.attempt:
+                latest[r.message_id] = r
+        uncertain = {r.message_id for r in e.results if r.outcome == "uncertain"}
+        rows = list(latest.values())
+        states = [
+            state.value if (state := OUTCOME_STATE.get(SubmitOutcome(r.outcome))) else None
+            for r in rows
+        ]
+        # A result never overrides a final state (a late duplicate of an earlier attempt).
+        conn.execute(
+            "UPDATE msg_messages m SET"
+            " state = CASE WHEN m.state IN ('delivered', 'failed', 'rejected', 'cancelled')"
+            "  OR u.state IS NULL THEN m.state ELSE u.state END,"
+            " carrier_ids = CASE WHEN u.ids <> '' THEN string_to_array(u.ids, ',')"
+            "  ELSE m.carrier_ids END,"
+            " route = %s, attempts = GREATEST(m.attempts, u.attempt),"
+            " uncertain = m.uncertain OR u.uncertain,"
+            " submitted_at = COALESCE(m.submitted_at, u.at),"
+            " error_code = COALESCE(u.error, m.error_code), updated_at = u.at"
+            " FROM unnest(%s::uuid[], %s::text[], %s::text[], %s::int[], %s::bool[],"
+            " %s::timestamptz[], %s::text[]) AS u(id, state, ids, attempt, uncertain, at, error)"
+            " WHERE m.message_id = u.id",
+            (e.route, [r.message_id for r in rows], states,
+             [",".join(r.carrier_ids) for r in rows], [r.attempt for r in rows],
+             [r.message_id in uncertain for r in rows], [r.at for r in rows],
+             [str(r.command_status) if r.command_status else None for r in rows]),
+        )  # fmt: skip
+        self._history(conn, notification_id, list(latest))
 
     def _reports(
         self, conn: psycopg.Connection[Any], notification_id: int, e: ev.DeliveriesRecorded
@@ -269,26 +256,22 @@ class MessagingProjection:
             current[report.message_id] = (new_state, parts, part_states)
             final_at = report.received_at if new_state in FINAL else None
             updates[report.message_id] = (
-                new_state.value,
-                part_states,
-                report.status_text,
-                report.error_code,
-                final_at,
-                report.received_at,
-                report.message_id,
+                new_state.value, ",".join(s or "" for s in part_states), report.status_text,
+                report.error_code, final_at, report.received_at,
+            )  # fmt: skip
+        if updates:
+            values = list(updates.values())
+            conn.execute(
+                "UPDATE msg_messages m SET state = u.state,"
+                " part_states = array_replace(string_to_array(u.parts, ','), '', NULL),"
+                " status_text = u.status, error_code = COALESCE(u.error, m.error_code),"
+                " final_at = COALESCE(m.final_at, u.final_at), updated_at = u.at"
+                " FROM unnest(%s::uuid[], %s::text[], %s::text[], %s::text[], %s::text[],"
+                " %s::timestamptz[], %s::timestamptz[])"
+                " AS u(id, state, parts, status, error, final_at, at) WHERE m.message_id = u.id",
+                (list(updates), *map(list, zip(*values, strict=True))),
             )
-        with conn.cursor() as cur:
-            cur.executemany(
-                "UPDATE msg_messages SET state = %s, part_states = %s, status_text = %s,"
-                " error_code = COALESCE(%s::text, error_code),"
-                " final_at = COALESCE(final_at, %s::timestamptz),"
-                " updated_at = %s WHERE message_id = %s",
-                list(updates.values()),
-            )
-            cur.executemany(
-                "INSERT INTO msg_history VALUES (%s, %s) ON CONFLICT DO NOTHING",
-                [(m, notification_id) for m in ids],
-            )
+        self._history(conn, notification_id, ids)
 
     def _replies(
         self, conn: psycopg.Connection[Any], notification_id: int, e: ev.RepliesRecorded

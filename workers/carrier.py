@@ -158,32 +158,34 @@ class BindWorker:
 
     async def run(self) -> None:
         await self.client.start()
-        queries = asyncio.create_task(self.answer_queries())
         tx = await self._subscribe("tx")
         bulk = await self._subscribe("bulk")
-        batch = self.bind.window * 4
+        # The lanes run side by side: a single message never waits for a campaign's batch to
+        # be recorded, only (at most) for its submits ahead of it in the bind's window.
+        tasks = [
+            asyncio.create_task(self.answer_queries()),
+            asyncio.create_task(self._follow(tx, self.bind.window)),
+            asyncio.create_task(self._follow(bulk, self.bind.window * 2)),
+        ]
         try:
-            while not self.runtime.stop.is_set():
-                try:
-                    handled = await self._round(tx, batch, 0.005)
-                    if not handled:
-                        handled = await self._round(bulk, batch, 0.05)
-                    if not handled:
-                        await self._round(tx, batch, 0.1)
-                except Exception:
-                    log.exception("carrier batch failed; retrying", extra={"bind": self.bind.name})
-                    await asyncio.sleep(1.0)
+            await self.runtime.stop.wait()
         finally:
-            queries.cancel()
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
             await self.client.close()
 
-    async def _round(self, subscription: Any, batch: int, timeout: float) -> int:
-        try:
-            msgs = await subscription.fetch(batch, timeout=timeout)
-        except (TimeoutError, NatsTimeout):
-            return 0
-        await self.process(msgs)
-        return len(msgs)
+    async def _follow(self, subscription: Any, batch: int) -> None:
+        while not self.runtime.stop.is_set():
+            try:
+                msgs = await subscription.fetch(batch, timeout=0.5)
+            except (TimeoutError, NatsTimeout):
+                continue
+            try:
+                await self.process(msgs)
+            except Exception:
+                log.exception("carrier batch failed; retrying", extra={"bind": self.bind.name})
+                await asyncio.sleep(1.0)
 
     async def process(self, msgs: list[Any]) -> None:
         messages = [outbound_decoder.decode(m.data) for m in msgs]

@@ -27,7 +27,7 @@ from workers.runtime import WorkerRuntime, worker_runtime
 
 log = logging.getLogger(__name__)
 
-BULK_TURN = 50
+BULK_TURN = 200
 """Messages taken from one account's campaign before the next account's turn."""
 
 
@@ -50,10 +50,16 @@ class TokenBucket:
         return self.tokens
 
     async def take(self, parts: int) -> None:
+        """Wait until ``parts`` may go (a batch larger than the burst waits for the burst)."""
         self._refill()
         while self.tokens < min(parts, self.capacity):
             await asyncio.sleep((min(parts, self.capacity) - self.tokens) / self.rate)
             self._refill()
+        self.tokens -= parts
+
+    def spend(self, parts: int) -> None:
+        """Use tokens without waiting (the bucket may go negative: later batches wait)."""
+        self._refill()
         self.tokens -= parts
 
 
@@ -94,39 +100,62 @@ class Dispatcher:
         tx = await self._subscribe(
             self.topology.out_lane_filter("tx"), self.topology.consumer("dispatch", "tx")
         )
+        await asyncio.gather(self._transactional(tx), self._campaigns())
+
+    async def _transactional(self, tx: Any) -> None:
+        """Single messages go on at once: they take the route's tokens but never wait for
+        them (their volume is small), so no campaign can hold them back."""
+        while not self.runtime.stop.is_set():
+            try:
+                await self._take(tx, 200, timeout=0.5, wait_for_tokens=False)
+            except Exception:
+                log.exception("transactional dispatch failed; retrying")
+                await asyncio.sleep(0.5)
+
+    async def _campaigns(self) -> None:
+        """Campaign messages in turns between accounts, at the route's rate."""
         discovered = 0.0
         while not self.runtime.stop.is_set():
             try:
                 if time.monotonic() - discovered > 0.5:
                     await self._discover()
                     discovered = time.monotonic()
-                moved = await self._take(tx, 200, timeout=0.01)
+                moved = 0
                 for subject in list(self.bulk):
                     moved += await self._take(self.bulk[subject], BULK_TURN, timeout=0.01)
-                    moved += await self._take(tx, 200, timeout=0.001)
                 if not moved:
-                    await self._take(tx, 200, timeout=0.2)
+                    await asyncio.sleep(0.05)
             except Exception:
-                log.exception("dispatch round failed; retrying")
+                log.exception("campaign dispatch failed; retrying")
                 await asyncio.sleep(0.5)
 
-    async def _take(self, subscription: Any, batch: int, timeout: float) -> int:
+    async def _take(
+        self, subscription: Any, batch: int, timeout: float, *, wait_for_tokens: bool = True
+    ) -> int:
         try:
             messages = await subscription.fetch(batch, timeout=timeout)
         except (TimeoutError, NatsTimeout):
             return 0
-        futures = []
+        routed: dict[str, list[tuple[Any, Any]]] = {}
         for msg in messages:
             message = outbound_decoder.decode(msg.data)
             route = self.carriers.route_for(Tariff(message.tariff), message.region)
-            await self.buckets[route].take(message.parts)
-            futures.append(
-                await self.js.publish_async(
-                    self.topology.route_subject(route, message.lane),
-                    msg.data,
-                    headers={"Nats-Msg-Id": str(message.message_id)},
+            routed.setdefault(route, []).append((msg, message))
+        futures = []
+        for route, items in routed.items():
+            parts = sum(message.parts for _, message in items)
+            if wait_for_tokens:
+                await self.buckets[route].take(parts)
+            else:
+                self.buckets[route].spend(parts)
+            for msg, message in items:
+                futures.append(
+                    await self.js.publish_async(
+                        self.topology.route_subject(route, message.lane),
+                        msg.data,
+                        headers={"Nats-Msg-Id": str(message.message_id)},
+                    )
                 )
-            )
         await asyncio.gather(*futures)
         for msg in messages:
             await msg.ack()

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
+from kontor.stack import Pipeline
 from tests.e2e.test_send_pipeline import campaign_body, customer, headers_of, pipeline
-from tests.support.pipeline import Pipeline
 
 __all__ = ["pipeline"]
 FINAL = {"delivered", "failed", "rejected", "cancelled"}

@@ -20,8 +20,8 @@ import pytest
 
 from adapters.embedded import ensure_database
 from kontor.settings import Settings
+from kontor.stack import Pipeline
 from tests.e2e.test_send_pipeline import campaign_body, customer, headers_of
-from tests.support.pipeline import Pipeline
 from tests.support.servers import TEST_VAR, RunningServer, boot_nats, boot_postgres
 
 VICTIMS = ("relay", "dispatcher", "carrier", "ingest")

@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from kontor.settings import Settings
-from tests.support.pipeline import Pipeline
+from kontor.stack import Pipeline
 
 FINAL = {"delivered", "failed", "rejected", "cancelled"}
 

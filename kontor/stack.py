@@ -1,5 +1,6 @@
 """The whole send path as real processes: the SMSC simulator, every worker and the API, each a
-``kontor`` child process on the test's PostgreSQL and NATS. Tests kill and restart them."""
+``kontor`` child process on the given PostgreSQL and NATS. The e2e tests and the pipeline
+benchmark run it; tests kill and restart its processes."""
 
 from __future__ import annotations
 
@@ -21,8 +22,8 @@ from adapters.process import orphan_proof
 from adapters.smsc.process import SimulatorProcess
 from adapters.smsc.reader import SmscRecord
 from kontor.settings import Settings
-from tests.support.servers import ROOT
 
+ROOT = Path(__file__).resolve().parents[1]
 SEND_WORKERS = ("relay", "dispatcher", "carrier", "ingest", "settlement", "expander", "projections")
 
 

@@ -1,0 +1,218 @@
+"""``kontor bench pipeline --recipients N --json``: the whole send path on this machine.
+
+PostgreSQL, NATS JetStream, the SMSC simulator, the API and every worker run as processes (as
+``kontor up`` runs them). One account sends a campaign of N personalised recipients; while it
+runs, another account sends single messages (the transactional lane), and their latency from
+the API call to the simulator's submit_sm is measured. Printed:
+
+- ``msgs_per_s``: N / (first acceptance to the last final delivery report);
+- ``single_send_p99_ms``: API call -> submit_sm at the SMSC, for the single messages;
+- ``lost`` (accepted but not final), ``duplicates`` (submitted twice at the SMSC);
+- ``store_events_per_s``: the raw event-store append rate (500 events a transaction) measured
+  in the same run, for comparison.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import secrets
+import threading
+import time
+from typing import Any
+from uuid import uuid4
+
+import httpx
+import psycopg
+from eventsourcing.domain import Aggregate
+
+from adapters.eventstore import event_store_env
+from benchmarks.support import bench_settings, percentiles
+from domain.base import KontorApplication
+from kontor.settings import Settings
+from kontor.stack import Pipeline
+
+FINAL = ("delivered", "failed", "rejected", "cancelled")
+
+
+def main(argv: list[str], settings: Settings) -> int:
+    parser = argparse.ArgumentParser(prog="kontor bench pipeline")
+    parser.add_argument("--json", action="store_true", help="print JSON (the only format)")
+    parser.add_argument("--recipients", type=int, default=100_000)
+    parser.add_argument("--singles-per-s", type=float, default=4.0)
+    parser.add_argument("--tps", type=float, default=6000, help="the bind's parts per second")
+    parser.add_argument("--timeout", type=float, default=1800)
+    args = parser.parse_args(argv)
+    with bench_settings(settings) as s:
+        result = run(s, args)
+    print(json.dumps(result, indent=2))
+    return 0
+
+
+class StoreProbe(KontorApplication):
+    """A scratch application: how fast does this event store append, batched?"""
+
+
+class Probe(Aggregate):
+    def __init__(self, n: int) -> None:
+        self.n = n
+
+
+def store_rate(settings: Settings, events: int = 20_000, batch: int = 500) -> float:
+    app = StoreProbe(env=event_store_env(settings.database_url))
+    start = time.perf_counter()
+    for _ in range(events // batch):
+        app.save(*(Probe(n) for n in range(batch)))
+    rate = events / (time.perf_counter() - start)
+    app.close()
+    return round(rate, 1)
+
+
+def run(settings: Settings, args: argparse.Namespace) -> dict[str, Any]:
+    workdir = settings.resolved_var_dir / "bench" / f"pipeline-{secrets.token_hex(3)}"
+    sim = ["--dlr-delay", "0.05,0.3", "--seed", "1"]
+    pipeline = Pipeline(settings, workdir, sim, tps=args.tps)
+    try:
+        pipeline.start_all()
+        with pipeline.client() as client:
+            bulk, single = account(client, pipeline), account(client, pipeline)
+            time.sleep(3)  # the workers' first connections, JetStream consumers, SMPP binds
+            latencies: list[float] = []
+            stop = threading.Event()
+            sender = threading.Thread(
+                target=send_singles, args=(pipeline, single, args.singles_per_s, stop, latencies)
+            )
+            recipients = [
+                {
+                    "number": f"+49151{n:08d}",
+                    "fields": {"vorname": ("Anna", "Jürgen", "Zoë")[n % 3]},
+                }
+                for n in range(args.recipients)
+            ]
+            body = {"text": "Hallo {vorname}, Ihr Paket kommt morgen zwischen 8 und 12 Uhr.",
+                    "sender": "Paketdienst", "recipients": recipients, "name": "bench"}  # fmt: skip
+            started = time.time()
+            response = client.post("/v1/campaigns", json=body, headers=bulk, timeout=600)
+            accepted_at = time.time()
+            if response.status_code != 202:
+                raise SystemExit(f"campaign refused: {response.text}")
+            campaign = response.json()
+            sender.start()
+            last_final = wait_final(
+                settings, campaign["campaign_id"], args.recipients, args.timeout
+            )
+            stop.set()
+            sender.join()
+        counts = final_counts(settings, campaign["campaign_id"])
+        stages = stage_times(settings, campaign["campaign_id"], started)
+        record = pipeline.record
+        elapsed = last_final - started
+        return {
+            "benchmark": "pipeline",
+            "recipients": args.recipients,
+            "accepted": campaign["recipients"],
+            "submitted": record.count_submits(),
+            "delivered": counts.get("delivered", 0),
+            "final": sum(counts.get(s, 0) for s in FINAL),
+            "lost": campaign["recipients"] - sum(counts.get(s, 0) for s in FINAL),
+            "duplicates": sum(d.count - 1 for d in record.duplicates()),
+            "acceptance_seconds": round(accepted_at - started, 2),
+            "elapsed_seconds": round(elapsed, 2),
+            "msgs_per_s": round(args.recipients / elapsed, 1),
+            "single_sends": len(latencies),
+            "single_send_ms": percentiles(latencies) if latencies else None,
+            "single_send_p99_ms": percentiles(latencies)["p99_ms"] if latencies else None,
+            "stages_s": stages,
+            "store_events_per_s": store_rate(settings),
+        }
+    finally:
+        pipeline.stop()
+
+
+def account(client: httpx.Client, pipeline: Pipeline) -> dict[str, str]:
+    body = {"kind": "company", "company": "Bench GmbH", "contact_name": "Bench",
+            "email": "bench@example.de", "username": f"bench{secrets.token_hex(4)}"}  # fmt: skip
+    registered = client.post("/v1/accounts", json=body).json()
+    admin = {"Authorization": f"Bearer {pipeline.settings.admin_api_key}"}
+    client.post(
+        f"/v1/admin/accounts/{registered['account_id']}/topups",
+        json={"net": 10**12, "method": "bank_transfer", "reference": str(uuid4())},
+        headers=admin,
+    ).raise_for_status()
+    client.patch(
+        f"/v1/admin/accounts/{registered['account_id']}",
+        json={"review_threshold": 10_000_000},
+        headers=admin,
+    ).raise_for_status()
+    return {"Authorization": f"Bearer {registered['api_key']}"}
+
+
+def send_singles(
+    pipeline: Pipeline,
+    headers: dict[str, str],
+    per_second: float,
+    stop: threading.Event,
+    latencies: list[float],
+) -> None:
+    """Single messages from another account while the campaign runs; each one's latency is
+    the time from the API call until the SMSC recorded its submit_sm."""
+    with httpx.Client(base_url=pipeline.base_url, timeout=30) as client:
+        n = 0
+        pending: dict[str, float] = {}
+        while not stop.is_set():
+            number = f"+49170{9_000_000 + n:07d}"
+            n += 1
+            pending[number[1:]] = time.time()
+            client.post("/v1/messages", json={"to": [number], "text": "Ihr Code: 4711",
+                        "sender": "Bank"}, headers=headers)  # fmt: skip
+            stop.wait(1 / per_second)
+        deadline = time.monotonic() + 30
+        while pending and time.monotonic() < deadline:
+            for row in pipeline.record.submits():
+                sent = pending.pop(row.destination_addr, None)
+                if sent is not None:
+                    latencies.append((row.received_at - sent) * 1000)
+            time.sleep(0.5)
+
+
+def stage_times(settings: Settings, campaign_id: str, started: float) -> dict[str, float]:
+    """Seconds after the API call when the first and last message was recorded, answered by the
+    carrier, and reported final: where the time goes."""
+    with psycopg.connect(str(settings.database_url)) as conn:
+        row = conn.execute(
+            "SELECT min(recorded_at), max(recorded_at), min(submitted_at), max(submitted_at),"
+            " min(final_at), max(final_at) FROM msg_messages WHERE send_id = %s",
+            (campaign_id,),
+        ).fetchone()
+    names = ("recorded_first", "recorded_last", "submitted_first", "submitted_last",
+             "final_first", "final_last")  # fmt: skip
+    return {
+        name: round(value.timestamp() - started, 2)
+        for name, value in zip(names, row or (), strict=False)
+        if value is not None
+    }
+
+
+def final_counts(settings: Settings, campaign_id: str) -> dict[str, int]:
+    with psycopg.connect(str(settings.database_url)) as conn:
+        rows = conn.execute(
+            "SELECT state, count(*) FROM msg_messages WHERE send_id = %s GROUP BY state",
+            (campaign_id,),
+        ).fetchall()
+    return {state: int(n) for state, n in rows}
+
+
+def wait_final(settings: Settings, campaign_id: str, total: int, timeout: float) -> float:
+    """Poll the read model until every message is final; the time the last one became final."""
+    deadline = time.time() + timeout
+    with psycopg.connect(str(settings.database_url), autocommit=True) as conn:
+        while time.time() < deadline:
+            row = conn.execute(
+                "SELECT count(*), max(final_at) FROM msg_messages"
+                " WHERE send_id = %s AND state = ANY(%s)",
+                (campaign_id, list(FINAL)),
+            ).fetchone()
+            if row and row[0] >= total:
+                return float(row[1].timestamp()) if row[1] else time.time()
+            time.sleep(0.5)
+    raise SystemExit(f"the campaign did not finish within {timeout} s")
