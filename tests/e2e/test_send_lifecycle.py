@@ -3,6 +3,7 @@ account isolation, support's search, erasure, multi-part messages and idempotenc
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -319,6 +320,26 @@ def test_an_idempotency_key_returns_the_first_send_and_refuses_another_body(
         balance_when(pipeline, client, key, lambda b: b["spent"] == price and b["held"] == 0)
         listed = json_of(client.get("/v1/messages", headers=key))
         assert [m["message_id"] for m in listed["messages"]] == [first["messages"][0]["message_id"]]
+    assert pipeline.record.count_submits() == 1
+
+
+def test_two_simultaneous_requests_with_one_idempotency_key_make_one_send(
+    pipeline: Pipeline,
+) -> None:
+    body = {"to": ["+4915160000004"], "text": "Ihr Code: 1111", "sender": "Kontor"}
+    with pipeline.client() as client:
+        _, key = new_customer(client, pipeline)
+        retry = key | {"Idempotency-Key": "otp-1111"}
+        with ThreadPoolExecutor(2) as pool:
+            answers = list(
+                pool.map(lambda _: client.post("/v1/messages", json=body, headers=retry), range(2))
+            )
+        assert sorted(a.status_code for a in answers) == [200, 201], [a.text for a in answers]
+        first, second = (a.json() for a in answers)
+        assert first["messages"] == second["messages"]
+        message_when(pipeline, client, key, first["messages"][0]["message_id"])
+        price = first["total_price"]
+        balance_when(pipeline, client, key, lambda b: b["spent"] == price and b["held"] == 0)
     assert pipeline.record.count_submits() == 1
 
 
