@@ -172,14 +172,20 @@ class Keyring:
         Shredded also covers a ciphertext that the current key of this id cannot open: a
         deterministic key id (a recipient's, an account's) gets a fresh key when it is used again
         after an erasure, and data sealed under the erased key must stay unreadable, not fail.
+        The other way round, this process may still cache the erased key while another one
+        already sealed new data under the fresh key: so a cached key that fails is dropped and
+        the store asked once more before the data counts as shredded.
         """
-        key = self._data_key(key_id, None, create=False)
-        if key is None:
-            return None
-        try:
-            return key.decrypt(ciphertext[:NONCE], ciphertext[NONCE:], key_id.bytes)
-        except InvalidTag:
-            return None
+        for cached_key_may_be_stale in (True, False):
+            key = self._data_key(key_id, None, create=False)
+            if key is None:
+                return None
+            try:
+                return key.decrypt(ciphertext[:NONCE], ciphertext[NONCE:], key_id.bytes)
+            except InvalidTag:
+                if cached_key_may_be_stale:
+                    self.forget_cached(key_id)
+        return None
 
     def create_key(self, key_id: UUID, owner: UUID | None = None) -> None:
         """Make sure a data key exists (recipient keys name their account as owner)."""

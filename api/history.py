@@ -57,13 +57,17 @@ def stored_events(ctx: ApiContext, notification_ids: list[int]) -> list[tuple[in
 
 
 def recorded_messages(ctx: ApiContext, send_id: UUID) -> list[RecordedMessage]:
-    """The messages of a send as recorded (a repeated Idempotency-Key shows the first result)."""
+    """The messages of a send (a repeated Idempotency-Key shows the first result): those
+    recorded so far, then those still staged for the expander (a scheduled send)."""
     messaging = ctx.backend.messaging
+    send = messaging.send(send_id)
     found: list[RecordedMessage] = []
-    for chunk in range(messaging.send(send_id).chunks):
+    for chunk in range(send.chunks):
         for event in messaging.events.get(chunk_id(send_id, chunk)):
             if isinstance(event, MessageChunk.Recorded):
                 found.extend(event.messages)
+    if len(found) < send.total:
+        found.extend(ctx.acceptance.staging.chunk(send_id, len(found), send.total - len(found)))
     return found
 
 

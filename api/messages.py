@@ -262,8 +262,9 @@ class CampaignsController(Controller):
         summary="Cancel: nothing more is sent, unsent messages are released",
     )
     def cancel(self, request: AuthRequest, ctx: Ctx, campaign_id: FromPath[UUID]) -> CampaignRead:
-        own_send(ctx, request.user, campaign_id)
-        ctx.backend.messaging.cancel(
+        row = own_send(ctx, request.user, campaign_id)
+        send = ctx.backend.messaging.cancel(
             campaign_id, request.user.customer_account, request.user.actor, "cancelled by customer"
         )
-        return campaign_read(ctx, own_send(ctx, request.user, campaign_id), counts=True)
+        # The read model has not seen the cancellation yet: show the state just recorded.
+        return campaign_read(ctx, row | {"state": send.state.value}, counts=True)

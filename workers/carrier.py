@@ -17,6 +17,7 @@ import base64
 import hashlib
 import logging
 import time
+from collections import defaultdict
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
@@ -25,6 +26,7 @@ from nats.errors import TimeoutError as NatsTimeout
 from nats.js.api import AckPolicy, ConsumerConfig
 
 from adapters.carriers import Bind, load_carriers
+from adapters.contacts.optouts import suppressed_hashes
 from adapters.payloads import (
     InboundPdu,
     OutboundMessage,
@@ -68,6 +70,7 @@ class BindWorker:
         pool = runtime.backend.pool
         if pool is None:
             raise RuntimeError("the carrier sender needs PostgreSQL")
+        self.pool = pool
         self.claims = Claims(pool)
         self.topology = runtime.topology
         self.js = runtime.nats.jetstream
@@ -191,7 +194,8 @@ class BindWorker:
         messages = [outbound_decoder.decode(m.data) for m in msgs]
         by_id = {m.message_id: (m, raw) for m, raw in zip(messages, msgs, strict=True)}
         earlier = await asyncio.to_thread(self.claims.claim, self.bind.name, list(by_id))
-        results, to_send = await self._triage([m for m, _ in by_id.values()], earlier)
+        opted_out = await asyncio.to_thread(self._opted_out, [m for m, _ in by_id.values()])
+        results, to_send = await self._triage([m for m, _ in by_id.values()], earlier, opted_out)
         await asyncio.to_thread(
             self.keyring.prefetch,
             [UUID(m.number.k) for m, _ in to_send] + [UUID(m.text.k) for m, _ in to_send],
@@ -218,11 +222,24 @@ class BindWorker:
             else:
                 await raw.ack()
 
+    def _opted_out(self, messages: list[OutboundMessage]) -> set[UUID]:
+        """Messages whose number went on the account's opt-out list after the send was
+        accepted (a scheduled campaign, a STOP reply meanwhile): they are never sent."""
+        by_account: dict[UUID, list[OutboundMessage]] = defaultdict(list)
+        for message in messages:
+            by_account[message.account_id].append(message)
+        found: set[UUID] = set()
+        for account_id, group in by_account.items():
+            hashes = suppressed_hashes(self.pool, account_id, {m.number_hash for m in group})
+            found.update(m.message_id for m in group if m.number_hash in hashes)
+        return found
+
     async def _triage(
-        self, messages: list[OutboundMessage], earlier: dict[UUID, Claim]
+        self, messages: list[OutboundMessage], earlier: dict[UUID, Claim], opted_out: set[UUID]
     ) -> tuple[list[SubmitResult], list[tuple[OutboundMessage, int]]]:
-        """What each message of a batch needs: nothing (submitted before), a cancellation,
-        or a submit with its attempt number (after recording an earlier attempt's uncertainty)."""
+        """What each message of a batch needs: nothing (submitted before), a cancellation
+        (send cancelled, number opted out), or a submit with its attempt number (after
+        recording an earlier attempt's uncertainty)."""
         results: list[SubmitResult] = []
         to_send: list[tuple[OutboundMessage, int]] = []
         for message in messages:
@@ -233,7 +250,7 @@ class BindWorker:
             if claim is not None and claim.state == "submitting":
                 # The previous attempt died between submit and record: the carrier may have it.
                 results.append(self._result(message, SubmitOutcome.UNCERTAIN, (), 0, attempt - 1))
-            if await self._is_cancelled(message.send_id):
+            if message.message_id in opted_out or await self._is_cancelled(message.send_id):
                 results.append(self._result(message, SubmitOutcome.CANCELLED, (), 0, attempt))
                 continue
             to_send.append((message, attempt))

@@ -17,7 +17,7 @@ from eventsourcing.persistence import IntegrityError
 
 from adapters.backend import Backend, open_backend_patiently
 from adapters.staging import Staging
-from domain.messaging.exceptions import SendNotFoundError
+from domain.messaging.exceptions import SendNotDueError, SendNotFoundError
 from kontor.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -54,6 +54,8 @@ def expand_round(backend: Backend, staging: Staging, now: datetime) -> int:
             backend.messaging.record_chunk(send_id, chunk)
         except IntegrityError:
             continue  # another expander recorded this chunk first
+        except SendNotDueError:
+            continue  # cancelled while this chunk was being read
         recorded += len(chunk)
         if send.recorded + len(chunk) >= send.total:
             staging.discard(send_id)

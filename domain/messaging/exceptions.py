@@ -25,6 +25,15 @@ class SendNotCancellableError(MessagingError):
         super().__init__(f"a {state} send cannot be cancelled")
 
 
+class SendNotDueError(MessagingError):
+    """Messages are recorded only for a send that is released (scheduled or sending): never
+    for one awaiting review, fully recorded, completed or cancelled."""
+
+    def __init__(self, state: str) -> None:
+        self.state = state
+        super().__init__(f"a {state} send records no messages")
+
+
 class NotAwaitingReviewError(MessagingError):
     """Only a send held for review can be released by an operator."""
 

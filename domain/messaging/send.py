@@ -17,7 +17,11 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.messaging.exceptions import NotAwaitingReviewError, SendNotCancellableError
+from domain.messaging.exceptions import (
+    NotAwaitingReviewError,
+    SendNotCancellableError,
+    SendNotDueError,
+)
 from domain.messaging.records import Lane
 from domain.personal import PersonalData
 from domain.tariff import Tariff
@@ -151,7 +155,11 @@ class Send(Aggregate):
         count: int
 
     def record_chunk(self, count: int) -> int:
-        """Count a chunk of ``count`` messages as recorded; returns the chunk's number."""
+        """Count a chunk of ``count`` messages as recorded; returns the chunk's number. A send
+        cancelled while the expander rendered the chunk refuses it (else its last chunk would
+        turn the cancelled send into a recorded one, and its messages would go out)."""
+        if self.state not in (SendState.SCHEDULED, SendState.SENDING):
+            raise SendNotDueError(self.state.value)
         chunk = self.chunks
         self._chunk_recorded(chunk, count)
         return chunk
