@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
+from kontor.stack import Pipeline
 from tests.e2e.test_send_pipeline import pipeline
-from tests.support.pipeline import Pipeline
 from tests.support.sends import (
     admin,
     balance_when,

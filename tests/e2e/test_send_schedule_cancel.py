@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from domain.ledger.billing import BERLIN
+from kontor.stack import Pipeline
 from tests.e2e.test_send_pipeline import pipeline
-from tests.support.pipeline import Pipeline
 from tests.support.sends import (
     balance_when,
     campaign_messages,

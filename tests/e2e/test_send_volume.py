@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from domain.ledger.postings import LedgerAccount
+from kontor.stack import Pipeline
 from tests.e2e.test_send_pipeline import pipeline
-from tests.support.pipeline import Pipeline
 from tests.support.sends import (
     balance_when,
     campaign_messages,

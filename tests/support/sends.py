@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 
-from tests.support.pipeline import Pipeline
+from kontor.stack import Pipeline
 
 FINAL = frozenset({"delivered", "failed", "rejected", "cancelled"})
 
