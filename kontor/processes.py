@@ -25,3 +25,13 @@ def worker_main(name: str) -> Callable[[Settings], int]:
     module = importlib.import_module(WORKERS[name])
     run: Callable[[Settings], int] = module.run
     return run
+
+
+def instances(settings: Settings) -> list[tuple[str, str]]:
+    """(process name, worker name) of every worker process to run: one of each, and
+    ``KONTOR_CARRIER_PROCESSES`` carrier senders (``carrier``, ``carrier-2``, ...)."""
+    names: list[tuple[str, str]] = []
+    for worker in WORKERS:
+        copies = max(1, settings.carrier_processes) if worker == "carrier" else 1
+        names += [(worker if n == 0 else f"{worker}-{n + 1}", worker) for n in range(copies)]
+    return names

@@ -102,6 +102,10 @@ class Settings:
     """TOML file of SMPP binds and routes (see adapters/carriers.py). Unset: ``kontor up`` starts
     the bundled SMSC simulator and writes ``KONTOR_VAR_DIR/carriers.toml`` for it."""
 
+    carrier_processes: int = 2
+    """Carrier sender processes ``kontor up`` runs; each holds its own bind per route, and a
+    receipt may come back over any of them (they are matched by carrier account)."""
+
     smsc_sim_args: str = ""
     """Extra options for the bundled SMSC simulator that ``kontor up`` starts (for example
     ``--scenario undeliverable --undeliverable 0.05``)."""

@@ -24,7 +24,10 @@ from adapters.smsc.reader import SmscRecord
 from kontor.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
-SEND_WORKERS = ("relay", "dispatcher", "carrier", "ingest", "settlement", "expander", "projections")
+SEND_WORKERS = (
+    "relay", "dispatcher", "carrier", "carrier-2", "ingest", "settlement", "expander",
+    "projections",
+)  # fmt: skip
 
 
 def settings_env(settings: Settings) -> dict[str, str]:
@@ -59,17 +62,9 @@ class Pipeline:
     # -- processes -------------------------------------------------------------------------
 
     def start(self, name: str) -> None:
-        argv = (
-            [sys.executable, "-m", "kontor", "api"]
-            if name == "api"
-            else [
-                sys.executable,
-                "-m",
-                "kontor",
-                "worker",
-                name,
-            ]
-        )
+        worker = name.split("-", maxsplit=1)[0]  # carrier-2 is a second carrier sender
+        command = ["api"] if name == "api" else ["worker", worker]
+        argv = [sys.executable, "-m", "kontor", *command]
         log = open(self.workdir / f"{name}.log", "ab")  # noqa: SIM115 - the child owns it
         self.processes[name] = subprocess.Popen(
             orphan_proof(argv),

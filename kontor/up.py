@@ -27,7 +27,7 @@ from adapters.embedded import (
     tcp_answers,
     with_database,
 )
-from kontor.processes import WORKERS
+from kontor.processes import instances
 from kontor.secrets import generated_secrets, secrets_env
 from kontor.settings import Settings
 from kontor.supervisor import ChildSpec, Supervisor, write_state
@@ -156,10 +156,10 @@ def plan(settings: Settings) -> tuple[list[ChildSpec], PlatformUrls]:
             ready=api_ready,
         )
     )
-    for worker in WORKERS:
+    for process, worker in instances(settings):
         children.append(
             ChildSpec(
-                name=f"worker-{worker}",
+                name=f"worker-{process}",
                 argv=[python, "-m", "kontor", "worker", worker],
                 env=shared_env,
             )

@@ -58,6 +58,7 @@ from workers.runtime import WorkerRuntime, worker_runtime
 
 log = logging.getLogger(__name__)
 UDHI = 0x40
+BULK_FOLLOWERS = 4
 REQUEUE = object()
 
 
@@ -92,16 +93,17 @@ class BindWorker:
     async def on_deliver(self, pdu: DeliverSm) -> None:
         """Seal and store a deliver_sm in JetStream; returning lets the client answer it."""
         raw = encode(pdu, 1)
-        key_id = inbound_key_id(self.bind.name)
-        sealed = await asyncio.to_thread(self.keyring.seal, key_id, raw)
+        # The route's key was loaded at start (see run), so sealing needs no database here.
+        sealed = self.keyring.seal(inbound_key_id(self.bind.name), raw)
         message = InboundPdu(
             route=self.bind.name, carrier=self.bind.carrier, received_at=time.time(), pdu=sealed
         )
-        await self.js.publish(
+        stored = await self.js.publish_async(
             self.topology.inbound_subject(self.bind.name),
             encoder.encode(message),
             headers={"Nats-Msg-Id": hashlib.sha256(raw).hexdigest()},
         )
+        await stored
 
     # -- sending -----------------------------------------------------------------------------
 
@@ -160,6 +162,7 @@ class BindWorker:
                 await msg.ack()
 
     async def run(self) -> None:
+        await asyncio.to_thread(self.keyring.create_key, inbound_key_id(self.bind.name))
         await self.client.start()
         tx = await self._subscribe("tx")
         bulk = await self._subscribe("bulk")
@@ -168,7 +171,12 @@ class BindWorker:
         tasks = [
             asyncio.create_task(self.answer_queries()),
             asyncio.create_task(self._follow(tx, self.bind.window)),
-            asyncio.create_task(self._follow(bulk, self.bind.window * 2)),
+            # Several campaign batches in flight: one is being claimed or recorded in
+            # PostgreSQL while another is on the wire, so the window stays full.
+            *(
+                asyncio.create_task(self._follow(bulk, self.bind.window * 2))
+                for _ in range(BULK_FOLLOWERS)
+            ),
         ]
         try:
             await self.runtime.stop.wait()

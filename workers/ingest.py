@@ -36,6 +36,8 @@ from workers.runtime import WorkerRuntime, worker_runtime
 
 log = logging.getLogger(__name__)
 MAX_PARKED_DELIVERIES = 40
+BATCH = 1000
+GATHER = 0.05
 
 
 class Ingest:

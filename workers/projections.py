@@ -28,7 +28,7 @@ def ledger_runner(backend: Backend) -> ProjectionRunner:
 def messaging_runner(backend: Backend) -> ProjectionRunner:
     if backend.pool is None:
         raise RuntimeError("projections need PostgreSQL")
-    return ProjectionRunner(backend.messaging, [MessagingProjection()], backend.pool, batch_size=20)
+    return ProjectionRunner(backend.messaging, [MessagingProjection()], backend.pool, batch_size=50)
 
 
 def run(settings: Settings) -> int:

@@ -25,6 +25,7 @@ from workers.runtime import TableWaker, WorkerRuntime, worker_runtime
 
 log = logging.getLogger(__name__)
 
+COALESCE = {"tx": 0.005, "bulk": 0.05}
 LANES = {
     "tx": (get_topic(MessageChunk.TransactionalRecorded), 50),
     "bulk": (get_topic(MessageChunk.Recorded), 8),
@@ -115,6 +116,8 @@ class Relay:
                     position = reached
                 if not found:
                     await waker.wait(timeout=0.5)
+                    # Coalesce: other workers insert all the time, and each insert wakes us.
+                    await asyncio.sleep(COALESCE[lane])
             except Exception:
                 log.exception("relay batch failed; retrying", extra={"lane": lane})
                 await asyncio.sleep(1.0)

@@ -115,7 +115,7 @@ def settlement_runner(backend: Backend) -> ProjectionRunner:
         raise RuntimeError("settlement needs PostgreSQL")
     settlement = Settlement(backend)
     return ProjectionRunner(
-        backend.messaging, [settlement], backend.pool, batch_size=20, topics=settlement.topics
+        backend.messaging, [settlement], backend.pool, batch_size=50, topics=settlement.topics
     )
 
 
