@@ -206,3 +206,31 @@ def test_an_operator_asks_the_carrier_again_with_query_sm(pipeline: Pipeline) ->
             return body if "query_sm" in sources else None
 
         pipeline.wait_for(answered, what="the query_sm answer")
+
+
+@pytest.mark.parametrize(
+    "pipeline", [["--queue-full", "0.3", "--seed", "5", "--dlr-delay", "0.05,0.2"]], indirect=True
+)
+def test_a_full_carrier_queue_requeues_messages_and_loses_none(pipeline: Pipeline) -> None:
+    _, campaign = run_campaign(pipeline, 40, timeout=120)
+    assert campaign["counts"] == {"delivered": 40}
+    assert pipeline.record.count_submits() == 40
+    assert pipeline.record.duplicates() == []
+
+
+@pytest.mark.parametrize("pipeline", [["--scenario", "slow-dlr", "--seed", "2"]], indirect=True)
+def test_slow_receipts_leave_messages_pending_grey_until_they_arrive(pipeline: Pipeline) -> None:
+    with pipeline.client() as client:
+        key = customer(client, pipeline)
+        started = client.post("/v1/campaigns", json=campaign_body(5), headers=headers_of(key))
+        campaign_id = started.json()["campaign_id"]
+
+        def pending() -> Any:
+            body = client.get(f"/v1/campaigns/{campaign_id}/messages", headers=headers_of(key))
+            rows = body.json()["messages"]
+            return rows if len(rows) == 5 and all(r["state"] == "pending" for r in rows) else None
+
+        rows = pipeline.wait_for(pending, what="carrier acceptance")
+        assert {r["colour"] for r in rows} == {"grey"}
+        read = client.get(f"/v1/campaigns/{campaign_id}", headers=headers_of(key)).json()
+        assert read["cost_so_far"] == read["expected_cost"]  # charged on acceptance
