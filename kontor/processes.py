@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from kontor.settings import Settings
 
@@ -27,11 +28,39 @@ def worker_main(name: str) -> Callable[[Settings], int]:
     return run
 
 
-def instances(settings: Settings) -> list[tuple[str, str]]:
-    """(process name, worker name) of every worker process to run: one of each, and
-    ``KONTOR_CARRIER_PROCESSES`` carrier senders (``carrier``, ``carrier-2``, ...)."""
-    names: list[tuple[str, str]] = []
+@dataclass(frozen=True)
+class WorkerProcess:
+    name: str
+    worker: str
+    env: dict[str, str] = field(default_factory=dict)
+    nice: int = 0
+    """Campaign work runs at a lower CPU priority than single messages and the API."""
+
+
+BULK_NICE = 10
+
+
+def instances(settings: Settings) -> list[WorkerProcess]:
+    """Every worker process to run: one of each, a carrier sender for the transactional lane,
+    ``KONTOR_CARRIER_PROCESSES`` carrier senders for campaigns, and the campaign-only workers
+    (expander) at a lower priority."""
+    processes: list[WorkerProcess] = []
     for worker in WORKERS:
-        copies = max(1, settings.carrier_processes) if worker == "carrier" else 1
-        names += [(worker if n == 0 else f"{worker}-{n + 1}", worker) for n in range(copies)]
-    return names
+        if worker == "carrier":
+            processes.append(WorkerProcess("carrier-tx", worker, {"KONTOR_CARRIER_LANES": "tx"}))
+            processes += [
+                WorkerProcess(
+                    "carrier" if n == 0 else f"carrier-{n + 1}",
+                    worker,
+                    {"KONTOR_CARRIER_LANES": "bulk"},
+                    BULK_NICE,
+                )
+                for n in range(max(1, settings.carrier_processes))
+            ]
+        else:
+            processes.append(WorkerProcess(worker, worker, nice=BULK_NICE * (worker == "expander")))
+    return processes
+
+
+def niced(argv: list[str], nice: int) -> list[str]:
+    return ["nice", "-n", str(nice), *argv] if nice else argv

@@ -103,8 +103,14 @@ class Settings:
     the bundled SMSC simulator and writes ``KONTOR_VAR_DIR/carriers.toml`` for it."""
 
     carrier_processes: int = 2
-    """Carrier sender processes ``kontor up`` runs; each holds its own bind per route, and a
-    receipt may come back over any of them (they are matched by carrier account)."""
+    """Campaign carrier sender processes ``kontor up`` runs (besides one for single messages);
+    each holds its own bind per route, and a receipt may come back over any of them (receipts
+    are matched by carrier account)."""
+
+    carrier_lanes: str = "tx,bulk"
+    """Lanes a carrier sender process serves (``tx``, ``bulk`` or both). ``kontor up`` runs one
+    process for ``tx`` and the campaign processes (at a lower CPU priority) for ``bulk``, so
+    single messages keep their own bind and their own CPU share."""
 
     smsc_sim_args: str = ""
     """Extra options for the bundled SMSC simulator that ``kontor up`` starts (for example

@@ -21,13 +21,13 @@ from adapters.embedded import free_port
 from adapters.process import orphan_proof
 from adapters.smsc.process import SimulatorProcess
 from adapters.smsc.reader import SmscRecord
+from kontor.processes import instances, niced
 from kontor.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
-SEND_WORKERS = (
-    "relay", "dispatcher", "carrier", "carrier-2", "ingest", "settlement", "expander",
-    "projections",
-)  # fmt: skip
+SEND_WORKERS = frozenset(
+    {"relay", "dispatcher", "carrier", "ingest", "settlement", "expander", "projections"}
+)
 
 
 def settings_env(settings: Settings) -> dict[str, str]:
@@ -57,19 +57,24 @@ class Pipeline:
         self.api_port = free_port()
         self.settings = replace(settings, carriers_file=carriers, http_port=self.api_port)
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
+        self.workers = {p.name: p for p in instances(self.settings)}
         self.base_url = f"http://127.0.0.1:{self.api_port}"
 
     # -- processes -------------------------------------------------------------------------
 
     def start(self, name: str) -> None:
-        worker = name.split("-", maxsplit=1)[0]  # carrier-2 is a second carrier sender
-        command = ["api"] if name == "api" else ["worker", worker]
-        argv = [sys.executable, "-m", "kontor", *command]
+        """Start the API or a worker process by its ``kontor up`` name (``carrier-tx``...)."""
+        if name == "api":
+            argv, env = [sys.executable, "-m", "kontor", "api"], {}
+        else:
+            process = self.workers[name]
+            argv = niced([sys.executable, "-m", "kontor", "worker", process.worker], process.nice)
+            env = process.env
         log = open(self.workdir / f"{name}.log", "ab")  # noqa: SIM115 - the child owns it
         self.processes[name] = subprocess.Popen(
             orphan_proof(argv),
             cwd=ROOT,
-            env=settings_env(self.settings),
+            env={**settings_env(self.settings), **env},
             stdout=log,
             stderr=subprocess.STDOUT,
         )
@@ -78,8 +83,9 @@ class Pipeline:
     def start_all(self) -> None:
         self.start("api")
         self.wait_ready()
-        for name in SEND_WORKERS:
-            self.start(name)
+        for name, process in self.workers.items():
+            if process.worker in SEND_WORKERS:
+                self.start(name)
 
     def wait_ready(self, timeout: float = 60) -> None:
         deadline = time.monotonic() + timeout

@@ -27,7 +27,7 @@ from adapters.embedded import (
     tcp_answers,
     with_database,
 )
-from kontor.processes import instances
+from kontor.processes import instances, niced
 from kontor.secrets import generated_secrets, secrets_env
 from kontor.settings import Settings
 from kontor.supervisor import ChildSpec, Supervisor, write_state
@@ -156,12 +156,12 @@ def plan(settings: Settings) -> tuple[list[ChildSpec], PlatformUrls]:
             ready=api_ready,
         )
     )
-    for process, worker in instances(settings):
+    for process in instances(settings):
         children.append(
             ChildSpec(
-                name=f"worker-{process}",
-                argv=[python, "-m", "kontor", "worker", worker],
-                env=shared_env,
+                name=f"worker-{process.name}",
+                argv=niced([python, "-m", "kontor", "worker", process.worker], process.nice),
+                env={**shared_env, **process.env},
             )
         )
     return children, PlatformUrls(database_url, nats_url, api_url)

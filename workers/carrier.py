@@ -164,20 +164,21 @@ class BindWorker:
     async def run(self) -> None:
         await asyncio.to_thread(self.keyring.create_key, inbound_key_id(self.bind.name))
         await self.client.start()
-        tx = await self._subscribe("tx")
-        bulk = await self._subscribe("bulk")
-        # The lanes run side by side: a single message never waits for a campaign's batch to
-        # be recorded, only (at most) for its submits ahead of it in the bind's window.
-        tasks = [
-            asyncio.create_task(self.answer_queries()),
-            asyncio.create_task(self._follow(tx, self.bind.window)),
+        lanes = {lane.strip() for lane in self.runtime.settings.carrier_lanes.split(",")}
+        tasks = [asyncio.create_task(self.answer_queries())]
+        # The lanes run side by side (or in processes of their own, see KONTOR_CARRIER_LANES):
+        # a single message never waits for a campaign's batch to be recorded.
+        if "tx" in lanes:
+            tx = await self._subscribe("tx")
+            tasks.append(asyncio.create_task(self._follow(tx, self.bind.window)))
+        if "bulk" in lanes:
+            bulk = await self._subscribe("bulk")
             # Several campaign batches in flight: one is being claimed or recorded in
             # PostgreSQL while another is on the wire, so the window stays full.
-            *(
+            tasks += [
                 asyncio.create_task(self._follow(bulk, self.bind.window * 2))
                 for _ in range(BULK_FOLLOWERS)
-            ),
-        ]
+            ]
         try:
             await self.runtime.stop.wait()
         finally:
