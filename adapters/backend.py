@@ -62,6 +62,10 @@ def pepper_of(settings: Settings) -> bytes:
     return settings.api_key_pepper.encode()
 
 
+AGGREGATE_CACHE = 5_000
+"""Wallets and reservations each process keeps (an LRU cache, fast-forwarded on use)."""
+
+
 def open_backend(settings: Settings, *, pool_size: int = 8) -> Backend:
     """Applications on PostgreSQL at ``settings.database_url`` (in memory when it is None)."""
     if not settings.master_key:
@@ -77,9 +81,14 @@ def open_backend(settings: Settings, *, pool_size: int = 8) -> Backend:
     else:
         keyring = Keyring(master_key, MemoryKeyStore())
     env = event_store_env(settings.database_url)
+    # The ledger's wallets and reservations are read on every send and every settled batch:
+    # each process keeps the ones it used, and a get reads only the events recorded since
+    # (eventsourcing's fast-forward) instead of the last snapshot and everything after it.
+    # Only the ledger: it holds no personal data, which must not outlive an erasure in memory.
+    ledger_env = {**env, "AGGREGATE_CACHE_MAXSIZE": str(AGGREGATE_CACHE)}
     with schema_lock(pool):
         accounts = Accounts(env=env)
-        ledger = Ledger(env=env)
+        ledger = Ledger(env=ledger_env)
         messaging = Messaging(env=env)
         contacts = Contacts(env=env)
     for app in (accounts, ledger, messaging, contacts):

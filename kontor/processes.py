@@ -38,6 +38,9 @@ class WorkerProcess:
 
 
 BULK_NICE = 10
+NICED = frozenset({"expander", "ingest", "settlement"})
+"""Workers off the path from the API call to the carrier: campaign expansion, delivery receipts
+and settlement. Under full load they yield the CPU to single messages; they catch up after."""
 
 
 def instances(settings: Settings) -> list[WorkerProcess]:
@@ -58,7 +61,7 @@ def instances(settings: Settings) -> list[WorkerProcess]:
                 for n in range(max(1, settings.carrier_processes))
             ]
         else:
-            processes.append(WorkerProcess(worker, worker, nice=BULK_NICE * (worker == "expander")))
+            processes.append(WorkerProcess(worker, worker, nice=BULK_NICE * (worker in NICED)))
     return processes
 
 

@@ -202,13 +202,18 @@ class BindWorker:
     async def process(self, msgs: list[Any]) -> None:
         messages = [outbound_decoder.decode(m.data) for m in msgs]
         by_id = {m.message_id: (m, raw) for m, raw in zip(messages, msgs, strict=True)}
-        earlier = await asyncio.to_thread(self.claims.claim, self.bind.name, list(by_id))
-        opted_out = await asyncio.to_thread(self._opted_out, [m for m, _ in by_id.values()])
-        results, to_send = await self._triage([m for m, _ in by_id.values()], earlier, opted_out)
-        await asyncio.to_thread(
-            self.keyring.prefetch,
-            [UUID(m.number.k) for m, _ in to_send] + [UUID(m.text.k) for m, _ in to_send],
+        # The claim, the opt-out check, the sends' state and the data keys are independent
+        # lookups: each takes a connection of its own, so the batch waits for one round trip.
+        earlier, opted_out, _, _ = await asyncio.gather(
+            asyncio.to_thread(self.claims.claim, self.bind.name, list(by_id)),
+            asyncio.to_thread(self._opted_out, messages),
+            self._refresh_cancelled({m.send_id for m in messages}),
+            asyncio.to_thread(
+                self.keyring.prefetch,
+                [UUID(m.number.k) for m in messages] + [UUID(m.text.k) for m in messages],
+            ),
         )
+        results, to_send = await self._triage([m for m, _ in by_id.values()], earlier, opted_out)
         outcomes = await asyncio.gather(*(self._submit(m, a) for m, a in to_send))
         requeue: set[UUID] = set()
         retry: set[UUID] = set()
@@ -350,14 +355,23 @@ class BindWorker:
             raise ValueError("the recipient's data key was shredded")
         return opened.decode()
 
-    async def _is_cancelled(self, send_id: UUID) -> bool:
+    async def _refresh_cancelled(self, send_ids: set[UUID]) -> None:
+        """Look up (at most once a second per send) whether the batch's sends were cancelled,
+        all of them side by side."""
         now = time.monotonic()
-        cached = self._cancelled.get(send_id)
-        if cached is None or cached[0] < now:
-            send = await asyncio.to_thread(self.backend.messaging.send, send_id)
-            cached = (now + 1.0, send.state.value == "cancelled")
-            self._cancelled[send_id] = cached
-        return cached[1]
+        stale = [s for s in send_ids if (c := self._cancelled.get(s)) is None or c[0] < now]
+        sends = await asyncio.gather(
+            *(asyncio.to_thread(self.backend.messaging.send, send_id) for send_id in stale)
+        )
+        for send_id, send in zip(stale, sends, strict=True):
+            self._cancelled[send_id] = (now + 1.0, send.state.value == "cancelled")
+        if len(self._cancelled) > 10_000:  # forget sends no batch asked about for a while
+            self._cancelled = {s: c for s, c in self._cancelled.items() if c[0] >= now}
+
+    async def _is_cancelled(self, send_id: UUID) -> bool:
+        if send_id not in self._cancelled:
+            await self._refresh_cancelled({send_id})
+        return self._cancelled[send_id][1]
 
 
 async def main(settings: Settings) -> int:
