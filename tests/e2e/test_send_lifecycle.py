@@ -231,7 +231,7 @@ UCS2_TEXT = "Grüße aus Köln 🎉 " * 6  # 102 characters, the emoji needs UCS
 
 @pytest.mark.parametrize(
     "pipeline",
-    [["--concat-dlr", "per-part", "--dlr-delay", "0.2,4.0", "--seed", "11"]],
+    [["--concat-dlr", "per-part", "--dlr-delay", "1.0,10.0", "--seed", "11"]],
     indirect=True,
 )
 def test_long_texts_go_as_concatenated_parts_and_are_delivered_when_every_part_is(
