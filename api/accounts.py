@@ -135,14 +135,14 @@ class AccountController(Controller):
         as_of: FromQuery[datetime | None] = None,
     ) -> BalanceRead:
         account_id = request.user.customer_account
-        account = ctx.backend.accounts.account(account_id)
+        tariff = ctx.tariff_of(account_id)
         pool = ctx.pool
         now = ctx.now()
         if as_of is None:
             figures = ledger_queries.balance(pool, account_id, now)
         else:
             figures = ledger_queries.balance_as_of(pool, account_id, _aware(as_of))
-        price = ctx.price_per_sms(account.tariff, now)
+        price = ctx.price_per_sms(tariff, now)
         return BalanceRead(
             available=figures.available,
             held=figures.held,
@@ -152,7 +152,7 @@ class AccountController(Controller):
             credited=figures.credited,
             debited=figures.debited,
             receivable=figures.receivable,
-            tariff=account.tariff,
+            tariff=tariff,
             price_per_sms=price,
             remaining_sms=figures.available // price if price else 0,
             as_of=as_of,

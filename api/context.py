@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -27,6 +28,9 @@ PricePerSms = Callable[[Tariff, datetime], int]
 
 ListSource = Callable[[UUID, UUID], list[Recipient]]
 
+TARIFF_CACHE_SECONDS = 5.0
+"""How long a read-only figure (the balance's SMS count) may use an account's cached tariff."""
+
 
 @dataclass
 class ApiContext:
@@ -39,9 +43,24 @@ class ApiContext:
     numbers: PhoneNumberParser
     topology: Topology
     list_source: ListSource | None = None
+    _tariffs: dict[UUID, tuple[float, Tariff]] = field(default_factory=dict, repr=False)
 
     def now(self) -> datetime:
         return self.clock()
+
+    def tariff_of(self, account_id: UUID) -> Tariff:
+        """The account's tariff for figures that only display it (the balance asked for on
+        every page view): replaying the account on each of those reads costs more than the
+        figures themselves. A tariff change shows there within ``TARIFF_CACHE_SECONDS``;
+        sending always reads the account itself."""
+        now = time.monotonic()
+        cached = self._tariffs.get(account_id)
+        if cached is None or cached[0] < now:
+            if len(self._tariffs) > 100_000:
+                self._tariffs.clear()
+            cached = (now + TARIFF_CACHE_SECONDS, self.backend.accounts.account(account_id).tariff)
+            self._tariffs[account_id] = cached
+        return cached[1]
 
     @property
     def pool(self) -> ConnectionPool[Any]:

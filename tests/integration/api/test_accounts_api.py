@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 
+from api.context import TARIFF_CACHE_SECONDS
 from kontor.settings import Settings
 from tests.support.api import ApiHarness, running_api
 
@@ -248,3 +250,27 @@ def test_notice_dates_follow_the_contract(api: ApiHarness) -> None:
         headers=customer.headers,
     ).json()
     assert late["ends_on"] == "2027-04-30"
+
+
+def test_the_balance_prices_remaining_sms_at_a_changed_tariff_within_the_cache_time(
+    api: ApiHarness,
+) -> None:
+    customer = api.register()
+    before = api.client.get("/v1/account/balance", headers=customer.headers).json()
+    changed = api.client.patch(
+        f"/v1/admin/accounts/{customer.account_id}",
+        json={"tariff": "economy"},
+        headers=api.admin,
+    )
+    assert changed.status_code == 200, changed.text
+
+    deadline = time.monotonic() + TARIFF_CACHE_SECONDS + 2
+    while True:
+        after = api.client.get("/v1/account/balance", headers=customer.headers).json()
+        if after["tariff"] == "economy" or time.monotonic() > deadline:
+            break
+        time.sleep(0.25)
+    assert before["tariff"] == "quality"
+    assert after["tariff"] == "economy"
+    assert after["price_per_sms"] < before["price_per_sms"]
+    assert after["remaining_sms"] == after["available"] // after["price_per_sms"]
