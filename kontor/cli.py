@@ -7,6 +7,7 @@ settings down; nothing below it looks at environment variables.
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import sys
 from collections.abc import Sequence
@@ -59,7 +60,12 @@ def cmd_worker(args: argparse.Namespace) -> int:
         return 2
     settings = _settings()
     configure_logging(settings.log_level, json=settings.log_json, process=f"worker-{args.name}")
-    return worker_main(args.name)(settings)
+    run = worker_main(args.name)
+    # The imported modules live as long as the process: keep them out of the garbage
+    # collector's full passes (see the API's lifespan).
+    gc.collect()
+    gc.freeze()
+    return run(settings)
 
 
 def cmd_settings(args: argparse.Namespace) -> int:
