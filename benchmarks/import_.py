@@ -28,7 +28,7 @@ from adapters.contacts.importer import Progress
 from adapters.contacts.parallel import RowPool
 from adapters.contacts.runner import ImportRunner
 from adapters.contacts.sealing import AccountSeal
-from benchmarks.support import bench_settings
+from benchmarks.support import bench_settings, german_mobile
 from domain.contacts.numbers import NumberNormaliser
 from kontor.settings import Settings
 
@@ -64,25 +64,6 @@ LAST_NAMES = (
     "",
 )
 SALUTATIONS = ("Frau", "Herr", "", "Divers")
-PREFIXES = (
-    "151",
-    "152",
-    "157",
-    "159",
-    "160",
-    "162",
-    "163",
-    "170",
-    "171",
-    "172",
-    "173",
-    "174",
-    "175",
-    "176",
-    "177",
-    "178",
-    "179",
-)
 GARBAGE = ("n/a", "0171", "unbekannt", "+49 12", "0800 FLOWERS", "12345", "-")
 
 
@@ -115,9 +96,7 @@ def generate(rows: int, seed: int) -> bytes:
         elif roll < 0.03 and earlier:
             number = rng.choice(earlier)
         else:
-            prefix = rng.choice(PREFIXES)
-            digits = 8 if prefix.startswith("15") or rng.random() < 0.5 else 7
-            number = _formatted(rng, prefix, f"{rng.randrange(10**digits):0{digits}d}")
+            number = _formatted(rng, *german_mobile(rng))
             if len(earlier) < 5000:
                 earlier.append(number)
         last = rng.choice(LAST_NAMES)

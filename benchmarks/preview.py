@@ -14,6 +14,7 @@ import time
 from datetime import UTC, datetime
 
 from adapters.pricelist import load_preview_rules
+from benchmarks.support import german_mobile
 from domain.pricing.preview import Recipient, preview_messages
 from domain.tariff import DEFAULT_TARIFF, Tariff
 from kontor.settings import Settings
@@ -37,25 +38,6 @@ SURNAMES = (
     "",
 )
 SALUTATIONS = ("Frau", "Herr", "")
-MOBILE_PREFIXES = (
-    "151",
-    "152",
-    "157",
-    "159",
-    "160",
-    "162",
-    "163",
-    "170",
-    "171",
-    "172",
-    "173",
-    "174",
-    "175",
-    "176",
-    "177",
-    "178",
-    "179",
-)
 
 
 def make_recipients(count: int, seed: int) -> list[Recipient]:
@@ -63,9 +45,8 @@ def make_recipients(count: int, seed: int) -> list[Recipient]:
     rng = random.Random(seed)
     recipients = []
     for _ in range(count):
-        prefix = rng.choice(MOBILE_PREFIXES)
-        digits = 8 if prefix.startswith("15") or rng.random() < 0.5 else 7
-        number = f"+49{prefix}{rng.randrange(10**digits):0{digits}d}"
+        prefix, rest = german_mobile(rng)
+        number = f"+49{prefix}{rest}"
         fields = {
             "Anrede": rng.choice(SALUTATIONS),
             "Nachname": rng.choice(SURNAMES),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import random
 import secrets
 import shutil
 import statistics
@@ -144,3 +145,15 @@ class Stopwatch:
 
     def __exit__(self, *_: object) -> None:
         self.seconds = time.perf_counter() - self.start
+
+
+GERMAN_MOBILE_PREFIXES = ("151", "152", "157", "159", "160", "162", "163", "170", "171", "172",
+                          "173", "174", "175", "176", "177", "178", "179")  # fmt: skip
+
+
+def german_mobile(rng: random.Random) -> tuple[str, str]:
+    """A random valid German mobile number as (network prefix, subscriber digits): eight
+    digits after a 15x prefix, seven or eight after the others."""
+    prefix = rng.choice(GERMAN_MOBILE_PREFIXES)
+    digits = 8 if prefix.startswith("15") or rng.random() < 0.5 else 7
+    return prefix, f"{rng.randrange(10**digits):0{digits}d}"

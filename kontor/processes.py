@@ -45,8 +45,8 @@ and settlement. Under full load they yield the CPU to single messages; they catc
 
 def instances(settings: Settings) -> list[WorkerProcess]:
     """Every worker process to run: one of each, a carrier sender for the transactional lane,
-    ``KONTOR_CARRIER_PROCESSES`` carrier senders for campaigns, and the campaign-only workers
-    (expander) at a lower priority."""
+    ``KONTOR_CARRIER_PROCESSES`` carrier senders for campaigns, and the campaign carriers and
+    the ``NICED`` workers at a lower priority."""
     processes: list[WorkerProcess] = []
     for worker in WORKERS:
         if worker == "carrier":

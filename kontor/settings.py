@@ -21,6 +21,9 @@ from typing import Any, Union, get_args, get_origin, get_type_hints
 ENV_PREFIX = "KONTOR_"
 
 
+CARRIER_LANES = frozenset({"tx", "bulk"})
+
+
 class SettingsError(ValueError):
     """A ``KONTOR_*`` variable has a value that cannot be used; the message names it."""
 
@@ -125,6 +128,19 @@ class Settings:
     @property
     def resolved_var_dir(self) -> Path:
         return self.var_dir.resolve()
+
+    @property
+    def carrier_lane_set(self) -> frozenset[str]:
+        """``carrier_lanes`` as a set; anything but ``tx`` and ``bulk`` is refused."""
+        lanes = frozenset(lane.strip() for lane in self.carrier_lanes.split(",") if lane.strip())
+        if not lanes or not lanes <= CARRIER_LANES:
+            raise SettingsError(
+                f"KONTOR_CARRIER_LANES={self.carrier_lanes!r}: expected tx, bulk or tx,bulk"
+            )
+        return lanes
+
+    def __post_init__(self) -> None:
+        self.carrier_lane_set  # noqa: B018 - refuse a bad value when the settings are loaded
 
 
 def load_settings(environ: Mapping[str, str], **overrides: Any) -> Settings:
