@@ -1,9 +1,12 @@
 """Deliveries (receipts and MO) owed to each system_id, sent until they are acknowledged.
 
-Owed deliver_sm wait in a queue per system_id and go out on any bound connection of it, at most
-``deliver_window`` outstanding per connection. One refused (any status but 0) or unanswered is
-sent again after ``redeliver_after`` seconds, for ever, like a carrier that keeps a report until
-it is taken; each attempt and the final acknowledgement are written to the record.
+Owed deliver_sm go out over the connection their submit_sm came in on while it is bound, as
+many SMSCs do (a queue per connection); otherwise (it closed, or the delivery was reloaded from
+the record at start) they wait in a queue per system_id and go out on its least busy bound
+connection. At most ``deliver_window`` are outstanding per connection. One refused (any status
+but 0) or unanswered is sent again after ``redeliver_after`` seconds, for ever, like a carrier
+that keeps a report until it is taken; each attempt and the final acknowledgement are written
+to the record.
 """
 
 from __future__ import annotations
@@ -24,11 +27,13 @@ from adapters.smsc.record import DeliveryRow, RecordWriter, SubmitRow
 class Owed:
     """A deliver_sm owed to a system_id until it is acknowledged."""
 
-    __slots__ = ("pdu", "row", "system_id")
+    __slots__ = ("origin", "pdu", "row", "system_id")
 
     def __init__(self, row: DeliveryRow, submit: SubmitRow, config: SimConfig) -> None:
         self.row = row
         self.system_id = submit.system_id
+        self.origin: Link | None = None
+        """The connection the submit_sm came in on (None: unknown)."""
         self.pdu: DeliverSm = (
             receipt_pdu(submit, row, config) if row.kind == "dlr" else reply_pdu(submit, config)
         )
@@ -42,6 +47,8 @@ class Link:
         self.system_id: str | None = None
         self.in_flight = 0
         self.delivering = 0
+        self.owed: deque[Owed] = deque()
+        """Deliveries of the submits that came in on this connection."""
 
 
 class Courier:
@@ -69,6 +76,12 @@ class Courier:
         links = self._bound.get(link.system_id or "", [])
         if link in links:
             links.remove(link)
+        while link.owed:  # the connection is gone: any other of its system_id takes them
+            item = link.owed.popleft()
+            item.origin = None
+            self._owed.setdefault(item.system_id, deque()).append(item)
+        if link.system_id:
+            self._pump(link.system_id)
 
     async def unbind_all(self, timeout: float = 1.0) -> None:
         """Say unbind on every bound link, as an SMSC going down does, then close them."""
@@ -89,13 +102,20 @@ class Courier:
             self._enqueue(item)
 
     def _enqueue(self, item: Owed) -> None:
-        self._owed.setdefault(item.system_id, deque()).append(item)
+        if item.origin is not None and item.origin in self._bound.get(item.system_id, ()):
+            item.origin.owed.append(item)
+        else:
+            item.origin = None
+            self._owed.setdefault(item.system_id, deque()).append(item)
         self._pump(item.system_id)
 
     def _pump(self, system_id: str) -> None:
         queue = self._owed.get(system_id)
         links = self._bound.get(system_id)
         window = self.config.deliver_window
+        for link in links or ():
+            while link.owed and link.delivering < window:
+                self.send(link, link.owed.popleft())
         while queue and links:
             conn = min(links, key=lambda c: c.delivering)
             if conn.delivering >= window:

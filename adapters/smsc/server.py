@@ -221,6 +221,7 @@ class Simulator:
         self, conn: Connection, envelope: Envelope, submit: SubmitRow, fate: Fate, owed: list[Owed]
     ) -> None:
         for item in owed:
+            item.origin = conn
             if fate.dlr_before_response and item.row.kind == "dlr" and conn.session is not None:
                 self.courier.send(conn, item)  # ahead of the response, past the window
             else:

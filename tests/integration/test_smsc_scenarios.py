@@ -216,3 +216,37 @@ async def test_text_only_receipts_with_hex_ids_match_decimal_submit_ids(tmp_path
     assert all(
         r.done_date is not None and r.done_date.second == r.done_date.second for r in receipts
     )
+
+
+async def test_receipts_come_back_over_the_bind_their_submit_went_out_on(tmp_path: Path) -> None:
+    """Two binds of one account: each gets the receipts of its own submits while it is bound
+    (the transactional bind never carries a campaign's receipts); when a bind closes, what it
+    was still owed goes out over the other one."""
+    first, second = Inbox(), Inbox()
+    with simulator(tmp_path, "--dlr-delay", "0.01,0.05") as sim:
+        async with (
+            SmppClient(sim.client_config(), first) as one,
+            SmppClient(sim.client_config(), second) as two,
+        ):
+            mine = await asyncio.gather(*(one.submit(request(i)) for i in range(20)))
+            theirs = await asyncio.gather(*(two.submit(request(100 + i)) for i in range(5)))
+            await first.wait_for(receipts=20)
+            await second.wait_for(receipts=5)
+            await eventually(lambda: unacked(sim) == 0)
+        assert {r.message_id for r in first.receipts} == {
+            o.message_id for o in mine if isinstance(o, Accepted)
+        }
+        assert {r.message_id for r in second.receipts} == {
+            o.message_id for o in theirs if isinstance(o, Accepted)
+        }
+
+    later = Inbox()
+    (tmp_path / "closing").mkdir()
+    with simulator(tmp_path / "closing", "--dlr-delay", "1.0,1.2") as sim:
+        async with SmppClient(sim.client_config(), later):
+            async with SmppClient(sim.client_config(), Inbox()) as leaving:
+                sent = await asyncio.gather(*(leaving.submit(request(i)) for i in range(5)))
+            await later.wait_for(receipts=5)  # the closed bind's receipts, over this one
+    assert {r.message_id for r in later.receipts} == {
+        o.message_id for o in sent if isinstance(o, Accepted)
+    }
