@@ -6,7 +6,9 @@ runs, another account sends single messages (the transactional lane), and their 
 the API call to the simulator's submit_sm is measured. Printed:
 
 - ``msgs_per_s``: N / (first acceptance to the last final delivery report);
-- ``single_send_p99_ms``: API call -> submit_sm at the SMSC, for the single messages;
+- ``single_send_p99_ms``: API call -> submit_sm at the SMSC, for the single messages; split in
+  ``single_send_api_ms`` (the API call until its answer) and ``single_send_after_api_ms`` (the
+  answer until the submit_sm: relay, dispatcher and carrier sender);
 - ``lost`` (accepted but not final), ``duplicates`` (submitted twice at the SMSC);
 - ``store_events_per_s``: the raw event-store append rate (500 events a transaction) measured
   in the same run, for comparison.
@@ -19,6 +21,7 @@ import json
 import secrets
 import threading
 import time
+from dataclasses import dataclass, field
 from typing import Any
 from uuid import uuid4
 
@@ -77,7 +80,7 @@ def run(settings: Settings, args: argparse.Namespace) -> dict[str, Any]:
         with pipeline.client() as client:
             bulk, single = account(client, pipeline), account(client, pipeline)
             time.sleep(3)  # the workers' first connections, JetStream consumers, SMPP binds
-            latencies: list[float] = []
+            latencies = Latencies()
             stop = threading.Event()
             sender = threading.Thread(
                 target=send_singles, args=(pipeline, single, args.singles_per_s, stop, latencies)
@@ -119,9 +122,15 @@ def run(settings: Settings, args: argparse.Namespace) -> dict[str, Any]:
             "acceptance_seconds": round(accepted_at - started, 2),
             "elapsed_seconds": round(elapsed, 2),
             "msgs_per_s": round(args.recipients / elapsed, 1),
-            "single_sends": len(latencies),
-            "single_send_ms": percentiles(latencies) if latencies else None,
-            "single_send_p99_ms": percentiles(latencies)["p99_ms"] if latencies else None,
+            "single_sends": len(latencies.total),
+            "single_send_ms": percentiles(latencies.total) if latencies.total else None,
+            "single_send_p99_ms": (
+                percentiles(latencies.total)["p99_ms"] if latencies.total else None
+            ),
+            "single_send_api_ms": percentiles(latencies.api) if latencies.api else None,
+            "single_send_after_api_ms": (
+                percentiles(latencies.after_api) if latencies.after_api else None
+            ),
             "stages_s": stages,
             "store_events_per_s": store_rate(settings),
         }
@@ -147,31 +156,44 @@ def account(client: httpx.Client, pipeline: Pipeline) -> dict[str, str]:
     return {"Authorization": f"Bearer {registered['api_key']}"}
 
 
+@dataclass
+class Latencies:
+    """Milliseconds per single message: in total, in the API, and after the API answered."""
+
+    total: list[float] = field(default_factory=list)
+    api: list[float] = field(default_factory=list)
+    after_api: list[float] = field(default_factory=list)
+
+
 def send_singles(
     pipeline: Pipeline,
     headers: dict[str, str],
     per_second: float,
     stop: threading.Event,
-    latencies: list[float],
+    latencies: Latencies,
 ) -> None:
     """Single messages from another account while the campaign runs; each one's latency is
     the time from the API call until the SMSC recorded its submit_sm."""
     with httpx.Client(base_url=pipeline.base_url, timeout=30) as client:
         n = 0
-        pending: dict[str, float] = {}
+        pending: dict[str, tuple[float, float]] = {}
         while not stop.is_set():
             number = f"+49170{9_000_000 + n:07d}"
             n += 1
-            pending[number[1:]] = time.time()
+            called = time.time()
             client.post("/v1/messages", json={"to": [number], "text": "Ihr Code: 4711",
                         "sender": "Bank"}, headers=headers)  # fmt: skip
+            pending[number[1:]] = (called, time.time())
             stop.wait(1 / per_second)
         deadline = time.monotonic() + 30
         while pending and time.monotonic() < deadline:
             for row in pipeline.record.submits():
                 sent = pending.pop(row.destination_addr, None)
                 if sent is not None:
-                    latencies.append((row.received_at - sent) * 1000)
+                    called, answered = sent
+                    latencies.total.append((row.received_at - called) * 1000)
+                    latencies.api.append((answered - called) * 1000)
+                    latencies.after_api.append((row.received_at - answered) * 1000)
             time.sleep(0.5)
 
 
