@@ -18,6 +18,7 @@ from adapters.contacts.services import ContactServices
 from adapters.eventstore import attach_keyring, event_store_env
 from adapters.keyring import Keyring, MemoryKeyStore, parse_master_key
 from adapters.pgkeys import PostgresKeyStore
+from adapters.pgpriority import BackendPriority, follow_priority
 from adapters.pgschema import schema_lock
 from domain.accounts.application import Accounts
 from domain.contacts.application import Contacts
@@ -46,8 +47,12 @@ class Backend:
     contacts: Contacts
     contact_services: ContactServices | None = None
     """Lists, imports, opt-outs and erasure (``None`` without PostgreSQL)."""
+    priority: BackendPriority | None = None
+    """A niced worker's database backends at its own priority (see ``pgpriority``)."""
 
     def close(self) -> None:
+        if self.priority is not None:
+            self.priority.close()
         self.accounts.close()
         self.ledger.close()
         self.messaging.close()
@@ -108,11 +113,15 @@ def open_backend(settings: Settings, *, pool_size: int = 8) -> Backend:
 
 def open_backend_patiently(settings: Settings, *, pool_size: int = 8, wait: float = 120) -> Backend:
     """``open_backend``, waiting for PostgreSQL while it starts (a worker started together with
-    the server, or restarted while the server restarts)."""
+    the server, or restarted while the server restarts). A niced worker's database backends
+    follow its priority."""
     deadline = time.monotonic() + wait
     while True:
         try:
-            return open_backend(settings, pool_size=pool_size)
+            backend = open_backend(settings, pool_size=pool_size)
+            if backend.pool is not None and settings.database_url is not None:
+                backend.priority = follow_priority(backend.pool, settings.database_url)
+            return backend
         except MissingSecretError:
             raise
         except Exception as exc:

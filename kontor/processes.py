@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from kontor.settings import Settings
 
@@ -38,31 +38,41 @@ class WorkerProcess:
 
 
 BULK_NICE = 10
-NICED = frozenset({"expander", "ingest", "settlement"})
-"""Workers off the path from the API call to the carrier: campaign expansion, delivery receipts
-and settlement. Under full load they yield the CPU to single messages; they catch up after."""
+NICED = frozenset({"expander", "ingest", "settlement", "projections"})
+"""Workers off the path from the API call to the carrier: campaign expansion, delivery receipts,
+settlement and the read models. Under full load they yield the CPU to single messages and the
+API (the read models then show states a moment late); they catch up after."""
+
+LANED = frozenset({"relay", "dispatcher", "carrier"})
+"""Workers on the path to the carrier, run per lane (``KONTOR_LANES``): the transactional lane's
+process never shares an event loop, a GIL or a CPU share with a campaign's backlog."""
 
 
 def instances(settings: Settings) -> list[WorkerProcess]:
-    """Every worker process to run: one of each, a carrier sender for the transactional lane,
-    ``KONTOR_CARRIER_PROCESSES`` carrier senders for campaigns, and the campaign carriers and
-    the ``NICED`` workers at a lower priority."""
+    """Every worker process to run: one of each, but the ``LANED`` workers once for the
+    transactional lane (``relay-tx``, ``dispatcher-tx``, ``carrier-tx``) and once for campaigns
+    at a lower priority (``KONTOR_CARRIER_PROCESSES`` campaign carrier senders), and the
+    ``NICED`` workers at a lower priority. A niced worker's database backends follow its
+    priority (adapters/pgpriority.py)."""
     processes: list[WorkerProcess] = []
     for worker in WORKERS:
-        if worker == "carrier":
-            processes.append(WorkerProcess("carrier-tx", worker, {"KONTOR_CARRIER_LANES": "tx"}))
+        if worker in LANED:
+            copies = max(1, settings.carrier_processes) if worker == "carrier" else 1
+            processes.append(WorkerProcess(f"{worker}-tx", worker, {"KONTOR_LANES": "tx"}))
             processes += [
                 WorkerProcess(
-                    "carrier" if n == 0 else f"carrier-{n + 1}",
+                    worker if n == 0 else f"{worker}-{n + 1}",
                     worker,
-                    {"KONTOR_CARRIER_LANES": "bulk"},
+                    {"KONTOR_LANES": "bulk"},
                     BULK_NICE,
                 )
-                for n in range(max(1, settings.carrier_processes))
+                for n in range(copies)
             ]
         else:
             processes.append(WorkerProcess(worker, worker, nice=BULK_NICE * (worker in NICED)))
-    return processes
+    # Each process's database sessions carry its name (``application_name``): operators see who
+    # runs a query, and a niced worker finds the backends serving it (adapters/pgpriority.py).
+    return [replace(p, env={**p.env, "PGAPPNAME": f"kontor-{p.name}"}) for p in processes]
 
 
 def niced(argv: list[str], nice: int) -> list[str]:

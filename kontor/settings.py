@@ -21,7 +21,7 @@ from typing import Any, Union, get_args, get_origin, get_type_hints
 ENV_PREFIX = "KONTOR_"
 
 
-CARRIER_LANES = frozenset({"tx", "bulk"})
+LANES = frozenset({"tx", "bulk"})
 
 
 class SettingsError(ValueError):
@@ -110,10 +110,10 @@ class Settings:
     each holds its own bind per route, and a receipt may come back over any of them (receipts
     are matched by carrier account)."""
 
-    carrier_lanes: str = "tx,bulk"
-    """Lanes a carrier sender process serves (``tx``, ``bulk`` or both). ``kontor up`` runs one
-    process for ``tx`` and the campaign processes (at a lower CPU priority) for ``bulk``, so
-    single messages keep their own bind and their own CPU share."""
+    lanes: str = "tx,bulk"
+    """Lanes a relay, dispatcher or carrier sender process serves (``tx``, ``bulk`` or both).
+    ``kontor up`` runs each of them once for ``tx`` and (at a lower CPU priority) for ``bulk``,
+    so single messages keep their own processes, their own bind and their own CPU share."""
 
     smsc_sim_args: str = ""
     """Extra options for the bundled SMSC simulator that ``kontor up`` starts (for example
@@ -130,17 +130,15 @@ class Settings:
         return self.var_dir.resolve()
 
     @property
-    def carrier_lane_set(self) -> frozenset[str]:
-        """``carrier_lanes`` as a set; anything but ``tx`` and ``bulk`` is refused."""
-        lanes = frozenset(lane.strip() for lane in self.carrier_lanes.split(",") if lane.strip())
-        if not lanes or not lanes <= CARRIER_LANES:
-            raise SettingsError(
-                f"KONTOR_CARRIER_LANES={self.carrier_lanes!r}: expected tx, bulk or tx,bulk"
-            )
+    def lane_set(self) -> frozenset[str]:
+        """``lanes`` as a set; anything but ``tx`` and ``bulk`` is refused."""
+        lanes = frozenset(lane.strip() for lane in self.lanes.split(",") if lane.strip())
+        if not lanes or not lanes <= LANES:
+            raise SettingsError(f"KONTOR_LANES={self.lanes!r}: expected tx, bulk or tx,bulk")
         return lanes
 
     def __post_init__(self) -> None:
-        self.carrier_lane_set  # noqa: B018 - refuse a bad value when the settings are loaded
+        self.lane_set  # noqa: B018 - refuse a bad value when the settings are loaded
 
 
 def load_settings(environ: Mapping[str, str], **overrides: Any) -> Settings:

@@ -164,9 +164,9 @@ class BindWorker:
     async def run(self) -> None:
         await asyncio.to_thread(self.keyring.create_key, inbound_key_id(self.bind.name))
         await self.client.start()
-        lanes = self.runtime.settings.carrier_lane_set
+        lanes = self.runtime.settings.lane_set
         tasks = [asyncio.create_task(self.answer_queries())]
-        # The lanes run side by side (or in processes of their own, see KONTOR_CARRIER_LANES):
+        # The lanes run side by side (or in processes of their own, see KONTOR_LANES):
         # a single message never waits for a campaign's batch to be recorded.
         if "tx" in lanes:
             tx = await self._subscribe("tx")

@@ -4,8 +4,10 @@ route's rate, the transactional lane first and campaigns in turns between accoun
 Each account's campaign messages sit on a subject of their own; the dispatcher keeps a pull
 consumer per account with messages waiting and takes a few from each in turn, so one customer's
 500,000-message campaign cannot starve another's. Transactional messages are taken before any
-campaign message on every round. A message is acknowledged only after its route's stream
-confirmed it (``Nats-Msg-Id`` = message id, so a redelivered one is dropped as a duplicate).
+campaign message on every round, and ``kontor up`` gives them a dispatcher process of their own
+(``KONTOR_LANES``), the campaigns' one leaving them ``TX_RESERVE`` of each route's rate. A
+message is acknowledged only after its route's stream confirmed it (``Nats-Msg-Id`` = message
+id, so a redelivered one is dropped as a duplicate).
 """
 
 from __future__ import annotations
@@ -29,6 +31,11 @@ log = logging.getLogger(__name__)
 
 BULK_TURN = 200
 """Messages taken from one account's campaign before the next account's turn."""
+
+TX_RESERVE = 0.1
+"""Share of a route's rate kept free for single messages when campaigns are dispatched by a
+process of their own (``KONTOR_LANES=bulk``): the transactional dispatcher never waits for
+tokens, so the campaigns leave it this headroom instead of sharing one bucket with it."""
 
 
 class TokenBucket:
@@ -64,11 +71,20 @@ class TokenBucket:
 
 
 class Dispatcher:
-    def __init__(self, runtime: WorkerRuntime, carriers: Carriers) -> None:
+    def __init__(
+        self,
+        runtime: WorkerRuntime,
+        carriers: Carriers,
+        lanes: frozenset[str] = frozenset({"tx", "bulk"}),
+    ) -> None:
         self.runtime = runtime
         self.carriers = carriers
+        self.lanes = lanes
         self.topology = runtime.topology
-        self.buckets = {name: TokenBucket(bind.tps) for name, bind in carriers.binds.items()}
+        share = 1.0 - TX_RESERVE if lanes == {"bulk"} else 1.0
+        self.buckets = {
+            name: TokenBucket(bind.tps * share) for name, bind in carriers.binds.items()
+        }
         self.bulk: dict[str, Any] = {}
         self.js = runtime.nats.jetstream
 
@@ -97,10 +113,17 @@ class Dispatcher:
                 )
 
     async def run(self) -> None:
-        tx = await self._subscribe(
-            self.topology.out_lane_filter("tx"), self.topology.consumer("dispatch", "tx")
-        )
-        await asyncio.gather(self._transactional(tx), self._campaigns())
+        """Dispatch this process's lanes (``kontor up`` runs a process for each, see
+        ``KONTOR_LANES``)."""
+        work = []
+        if "tx" in self.lanes:
+            tx = await self._subscribe(
+                self.topology.out_lane_filter("tx"), self.topology.consumer("dispatch", "tx")
+            )
+            work.append(self._transactional(tx))
+        if "bulk" in self.lanes:
+            work.append(self._campaigns())
+        await asyncio.gather(*work)
 
     async def _transactional(self, tx: Any) -> None:
         """Single messages go on at once: they take the route's tokens but never wait for
@@ -166,7 +189,7 @@ async def main(settings: Settings) -> int:
     async with worker_runtime(settings, "dispatcher") as runtime:
         if settings.carriers_file is None:
             raise RuntimeError("the dispatcher needs KONTOR_CARRIERS_FILE")
-        dispatcher = Dispatcher(runtime, load_carriers(settings.carriers_file))
+        dispatcher = Dispatcher(runtime, load_carriers(settings.carriers_file), settings.lane_set)
         with contextlib.suppress(asyncio.CancelledError):
             await dispatcher.run()
     return 0

@@ -2,7 +2,8 @@
 message to JetStream, one message per SMS, ``Nats-Msg-Id`` = message id.
 
 Two followers with positions of their own: the transactional lane's chunks and the campaigns'
-chunks, so a single message never waits behind a campaign's backlog. A position advances only
+chunks, so a single message never waits behind a campaign's backlog (``kontor up`` runs them in
+processes of their own, see ``KONTOR_LANES``). A position advances only
 after JetStream acknowledged every publish of the batch; after a crash the batch is published
 again and JetStream drops the duplicates (and consumers are idempotent beyond its window).
 """
@@ -147,7 +148,7 @@ class Relay:
 async def main(settings: Settings) -> int:
     async with worker_runtime(settings, "relay") as runtime:
         relay = Relay(runtime)
-        await asyncio.gather(relay.follow("tx"), relay.follow("bulk"))
+        await asyncio.gather(*(relay.follow(lane) for lane in sorted(settings.lane_set)))
     return 0
 
 

@@ -77,9 +77,9 @@ def test_the_readme_table_is_the_one_kontor_settings_prints() -> None:
     )
 
 
-def test_carrier_lanes_are_parsed_and_a_wrong_lane_is_refused_at_load() -> None:
-    assert load_settings({"KONTOR_CARRIER_LANES": " bulk "}).carrier_lane_set == {"bulk"}
-    assert Settings().carrier_lane_set == {"tx", "bulk"}
+def test_lanes_are_parsed_and_a_wrong_lane_is_refused_at_load() -> None:
+    assert load_settings({"KONTOR_LANES": " bulk "}).lane_set == {"bulk"}
+    assert Settings().lane_set == {"tx", "bulk"}
     for wrong in ("bluk", "tx,campaign", ","):
-        with pytest.raises(SettingsError, match="KONTOR_CARRIER_LANES"):
-            load_settings({"KONTOR_CARRIER_LANES": wrong})
+        with pytest.raises(SettingsError, match="KONTOR_LANES"):
+            load_settings({"KONTOR_LANES": wrong})

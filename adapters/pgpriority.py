@@ -1,0 +1,98 @@
+"""A niced worker's database work at the worker's CPU priority.
+
+``kontor up`` runs campaign work at nice 10 so that, under full load, single messages and the
+API keep the CPU. But most of a campaign worker's CPU is spent by PostgreSQL, in the server
+process (backend) that serves each of its connections, and those run at the server's priority:
+the campaign's queries would still compete on equal terms with the single send's. So a niced
+worker gives the backends serving it its own niceness.
+
+It finds them by ``application_name``: ``kontor up`` starts every worker with ``PGAPPNAME`` set
+to a name of its own. Only a server on this machine is touched (a loopback or Unix-socket
+address, a process named ``postgres``), and only when the operating system permits it: raising
+another process's niceness needs the same user (an embedded server) or root. Otherwise nothing
+changes and the reason is logged once. New pool connections are picked up on the next sweep.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+log = logging.getLogger(__name__)
+
+SWEEP_SECONDS = 5.0
+LOCAL_HOSTS = frozenset({"", "localhost", "127.0.0.1", "::1"})
+
+
+def is_local(database_url: str) -> bool:
+    host = urlsplit(database_url).hostname or ""
+    return host in LOCAL_HOSTS or host.startswith("/")
+
+
+def is_postgres(pid: int, proc: Path = Path("/proc")) -> bool:
+    try:
+        return (proc / str(pid) / "comm").read_text().strip().startswith("postgres")
+    except OSError:
+        return False
+
+
+class BackendPriority:
+    """Gives the PostgreSQL backends of this process's connections its niceness, every
+    ``SWEEP_SECONDS`` on a daemon thread, until ``close``."""
+
+    def __init__(self, pool: Any, application_name: str, nice: int) -> None:
+        self.pool = pool
+        self.application_name = application_name
+        self.nice = nice
+        self.done: set[int] = set()
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="pg-priority", daemon=True)
+
+    def start(self) -> BackendPriority:
+        self.thread.start()
+        return self
+
+    def close(self) -> None:
+        self.stopped.set()
+
+    def sweep(self) -> int:
+        """Renice the backends not seen before; returns how many were reniced."""
+        with self.pool.connection() as conn:
+            rows = conn.execute(
+                "SELECT pid FROM pg_stat_activity WHERE application_name = %s",
+                (self.application_name,),
+            ).fetchall()
+        reniced = 0
+        for (pid,) in rows:
+            if pid in self.done or not is_postgres(pid):
+                continue
+            if os.getpriority(os.PRIO_PROCESS, pid) < self.nice:
+                os.setpriority(os.PRIO_PROCESS, pid, self.nice)
+                reniced += 1
+            self.done.add(pid)
+        return reniced
+
+    def _run(self) -> None:
+        while not self.stopped.is_set():
+            try:
+                self.sweep()
+            except PermissionError as exc:
+                log.info("database backends keep their priority", extra={"reason": str(exc)})
+                return
+            except Exception:
+                log.warning("could not renice database backends", exc_info=True)
+            self.stopped.wait(SWEEP_SECONDS)
+
+
+def follow_priority(pool: Any, database_url: str) -> BackendPriority | None:
+    """Start ``BackendPriority`` if this process runs niced, under a ``PGAPPNAME`` of its own,
+    against a server on this machine; ``None`` otherwise."""
+    nice = os.getpriority(os.PRIO_PROCESS, 0)
+    name = os.environ.get("PGAPPNAME", "")
+    if nice <= 0 or not name.startswith("kontor-") or not is_local(database_url):
+        return None
+    return BackendPriority(pool, name, nice).start()
