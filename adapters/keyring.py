@@ -46,6 +46,14 @@ class KeyStore(Protocol):
         """``insert`` for many keys, in one round trip (the first writer of each id wins)."""
         ...
 
+    def insert_returning(
+        self, keys: Sequence[tuple[UUID, UUID | None, bytes]]
+    ) -> dict[UUID, bytes]:
+        """``insert_many`` that also returns the stored key of each id, in one round trip:
+        the one given, or the one that was there first. An id another writer is storing at
+        the same moment may be missing from the answer (``load_many`` finds it after)."""
+        ...
+
 
 class MemoryKeyStore:
     """Keys in a dict: for unit tests and tools that need no database."""
@@ -78,6 +86,12 @@ class MemoryKeyStore:
     def insert_many(self, keys: Sequence[tuple[UUID, UUID | None, bytes]]) -> None:
         for key_id, owner, wrapped in keys:
             self.insert(key_id, owner, wrapped)
+
+    def insert_returning(
+        self, keys: Sequence[tuple[UUID, UUID | None, bytes]]
+    ) -> dict[UUID, bytes]:
+        self.insert_many(keys)
+        return self.load_many([k[0] for k in keys])
 
 
 class InvalidMasterKeyError(ValueError):
@@ -210,22 +224,21 @@ class Keyring:
         return cached is not None and cached[0] > now
 
     def create_keys(self, key_ids: Iterable[UUID], owner: UUID | None = None) -> None:
-        """``create_key`` for a batch (a send's recipients): one query finds the keys that
-        exist, one inserts the rest, one reads back the winners; all end up cached, so sealing
-        the batch afterwards costs no further query."""
+        """``create_key`` for a batch (a send's recipients): one query stores a new key for
+        each id that has none and answers the stored key of every id (a key stored at the same
+        moment by another process is read after); all end up cached, so sealing the batch
+        afterwards costs no further query."""
         now = self._clock()
         wanted = [
             k for k in dict.fromkeys(key_ids) if (c := self._cache.get(k)) is None or c[0] <= now
         ]
         if not wanted:
             return
-        found = self._store.load_many(wanted)
-        fresh = [k for k in wanted if k not in found]
-        if fresh:
-            self._store.insert_many(
-                [(k, owner, self._wrap(k, AESGCM.generate_key(bit_length=256))) for k in fresh]
-            )
-            found.update(self._store.load_many(fresh))
+        found = self._store.insert_returning(
+            [(k, owner, self._wrap(k, AESGCM.generate_key(bit_length=256))) for k in wanted]
+        )
+        if racing := [k for k in wanted if k not in found]:
+            found.update(self._store.load_many(racing))
         unwrapped = {k: AESGCM(self._unwrap(k, wrapped)) for k, wrapped in found.items()}
         with self._lock:
             for key_id, key in unwrapped.items():

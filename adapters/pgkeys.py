@@ -58,6 +58,25 @@ class PostgresKeyStore:
                 ([k[0] for k in keys], [k[1] for k in keys], [k[2] for k in keys]),
             )
 
+    def insert_returning(
+        self, keys: Sequence[tuple[UUID, UUID | None, bytes]]
+    ) -> dict[UUID, bytes]:
+        # The inserted rows come from RETURNING; the ones that were there before from the
+        # statement's snapshot (which does not see its own inserts). A row another transaction
+        # commits while this one waits on it is in neither: the caller reads it after.
+        with self._pool.connection() as conn:
+            rows = conn.execute(
+                "WITH wanted AS (SELECT * FROM unnest(%s::uuid[], %s::uuid[], %s::bytea[])"
+                " AS w(key_id, owner_id, wrapped)),"
+                " inserted AS (INSERT INTO data_keys (key_id, owner_id, wrapped)"
+                " SELECT key_id, owner_id, wrapped FROM wanted"
+                " ON CONFLICT (key_id) DO NOTHING RETURNING key_id, wrapped)"
+                " SELECT key_id, wrapped FROM inserted"
+                " UNION ALL SELECT d.key_id, d.wrapped FROM data_keys d JOIN wanted USING (key_id)",
+                ([k[0] for k in keys], [k[1] for k in keys], [k[2] for k in keys]),
+            ).fetchall()
+        return {key_id: bytes(wrapped) for key_id, wrapped in rows}
+
     def delete(self, key_id: UUID) -> bool:
         with self._pool.connection() as conn:
             cur = conn.execute("DELETE FROM data_keys WHERE key_id = %s", (key_id,))

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from uuid import UUID, uuid4
@@ -87,6 +88,10 @@ class Accepted:
     repeated: bool = False
 
 
+KEYS = ThreadPoolExecutor(max_workers=8, thread_name_prefix="data-keys")
+"""Creates a send's data keys while the ledger reserves its cost (two independent round trips)."""
+
+
 class SendAcceptance:
     def __init__(
         self,
@@ -141,18 +146,27 @@ class SendAcceptance:
         limits = account.contract.limits
         limited = account.contract.type is not ContractType.PREPAID
         starts = request.schedule_at or now
-        backend.ledger.reserve(
-            request.account_id,
-            send_id=send_id,
-            amount=expected,
-            parts=parts,
-            count=len(messages),
-            now=now,
-            expires_at=max(starts, now) + self.validity,
-            daily_limit=limits.daily_parts if limited else None,
-            monthly_limit=limits.monthly_parts if limited else None,
+        # The recipients' data keys are created meanwhile: if the ledger refuses, they stay
+        # unused (a key without data; an erasure deletes it with the others).
+        keys = KEYS.submit(
+            backend.keyring.create_keys,
+            [m.number.key_id for m in messages],
+            owner=request.account_id,
         )
-        backend.keyring.create_keys([m.number.key_id for m in messages], owner=request.account_id)
+        try:
+            backend.ledger.reserve(
+                request.account_id,
+                send_id=send_id,
+                amount=expected,
+                parts=parts,
+                count=len(messages),
+                now=now,
+                expires_at=max(starts, now) + self.validity,
+                daily_limit=limits.daily_parts if limited else None,
+                monthly_limit=limits.monthly_parts if limited else None,
+            )
+        finally:
+            keys.result()
         review = request.lane is Lane.BULK and len(messages) > account.review_threshold
         scheduled = request.schedule_at is not None and request.schedule_at > now
         send = Send(
