@@ -4,6 +4,7 @@ personal data in plain text, and the relay never decrypts."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from uuid import UUID
 
@@ -61,6 +62,43 @@ class OutboundMessage(msgspec.Struct, frozen=True):
     """When the message was recorded (epoch seconds): latency figures start here."""
 
 
+class OutboundBatch(msgspec.Struct, frozen=True):
+    """Messages of one send that travel as one NATS message: the relay publishes a recorded
+    chunk as one (or a few, see ``MAX_BATCH_BYTES``), the dispatcher one per route of it. Each
+    message keeps its own id and is claimed, submitted and recorded on its own."""
+
+    messages: list[OutboundMessage]
+
+
+MAX_BATCH_BYTES = 256 * 1024
+"""A batch's payload at most (NATS refuses messages above its max_payload, 1 MiB by default)."""
+
+
+def batch_payloads(
+    messages: Sequence[OutboundMessage], max_parts: int | None = None
+) -> list[tuple[bytes, int, int]]:
+    """``messages`` as ``OutboundBatch`` payloads of at most ``MAX_BATCH_BYTES`` and (if
+    given) ``max_parts`` SMS parts each, in order: (payload, messages, parts) per batch. The
+    same messages always give the same batches, so a republished batch keeps its id."""
+    out: list[tuple[bytes, int, int]] = []
+    current: list[bytes] = []
+    size = parts = 0
+    for message in messages:
+        encoded = encoder.encode(message)
+        full = size + len(encoded) > MAX_BATCH_BYTES or (
+            max_parts is not None and parts + message.parts > max_parts
+        )
+        if current and full:
+            out.append((b'{"messages":[' + b",".join(current) + b"]}", len(current), parts))
+            current, size, parts = [], 0, 0
+        current.append(encoded)
+        size += len(encoded) + 1
+        parts += message.parts
+    if current:
+        out.append((b'{"messages":[' + b",".join(current) + b"]}", len(current), parts))
+    return out
+
+
 class InboundPdu(msgspec.Struct, frozen=True):
     """A deliver_sm as received (receipt or MO), stored in JetStream before it is answered."""
 
@@ -82,7 +120,7 @@ class StatusQuery(msgspec.Struct, frozen=True):
 
 
 encoder = msgspec.json.Encoder()
-outbound_decoder = msgspec.json.Decoder(OutboundMessage)
+batch_decoder = msgspec.json.Decoder(OutboundBatch)
 chunk_decoder = msgspec.json.Decoder(ChunkEvent)
 inbound_decoder = msgspec.json.Decoder(InboundPdu)
 query_decoder = msgspec.json.Decoder(StatusQuery)

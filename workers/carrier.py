@@ -1,9 +1,12 @@
 """The carrier sender: one SMPP bind per route of the carriers file, fed from ``<P>_ROUTE``.
 
-Per batch: claim the messages (see ``claims``), decrypt number and text, submit each message's
-encoded parts through the bind's window, record the outcomes in one ``CarrierReport`` together
-with the claims and the carrier-id index, then acknowledge. Throttled, queue-full and unsent
-messages are given back and redelivered later; an unanswered submit is recorded as uncertain.
+Per fetch (a few ``OutboundBatch`` NATS messages from the dispatcher): claim the messages (see
+``claims``), decrypt number and text, submit each message's encoded parts through the bind's
+window, record the outcomes in one ``CarrierReport`` together with the claims and the
+carrier-id index, then acknowledge. A batch holding a throttled, queue-full or unsent message
+is given back and redelivered later (its messages already recorded are then acknowledged
+without a second submit: their claims are final); an unanswered submit is recorded as
+uncertain.
 The transactional subject is always drained before the campaign subject.
 
 The bind also receives deliver_sm (receipts and replies): each is sealed, stored in
@@ -31,8 +34,8 @@ from adapters.payloads import (
     InboundPdu,
     OutboundMessage,
     Sealed,
+    batch_decoder,
     encoder,
-    outbound_decoder,
     query_decoder,
 )
 from adapters.smpp.client import SmppClient
@@ -59,6 +62,10 @@ from workers.runtime import WorkerRuntime, worker_runtime
 log = logging.getLogger(__name__)
 UDHI = 0x40
 BULK_FOLLOWERS = 4
+TX_FETCH = 20
+"""Batches a transactional follower takes at once (a single send's batch is small)."""
+BULK_FETCH = 2
+"""Batches a campaign follower takes at once (each up to a recorded chunk, 500 messages)."""
 REQUEUE = object()
 
 
@@ -170,14 +177,13 @@ class BindWorker:
         # a single message never waits for a campaign's batch to be recorded.
         if "tx" in lanes:
             tx = await self._subscribe("tx")
-            tasks.append(asyncio.create_task(self._follow(tx, self.bind.window)))
+            tasks.append(asyncio.create_task(self._follow(tx, TX_FETCH)))
         if "bulk" in lanes:
             bulk = await self._subscribe("bulk")
             # Several campaign batches in flight: one is being claimed or recorded in
             # PostgreSQL while another is on the wire, so the window stays full.
             tasks += [
-                asyncio.create_task(self._follow(bulk, self.bind.window * 2))
-                for _ in range(BULK_FOLLOWERS)
+                asyncio.create_task(self._follow(bulk, BULK_FETCH)) for _ in range(BULK_FOLLOWERS)
             ]
         try:
             await self.runtime.stop.wait()
@@ -200,8 +206,9 @@ class BindWorker:
                 await asyncio.sleep(1.0)
 
     async def process(self, msgs: list[Any]) -> None:
-        messages = [outbound_decoder.decode(m.data) for m in msgs]
-        by_id = {m.message_id: (m, raw) for m, raw in zip(messages, msgs, strict=True)}
+        batches = [(raw, batch_decoder.decode(raw.data).messages) for raw in msgs]
+        by_id = {m.message_id: m for _, messages in batches for m in messages}
+        messages = list(by_id.values())
         # The claim, the opt-out check, the sends' state and the data keys are independent
         # lookups: each takes a connection of its own, so the batch waits for one round trip.
         earlier, opted_out, _, _ = await asyncio.gather(
@@ -213,7 +220,7 @@ class BindWorker:
                 [UUID(m.number.k) for m in messages] + [UUID(m.text.k) for m in messages],
             ),
         )
-        results, to_send = await self._triage([m for m, _ in by_id.values()], earlier, opted_out)
+        results, to_send = await self._triage(messages, earlier, opted_out)
         outcomes = await asyncio.gather(*(self._submit(m, a) for m, a in to_send))
         requeue: set[UUID] = set()
         retry: set[UUID] = set()
@@ -228,10 +235,11 @@ class BindWorker:
             await asyncio.to_thread(self._record, results)
         if requeue:
             await asyncio.to_thread(self.claims.unclaim, requeue)
-        for message_id, (_, raw) in by_id.items():
-            if message_id in requeue:
+        for raw, batch in batches:
+            ids = {m.message_id for m in batch}
+            if ids & requeue:
                 await raw.nak(delay=1.0)
-            elif message_id in retry:
+            elif ids & retry:
                 await raw.nak(delay=5.0)
             else:
                 await raw.ack()

@@ -1,13 +1,16 @@
 """The dispatcher: takes recorded messages from ``<P>_OUT`` and hands them to their route at the
 route's rate, the transactional lane first and campaigns in turns between accounts.
 
-Each account's campaign messages sit on a subject of their own; the dispatcher keeps a pull
-consumer per account with messages waiting and takes a few from each in turn, so one customer's
-500,000-message campaign cannot starve another's. Transactional messages are taken before any
-campaign message on every round, and ``kontor up`` gives them a dispatcher process of their own
-(``KONTOR_LANES``), the campaigns' one leaving them ``TX_RESERVE`` of each route's rate. A
-message is acknowledged only after its route's stream confirmed it (``Nats-Msg-Id`` = message
-id, so a redelivered one is dropped as a duplicate).
+Messages travel in batches (``OutboundBatch``: a recorded chunk from the relay); the dispatcher
+splits each by route into batches of at most half a second of the route's rate, takes that
+many tokens, and publishes them to the route (``Nats-Msg-Id`` = the batch's stream sequence,
+route and number, so a republished one is dropped). Each account's campaign batches sit on a
+subject of their own; the dispatcher keeps a pull consumer per account with batches waiting and
+takes one from each in turn, so one customer's 500,000-message campaign cannot starve
+another's. Transactional messages are taken before any campaign message on every round, and
+``kontor up`` gives them a dispatcher process of their own (``KONTOR_LANES``), the campaigns'
+one leaving them ``TX_RESERVE`` of each route's rate. A batch is acknowledged only after its
+route's stream confirmed every batch made of it.
 """
 
 from __future__ import annotations
@@ -22,15 +25,16 @@ from nats.errors import TimeoutError as NatsTimeout
 from nats.js.api import AckPolicy, ConsumerConfig
 
 from adapters.carriers import Carriers, load_carriers
-from adapters.payloads import outbound_decoder
+from adapters.payloads import OutboundMessage, batch_decoder, batch_payloads
 from domain.tariff import Tariff
 from kontor.settings import Settings
 from workers.runtime import WorkerRuntime, worker_runtime
 
 log = logging.getLogger(__name__)
 
-BULK_TURN = 200
-"""Messages taken from one account's campaign before the next account's turn."""
+BULK_TURN = 1
+"""Batches (recorded chunks, up to 500 messages) taken from one account's campaign before the
+next account's turn."""
 
 TX_RESERVE = 0.1
 """Share of a route's rate kept free for single messages when campaigns are dispatched by a
@@ -156,33 +160,37 @@ class Dispatcher:
         self, subscription: Any, batch: int, timeout: float, *, wait_for_tokens: bool = True
     ) -> int:
         try:
-            messages = await subscription.fetch(batch, timeout=timeout)
+            msgs = await subscription.fetch(batch, timeout=timeout)
         except (TimeoutError, NatsTimeout):
             return 0
-        routed: dict[str, list[tuple[Any, Any]]] = {}
-        for msg in messages:
-            message = outbound_decoder.decode(msg.data)
-            route = self.carriers.route_for(Tariff(message.tariff), message.region)
-            routed.setdefault(route, []).append((msg, message))
         futures = []
-        for route, items in routed.items():
-            parts = sum(message.parts for _, message in items)
-            if wait_for_tokens:
-                await self.buckets[route].take(parts)
-            else:
-                self.buckets[route].spend(parts)
-            for msg, message in items:
-                futures.append(
-                    await self.js.publish_async(
-                        self.topology.route_subject(route, message.lane),
-                        msg.data,
-                        headers={"Nats-Msg-Id": str(message.message_id)},
+        moved = 0
+        for msg in msgs:
+            messages = batch_decoder.decode(msg.data).messages
+            moved += len(messages)
+            routed: dict[str, list[OutboundMessage]] = {}
+            for message in messages:
+                route = self.carriers.route_for(Tariff(message.tariff), message.region)
+                routed.setdefault(route, []).append(message)
+            batch_id = msg.metadata.sequence.stream
+            for route, items in routed.items():
+                bucket = self.buckets[route]
+                subject = self.topology.route_subject(route, items[0].lane)
+                payloads = batch_payloads(items, max_parts=int(bucket.capacity))
+                for n, (payload, _, parts) in enumerate(payloads):
+                    if wait_for_tokens:
+                        await bucket.take(parts)
+                    else:
+                        bucket.spend(parts)
+                    futures.append(
+                        await self.js.publish_async(
+                            subject, payload, headers={"Nats-Msg-Id": f"{batch_id}:{route}:{n}"}
+                        )
                     )
-                )
         await asyncio.gather(*futures)
-        for msg in messages:
+        for msg in msgs:
             await msg.ack()
-        return len(messages)
+        return moved
 
 
 async def main(settings: Settings) -> int:
