@@ -33,6 +33,7 @@ from eventsourcing.utils import get_topic, resolve_topic
 from psycopg import Cursor
 from psycopg.pq import TransactionStatus
 from psycopg.rows import DictRow
+from psycopg.sql import SQL, Identifier
 
 from domain.personal import PersonalData
 
@@ -186,7 +187,38 @@ class SideEffectRecorder(PostgresApplicationRecorder):
     insert and commits in a second round trip, so the application's table lock stays held while
     the writing process is scheduled again; on a busy 2-core machine that is where every other
     writer of the table waited (a niced campaign worker holding the lock the API needs).
+
+    The events go in as four arrays in binary format rather than eventsourcing's one array of a
+    composite type, which psycopg can only send as text: a chunk of 500 sealed messages is a
+    few hundred kilobytes of state, and escaping it as text cost the expander a quarter of its
+    CPU.
     """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.insert_arrays_statement = SQL(
+            "INSERT INTO {schema}.{table} (originator_id, originator_version, topic, state)"
+            " SELECT * FROM unnest(%b::uuid[], %b::int8[], %b::text[], %b::bytea[])"
+            " RETURNING notification_id"
+        ).format(schema=Identifier(self.datastore.schema), table=Identifier(self.events_table_name))
+
+    def _insert_stored_events(
+        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> None:
+        self._lock_table(curs)
+        self._notify_channel(curs)
+        curs.execute(
+            self.insert_arrays_statement,
+            (
+                [
+                    e.originator_id if isinstance(e.originator_id, UUID) else UUID(e.originator_id)
+                    for e in stored_events
+                ],
+                [e.originator_version for e in stored_events],
+                [e.topic for e in stored_events],
+                [e.state for e in stored_events],
+            ),
+        )
 
     def insert_events(
         self, stored_events: Sequence[StoredEvent], **kwargs: Any
