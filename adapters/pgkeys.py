@@ -45,7 +45,7 @@ class PostgresKeyStore:
     def load_many(self, key_ids: Sequence[UUID]) -> dict[UUID, bytes]:
         with self._pool.connection() as conn:
             rows = conn.execute(
-                "SELECT key_id, wrapped FROM data_keys WHERE key_id = ANY(%s)", (list(key_ids),)
+                "SELECT key_id, wrapped FROM data_keys WHERE key_id = ANY(%b)", (list(key_ids),)
             ).fetchall()
         return {key_id: bytes(wrapped) for key_id, wrapped in rows}
 
@@ -53,7 +53,7 @@ class PostgresKeyStore:
         with self._pool.connection() as conn:
             conn.execute(
                 "INSERT INTO data_keys (key_id, owner_id, wrapped)"
-                " SELECT * FROM unnest(%s::uuid[], %s::uuid[], %s::bytea[])"
+                " SELECT * FROM unnest(%b::uuid[], %b::uuid[], %b::bytea[])"
                 " ON CONFLICT (key_id) DO NOTHING",
                 ([k[0] for k in keys], [k[1] for k in keys], [k[2] for k in keys]),
             )
@@ -66,7 +66,7 @@ class PostgresKeyStore:
         # commits while this one waits on it is in neither: the caller reads it after.
         with self._pool.connection() as conn:
             rows = conn.execute(
-                "WITH wanted AS (SELECT * FROM unnest(%s::uuid[], %s::uuid[], %s::bytea[])"
+                "WITH wanted AS (SELECT * FROM unnest(%b::uuid[], %b::uuid[], %b::bytea[])"
                 " AS w(key_id, owner_id, wrapped)),"
                 " inserted AS (INSERT INTO data_keys (key_id, owner_id, wrapped)"
                 " SELECT key_id, owner_id, wrapped FROM wanted"

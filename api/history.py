@@ -46,7 +46,7 @@ def stored_events(ctx: ApiContext, notification_ids: list[int]) -> list[tuple[in
     with ctx.pool.connection() as conn:
         rows = conn.execute(
             f"SELECT notification_id, originator_id, originator_version, topic, state"  # noqa: S608
-            f" FROM {table} WHERE notification_id = ANY(%s) ORDER BY notification_id",
+            f" FROM {table} WHERE notification_id = ANY(%b) ORDER BY notification_id",
             (notification_ids,),
         ).fetchall()
     mapper = ctx.backend.messaging.mapper

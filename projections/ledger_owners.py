@@ -40,7 +40,7 @@ class OwnerMap:
         if missing:
             rows = conn.execute(
                 "SELECT aggregate_id, account_id, billing FROM ledger_owners"
-                " WHERE aggregate_id = ANY(%s)",
+                " WHERE aggregate_id = ANY(%b)",
                 (list(missing),),
             ).fetchall()
             for aggregate_id, account_id, billing in rows:

@@ -175,8 +175,8 @@ class MessagingProjection:
             " region, encoding, parts, price, state, part_states, recorded_at, updated_at)"
             " SELECT u.id, %s, %s, u.idx, u.hash, u.region, u.encoding, u.parts, u.price,"
             " 'queued', array_fill(NULL::text, ARRAY[u.parts]), %s, %s"
-            " FROM unnest(%s::uuid[], %s::int[], %s::text[], %s::text[], %s::text[],"
-            " %s::int[], %s::int[]) AS u(id, idx, hash, region, encoding, parts, price)"
+            " FROM unnest(%b::uuid[], %b::int[], %b::text[], %b::text[], %b::text[],"
+            " %b::int[], %b::int[]) AS u(id, idx, hash, region, encoding, parts, price)"
             " ON CONFLICT DO NOTHING",
             (e.send_id, e.account_id, e.timestamp, e.timestamp,
              [x.message_id for x in m], [x.index for x in m], [x.number_hash for x in m],
@@ -189,7 +189,7 @@ class MessagingProjection:
         self, conn: psycopg.Connection[Any], notification_id: int, ids: list[UUID]
     ) -> None:
         conn.execute(
-            "INSERT INTO msg_history SELECT id, %s FROM unnest(%s::uuid[]) AS id"
+            "INSERT INTO msg_history SELECT id, %s FROM unnest(%b::uuid[]) AS id"
             " ON CONFLICT DO NOTHING",
             (notification_id, ids),
         )
@@ -219,8 +219,8 @@ class MessagingProjection:
             " uncertain = m.uncertain OR u.uncertain,"
             " submitted_at = COALESCE(m.submitted_at, u.at),"
             " error_code = COALESCE(u.error, m.error_code), updated_at = u.at"
-            " FROM unnest(%s::uuid[], %s::text[], %s::text[], %s::int[], %s::bool[],"
-            " %s::timestamptz[], %s::text[]) AS u(id, state, ids, attempt, uncertain, at, error)"
+            " FROM unnest(%b::uuid[], %b::text[], %b::text[], %b::int[], %b::bool[],"
+            " %b::timestamptz[], %b::text[]) AS u(id, state, ids, attempt, uncertain, at, error)"
             " WHERE m.message_id = u.id",
             (e.route, [r.message_id for r in rows], states,
              [",".join(r.carrier_ids) for r in rows], [r.attempt for r in rows],
@@ -237,7 +237,7 @@ class MessagingProjection:
             row[0]: (MessageState(row[1]), row[2], list(row[3]))
             for row in conn.execute(
                 "SELECT message_id, state, parts, part_states FROM msg_messages"
-                " WHERE message_id = ANY(%s) FOR UPDATE",
+                " WHERE message_id = ANY(%b) FOR UPDATE",
                 (ids,),
             ).fetchall()
         }
@@ -266,8 +266,8 @@ class MessagingProjection:
                 " part_states = array_replace(string_to_array(u.parts, ','), '', NULL),"
                 " status_text = u.status, error_code = COALESCE(u.error, m.error_code),"
                 " final_at = COALESCE(m.final_at, u.final_at), updated_at = u.at"
-                " FROM unnest(%s::uuid[], %s::text[], %s::text[], %s::text[], %s::text[],"
-                " %s::timestamptz[], %s::timestamptz[])"
+                " FROM unnest(%b::uuid[], %b::text[], %b::text[], %b::text[], %b::text[],"
+                " %b::timestamptz[], %b::timestamptz[])"
                 " AS u(id, state, parts, status, error, final_at, at) WHERE m.message_id = u.id",
                 (list(updates), *map(list, zip(*values, strict=True))),
             )

@@ -65,7 +65,7 @@ class Claims:
                 row[0]
                 for row in conn.execute(
                     "INSERT INTO submit_claims (message_id, route, state, attempt)"
-                    " SELECT id, %s, 'submitting', 1 FROM unnest(%s::uuid[]) AS id"
+                    " SELECT id, %s, 'submitting', 1 FROM unnest(%b::uuid[]) AS id"
                     " ON CONFLICT DO NOTHING RETURNING message_id",
                     (route, ids),
                 ).fetchall()
@@ -75,7 +75,7 @@ class Claims:
                 return {}
             rows = conn.execute(
                 "SELECT message_id, state, attempt FROM submit_claims"
-                " WHERE message_id = ANY(%s) FOR UPDATE",
+                " WHERE message_id = ANY(%b) FOR UPDATE",
                 (older,),
             ).fetchall()
             found = {row[0]: Claim(row[1], row[2]) for row in rows}
@@ -83,7 +83,7 @@ class Claims:
             if retried:
                 conn.execute(
                     "UPDATE submit_claims SET state = 'submitting', attempt = attempt + 1,"
-                    " updated_at = now() WHERE message_id = ANY(%s)",
+                    " updated_at = now() WHERE message_id = ANY(%b)",
                     (retried,),
                 )
         return found
@@ -95,7 +95,7 @@ class Claims:
         if ids:
             with self.pool.connection() as conn:
                 conn.execute(
-                    "DELETE FROM submit_claims WHERE message_id = ANY(%s)"
+                    "DELETE FROM submit_claims WHERE message_id = ANY(%b)"
                     " AND state = 'submitting' AND attempt = 1",
                     (ids,),
                 )
@@ -119,7 +119,7 @@ def side_effects(
     statements: list[tuple[str, list[Any]]] = [
         (
             "UPDATE submit_claims c SET state = u.state, attempt = u.attempt, updated_at = now()"
-            " FROM unnest(%s::uuid[], %s::text[], %s::int[]) AS u(message_id, state, attempt)"
+            " FROM unnest(%b::uuid[], %b::text[], %b::int[]) AS u(message_id, state, attempt)"
             " WHERE c.message_id = u.message_id",
             [(list(final), [v[0] for v in final.values()], [v[1] for v in final.values()])],
         )
@@ -128,8 +128,8 @@ def side_effects(
         statements.append(
             (
                 "INSERT INTO carrier_ids (carrier, carrier_id, message_id, send_id, account_id,"
-                " part) SELECT %s, * FROM unnest(%s::text[], %s::uuid[], %s::uuid[], %s::uuid[],"
-                " %s::smallint[]) ON CONFLICT DO NOTHING",
+                " part) SELECT %s, * FROM unnest(%b::text[], %b::uuid[], %b::uuid[], %b::uuid[],"
+                " %b::smallint[]) ON CONFLICT DO NOTHING",
                 [(carrier, *map(list, zip(*index, strict=True)))],
             )
         )

@@ -161,7 +161,7 @@ class Ingest:
         with self.pool.connection() as conn:
             rows = conn.execute(
                 "SELECT c.carrier, c.carrier_id, c.message_id, c.send_id, c.account_id, c.part"
-                " FROM carrier_ids c JOIN unnest(%s::text[], %s::text[]) AS k(carrier, carrier_id)"
+                " FROM carrier_ids c JOIN unnest(%b::text[], %b::text[]) AS k(carrier, carrier_id)"
                 " USING (carrier, carrier_id)",
                 (routes, ids),
             ).fetchall()

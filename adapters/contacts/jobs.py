@@ -281,5 +281,5 @@ def purge_finished(pool: ConnectionPool[Any], older_than: timedelta) -> int:
         ).fetchall()
         ids = [row[0] for row in doomed]
         if ids:
-            conn.execute("DELETE FROM contact_import_rejections WHERE job_id = ANY(%s)", (ids,))
+            conn.execute("DELETE FROM contact_import_rejections WHERE job_id = ANY(%b)", (ids,))
     return len(ids)

@@ -137,7 +137,7 @@ def add_field_names(conn: psycopg.Connection[Any], list_id: UUID, names: Iterabl
     wanted = list(dict.fromkeys(names))
     if wanted:
         conn.execute(
-            "UPDATE contact_lists SET fields = fields || ARRAY(SELECT n FROM unnest(%s::text[])"
+            "UPDATE contact_lists SET fields = fields || ARRAY(SELECT n FROM unnest(%b::text[])"
             " WITH ORDINALITY AS t(n, i) WHERE n <> ALL(fields) ORDER BY i) WHERE id = %s",
             (wanted, list_id),
         )

@@ -46,7 +46,7 @@ def suppressed_hashes(
     with pool.connection() as conn:
         rows = conn.execute(
             "SELECT number_hash FROM contact_opt_outs"
-            " WHERE account_id = %s AND number_hash = ANY(%s)",
+            " WHERE account_id = %s AND number_hash = ANY(%b)",
             (account_id, [bytes.fromhex(h) for h in hashes]),
         ).fetchall()
     return {bytes(row[0]).hex() for row in rows}

@@ -101,7 +101,7 @@ def add_many(
     ids: dict[bytes, int] = {}
     existing = conn.execute(
         "SELECT id, number_hash, sealed FROM contact_recipients"
-        " WHERE list_id = %s AND number_hash = ANY(%s)",
+        " WHERE list_id = %s AND number_hash = ANY(%b)",
         (list_id, [w[0] for w in wanted]),
     ).fetchall()
     for recipient_id, stored_hash, sealed in existing:
@@ -120,7 +120,7 @@ def add_many(
     if new:
         inserted = conn.execute(
             "INSERT INTO contact_recipients (list_id, number_hash, sealed)"
-            " SELECT %s, h, s FROM unnest(%s::bytea[], %s::bytea[]) WITH ORDINALITY AS t(h, s, i)"
+            " SELECT %s, h, s FROM unnest(%b::bytea[], %b::bytea[]) WITH ORDINALITY AS t(h, s, i)"
             " ORDER BY i RETURNING id, number_hash",
             (list_id, [w[0] for w in new], [seal.seal(w[1], w[2]) for w in new]),
         ).fetchall()

@@ -48,7 +48,7 @@ def merge_duplicates(
         return 0
     rows = conn.execute(
         "SELECT seq, number_hash, sealed FROM contact_import_stage"
-        " WHERE number_hash = ANY(%s) ORDER BY number_hash, seq",
+        " WHERE number_hash = ANY(%b) ORDER BY number_hash, seq",
         (list(duplicates),),
     ).fetchall()
     groups: dict[bytes, list[tuple[int, bytes]]] = {}
@@ -62,7 +62,7 @@ def merge_duplicates(
         if e164 is None:  # pragma: no cover - sealed moments ago under the same key
             raise RuntimeError("a staged row cannot be opened")
         folded.append((group[0][0], number_hash, seal.seal(e164, fields), any(fields.values())))
-    conn.execute("DELETE FROM contact_import_stage WHERE number_hash = ANY(%s)", (list(groups),))
+    conn.execute("DELETE FROM contact_import_stage WHERE number_hash = ANY(%b)", (list(groups),))
     copy_rows(conn, STAGE_COPY, folded)
     return len(rows) - len(groups)
 
