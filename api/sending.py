@@ -29,11 +29,11 @@ from adapters.backend import Backend
 from adapters.staging import Staging
 from domain.accounts.contract import ContractType
 from domain.accounts.exceptions import SenderBlockedError
-from domain.ids import message_id, send_id_for
+from domain.ids import message_ids, send_id_for
 from domain.messaging.exceptions import NoRecipientsError
 from domain.messaging.records import Lane, RecordedMessage
 from domain.messaging.send import Send, Skipped
-from domain.personal import PersonalData, recipient_key_id
+from domain.personal import PersonalData, recipient_key_ids
 from domain.pricing.preview import PreviewRules, Recipient, RecipientPreview, preview_messages
 from domain.tariff import Tariff
 from domain.text.sender import SenderId
@@ -196,13 +196,12 @@ class SendAcceptance:
     def _messages(
         self, account_id: UUID, send_id: UUID, previews: Sequence[RecipientPreview]
     ) -> tuple[list[RecordedMessage], list[SkippedRecipient]]:
-        keyring = self.backend.keyring
+        digest = self.backend.keyring.lookup_hasher(account_id)  # lookup_hash, batched
         hashes = [
-            keyring.lookup_hash(account_id, p.to_e164) if p.error is None and p.to_e164 else ""
-            for p in previews
+            digest(p.to_e164).hex() if p.error is None and p.to_e164 else "" for p in previews
         ]
         opted_out = self.suppressed(account_id, [h for h in hashes if h])
-        messages: list[RecordedMessage] = []
+        taken: list[tuple[RecipientPreview, str, str, str]] = []
         skipped: list[SkippedRecipient] = []
         for position, (preview, number_hash) in enumerate(zip(previews, hashes, strict=True)):
             if preview.error is not None:
@@ -215,22 +214,24 @@ class SendAcceptance:
                 continue
             if preview.to_e164 is None or preview.text is None:  # pragma: no cover
                 raise RuntimeError("the preview accepted a recipient without number or text")
-            key = recipient_key_id(account_id, number_hash)
-            index = len(messages)
-            messages.append(
-                RecordedMessage(
-                    index=index,
-                    message_id=message_id(send_id, index),
-                    number_hash=number_hash,
-                    number=PersonalData(key, preview.to_e164),
-                    text=PersonalData(key, preview.text),
-                    region=preview.region or "",
-                    encoding=str(preview.encoding),
-                    parts=preview.segments or 1,
-                    price=preview.price or 0,
-                    delivery_reports=bool(preview.delivery_reports),
-                )
+            taken.append((preview, number_hash, preview.to_e164, preview.text))
+        keys = recipient_key_ids(account_id, [number_hash for _, number_hash, _, _ in taken])
+        ids = message_ids(send_id, len(taken))
+        messages = [
+            RecordedMessage(
+                index=index,
+                message_id=ids[index],
+                number_hash=number_hash,
+                number=PersonalData(keys[index], number),
+                text=PersonalData(keys[index], text),
+                region=preview.region or "",
+                encoding=str(preview.encoding),
+                parts=preview.segments or 1,
+                price=preview.price or 0,
+                delivery_reports=bool(preview.delivery_reports),
             )
+            for index, (preview, number_hash, number, text) in enumerate(taken)
+        ]
         return messages, skipped
 
 

@@ -12,8 +12,11 @@ Deliberately not a dataclass: the mapper's encoder must see it as a foreign type
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 from uuid import UUID, uuid5
+
+from domain.ids import uuid5_many
 
 REDACTED = "[redacted]"
 
@@ -67,3 +70,9 @@ def recipient_key_id(account_id: UUID, number_hash: str) -> UUID:
     with the account as owner, so deleting the account's keys removes it as well.
     """
     return uuid5(RECIPIENT_KEY_NAMESPACE, f"{account_id}:{number_hash}")
+
+
+def recipient_key_ids(account_id: UUID, number_hashes: Sequence[str]) -> list[UUID]:
+    """``recipient_key_id`` of many people of one account (a send's recipients)."""
+    prefix = f"{account_id}:"
+    return uuid5_many(RECIPIENT_KEY_NAMESPACE, (prefix + h for h in number_hashes))

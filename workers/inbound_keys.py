@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from uuid import UUID, uuid5
 
 INBOUND_NAMESPACE = UUID("3b2a1c0d-9e8f-4a7b-b6c5-d4e3f2a1b0c9")
 
 
+@functools.cache
 def inbound_key_id(route: str) -> UUID:
     """The key that seals raw deliver_sm PDUs of a route while they wait in JetStream."""
     return uuid5(INBOUND_NAMESPACE, f"inbound:{route}")
