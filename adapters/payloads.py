@@ -108,6 +108,14 @@ class InboundPdu(msgspec.Struct, frozen=True):
     pdu: bytes
 
 
+class InboundBatch(msgspec.Struct, frozen=True):
+    """deliver_sm PDUs of one bind stored as one NATS message: those that arrived together
+    (the SMSC sends up to its window at once) are stored with one publish and one
+    acknowledgement instead of one each."""
+
+    items: list[InboundPdu]
+
+
 class StatusQuery(msgspec.Struct, frozen=True):
     """An operator's question to the carrier about one part of a message (query_sm)."""
 
@@ -122,5 +130,5 @@ class StatusQuery(msgspec.Struct, frozen=True):
 encoder = msgspec.json.Encoder()
 batch_decoder = msgspec.json.Decoder(OutboundBatch)
 chunk_decoder = msgspec.json.Decoder(ChunkEvent)
-inbound_decoder = msgspec.json.Decoder(InboundPdu)
+inbound_decoder = msgspec.json.Decoder(InboundBatch)
 query_decoder = msgspec.json.Decoder(StatusQuery)

@@ -36,6 +36,7 @@ from kontor.settings import Settings
 from kontor.stack import Pipeline
 
 FINAL = ("delivered", "failed", "rejected", "cancelled")
+OPEN = ("queued", "pending", "buffered", "unconfirmed")
 
 
 def main(argv: list[str], settings: Settings) -> int:
@@ -225,16 +226,29 @@ def final_counts(settings: Settings, campaign_id: str) -> dict[str, int]:
 
 
 def wait_final(settings: Settings, campaign_id: str, total: int, timeout: float) -> float:
-    """Poll the read model until every message is final; the time the last one became final."""
+    """Poll the read model until every message is final; the time the last one became final.
+
+    The poll must not load the machine it measures: it waits until every message is recorded
+    (one row of ``msg_sends``), then counts only the messages still open (an index range that
+    shrinks to nothing), and reads the final times once at the end."""
     deadline = time.time() + timeout
     with psycopg.connect(str(settings.database_url), autocommit=True) as conn:
         while time.time() < deadline:
-            row = conn.execute(
-                "SELECT count(*), max(final_at) FROM msg_messages"
-                " WHERE send_id = %s AND state = ANY(%s)",
-                (campaign_id, list(FINAL)),
+            recorded = conn.execute(
+                "SELECT recorded FROM msg_sends WHERE send_id = %s", (campaign_id,)
             ).fetchone()
-            if row and row[0] >= total:
-                return float(row[1].timestamp()) if row[1] else time.time()
+            if recorded and recorded[0] >= total:
+                row = conn.execute(
+                    "SELECT count(*) FROM msg_messages WHERE send_id = %s AND state = ANY(%s)",
+                    (campaign_id, list(OPEN)),
+                ).fetchone()
+                if row and row[0] == 0:
+                    final = conn.execute(
+                        "SELECT count(*), max(final_at) FROM msg_messages"
+                        " WHERE send_id = %s AND state = ANY(%s)",
+                        (campaign_id, list(FINAL)),
+                    ).fetchone()
+                    if final and final[0] >= total:
+                        return float(final[1].timestamp()) if final[1] else time.time()
             time.sleep(0.5)
     raise SystemExit(f"the campaign did not finish within {timeout} s")

@@ -1,8 +1,12 @@
 """DLR and MO ingest: turns the deliver_sm PDUs in ``<P>_INBOUND`` into events.
 
+The carrier sender stores the PDUs of a bind that arrive together as one ``InboundBatch``.
+
 A receipt's carrier id is matched through the carrier-id index (written with the submit result
 it belongs to). A receipt that arrives before its submit_sm_resp was recorded finds nothing yet:
-it is parked (negatively acknowledged with a growing delay) and matched on a later delivery. A
+it is parked (negatively acknowledged with a growing delay) and matched on a later delivery;
+a batch's early receipts are parked on their own: each is stored again as a batch of one, and
+the batch is acknowledged. A
 reply (MO) is stored as a raw reply event; correlation and forwarding come later. Messages are
 acknowledged only after their events are saved; a redelivered one records a duplicate report,
 which the read models ignore (a report never moves a message backwards).
@@ -14,6 +18,7 @@ import asyncio
 import hashlib
 import logging
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID, uuid5
@@ -21,7 +26,7 @@ from uuid import UUID, uuid5
 from nats.errors import TimeoutError as NatsTimeout
 from nats.js.api import AckPolicy, ConsumerConfig
 
-from adapters.payloads import inbound_decoder
+from adapters.payloads import InboundBatch, InboundPdu, encoder, inbound_decoder
 from adapters.smpp.codec import decode
 from adapters.smpp.message_id import message_id_candidates
 from adapters.smpp.pdu import DeliverSm
@@ -38,6 +43,15 @@ log = logging.getLogger(__name__)
 MAX_PARKED_DELIVERIES = 40
 BATCH = 1000
 GATHER = 0.05
+
+
+@dataclass(frozen=True, eq=False)
+class Item:
+    """One PDU of a fetched NATS message (an ``InboundBatch``)."""
+
+    msg: Any
+    position: int
+    inbound: InboundPdu
 
 
 class Ingest:
@@ -79,8 +93,14 @@ class Ingest:
         matched, parked = await asyncio.to_thread(self._match, receipts)
         reply_events = [self._reply(route, pdu, at) for _, route, pdu, at in replies]
         await asyncio.to_thread(self._record, matched, reply_events)
+        waiting: dict[int, list[Item]] = defaultdict(list)
+        for item in parked:
+            waiting[id(item.msg)].append(item)
         for msg in msgs:
-            if id(msg) in parked:
+            early = waiting.get(id(msg))
+            if not early:
+                await msg.ack()
+            elif len(inbound_decoder.decode(msg.data).items) == 1:
                 delivered = msg.metadata.num_delivered if msg.metadata else 1
                 if delivered >= MAX_PARKED_DELIVERIES:
                     log.warning("receipt never matched; dropped", extra={"deliveries": delivered})
@@ -88,26 +108,43 @@ class Ingest:
                 else:
                     await msg.nak(delay=min(60.0, 0.5 * 2 ** min(delivered, 7)))
             else:
+                await self._park_alone(msg, early)
                 await msg.ack()
 
-    def _decode(self, msgs: list[Any]) -> list[tuple[Any, str, DeliverSm, datetime]]:
+    async def _park_alone(self, msg: Any, early: list[Item]) -> None:
+        """Store a batch's early receipts again, each as a batch of one (which is then parked
+        like any single receipt); the same ids if this is done twice, so JetStream drops the
+        second copy."""
+        js = self.runtime.nats.jetstream
+        batch = msg.metadata.sequence.stream if msg.metadata else hash(msg.data)
+        stored = [
+            await js.publish_async(
+                msg.subject,
+                encoder.encode(InboundBatch([item.inbound])),
+                headers={"Nats-Msg-Id": f"parked:{batch}:{item.position}"},
+            )
+            for item in early
+        ]
+        await asyncio.gather(*stored)
+
+    def _decode(self, msgs: list[Any]) -> list[tuple[Item, str, DeliverSm, datetime]]:
         out = []
         for msg in msgs:
-            inbound = inbound_decoder.decode(msg.data)
-            raw = self.backend.keyring.open(inbound_key_id(inbound.route), inbound.pdu)
-            envelope = decode(raw) if raw is not None else None
-            if envelope is None or not isinstance(envelope.pdu, DeliverSm):
-                log.warning("inbound PDU unreadable; dropped", extra={"route": inbound.route})
-                continue
-            at = datetime.fromtimestamp(inbound.received_at, UTC)
-            # Receipts match by carrier account; replies are kept per bind.
-            source = inbound.carrier if is_receipt(envelope.pdu) else inbound.route
-            out.append((msg, source, envelope.pdu, at))
+            for position, inbound in enumerate(inbound_decoder.decode(msg.data).items):
+                raw = self.backend.keyring.open(inbound_key_id(inbound.route), inbound.pdu)
+                envelope = decode(raw) if raw is not None else None
+                if envelope is None or not isinstance(envelope.pdu, DeliverSm):
+                    log.warning("inbound PDU unreadable; dropped", extra={"route": inbound.route})
+                    continue
+                at = datetime.fromtimestamp(inbound.received_at, UTC)
+                # Receipts match by carrier account; replies are kept per bind.
+                source = inbound.carrier if is_receipt(envelope.pdu) else inbound.route
+                out.append((Item(msg, position, inbound), source, envelope.pdu, at))
         return out
 
     def _match(
-        self, receipts: list[tuple[Any, str, DeliverSm, datetime]]
-    ) -> tuple[dict[str, list[DeliveryReport]], set[int]]:
+        self, receipts: list[tuple[Item, str, DeliverSm, datetime]]
+    ) -> tuple[dict[str, list[DeliveryReport]], list[Item]]:
         parsed = []
         for msg, route, pdu, at in receipts:
             try:
@@ -119,7 +156,7 @@ class Ingest:
         }
         index = self._lookup(keys)
         matched: dict[str, list[DeliveryReport]] = defaultdict(list)
-        parked: set[int] = set()
+        parked: list[Item] = []
         for msg, route, receipt, at in parsed:
             hit = next(
                 (
@@ -130,7 +167,7 @@ class Ingest:
                 None,
             )
             if hit is None:
-                parked.add(id(msg))
+                parked.append(msg)
                 continue
             message_id, send_id, account_id, part = hit
             matched[route].append(
