@@ -1,4 +1,5 @@
-"""A niced worker's database work at the worker's CPU priority.
+"""A niced worker's database work at the worker's CPU priority (and the API's and the
+transactional lane's, which run at a higher priority where permitted, at theirs).
 
 ``kontor up`` runs campaign work at nice 10 so that, under full load, single messages and the
 API keep the CPU. But most of a campaign worker's CPU is spent by PostgreSQL, in the server
@@ -70,7 +71,7 @@ class BackendPriority:
         for (pid,) in rows:
             if pid in self.done or not is_postgres(pid):
                 continue
-            if os.getpriority(os.PRIO_PROCESS, pid) < self.nice:
+            if os.getpriority(os.PRIO_PROCESS, pid) != self.nice:
                 os.setpriority(os.PRIO_PROCESS, pid, self.nice)
                 reniced += 1
             self.done.add(pid)
@@ -89,10 +90,11 @@ class BackendPriority:
 
 
 def follow_priority(pool: Any, database_url: str) -> BackendPriority | None:
-    """Start ``BackendPriority`` if this process runs niced, under a ``PGAPPNAME`` of its own,
-    against a server on this machine; ``None`` otherwise."""
+    """Start ``BackendPriority`` if this process runs at another priority than 0 (niced, or
+    ahead where permitted), under a ``PGAPPNAME`` of its own, against a server on this machine;
+    ``None`` otherwise."""
     nice = os.getpriority(os.PRIO_PROCESS, 0)
     name = os.environ.get("PGAPPNAME", "")
-    if nice <= 0 or not name.startswith("kontor-") or not is_local(database_url):
+    if nice == 0 or not name.startswith("kontor-") or not is_local(database_url):
         return None
     return BackendPriority(pool, name, nice).start()

@@ -38,6 +38,10 @@ class WorkerProcess:
 
 
 BULK_NICE = 10
+TX_NICE = -5
+"""The API and the transactional lane's processes run ahead of everything else on the machine
+(the SMSC simulator, NATS, the database's own work) where the operating system permits it (root
+or CAP_SYS_NICE); elsewhere ``nice`` says it cannot and they run at 0."""
 NICED = frozenset({"expander", "ingest", "settlement", "projections"})
 """Workers off the path from the API call to the carrier: campaign expansion, delivery receipts,
 settlement and the read models. Under full load they yield the CPU to single messages and the
@@ -50,7 +54,8 @@ process never shares an event loop, a GIL or a CPU share with a campaign's backl
 
 def instances(settings: Settings) -> list[WorkerProcess]:
     """Every worker process to run: one of each, but the ``LANED`` workers once for the
-    transactional lane (``relay-tx``, ``dispatcher-tx``, ``carrier-tx``) and once for campaigns
+    transactional lane (``relay-tx``, ``dispatcher-tx``, ``carrier-tx``, at ``TX_NICE``) and
+    once for campaigns
     at a lower priority (``KONTOR_CARRIER_PROCESSES`` campaign carrier senders), and the
     ``NICED`` workers at a lower priority. A niced worker's database backends follow its
     priority (adapters/pgpriority.py)."""
@@ -58,7 +63,7 @@ def instances(settings: Settings) -> list[WorkerProcess]:
     for worker in WORKERS:
         if worker in LANED:
             copies = max(1, settings.carrier_processes) if worker == "carrier" else 1
-            processes.append(WorkerProcess(f"{worker}-tx", worker, {"KONTOR_LANES": "tx"}))
+            processes.append(WorkerProcess(f"{worker}-tx", worker, {"KONTOR_LANES": "tx"}, TX_NICE))
             processes += [
                 WorkerProcess(
                     worker if n == 0 else f"{worker}-{n + 1}",

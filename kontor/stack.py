@@ -21,7 +21,7 @@ from adapters.embedded import free_port
 from adapters.process import orphan_proof
 from adapters.smsc.process import SimulatorProcess
 from adapters.smsc.reader import SmscRecord
-from kontor.processes import instances, niced
+from kontor.processes import TX_NICE, instances, niced
 from kontor.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -65,7 +65,8 @@ class Pipeline:
     def start(self, name: str) -> None:
         """Start the API or a worker process by its ``kontor up`` name (``carrier-tx``...)."""
         if name == "api":
-            argv, env = [sys.executable, "-m", "kontor", "api"], {}
+            argv = niced([sys.executable, "-m", "kontor", "api"], TX_NICE)
+            env = {"PGAPPNAME": "kontor-api"}
         else:
             process = self.workers[name]
             argv = niced([sys.executable, "-m", "kontor", "worker", process.worker], process.nice)

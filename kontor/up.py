@@ -27,7 +27,7 @@ from adapters.embedded import (
     tcp_answers,
     with_database,
 )
-from kontor.processes import instances, niced
+from kontor.processes import TX_NICE, instances, niced
 from kontor.secrets import generated_secrets, secrets_env
 from kontor.settings import Settings
 from kontor.supervisor import ChildSpec, Supervisor, write_state
@@ -151,8 +151,8 @@ def plan(settings: Settings) -> tuple[list[ChildSpec], PlatformUrls]:
     children.append(
         ChildSpec(
             name="api",
-            argv=[python, "-m", "kontor", "api"],
-            env=shared_env,
+            argv=niced([python, "-m", "kontor", "api"], TX_NICE),
+            env={**shared_env, "PGAPPNAME": "kontor-api"},
             ready=api_ready,
         )
     )

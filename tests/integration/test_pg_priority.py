@@ -53,12 +53,15 @@ def test_only_a_niced_kontor_worker_on_a_local_server_starts_it(
         monkeypatch.setenv("PGAPPNAME", "psql")
         assert follow_priority(pool, database_url) is None
         monkeypatch.setenv("PGAPPNAME", "kontor-carrier")
-        started = follow_priority(pool, database_url)
-        assert started is not None
-        assert started.thread.is_alive()
-        started.close()
-        started.thread.join(timeout=10)
-        assert not started.thread.is_alive()
+        for nice in (10, -5):  # a niced worker, and the API ahead of it where permitted
+            monkeypatch.setattr(os, "getpriority", lambda which, who, nice=nice: nice)
+            started = follow_priority(pool, database_url)
+            assert started is not None
+            assert started.nice == nice
+            assert started.thread.is_alive()
+            started.close()
+            started.thread.join(timeout=10)
+            assert not started.thread.is_alive()
 
 
 def test_local_servers_and_postgres_processes_are_recognised() -> None:
@@ -69,3 +72,17 @@ def test_local_servers_and_postgres_processes_are_recognised() -> None:
     assert not is_local("postgresql://10.0.0.5/kontor")
     assert not is_postgres(os.getpid())  # a pid that is not a server process is never touched
     assert not is_postgres(2**22 + 17)
+
+
+def test_backends_of_the_transactional_path_go_ahead_where_permitted(database_url: str) -> None:
+    name = f"kontor-test-{secrets.token_hex(3)}"
+    with ConnectionPool(
+        database_url, min_size=1, max_size=1, kwargs={"application_name": name}
+    ) as pool:
+        pool.wait()
+        [pid] = backend_pids(database_url, name)
+        try:
+            assert BackendPriority(pool, name, nice=-5).sweep() == 1
+        except PermissionError:
+            pytest.skip("this user may not raise a process's priority (nothing is changed)")
+        assert os.getpriority(os.PRIO_PROCESS, pid) == -5

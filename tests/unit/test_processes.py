@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kontor.processes import BULK_NICE, instances, niced
+from kontor.processes import BULK_NICE, TX_NICE, instances, niced
 from kontor.settings import Settings
 
 
@@ -16,9 +16,10 @@ def test_the_send_path_runs_per_lane_and_campaign_work_is_niced() -> None:
         ("relay", "dispatcher", "carrier", "carrier-2"), "bulk"
     )
     assert "carrier-3" not in processes
-    unniced = {name for name, p in processes.items() if p.nice == 0}
-    assert unniced == {"relay-tx", "dispatcher-tx", "carrier-tx", "sweeper", "imports"}
-    assert {p.nice for p in processes.values()} == {0, BULK_NICE}
+    ahead = {name for name, p in processes.items() if p.nice == TX_NICE}
+    assert ahead == {"relay-tx", "dispatcher-tx", "carrier-tx"}
+    assert {name for name, p in processes.items() if p.nice == 0} == {"sweeper", "imports"}
+    assert {p.nice for p in processes.values()} == {TX_NICE, 0, BULK_NICE}
     # every process's database sessions carry its own name (pg_stat_activity, pgpriority)
     assert {p.env["PGAPPNAME"] for p in processes.values()} == {
         f"kontor-{name}" for name in processes
