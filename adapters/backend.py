@@ -48,7 +48,8 @@ class Backend:
     contact_services: ContactServices | None = None
     """Lists, imports, opt-outs and erasure (``None`` without PostgreSQL)."""
     priority: BackendPriority | None = None
-    """A niced worker's database backends at its own priority (see ``pgpriority``)."""
+    """This process's database backends at its own priority, when it runs at another one than
+    0 (see ``pgpriority``)."""
 
     def close(self) -> None:
         if self.priority is not None:
@@ -99,6 +100,13 @@ def open_backend(settings: Settings, *, pool_size: int = 8) -> Backend:
     for app in (accounts, ledger, messaging, contacts):
         attach_keyring(app, keyring)
     services = None if pool is None else ContactServices(pool, keyring, contacts)
+    # The process's database sessions follow its CPU priority (niced campaign workers; the API
+    # and the transactional lane ahead where permitted).
+    priority = (
+        None
+        if pool is None or settings.database_url is None
+        else follow_priority(pool, settings.database_url)
+    )
     return Backend(
         accounts,
         ledger,
@@ -108,20 +116,17 @@ def open_backend(settings: Settings, *, pool_size: int = 8) -> Backend:
         pepper_of(settings),
         contacts,
         contact_services=services,
+        priority=priority,
     )
 
 
 def open_backend_patiently(settings: Settings, *, pool_size: int = 8, wait: float = 120) -> Backend:
     """``open_backend``, waiting for PostgreSQL while it starts (a worker started together with
-    the server, or restarted while the server restarts). A niced worker's database backends
-    follow its priority."""
+    the server, or restarted while the server restarts)."""
     deadline = time.monotonic() + wait
     while True:
         try:
-            backend = open_backend(settings, pool_size=pool_size)
-            if backend.pool is not None and settings.database_url is not None:
-                backend.priority = follow_priority(backend.pool, settings.database_url)
-            return backend
+            return open_backend(settings, pool_size=pool_size)
         except MissingSecretError:
             raise
         except Exception as exc:

@@ -89,14 +89,19 @@ def batch_payloads(
             max_parts is not None and parts + message.parts > max_parts
         )
         if current and full:
-            out.append((b'{"messages":[' + b",".join(current) + b"]}", len(current), parts))
+            out.append((_batch(current), len(current), parts))
             current, size, parts = [], 0, 0
         current.append(encoded)
         size += len(encoded) + 1
         parts += message.parts
     if current:
-        out.append((b'{"messages":[' + b",".join(current) + b"]}", len(current), parts))
+        out.append((_batch(current), len(current), parts))
     return out
+
+
+def _batch(encoded: list[bytes]) -> bytes:
+    """An ``OutboundBatch`` payload from messages already encoded (no second encoding)."""
+    return b'{"messages":[' + b",".join(encoded) + b"]}"
 
 
 class InboundPdu(msgspec.Struct, frozen=True):

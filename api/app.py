@@ -27,7 +27,6 @@ from psycopg_pool import AsyncConnectionPool
 
 from adapters.backend import open_backend
 from adapters.natsconn import NatsConnection
-from adapters.pgpriority import follow_priority
 from adapters.pricelist import default_price_per_sms, load_preview_rules
 from api.accounts import AccountController, RegistrationController
 from api.admin import AdminAccountsController
@@ -91,8 +90,6 @@ def create_app(
         nats = NatsConnection(nats_url, name="kontor-api")
         await nats.start()
         backend = await asyncio.to_thread(open_backend, settings, pool_size=settings.db_pool_size)
-        if backend.pool is not None:  # the API's database sessions at its priority
-            backend.priority = follow_priority(backend.pool, database_url)
         if backend.pool is not None:
             await asyncio.to_thread(setup_read_models, backend.pool)
         authenticator = Authenticator(

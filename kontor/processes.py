@@ -55,10 +55,9 @@ process never shares an event loop, a GIL or a CPU share with a campaign's backl
 def instances(settings: Settings) -> list[WorkerProcess]:
     """Every worker process to run: one of each, but the ``LANED`` workers once for the
     transactional lane (``relay-tx``, ``dispatcher-tx``, ``carrier-tx``, at ``TX_NICE``) and
-    once for campaigns
-    at a lower priority (``KONTOR_CARRIER_PROCESSES`` campaign carrier senders), and the
-    ``NICED`` workers at a lower priority. A niced worker's database backends follow its
-    priority (adapters/pgpriority.py)."""
+    once for campaigns at a lower priority (``KONTOR_CARRIER_PROCESSES`` campaign carrier
+    senders), and the ``NICED`` workers at a lower priority. A process's database backends
+    follow its priority (adapters/pgpriority.py)."""
     processes: list[WorkerProcess] = []
     for worker in WORKERS:
         if worker in LANED:
@@ -76,7 +75,7 @@ def instances(settings: Settings) -> list[WorkerProcess]:
         else:
             processes.append(WorkerProcess(worker, worker, nice=BULK_NICE * (worker in NICED)))
     # Each process's database sessions carry its name (``application_name``): operators see who
-    # runs a query, and a niced worker finds the backends serving it (adapters/pgpriority.py).
+    # runs a query, and a process finds the backends serving it (adapters/pgpriority.py).
     return [replace(p, env={**p.env, "PGAPPNAME": f"kontor-{p.name}"}) for p in processes]
 
 

@@ -6,10 +6,10 @@ A receipt's carrier id is matched through the carrier-id index (written with the
 it belongs to). A receipt that arrives before its submit_sm_resp was recorded finds nothing yet:
 it is parked (negatively acknowledged with a growing delay) and matched on a later delivery;
 a batch's early receipts are parked on their own: each is stored again as a batch of one, and
-the batch is acknowledged. A
-reply (MO) is stored as a raw reply event; correlation and forwarding come later. Messages are
-acknowledged only after their events are saved; a redelivered one records a duplicate report,
-which the read models ignore (a report never moves a message backwards).
+the batch is acknowledged. A reply (MO) is stored as a raw reply event; correlation and
+forwarding come later. Messages are acknowledged only after their events are saved; a
+redelivered one records a duplicate report, which the read models ignore (a report never moves
+a message backwards).
 """
 
 from __future__ import annotations
@@ -51,6 +51,8 @@ class Item:
 
     msg: Any
     position: int
+    size: int
+    """PDUs in ``msg``."""
     inbound: InboundPdu
 
 
@@ -100,7 +102,7 @@ class Ingest:
             early = waiting.get(id(msg))
             if not early:
                 await msg.ack()
-            elif len(inbound_decoder.decode(msg.data).items) == 1:
+            elif early[0].size == 1:
                 delivered = msg.metadata.num_delivered if msg.metadata else 1
                 if delivered >= MAX_PARKED_DELIVERIES:
                     log.warning("receipt never matched; dropped", extra={"deliveries": delivered})
@@ -130,7 +132,8 @@ class Ingest:
     def _decode(self, msgs: list[Any]) -> list[tuple[Item, str, DeliverSm, datetime]]:
         out = []
         for msg in msgs:
-            for position, inbound in enumerate(inbound_decoder.decode(msg.data).items):
+            items = inbound_decoder.decode(msg.data).items
+            for position, inbound in enumerate(items):
                 raw = self.backend.keyring.open(inbound_key_id(inbound.route), inbound.pdu)
                 envelope = decode(raw) if raw is not None else None
                 if envelope is None or not isinstance(envelope.pdu, DeliverSm):
@@ -139,7 +142,7 @@ class Ingest:
                 at = datetime.fromtimestamp(inbound.received_at, UTC)
                 # Receipts match by carrier account; replies are kept per bind.
                 source = inbound.carrier if is_receipt(envelope.pdu) else inbound.route
-                out.append((Item(msg, position, inbound), source, envelope.pdu, at))
+                out.append((Item(msg, position, len(items), inbound), source, envelope.pdu, at))
         return out
 
     def _match(
