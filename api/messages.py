@@ -8,9 +8,11 @@ from typing import Annotated
 from uuid import UUID
 
 from litestar import Controller, Response, get, post
+from litestar.background_tasks import BackgroundTask
 from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_202_ACCEPTED
 
+from adapters.outbox import publish_now
 from api.auth import customer_only, customer_or_admin
 from api.context import AuthRequest, Ctx
 from api.errors import ProblemError
@@ -108,7 +110,21 @@ class MessagesController(Controller):
             send_at=send.schedule_at,
             repeated=accepted.repeated,
         )
-        return Response(body, status_code=HTTP_200_OK if accepted.repeated else HTTP_201_CREATED)
+        # The messages are recorded: publish them as soon as the answer is out, rather than when
+        # the outbox relay sees them (it still does; JetStream drops the second copy).
+        publish = None
+        if accepted.recorded_chunks:
+            publish = BackgroundTask(
+                publish_now,
+                request.app.state.resources.nats,
+                ctx.topology,
+                accepted.recorded_chunks,
+            )
+        return Response(
+            body,
+            status_code=HTTP_200_OK if accepted.repeated else HTTP_201_CREATED,
+            background=publish,
+        )
 
     @get("/", sync_to_thread=True, guards=[customer_or_admin], summary="Find messages")
     def search(

@@ -24,6 +24,7 @@ from datetime import datetime, timedelta
 from uuid import UUID, uuid4
 
 import msgspec
+from eventsourcing.persistence import Notification
 
 from adapters.backend import Backend
 from adapters.staging import Staging
@@ -86,6 +87,9 @@ class Accepted:
     messages: list[RecordedMessage] = field(default_factory=list)
     skipped: list[SkippedRecipient] = field(default_factory=list)
     repeated: bool = False
+    recorded_chunks: tuple[Notification, ...] = ()
+    """The messages recorded by the call itself (a due single send), for the API to publish at
+    once instead of waiting for the outbox relay."""
 
 
 KEYS = ThreadPoolExecutor(max_workers=8, thread_name_prefix="data-keys")
@@ -190,8 +194,8 @@ class SendAcceptance:
         immediate = request.lane is Lane.TRANSACTIONAL and not scheduled and not review
         if not immediate:
             self.staging.stage(send_id, messages)
-        recorded = backend.messaging.accept(send, messages if immediate else ())
-        return Accepted(recorded, messages, skipped, repeated=recorded is not send)
+        recorded, chunks = backend.messaging.accept(send, messages if immediate else ())
+        return Accepted(recorded, messages, skipped, recorded is not send, chunks)
 
     def _messages(
         self, account_id: UUID, send_id: UUID, previews: Sequence[RecipientPreview]

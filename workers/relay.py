@@ -9,6 +9,10 @@ chunks, so a single message never waits behind a campaign's backlog (``kontor up
 processes of their own, see ``KONTOR_LANES``). A position advances only
 after JetStream acknowledged every publish of the batch; after a crash the batch is published
 again and JetStream drops the duplicates (and consumers are idempotent beyond its window).
+
+A single send's chunk usually reaches JetStream before the relay sees it: the API publishes it
+right after answering (``adapters.outbox``, same ids), so the relay's publish is the duplicate.
+The relay remains what guarantees publication.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from eventsourcing.persistence import Notification
 from eventsourcing.utils import get_topic
 
 from adapters.jetstream import Topology
-from adapters.payloads import OutboundMessage, batch_payloads, chunk_decoder
+from adapters.outbox import publications
 from domain.messaging.batches import MessageChunk
 from kontor.settings import Settings
 from projections.runner import setup_tracking
@@ -34,32 +38,6 @@ LANES = {
     "tx": (get_topic(MessageChunk.TransactionalRecorded), 50),
     "bulk": (get_topic(MessageChunk.Recorded), 8),
 }
-
-
-def outbound(notification: Notification) -> list[OutboundMessage]:
-    chunk = chunk_decoder.decode(notification.state)
-    recorded_at = chunk.timestamp.timestamp()
-    return [
-        OutboundMessage(
-            message_id=m.message_id,
-            send_id=chunk.send_id,
-            account_id=chunk.account_id,
-            index=m.index,
-            lane=chunk.lane,
-            sender=chunk.sender,
-            tariff=chunk.tariff,
-            region=m.region,
-            number_hash=m.number_hash,
-            number=m.number,
-            text=m.text,
-            encoding=m.encoding,
-            parts=m.parts,
-            price=m.price,
-            delivery_reports=m.delivery_reports,
-            recorded_at=recorded_at,
-        )
-        for m in chunk.messages
-    ]
 
 
 class Relay:
@@ -128,19 +106,11 @@ class Relay:
         await waker.close()
 
     async def _publish(self, js: Any, notifications: list[Notification]) -> None:
-        futures = []
-        for notification in notifications:
-            messages = outbound(notification)
-            if not messages:
-                continue
-            subject = self.topology.out_subject(messages[0].lane, messages[0].account_id)
-            chunk = f"{notification.originator_id}:{notification.originator_version}"
-            for n, (payload, _, _) in enumerate(batch_payloads(messages)):
-                futures.append(
-                    await js.publish_async(
-                        subject, payload, headers={"Nats-Msg-Id": f"{chunk}:{n}"}
-                    )
-                )
+        futures = [
+            await js.publish_async(p.subject, p.payload, headers=p.headers)
+            for notification in notifications
+            for p in publications(self.topology, notification)
+        ]
         await asyncio.gather(*futures)
 
     def _database_url(self) -> str:

@@ -14,7 +14,7 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
-from eventsourcing.persistence import IntegrityError
+from eventsourcing.persistence import IntegrityError, Notification
 
 from domain.base import KontorApplication
 from domain.messaging.batches import (
@@ -52,19 +52,27 @@ class Messaging(KontorApplication):
             raise IdempotencyConflictError(key)
         return send
 
-    def accept(self, send: Send, first_chunk: Sequence[RecordedMessage] = ()) -> Send:
-        """Record a new send, and with a due single send its messages, in one transaction."""
+    def accept(
+        self, send: Send, first_chunk: Sequence[RecordedMessage] = ()
+    ) -> tuple[Send, tuple[Notification, ...]]:
+        """Record a new send, and with a due single send its messages, in one transaction.
+
+        Returns the send (the one recorded before, if it was) and the notifications of the
+        chunk recorded now, for the API to publish at once (none if nothing new was recorded)."""
         pending: list[Any] = [send]
         if first_chunk:
             pending.append(self._chunk(send, first_chunk))
         try:
-            self.save(*pending)
+            recordings = self.save(*pending)
         except IntegrityError:
             existing = self.send(send.id)
             if existing.fingerprint != send.fingerprint:
                 raise IdempotencyConflictError(send.idempotency_key or str(send.id)) from None
-            return existing
-        return send
+            return existing, ()
+        chunks = tuple(
+            r.notification for r in recordings if isinstance(r.domain_event, MessageChunk.Recorded)
+        )
+        return send, chunks
 
     def _chunk(self, send: Send, messages: Sequence[RecordedMessage]) -> MessageChunk:
         number = send.record_chunk(len(messages))
