@@ -12,6 +12,7 @@ import os
 import sys
 from collections.abc import Sequence
 
+from adapters.pgpriority import lead_session_group
 from kontor import preview_cli
 from kontor.logs import configure_logging
 from kontor.settings import Settings, SettingsError, load_settings, settings_table
@@ -40,6 +41,7 @@ def cmd_api(_: argparse.Namespace) -> int:
 
     settings = _settings()
     configure_logging(settings.log_level, json=settings.log_json, process="api")
+    lead_session_group()
     app = create_app(settings)
     uvicorn.run(
         app,
@@ -60,6 +62,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
         return 2
     settings = _settings()
     configure_logging(settings.log_level, json=settings.log_json, process=f"worker-{args.name}")
+    lead_session_group()
     run = worker_main(args.name)
     # The imported modules live as long as the process: keep them out of the garbage
     # collector's full passes (see the API's lifespan).
@@ -102,6 +105,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
 def cmd_smsc_sim(args: argparse.Namespace) -> int:
     from kontor.smsc_sim import main as run_simulator
 
+    lead_session_group()
     return run_simulator(list(args.args), _settings())
 
 

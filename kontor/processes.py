@@ -41,7 +41,11 @@ BULK_NICE = 10
 TX_NICE = -5
 """The API and the transactional lane's processes run ahead of everything else on the machine
 (the SMSC simulator, NATS, the database's own work) where the operating system permits it (root
-or CAP_SYS_NICE); elsewhere ``nice`` says it cannot and they run at 0."""
+or CAP_SYS_NICE); elsewhere ``nice`` says it cannot and they run at 0.
+
+Every process is started in a session of its own and gives the session its niceness
+(``adapters.pgpriority.lead_session_group``): where the kernel schedules sessions as groups
+(autogroup), niceness otherwise only ranks processes within their shared session."""
 NICED = frozenset({"expander", "ingest", "settlement", "projections"})
 """Workers off the path from the API call to the carrier: campaign expansion, delivery receipts,
 settlement and the read models. Under full load they yield the CPU to single messages and the

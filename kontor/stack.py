@@ -78,6 +78,7 @@ class Pipeline:
             env={**settings_env(self.settings), **env},
             stdout=log,
             stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         log.close()
 

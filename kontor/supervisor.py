@@ -114,6 +114,7 @@ class Supervisor:
                 stderr=asyncio.subprocess.STDOUT,
                 env={**self.base_env, **spec.env},
                 user=spec.user,
+                start_new_session=True,
             )
         finally:
             logfile.close()

@@ -57,6 +57,7 @@ class SimulatorProcess:
                 env=env,
                 stdout=subprocess.PIPE,
                 stderr=log,
+                start_new_session=True,
             )
         ready = self._ready_line(timeout)
         self.host, self.port = str(ready["host"]), int(ready["port"])

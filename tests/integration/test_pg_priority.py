@@ -4,12 +4,27 @@ from __future__ import annotations
 
 import os
 import secrets
+import subprocess
+import sys
+from pathlib import Path
 
 import psycopg
 import pytest
 from psycopg_pool import ConnectionPool
 
-from adapters.pgpriority import BackendPriority, follow_priority, is_local, is_postgres
+from adapters.pgpriority import (
+    BackendPriority,
+    follow_priority,
+    is_local,
+    is_postgres,
+    set_autogroup_nice,
+)
+
+
+def autogroup_nice(pid: int) -> int | None:
+    """The niceness of ``pid``'s session group; None without autogroup support."""
+    path = Path(f"/proc/{pid}/autogroup")
+    return int(path.read_text().split()[-1]) if path.exists() else None
 
 
 def backend_pids(database_url: str, name: str) -> list[int]:
@@ -37,6 +52,8 @@ def test_the_backends_of_a_niced_workers_connections_take_its_niceness(database_
         except PermissionError:
             pytest.skip("this user may not renice the server's processes (nothing is changed)")
         assert [os.getpriority(os.PRIO_PROCESS, pid) for pid in pids] == [7, 7]
+        # Campaign backends hold the table lock single sends wait for: their sessions keep 0.
+        assert {autogroup_nice(pid) for pid in pids} <= {0, None}
         assert priority.sweep() == 0  # each backend once
         assert os.getpriority(os.PRIO_PROCESS, other.info.backend_pid) == 0
 
@@ -86,3 +103,53 @@ def test_backends_of_the_transactional_path_go_ahead_where_permitted(database_ur
         except PermissionError:
             pytest.skip("this user may not raise a process's priority (nothing is changed)")
         assert os.getpriority(os.PRIO_PROCESS, pid) == -5
+        if autogroup_nice(pid) is not None:  # the kernel schedules sessions as groups
+            assert autogroup_nice(pid) == -5  # the backend leads its own session
+
+
+LEAD = (
+    "import os; from adapters.pgpriority import lead_session_group; print(lead_session_group());"
+    " os.path.exists('/proc/self/autogroup') and print(open('/proc/self/autogroup').read())"
+)
+
+
+def test_a_process_in_a_session_of_its_own_gives_the_session_its_niceness() -> None:
+    """``kontor up`` starts each process in a session of its own: there, a niced process's
+    niceness must reach its session's scheduling group, or it only ranks within the group."""
+    started = subprocess.run(
+        ["nice", "-n", "7", sys.executable, "-c", LEAD],
+        capture_output=True,
+        text=True,
+        start_new_session=True,
+        check=True,
+    )
+    if not Path("/proc/self/autogroup").exists():
+        assert started.stdout.strip() == "False"  # nothing to set on this kernel
+        return
+    led, group = started.stdout.splitlines()[:2]
+    assert led == "True"
+    assert group.split()[-1] == "7"
+    # In the session it was started from (a terminal's, the test run's) nothing changes.
+    shared = subprocess.run(
+        ["nice", "-n", "7", sys.executable, "-c", LEAD], capture_output=True, text=True, check=True
+    )
+    assert shared.stdout.splitlines()[0] == "False"
+    assert autogroup_nice(os.getpid()) == autogroup_nice(os.getppid())
+
+
+def test_only_a_session_leaders_group_is_reniced() -> None:
+    if not Path("/proc/self/autogroup").exists():
+        pytest.skip("this kernel does not schedule sessions as groups")
+    leader = subprocess.Popen(["sleep", "30"], start_new_session=True)
+    member = subprocess.Popen(["sleep", "30"])
+    try:
+        assert set_autogroup_nice(leader.pid, 4) is True
+        assert autogroup_nice(leader.pid) == 4
+        before = autogroup_nice(member.pid)
+        assert set_autogroup_nice(member.pid, 4) is False  # shares this test run's session
+        assert autogroup_nice(member.pid) == before
+        assert set_autogroup_nice(2**22 + 17, 4) is False  # gone: nothing to set
+    finally:
+        for process in (leader, member):
+            process.kill()
+            process.wait()
