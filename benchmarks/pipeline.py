@@ -132,6 +132,7 @@ def run(settings: Settings, args: argparse.Namespace) -> dict[str, Any]:
             "single_send_after_api_ms": (
                 percentiles(latencies.after_api) if latencies.after_api else None
             ),
+            "single_send_slowest": latencies.slowest(started),
             "stages_s": stages,
             "store_events_per_s": store_rate(settings),
         }
@@ -164,6 +165,22 @@ class Latencies:
     total: list[float] = field(default_factory=list)
     api: list[float] = field(default_factory=list)
     after_api: list[float] = field(default_factory=list)
+    called: list[float] = field(default_factory=list)
+    """When each was sent (epoch seconds), to place the slowest in the run."""
+
+    def slowest(self, started: float, n: int = 3) -> list[dict[str, float]]:
+        """The ``n`` slowest single sends: seconds after the campaign's API call, and where
+        their time went."""
+        ranked = sorted(range(len(self.total)), key=lambda i: -self.total[i])[:n]
+        return [
+            {
+                "at_s": round(self.called[i] - started, 2),
+                "total_ms": round(self.total[i], 1),
+                "api_ms": round(self.api[i], 1),
+                "after_api_ms": round(self.after_api[i], 1),
+            }
+            for i in ranked
+        ]
 
 
 def send_singles(
@@ -195,6 +212,7 @@ def send_singles(
                     latencies.total.append((row.received_at - called) * 1000)
                     latencies.api.append((answered - called) * 1000)
                     latencies.after_api.append((row.received_at - answered) * 1000)
+                    latencies.called.append(called)
             time.sleep(0.5)
 
 

@@ -64,8 +64,12 @@ from workers.runtime import WorkerRuntime, worker_runtime
 log = logging.getLogger(__name__)
 UDHI = 0x40
 BULK_FOLLOWERS = 4
-TX_FETCH = 20
-"""Batches a transactional follower takes at once (a single send's batch is small)."""
+TX_FETCH = 1
+"""Batches a transactional follower takes at once: one. nats-py's ``fetch(n)`` with n > 1,
+once a message arrived on its waiting pull request, waits for the other n - 1 until its timeout
+(or the server's expiry); a lone single send sat there 60-230 ms. ``fetch(1)`` returns as soon
+as the message is there, and a backlog is taken one batch per round trip (a fraction of a
+millisecond each)."""
 BULK_FETCH = 2
 """Batches a campaign follower takes at once (each up to a recorded chunk, 500 messages)."""
 REQUEUE = object()

@@ -75,6 +75,8 @@ class Simulator:
         self._server: asyncio.Server | None = None
         self.stats = writer.stats
         self.courier = Courier(config, writer, self._bump, self._schedule_flush)
+        self.last_submit = 0.0
+        """Event-loop time of the last submit_sm (the simulator is quiet when it is long ago)."""
 
     async def start(self) -> int:
         """Listen; return the port. Deliveries not acknowledged before a restart are owed again."""
@@ -156,6 +158,7 @@ class Simulator:
     def _submit(
         self, conn: Connection, session: SmppSession, envelope: Envelope, pdu: SubmitSm
     ) -> None:
+        self.last_submit = self._loop.time()
         if conn.system_id is None:
             session.respond(envelope, SubmitSmResp(), CommandStatus.ESME_RINVBNDSTS)
             return
