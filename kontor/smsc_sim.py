@@ -17,6 +17,7 @@ import json
 import os
 import signal
 import tomllib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -100,31 +101,46 @@ def main(argv: list[str], settings: Settings) -> int:
     return asyncio.run(serve(config))
 
 
-FULL_COLLECTION_EVERY = 60.0
-"""Seconds between the simulator's full garbage collections (see ``spaced_full_collections``)."""
+QUIET_SECONDS = 1.0
+"""The simulator counts as quiet after this long without a submit_sm."""
+FULL_COLLECTION_AT_MOST = 600.0
+"""Seconds a full collection may wait for a quiet moment under constant load."""
 
 
-async def spaced_full_collections(every: float = FULL_COLLECTION_EVERY) -> None:
-    """Run Python's full (oldest-generation) garbage collection on a timer, not automatically.
+async def quiet_full_collections(
+    last_submit: Callable[[], float],
+    *,
+    check_every: float = 1.0,
+    quiet: float = QUIET_SECONDS,
+    at_most: float = FULL_COLLECTION_AT_MOST,
+) -> None:
+    """Run Python's full (oldest-generation) garbage collection when the simulator is quiet,
+    not automatically.
 
     A full pass visits everything alive, and during a campaign that is the receipts still owed
     to the clients: thousands of them. Automatic full passes came every few seconds and
     stopped the event loop for 100-300 ms each, so every bind's submit_sm waited that long
-    (a carrier's SMSC does not pause like that). The young generations are still collected
-    automatically; they hold most garbage, and the rest is collected once a period."""
+    (a carrier's SMSC does not pause like that). The young generations, which hold most
+    garbage, are still collected automatically; a full pass runs once the submits pause (after
+    ``quiet`` seconds without one), or after ``at_most`` seconds of constant load."""
+    loop = asyncio.get_running_loop()
     young, middle, full = gc.get_threshold()
     gc.set_threshold(young, middle, 1_000_000_000)  # never reached: no automatic full pass
+    collected = loop.time()
     try:
         while True:
-            await asyncio.sleep(every)
-            gc.collect()
+            await asyncio.sleep(check_every)
+            now = loop.time()
+            if now - last_submit() >= quiet or now - collected >= at_most:
+                gc.collect()
+                collected = now
     finally:
         gc.set_threshold(young, middle, full)
 
 
 async def serve(config: SimConfig) -> int:
-    collector = asyncio.create_task(spaced_full_collections())
     simulator = Simulator(config, RecordWriter(config.record))
+    collector = asyncio.create_task(quiet_full_collections(lambda: simulator.last_submit))
     port = await simulator.start()
     ready = {
         "ready": True,
