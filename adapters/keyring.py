@@ -42,15 +42,12 @@ class KeyStore(Protocol):
 
     def load_many(self, key_ids: Sequence[UUID]) -> dict[UUID, bytes]: ...
 
-    def insert_many(self, keys: Sequence[tuple[UUID, UUID | None, bytes]]) -> None:
-        """``insert`` for many keys, in one round trip (the first writer of each id wins)."""
-        ...
-
     def insert_returning(
         self, keys: Sequence[tuple[UUID, UUID | None, bytes]]
     ) -> dict[UUID, bytes]:
-        """``insert_many`` that also returns the stored key of each id, in one round trip:
-        the one given, or the one that was there first. An id another writer is storing at
+        """``insert`` for many keys (the first writer of each id wins) that also returns the
+        stored key of each id, in one round trip: the one given, or the one that was there
+        first. An id another writer is storing at
         the same moment may be missing from the answer (``load_many`` finds it after)."""
         ...
 
@@ -83,14 +80,11 @@ class MemoryKeyStore:
     def load_many(self, key_ids: Sequence[UUID]) -> dict[UUID, bytes]:
         return {k: self._keys[k][1] for k in key_ids if k in self._keys}
 
-    def insert_many(self, keys: Sequence[tuple[UUID, UUID | None, bytes]]) -> None:
-        for key_id, owner, wrapped in keys:
-            self.insert(key_id, owner, wrapped)
-
     def insert_returning(
         self, keys: Sequence[tuple[UUID, UUID | None, bytes]]
     ) -> dict[UUID, bytes]:
-        self.insert_many(keys)
+        for key_id, owner, wrapped in keys:
+            self.insert(key_id, owner, wrapped)
         return self.load_many([k[0] for k in keys])
 
 

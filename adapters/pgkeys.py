@@ -49,15 +49,6 @@ class PostgresKeyStore:
             ).fetchall()
         return {key_id: bytes(wrapped) for key_id, wrapped in rows}
 
-    def insert_many(self, keys: Sequence[tuple[UUID, UUID | None, bytes]]) -> None:
-        with self._pool.connection() as conn:
-            conn.execute(
-                "INSERT INTO data_keys (key_id, owner_id, wrapped)"
-                " SELECT * FROM unnest(%b::uuid[], %b::uuid[], %b::bytea[])"
-                " ON CONFLICT (key_id) DO NOTHING",
-                ([k[0] for k in keys], [k[1] for k in keys], [k[2] for k in keys]),
-            )
-
     def insert_returning(
         self, keys: Sequence[tuple[UUID, UUID | None, bytes]]
     ) -> dict[UUID, bytes]:
