@@ -48,8 +48,8 @@ class Backend:
     contact_services: ContactServices | None = None
     """Lists, imports, opt-outs and erasure (``None`` without PostgreSQL)."""
     priority: BackendPriority | None = None
-    """This process's database backends at its own priority, when it runs at another one than
-    0 (see ``pgpriority``)."""
+    """This process's database backends at its own priority, when it runs ahead of the others
+    (see ``pgpriority``)."""
 
     def close(self) -> None:
         if self.priority is not None:
@@ -100,8 +100,8 @@ def open_backend(settings: Settings, *, pool_size: int = 8) -> Backend:
     for app in (accounts, ledger, messaging, contacts):
         attach_keyring(app, keyring)
     services = None if pool is None else ContactServices(pool, keyring, contacts)
-    # The process's database sessions follow its CPU priority (niced campaign workers; the API
-    # and the transactional lane ahead where permitted).
+    # The database sessions of a process that runs ahead (the API, the transactional lane, where
+    # permitted) follow its CPU priority.
     priority = (
         None
         if pool is None or settings.database_url is None

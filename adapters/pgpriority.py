@@ -1,17 +1,21 @@
-"""A niced worker's database work at the worker's CPU priority (and the API's and the
-transactional lane's, which run at a higher priority where permitted, at theirs).
+"""The database work of the API and the transactional lane at their CPU priority.
 
-``kontor up`` runs campaign work at nice 10 so that, under full load, single messages and the
-API keep the CPU. But most of a campaign worker's CPU is spent by PostgreSQL, in the server
-process (backend) that serves each of its connections, and those run at the server's priority:
-the campaign's queries would still compete on equal terms with the single send's. So a niced
-worker gives the backends serving it its own niceness.
+``kontor up`` runs the API and the transactional lane's processes ahead of everything else where
+the system permits it (nice -5), and campaign work behind (nice 10). But much of a process's
+work is done by PostgreSQL, in the server process (backend) that serves each of its
+connections, and those run at the server's priority. So a favoured process gives the backends
+serving it its own niceness.
 
-It finds them by ``application_name``: ``kontor up`` starts every worker with ``PGAPPNAME`` set
+It finds them by ``application_name``: ``kontor up`` starts every process with ``PGAPPNAME`` set
 to a name of its own. Only a server on this machine is touched (a loopback or Unix-socket
-address, a process named ``postgres``), and only when the operating system permits it: raising
-another process's niceness needs the same user (an embedded server) or root. Otherwise nothing
-changes and the reason is logged once. New pool connections are picked up on the next sweep.
+address, a process named ``postgres``), and only when the operating system permits it (a lower
+niceness needs root or CAP_SYS_NICE). Otherwise nothing changes and the reason is logged once.
+New pool connections are picked up on the next sweep.
+
+A niced campaign worker's backends are left at the server's priority: they hold the event
+tables' lock that the API and the transactional lane wait for (eventsourcing serialises inserts
+with it), and starving the holder made every single send wait behind it. Measured on the 100k
+pipeline benchmark: API p50 81-90 ms with the campaign backends at nice 10, 15 ms without.
 
 Where the kernel schedules by session ("autogroup", ``/proc/sys/kernel/sched_autogroup_enabled``,
 on by default in many distributions), niceness only ranks a process within its session, and
@@ -22,13 +26,8 @@ niceness. So:
 
 - ``kontor up`` starts each process in a session of its own, and the process gives its session
   its niceness (``lead_session_group``);
-- a favoured process's backends (the API's, the transactional lane's) get their session's
-  niceness as well (``/proc/<pid>/autogroup``; a backend is alone in its session).
-
-A niced campaign worker's backends keep their session at 0: they hold the event tables' lock
-that the API and the transactional lane wait for (eventsourcing serialises inserts with it), and
-starving the holder made every single send wait behind it. Measured on the 100k pipeline
-benchmark: API p50 81-90 ms with the campaign backends' sessions at 10, 15 ms without.
+- a favoured process's backends get their session's niceness as well
+  (``/proc/<pid>/autogroup``; a backend is alone in its session).
 """
 
 from __future__ import annotations
@@ -90,8 +89,8 @@ def is_postgres(pid: int, proc: Path = Path("/proc")) -> bool:
 
 
 class BackendPriority:
-    """Gives the PostgreSQL backends of this process's connections its niceness, every
-    ``SWEEP_SECONDS`` on a daemon thread, until ``close``."""
+    """Gives the PostgreSQL backends of this process's connections its niceness (the process's
+    and their sessions'), every ``SWEEP_SECONDS`` on a daemon thread, until ``close``."""
 
     def __init__(self, pool: Any, application_name: str, nice: int) -> None:
         self.pool = pool
@@ -124,7 +123,7 @@ class BackendPriority:
             if os.getpriority(os.PRIO_PROCESS, pid) != self.nice:
                 os.setpriority(os.PRIO_PROCESS, pid, self.nice)
                 reniced += 1
-            if self.autogroups and self.nice < 0:  # not a campaign backend's: see above
+            if self.autogroups:
                 try:
                     set_autogroup_nice(pid, self.nice)
                 except PermissionError as exc:
@@ -146,11 +145,11 @@ class BackendPriority:
 
 
 def follow_priority(pool: Any, database_url: str) -> BackendPriority | None:
-    """Start ``BackendPriority`` if this process runs at another priority than 0 (niced, or
-    ahead where permitted), under a ``PGAPPNAME`` of its own, against a server on this machine;
-    ``None`` otherwise."""
+    """Start ``BackendPriority`` if this process runs ahead of the others (a negative niceness,
+    where permitted), under a ``PGAPPNAME`` of its own, against a server on this machine;
+    ``None`` otherwise (a niced campaign worker's backends are left alone: see above)."""
     nice = os.getpriority(os.PRIO_PROCESS, 0)
     name = os.environ.get("PGAPPNAME", "")
-    if nice == 0 or not name.startswith("kontor-") or not is_local(database_url):
+    if nice >= 0 or not name.startswith("kontor-") or not is_local(database_url):
         return None
     return BackendPriority(pool, name, nice).start()

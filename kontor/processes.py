@@ -60,8 +60,8 @@ def instances(settings: Settings) -> list[WorkerProcess]:
     """Every worker process to run: one of each, but the ``LANED`` workers once for the
     transactional lane (``relay-tx``, ``dispatcher-tx``, ``carrier-tx``, at ``TX_NICE``) and
     once for campaigns at a lower priority (``KONTOR_CARRIER_PROCESSES`` campaign carrier
-    senders), and the ``NICED`` workers at a lower priority. A process's database backends
-    follow its priority (adapters/pgpriority.py)."""
+    senders), and the ``NICED`` workers at a lower priority. The transactional lane's database
+    backends follow its priority (adapters/pgpriority.py)."""
     processes: list[WorkerProcess] = []
     for worker in WORKERS:
         if worker in LANED:

@@ -35,7 +35,7 @@ def backend_pids(database_url: str, name: str) -> list[int]:
     return [int(pid) for (pid,) in rows]
 
 
-def test_the_backends_of_a_niced_workers_connections_take_its_niceness(database_url: str) -> None:
+def test_the_backends_of_a_process_s_connections_take_its_niceness(database_url: str) -> None:
     name = f"kontor-test-{secrets.token_hex(3)}"
     with (
         ConnectionPool(
@@ -52,33 +52,36 @@ def test_the_backends_of_a_niced_workers_connections_take_its_niceness(database_
         except PermissionError:
             pytest.skip("this user may not renice the server's processes (nothing is changed)")
         assert [os.getpriority(os.PRIO_PROCESS, pid) for pid in pids] == [7, 7]
-        # Campaign backends hold the table lock single sends wait for: their sessions keep 0.
-        assert {autogroup_nice(pid) for pid in pids} <= {0, None}
+        if autogroup_nice(pids[0]) is not None:  # the kernel schedules sessions as groups
+            assert [autogroup_nice(pid) for pid in pids] == [7, 7]
         assert priority.sweep() == 0  # each backend once
         assert os.getpriority(os.PRIO_PROCESS, other.info.backend_pid) == 0
+        assert autogroup_nice(other.info.backend_pid) in (0, None)
 
 
-def test_only_a_niced_kontor_worker_on_a_local_server_starts_it(
+def test_only_a_favoured_kontor_process_on_a_local_server_starts_it(
     database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     with ConnectionPool(database_url, min_size=1, max_size=1) as pool:
         monkeypatch.setenv("PGAPPNAME", "kontor-carrier")
         assert os.getpriority(os.PRIO_PROCESS, 0) == 0
-        assert follow_priority(pool, database_url) is None  # this process is not niced
+        assert follow_priority(pool, database_url) is None  # this process is not favoured
+        # A niced campaign worker's backends hold the table lock single sends wait for: they
+        # keep the server's priority.
         monkeypatch.setattr(os, "getpriority", lambda which, who: 10)
+        assert follow_priority(pool, database_url) is None
+        monkeypatch.setattr(os, "getpriority", lambda which, who: -5)
         assert follow_priority(pool, "postgresql://db.example.net/kontor") is None
         monkeypatch.setenv("PGAPPNAME", "psql")
         assert follow_priority(pool, database_url) is None
-        monkeypatch.setenv("PGAPPNAME", "kontor-carrier")
-        for nice in (10, -5):  # a niced worker, and the API ahead of it where permitted
-            monkeypatch.setattr(os, "getpriority", lambda which, who, nice=nice: nice)
-            started = follow_priority(pool, database_url)
-            assert started is not None
-            assert started.nice == nice
-            assert started.thread.is_alive()
-            started.close()
-            started.thread.join(timeout=10)
-            assert not started.thread.is_alive()
+        monkeypatch.setenv("PGAPPNAME", "kontor-carrier-tx")
+        started = follow_priority(pool, database_url)  # the API and the transactional lane
+        assert started is not None
+        assert started.nice == -5
+        assert started.thread.is_alive()
+        started.close()
+        started.thread.join(timeout=10)
+        assert not started.thread.is_alive()
 
 
 def test_local_servers_and_postgres_processes_are_recognised() -> None:
