@@ -8,7 +8,8 @@ the API call to the simulator's submit_sm is measured. Printed:
 - ``msgs_per_s``: N / (first acceptance to the last final delivery report);
 - ``single_send_p99_ms``: API call -> submit_sm at the SMSC, for the single messages; split in
   ``single_send_api_ms`` (the API call until its answer) and ``single_send_after_api_ms`` (the
-  answer until the submit_sm: relay, dispatcher and carrier sender);
+  answer until the submit_sm: the API's own publish, dispatcher and carrier sender), and
+  ``single_send_slowest`` (the slowest three: when in the run, and that split);
 - ``lost`` (accepted but not final), ``duplicates`` (submitted twice at the SMSC);
 - ``store_events_per_s``: the raw event-store append rate (500 events a transaction) measured
   in the same run, for comparison.

@@ -80,7 +80,12 @@ def instances(settings: Settings) -> list[WorkerProcess]:
             processes.append(WorkerProcess(worker, worker, nice=BULK_NICE * (worker in NICED)))
     # Each process's database sessions carry its name (``application_name``): operators see who
     # runs a query, and a process finds the backends serving it (adapters/pgpriority.py).
-    return [replace(p, env={**p.env, "PGAPPNAME": f"kontor-{p.name}"}) for p in processes]
+    return [replace(p, env={**p.env, **database_name(p.name)}) for p in processes]
+
+
+def database_name(process: str) -> dict[str, str]:
+    """The environment that names a process's database sessions (``application_name``)."""
+    return {"PGAPPNAME": f"kontor-{process}"}
 
 
 def niced(argv: list[str], nice: int) -> list[str]:

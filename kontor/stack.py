@@ -21,7 +21,7 @@ from adapters.embedded import free_port
 from adapters.process import orphan_proof
 from adapters.smsc.process import SimulatorProcess
 from adapters.smsc.reader import SmscRecord
-from kontor.processes import TX_NICE, instances, niced
+from kontor.processes import TX_NICE, database_name, instances, niced
 from kontor.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -66,7 +66,7 @@ class Pipeline:
         """Start the API or a worker process by its ``kontor up`` name (``carrier-tx``...)."""
         if name == "api":
             argv = niced([sys.executable, "-m", "kontor", "api"], TX_NICE)
-            env = {"PGAPPNAME": "kontor-api"}
+            env = database_name("api")
         else:
             process = self.workers[name]
             argv = niced([sys.executable, "-m", "kontor", "worker", process.worker], process.nice)

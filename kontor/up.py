@@ -27,7 +27,7 @@ from adapters.embedded import (
     tcp_answers,
     with_database,
 )
-from kontor.processes import TX_NICE, instances, niced
+from kontor.processes import TX_NICE, database_name, instances, niced
 from kontor.secrets import generated_secrets, secrets_env
 from kontor.settings import Settings
 from kontor.supervisor import ChildSpec, Supervisor, write_state
@@ -152,7 +152,7 @@ def plan(settings: Settings) -> tuple[list[ChildSpec], PlatformUrls]:
         ChildSpec(
             name="api",
             argv=niced([python, "-m", "kontor", "api"], TX_NICE),
-            env={**shared_env, "PGAPPNAME": "kontor-api"},
+            env={**shared_env, **database_name("api")},
             ready=api_ready,
         )
     )

@@ -27,7 +27,7 @@ from nats.js.api import AckPolicy, ConsumerConfig
 from adapters.carriers import Carriers, load_carriers
 from adapters.payloads import OutboundMessage, batch_decoder, batch_payloads
 from domain.tariff import Tariff
-from kontor.settings import Settings
+from kontor.settings import LANES, Settings
 from workers.runtime import WorkerRuntime, worker_runtime
 
 log = logging.getLogger(__name__)
@@ -79,7 +79,7 @@ class Dispatcher:
         self,
         runtime: WorkerRuntime,
         carriers: Carriers,
-        lanes: frozenset[str] = frozenset({"tx", "bulk"}),
+        lanes: frozenset[str] = LANES,
     ) -> None:
         self.runtime = runtime
         self.carriers = carriers

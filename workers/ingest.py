@@ -149,9 +149,9 @@ class Ingest:
         self, receipts: list[tuple[Item, str, DeliverSm, datetime]]
     ) -> tuple[dict[str, list[DeliveryReport]], list[Item]]:
         parsed = []
-        for msg, route, pdu, at in receipts:
+        for item, route, pdu, at in receipts:
             try:
-                parsed.append((msg, route, parse_receipt(pdu), at))
+                parsed.append((item, route, parse_receipt(pdu), at))
             except ReceiptParseError as exc:
                 log.warning("unreadable receipt dropped", extra={"reason": str(exc)})
         keys = {
@@ -160,7 +160,7 @@ class Ingest:
         index = self._lookup(keys)
         matched: dict[str, list[DeliveryReport]] = defaultdict(list)
         parked: list[Item] = []
-        for msg, route, receipt, at in parsed:
+        for item, route, receipt, at in parsed:
             hit = next(
                 (
                     index[(route, k)]
@@ -170,7 +170,7 @@ class Ingest:
                 None,
             )
             if hit is None:
-                parked.append(msg)
+                parked.append(item)
                 continue
             message_id, send_id, account_id, part = hit
             matched[route].append(
