@@ -50,19 +50,43 @@ def is_local(database_url: str) -> bool:
     return host in LOCAL_HOSTS or host.startswith("/")
 
 
+def autogroup_nice(pid: int, proc: Path = Path("/proc")) -> int | None:
+    """The niceness of ``pid``'s session scheduling group (``/proc/<pid>/autogroup`` reads
+    ``/autogroup-<id> nice <n>``). None where there is none: no autogroup support, the process
+    is gone, or it is still in the system's default group, whose file is empty (a session that
+    never called ``setsid``, such as a CI runner's)."""
+    try:
+        fields = (proc / str(pid) / "autogroup").read_text().split()
+    except (FileNotFoundError, ProcessLookupError):
+        return None
+    if len(fields) != 3 or fields[1] != "nice":
+        return None
+    try:
+        return int(fields[2])
+    except ValueError:
+        return None
+
+
 def set_autogroup_nice(pid: int, nice: int, proc: Path = Path("/proc")) -> bool:
     """Give the scheduling group (autogroup) of ``pid``'s session the niceness ``nice`` if
     ``pid`` leads that session (a session shared with a terminal is never touched); False
-    where nothing was set (not a leader, no autogroup support). PermissionError if the system
-    does not permit it (a lower niceness needs root or CAP_SYS_NICE)."""
-    path = proc / str(pid) / "autogroup"
+    where nothing was set (not a leader, no group of its own, no autogroup support). PermissionError
+    if the system does not permit it (a lower niceness needs root or CAP_SYS_NICE)."""
     try:
-        if os.getsid(pid) != pid or not path.exists():
+        if os.getsid(pid) != pid:
             return False
-        if path.read_text().split()[-1] == str(nice):
-            return True
-        path.write_text(str(nice))
-    except (ProcessLookupError, FileNotFoundError):
+    except ProcessLookupError:
+        return False
+    current = autogroup_nice(pid, proc)
+    if current is None:
+        return False
+    if current == nice:
+        return True
+    try:
+        (proc / str(pid) / "autogroup").write_text(str(nice))
+    except PermissionError:
+        raise
+    except OSError:  # gone meanwhile, or the kernel refused the group (EINVAL)
         return False
     return True
 

@@ -14,17 +14,12 @@ from psycopg_pool import ConnectionPool
 
 from adapters.pgpriority import (
     BackendPriority,
+    autogroup_nice,
     follow_priority,
     is_local,
     is_postgres,
     set_autogroup_nice,
 )
-
-
-def autogroup_nice(pid: int) -> int | None:
-    """The niceness of ``pid``'s session group; None without autogroup support."""
-    path = Path(f"/proc/{pid}/autogroup")
-    return int(path.read_text().split()[-1]) if path.exists() else None
 
 
 def backend_pids(database_url: str, name: str) -> list[int]:
@@ -133,11 +128,12 @@ def test_a_process_in_a_session_of_its_own_gives_the_session_its_niceness() -> N
     assert led == "True"
     assert group.split()[-1] == "7"
     # In the session it was started from (a terminal's, the test run's) nothing changes.
+    before = autogroup_nice(os.getpid())
     shared = subprocess.run(
         ["nice", "-n", "7", sys.executable, "-c", LEAD], capture_output=True, text=True, check=True
     )
     assert shared.stdout.splitlines()[0] == "False"
-    assert autogroup_nice(os.getpid()) == autogroup_nice(os.getppid())
+    assert autogroup_nice(os.getpid()) == before
 
 
 def test_only_a_session_leaders_group_is_reniced() -> None:
@@ -156,3 +152,36 @@ def test_only_a_session_leaders_group_is_reniced() -> None:
         for process in (leader, member):
             process.kill()
             process.wait()
+
+
+@pytest.mark.parametrize(
+    ("content", "nice"),
+    [
+        ("/autogroup-85 nice 0\n", 0),
+        ("/autogroup-7 nice -5\n", -5),
+        ("/autogroup-12 nice 19\n", 19),
+        ("", None),  # the system's default group: a session that never called setsid
+        ("garbage\n", None),
+    ],
+)
+def test_a_session_group_s_niceness_is_read_from_proc(
+    tmp_path: Path, content: str, nice: int | None
+) -> None:
+    (tmp_path / "4242").mkdir()
+    (tmp_path / "4242" / "autogroup").write_text(content)
+    assert autogroup_nice(4242, proc=tmp_path) == nice
+    assert autogroup_nice(4243, proc=tmp_path) is None  # no such process
+
+
+def test_a_process_in_the_system_s_default_group_is_left_alone() -> None:
+    """A process whose session never called setsid sits in the default group, whose
+    ``/proc/<pid>/autogroup`` is empty: nothing can be set there, and nothing fails."""
+    if autogroup_nice(os.getpid()) is not None:
+        pytest.skip("this test run leads a session group of its own")
+    member = subprocess.Popen(["sleep", "30"])
+    try:
+        assert set_autogroup_nice(member.pid, 4) is False
+        assert autogroup_nice(member.pid) is None
+    finally:
+        member.kill()
+        member.wait()
