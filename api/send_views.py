@@ -3,6 +3,7 @@ progress (counts per state, cost so far, ETA)."""
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -21,6 +22,9 @@ from domain.pricing.preview import Recipient
 from projections import messaging_queries as q
 
 OPEN_STATES = ("queued", "pending", "buffered")
+#: How long ``GET /v1/messages/{id}`` waits for the read models to show a message recorded
+#: before the request came (a client that reads right after its 201).
+READ_YOUR_WRITES_SECONDS = 2.0
 
 
 def local(moment: datetime | None) -> datetime | None:
@@ -48,6 +52,28 @@ def parse_number(ctx: ApiContext, number: str) -> str:
         return ctx.numbers.parse(number).e164
     except InvalidPhoneNumberError as exc:
         raise ProblemError(422, "invalid-number", "Invalid number", exc.reason) from exc
+
+
+def message_row_seen(ctx: ApiContext, message_id: UUID) -> dict[str, Any] | None:
+    """The read model's row of a message. A message is recorded by its send's call, and its
+    row follows a moment later (the projections worker): a client that asks right after its
+    201 must not be told it does not exist. So when the row is missing, and the messaging read
+    models have not yet applied everything recorded when the request came, wait for them (at
+    most ``READ_YOUR_WRITES_SECONDS``) and look again. A message that does not exist costs the
+    wait only while the read models lag behind."""
+    row = q.message(ctx.pool, message_id)
+    if row is not None:
+        return row
+    app = ctx.backend.messaging
+    recorded = app.recorder.max_notification_id() or 0
+    deadline = time.monotonic() + READ_YOUR_WRITES_SECONDS
+    pause = 0.005
+    while q.projected_up_to(ctx.pool, app.name) < recorded:
+        if time.monotonic() >= deadline:
+            break
+        time.sleep(pause)
+        pause = min(pause * 2, 0.1)
+    return q.message(ctx.pool, message_id)
 
 
 def own_send(ctx: ApiContext, principal: Principal, send_id: UUID) -> dict[str, Any]:

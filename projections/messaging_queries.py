@@ -10,6 +10,8 @@ from uuid import UUID
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
+from projections.messaging import MessagingProjection
+
 MESSAGE_COLUMNS = (
     "message_id, send_id, idx, state, parts, price, region, carrier_ids, status_text,"
     " error_code, uncertain, recorded_at, submitted_at, final_at, account_id, number_hash,"
@@ -113,6 +115,17 @@ def message(pool: ConnectionPool[Any], message_id: UUID) -> dict[str, Any] | Non
     query = f"SELECT {MESSAGE_COLUMNS} FROM msg_messages WHERE message_id = %s"  # noqa: S608
     rows = _rows(pool, query, (message_id,))
     return rows[0] if rows else None
+
+
+def projected_up_to(pool: ConnectionPool[Any], application: str) -> int:
+    """The last notification of ``application`` the messaging read models have applied."""
+    rows = _rows(
+        pool,
+        "SELECT notification_id FROM projection_tracking"
+        " WHERE projection = %s AND application = %s",
+        (MessagingProjection.name, application),
+    )
+    return int(rows[0]["notification_id"]) if rows else 0
 
 
 def history_ids(pool: ConnectionPool[Any], message_id: UUID) -> list[int]:
