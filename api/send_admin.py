@@ -1,21 +1,32 @@
 """The operator's send endpoints: release a campaign held for review, ask carriers again about
-messages without a final report (query_sm)."""
+messages without a final report (query_sm), and the receipts that never matched a message."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Annotated, Any
 from uuid import UUID
 
-from litestar import Controller, Request, post
-from litestar.params import FromPath, JSONBody
+from litestar import Controller, Request, get, post
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK
 
+from adapters.inbound_keys import PLATFORM_LOOKUP
 from adapters.payloads import StatusQuery, encoder
 from api.auth import admin_only
-from api.context import AuthRequest, Ctx
-from api.schemas.messages import CampaignRead, QueryStatusCreate, QueryStatusRead
-from api.send_views import campaign_read, own_send
+from api.context import ApiContext, AuthRequest, Ctx
+from api.errors import ProblemError
+from api.history import stored_events
+from api.schemas.messages import (
+    CampaignRead,
+    QueryStatusCreate,
+    QueryStatusRead,
+    UnmatchedReceiptPage,
+    UnmatchedReceiptRead,
+)
+from api.send_views import campaign_read, local, own_send, parse_number
+from domain.messaging.batches import UnmatchedReceipts
+from domain.personal import REDACTED
 from projections import messaging_queries as q
 
 
@@ -66,3 +77,73 @@ class AdminSendsController(Controller):
                 await js.publish(topology.query_subject(row["route"]), encoder.encode(question))
                 queried += 1
         return QueryStatusRead(queried)
+
+    @get(
+        "/v1/admin/receipts/unmatched",
+        sync_to_thread=True,
+        summary="Delivery reports that never matched a sent message (kept for support)",
+    )
+    def unmatched_receipts(
+        self,
+        ctx: Ctx,
+        number: FromQuery[str | None] = None,
+        carrier_id: FromQuery[str | None] = None,
+        from_: Annotated[datetime | None, QueryParameter(name="from")] = None,
+        to: FromQuery[datetime | None] = None,
+        cursor: FromQuery[str | None] = None,
+        limit: FromQuery[int] = 100,
+    ) -> UnmatchedReceiptPage:
+        number_hash = (
+            ctx.backend.keyring.lookup_hash(PLATFORM_LOOKUP, parse_number(ctx, number))
+            if number
+            else None
+        )
+        after = None
+        if cursor:
+            at, _, rid = cursor.partition("|")
+            try:
+                after = (datetime.fromisoformat(at), UUID(rid))
+            except ValueError as exc:
+                raise ProblemError(
+                    422, "invalid-cursor", "Invalid cursor", "use next_cursor as given"
+                ) from exc
+        limit = min(max(limit, 1), 1000)
+        rows = q.unmatched_receipts(
+            ctx.pool,
+            number_hash=number_hash,
+            carrier_id=carrier_id,
+            start=local(from_),
+            end=local(to),
+            after=after,
+            limit=limit,
+        )
+        numbers = handsets(ctx, sorted({int(r["notification_id"]) for r in rows}))
+        reads = [
+            UnmatchedReceiptRead(
+                receipt_id=r["receipt_id"],
+                carrier=r["carrier"],
+                carrier_id=r["carrier_id"],
+                state=r["state"],
+                status_text=r["status_text"],
+                error_code=r["error_code"],
+                final=r["final"],
+                done_at=r["done_at"],
+                received_at=r["received_at"],
+                number=numbers.get(r["receipt_id"], REDACTED),
+                deliveries=r["deliveries"],
+            )
+            for r in rows
+        ]
+        last = rows[-1] if len(rows) == limit else None
+        next_cursor = f"{last['received_at'].isoformat()}|{last['receipt_id']}" if last else None
+        return UnmatchedReceiptPage(reads, next_cursor)
+
+
+def handsets(ctx: ApiContext, notification_ids: list[int]) -> dict[UUID, str]:
+    """The numbers the receipts name, opened from their events (redacted once erased)."""
+    found: dict[UUID, str] = {}
+    for _, event in stored_events(ctx, notification_ids):
+        if isinstance(event, UnmatchedReceipts.Recorded):
+            for receipt in event.receipts:
+                found[receipt.receipt_id] = receipt.number.shown()
+    return found

@@ -87,6 +87,24 @@ CREATE TABLE IF NOT EXISTS msg_replies (
     recipient text NOT NULL,
     received_at timestamptz NOT NULL
 );
+CREATE TABLE IF NOT EXISTS msg_unmatched_receipts (
+    receipt_id uuid PRIMARY KEY,
+    notification_id bigint NOT NULL,
+    carrier text NOT NULL,
+    carrier_id text NOT NULL,
+    state text NOT NULL,
+    status_text text NOT NULL,
+    error_code text,
+    final boolean NOT NULL,
+    done_at timestamptz,
+    received_at timestamptz NOT NULL,
+    number_hash text NOT NULL,
+    deliveries integer NOT NULL
+);
+CREATE INDEX IF NOT EXISTS msg_unmatched_receipts_received
+    ON msg_unmatched_receipts (received_at, receipt_id);
+CREATE INDEX IF NOT EXISTS msg_unmatched_receipts_number
+    ON msg_unmatched_receipts (number_hash, received_at);
 """
 
 OUTCOME_STATE = {
@@ -119,6 +137,8 @@ class MessagingProjection:
                 self._reports(conn, notification_id, event)
             elif isinstance(event, ev.RepliesRecorded):
                 self._replies(conn, notification_id, event)
+            elif isinstance(event, ev.UnmatchedRecorded):
+                self._unmatched(conn, notification_id, event)
 
     def _send_accepted(self, conn: psycopg.Connection[Any], e: ev.SendAccepted) -> None:
         state = (
@@ -289,6 +309,32 @@ class MessagingProjection:
                         r.received_at,
                     )
                     for r in e.replies
+                ],
+            )
+
+    def _unmatched(
+        self, conn: psycopg.Connection[Any], notification_id: int, e: ev.UnmatchedRecorded
+    ) -> None:
+        with conn.cursor() as cur:
+            cur.executemany(
+                "INSERT INTO msg_unmatched_receipts VALUES"
+                " (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
+                [
+                    (
+                        r.receipt_id,
+                        notification_id,
+                        r.carrier,
+                        r.carrier_id,
+                        r.state,
+                        r.status_text,
+                        r.error_code,
+                        r.final,
+                        r.done_at,
+                        r.received_at,
+                        r.number_hash,
+                        r.deliveries,
+                    )
+                    for r in e.receipts
                 ],
             )
 

@@ -14,7 +14,13 @@ import msgspec
 from eventsourcing.persistence import Notification
 from eventsourcing.utils import get_topic
 
-from domain.messaging.batches import CarrierReport, DeliveryBatch, MessageChunk, ReplyBatch
+from domain.messaging.batches import (
+    CarrierReport,
+    DeliveryBatch,
+    MessageChunk,
+    ReplyBatch,
+    UnmatchedReceipts,
+)
 from domain.messaging.send import Send
 
 
@@ -108,6 +114,24 @@ class RepliesRecorded(_Event):
     replies: list[ReplyRow]
 
 
+class UnmatchedRow(msgspec.Struct):
+    receipt_id: UUID
+    carrier: str
+    carrier_id: str
+    state: str
+    status_text: str
+    error_code: str | None
+    final: bool
+    done_at: datetime | None
+    received_at: datetime
+    number_hash: str
+    deliveries: int
+
+
+class UnmatchedRecorded(_Event):
+    receipts: list[UnmatchedRow]
+
+
 _DECODERS: dict[str, tuple[msgspec.json.Decoder[Any], dict[str, Any]]] = {
     get_topic(Send.Accepted): (msgspec.json.Decoder(SendAccepted), {}),
     get_topic(Send.ReviewReleased): (msgspec.json.Decoder(SendChanged), {"state": "released"}),
@@ -119,6 +143,7 @@ _DECODERS: dict[str, tuple[msgspec.json.Decoder[Any], dict[str, Any]]] = {
     get_topic(CarrierReport.Recorded): (msgspec.json.Decoder(CarrierRecorded), {}),
     get_topic(DeliveryBatch.Recorded): (msgspec.json.Decoder(DeliveriesRecorded), {}),
     get_topic(ReplyBatch.Recorded): (msgspec.json.Decoder(RepliesRecorded), {}),
+    get_topic(UnmatchedReceipts.Recorded): (msgspec.json.Decoder(UnmatchedRecorded), {}),
 }
 
 

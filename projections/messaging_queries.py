@@ -128,6 +128,38 @@ def projected_up_to(pool: ConnectionPool[Any], application: str) -> int:
     return int(rows[0]["notification_id"]) if rows else 0
 
 
+def unmatched_receipts(
+    pool: ConnectionPool[Any],
+    *,
+    number_hash: str | None,
+    carrier_id: str | None,
+    start: datetime | None,
+    end: datetime | None,
+    after: tuple[datetime, UUID] | None,
+    limit: int,
+) -> list[dict[str, Any]]:
+    """Receipts that never matched a submitted message, oldest first (keyset paging)."""
+    return _rows(
+        pool,
+        "SELECT * FROM msg_unmatched_receipts"
+        " WHERE (%(h)s::text IS NULL OR number_hash = %(h)s)"
+        " AND (%(c)s::text IS NULL OR carrier_id = %(c)s)"
+        " AND (%(start)s::timestamptz IS NULL OR received_at >= %(start)s)"
+        " AND (%(end)s::timestamptz IS NULL OR received_at < %(end)s)"
+        " AND (%(at)s::timestamptz IS NULL OR (received_at, receipt_id) > (%(at)s, %(rid)s::uuid))"
+        " ORDER BY received_at, receipt_id LIMIT %(limit)s",
+        {
+            "h": number_hash,
+            "c": carrier_id,
+            "start": start,
+            "end": end,
+            "at": after[0] if after else None,
+            "rid": after[1] if after else None,
+            "limit": limit,
+        },
+    )
+
+
 def history_ids(pool: ConnectionPool[Any], message_id: UUID) -> list[int]:
     rows = _rows(
         pool,

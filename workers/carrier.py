@@ -31,6 +31,7 @@ from nats.js.api import AckPolicy, ConsumerConfig
 
 from adapters.carriers import Bind, load_carriers
 from adapters.contacts.optouts import suppressed_hashes
+from adapters.inbound_keys import inbound_key_id
 from adapters.payloads import (
     InboundBatch,
     InboundPdu,
@@ -58,7 +59,6 @@ from domain.messaging.records import DeliveryReport, SubmitOutcome, SubmitResult
 from domain.text.parts import encode_parts
 from kontor.settings import Settings
 from workers.claims import FINAL, Claim, Claims, side_effects
-from workers.inbound_keys import inbound_key_id
 from workers.runtime import WorkerRuntime, worker_runtime
 
 log = logging.getLogger(__name__)

@@ -6,10 +6,12 @@ A receipt's carrier id is matched through the carrier-id index (written with the
 it belongs to). A receipt that arrives before its submit_sm_resp was recorded finds nothing yet:
 it is parked (negatively acknowledged with a growing delay) and matched on a later delivery;
 a batch's early receipts are parked on their own: each is stored again as a batch of one, and
-the batch is acknowledged. A reply (MO) is stored as a raw reply event; correlation and
-forwarding come later. Messages are acknowledged only after their events are saved; a
-redelivered one records a duplicate report, which the read models ignore (a report never moves
-a message backwards).
+the batch is acknowledged. A receipt still unmatched after ``MAX_PARKED_DELIVERIES`` offers
+(about half an hour) is kept as an ``UnmatchedReceipts`` event for support (the first copy of a
+submit whose answer never came, a carrier's stray) and only then dropped from JetStream. A
+reply (MO) is stored as a raw reply event; correlation and forwarding come later. Messages are
+acknowledged only after their events are saved; a redelivered one records a duplicate report,
+which the read models ignore (a report never moves a message backwards).
 """
 
 from __future__ import annotations
@@ -26,17 +28,24 @@ from uuid import UUID, uuid5
 from nats.errors import TimeoutError as NatsTimeout
 from nats.js.api import AckPolicy, ConsumerConfig
 
+from adapters.inbound_keys import INBOUND_NAMESPACE, PLATFORM_LOOKUP, inbound_key_id, reply_key_id
 from adapters.payloads import InboundBatch, InboundPdu, encoder, inbound_decoder
 from adapters.smpp.codec import decode
 from adapters.smpp.message_id import message_id_candidates
 from adapters.smpp.pdu import DeliverSm
-from adapters.smpp.receipt import ReceiptParseError, is_receipt, message_bytes, parse_receipt
-from domain.messaging.records import DeliveryReport, Reply
+from adapters.smpp.receipt import (
+    Receipt,
+    ReceiptParseError,
+    is_receipt,
+    message_bytes,
+    parse_receipt,
+)
+from domain.messaging.records import DeliveryReport, Reply, UnmatchedReceipt
 from domain.personal import PersonalData
 from domain.phone.exceptions import PhoneError
 from domain.phone.parser import PhoneNumberParser
 from kontor.settings import Settings
-from workers.inbound_keys import INBOUND_NAMESPACE, PLATFORM_LOOKUP, inbound_key_id, reply_key_id
+from workers.claims import Claims
 from workers.runtime import WorkerRuntime, worker_runtime
 
 log = logging.getLogger(__name__)
@@ -56,6 +65,18 @@ class Item:
     inbound: InboundPdu
 
 
+@dataclass(frozen=True, eq=False)
+class Early:
+    """A receipt no recorded submit result matched (yet)."""
+
+    item: Item
+    carrier: str
+    receipt: Receipt
+    handset: str
+    """The receipt's source address: the number the message went to."""
+    at: datetime
+
+
 class Ingest:
     def __init__(self, runtime: WorkerRuntime) -> None:
         self.runtime = runtime
@@ -64,6 +85,7 @@ class Ingest:
         if pool is None:
             raise RuntimeError("the ingest needs PostgreSQL")
         self.pool = pool
+        Claims(pool)  # the carrier-id index it matches through, if no carrier sender made it yet
         self.numbers = PhoneNumberParser()
 
     async def run(self) -> None:
@@ -95,23 +117,62 @@ class Ingest:
         matched, parked = await asyncio.to_thread(self._match, receipts)
         reply_events = [self._reply(route, pdu, at) for _, route, pdu, at in replies]
         await asyncio.to_thread(self._record, matched, reply_events)
-        waiting: dict[int, list[Item]] = defaultdict(list)
-        for item in parked:
-            waiting[id(item.msg)].append(item)
+        waiting: dict[int, list[Early]] = defaultdict(list)
+        for early_receipt in parked:
+            waiting[id(early_receipt.item.msg)].append(early_receipt)
         for msg in msgs:
             early = waiting.get(id(msg))
             if not early:
                 await msg.ack()
-            elif early[0].size == 1:
+            elif early[0].item.size == 1:
                 delivered = msg.metadata.num_delivered if msg.metadata else 1
                 if delivered >= MAX_PARKED_DELIVERIES:
-                    log.warning("receipt never matched; dropped", extra={"deliveries": delivered})
+                    await asyncio.to_thread(self._keep_unmatched, msg, early, delivered)
                     await msg.term()
                 else:
                     await msg.nak(delay=min(60.0, 0.5 * 2 ** min(delivered, 7)))
             else:
-                await self._park_alone(msg, early)
+                await self._park_alone(msg, [e.item for e in early])
                 await msg.ack()
+
+    def _keep_unmatched(self, msg: Any, early: list[Early], delivered: int) -> None:
+        """Record receipts that waited long enough for their submit result, before they leave
+        JetStream; the id derives from the NATS message, so a second try records nothing."""
+        stored = (
+            msg.metadata.sequence.stream if msg.metadata else hashlib.sha256(msg.data).hexdigest()
+        )
+        keyring = self.backend.keyring
+        receipts = []
+        for e in early:
+            try:
+                number = self.numbers.parse("+" + e.handset.lstrip("+")).e164
+            except PhoneError:
+                number = e.handset
+            number_hash = keyring.lookup_hash(PLATFORM_LOOKUP, number)
+            key = reply_key_id(number_hash)
+            keyring.create_key(key)
+            receipts.append(
+                UnmatchedReceipt(
+                    receipt_id=uuid5(INBOUND_NAMESPACE, f"unmatched:{stored}:{e.item.position}"),
+                    carrier=e.carrier,
+                    carrier_id=e.receipt.message_id,
+                    state=e.receipt.state.value,
+                    status_text=e.receipt.status_text or "",
+                    error_code=e.receipt.error_code,
+                    final=e.receipt.state.final,
+                    done_at=e.receipt.done_date,
+                    received_at=e.at,
+                    number_hash=number_hash,
+                    number=PersonalData(key, number),
+                    deliveries=delivered,
+                )
+            )
+        batch_id = uuid5(INBOUND_NAMESPACE, f"unmatched:{stored}")
+        if self.backend.messaging.record_unmatched(batch_id, receipts):
+            log.warning(
+                "receipt never matched; kept for support",
+                extra={"carrier_ids": [r.carrier_id for r in receipts], "deliveries": delivered},
+            )
 
     async def _park_alone(self, msg: Any, early: list[Item]) -> None:
         """Store a batch's early receipts again, each as a batch of one (which is then parked
@@ -147,20 +208,22 @@ class Ingest:
 
     def _match(
         self, receipts: list[tuple[Item, str, DeliverSm, datetime]]
-    ) -> tuple[dict[str, list[DeliveryReport]], list[Item]]:
+    ) -> tuple[dict[str, list[DeliveryReport]], list[Early]]:
         parsed = []
         for item, route, pdu, at in receipts:
             try:
-                parsed.append((item, route, parse_receipt(pdu), at))
+                parsed.append((item, route, parse_receipt(pdu), at, pdu.source_addr))
             except ReceiptParseError as exc:
                 log.warning("unreadable receipt dropped", extra={"reason": str(exc)})
         keys = {
-            (route, key) for _, route, r, _ in parsed for key in message_id_candidates(r.message_id)
+            (route, key)
+            for _, route, r, _, _ in parsed
+            for key in message_id_candidates(r.message_id)
         }
         index = self._lookup(keys)
         matched: dict[str, list[DeliveryReport]] = defaultdict(list)
-        parked: list[Item] = []
-        for item, route, receipt, at in parsed:
+        parked: list[Early] = []
+        for item, route, receipt, at, handset in parsed:
             hit = next(
                 (
                     index[(route, k)]
@@ -170,7 +233,7 @@ class Ingest:
                 None,
             )
             if hit is None:
-                parked.append(item)
+                parked.append(Early(item, route, receipt, handset, at))
                 continue
             message_id, send_id, account_id, part = hit
             matched[route].append(

@@ -153,3 +153,23 @@ class QueryStatusCreate(msgspec.Struct, forbid_unknown_fields=True):
 
 class QueryStatusRead(msgspec.Struct):
     queried: int
+
+
+class UnmatchedReceiptRead(msgspec.Struct):
+    receipt_id: UUID
+    carrier: str
+    carrier_id: str
+    state: str
+    status_text: str
+    error_code: str | None
+    final: bool
+    done_at: datetime | None
+    received_at: datetime
+    number: str
+    """The handset, as the receipt named it (redacted once that person's data was erased)."""
+    deliveries: int
+
+
+class UnmatchedReceiptPage(msgspec.Struct):
+    receipts: list[UnmatchedReceiptRead]
+    next_cursor: str | None

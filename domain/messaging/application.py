@@ -22,10 +22,17 @@ from domain.messaging.batches import (
     DeliveryBatch,
     MessageChunk,
     ReplyBatch,
+    UnmatchedReceipts,
     chunk_id,
 )
 from domain.messaging.exceptions import IdempotencyConflictError, SendNotFoundError
-from domain.messaging.records import DeliveryReport, RecordedMessage, Reply, SubmitResult
+from domain.messaging.records import (
+    DeliveryReport,
+    RecordedMessage,
+    Reply,
+    SubmitResult,
+    UnmatchedReceipt,
+)
 from domain.messaging.send import Send
 
 
@@ -133,6 +140,15 @@ class Messaging(KontorApplication):
         batch = ReplyBatch(route=route, replies=tuple(replies))
         self.save(batch, **save_kwargs)
         return batch.id
+
+    def record_unmatched(self, batch_id: UUID, receipts: Sequence[UnmatchedReceipt]) -> bool:
+        """Keep receipts that never matched; False if ``batch_id`` was recorded already (the
+        ingest crashed after recording them and offers them again)."""
+        try:
+            self.save(UnmatchedReceipts.record(batch_id, tuple(receipts)))
+        except IntegrityError:
+            return False
+        return True
 
     def due_sends(self, candidates: Sequence[UUID], now: datetime) -> list[Send]:
         return [s for s in (self.send(c) for c in candidates) if s.is_due(now)]

@@ -7,6 +7,9 @@
   cancelled) for the messages it handled in one flush.
 - ``DeliveryBatch``: delivery reports (and query_sm answers, and validity expiries).
 - ``ReplyBatch``: incoming messages (MO) as they arrived, not yet correlated.
+- ``UnmatchedReceipts``: delivery reports that never matched a submitted message (kept for
+  support; its id derives from where the receipts were stored, so recording them again after a
+  crash collides instead of keeping them twice).
 
 Each is created whole and never changed, so recording one costs no load.
 """
@@ -17,7 +20,14 @@ from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.messaging.records import DeliveryReport, Lane, RecordedMessage, Reply, SubmitResult
+from domain.messaging.records import (
+    DeliveryReport,
+    Lane,
+    RecordedMessage,
+    Reply,
+    SubmitResult,
+    UnmatchedReceipt,
+)
 from domain.tariff import Tariff
 
 CHUNK_NAMESPACE = UUID("7a0c7b58-9d4b-4c4f-a0d4-7c5d0a4e2b61")
@@ -118,3 +128,18 @@ class ReplyBatch(Aggregate):
     @event(Recorded)
     def __init__(self, route: str, replies: tuple[Reply, ...]) -> None:
         self.route = route
+
+
+class UnmatchedReceipts(Aggregate):
+    receipts: tuple[UnmatchedReceipt, ...]
+
+    class Recorded(Aggregate.Created):
+        receipts: tuple[UnmatchedReceipt, ...]
+
+    def __init__(self, receipts: tuple[UnmatchedReceipt, ...]) -> None:
+        self.receipts = receipts
+
+    @classmethod
+    def record(cls, batch_id: UUID, receipts: tuple[UnmatchedReceipt, ...]) -> UnmatchedReceipts:
+        recorded: UnmatchedReceipts = cls._create(cls.Recorded, id=batch_id, receipts=receipts)
+        return recorded

@@ -88,3 +88,26 @@ class Reply:
     recipient: str
     text: PersonalData
     received_at: datetime
+
+
+@dataclass(frozen=True)
+class UnmatchedReceipt:
+    """A delivery report whose carrier id no recorded submit result names, kept for support
+    once waiting for its submit result was given up (see the ingest): the carrier was told it
+    arrived, so it is evidence, not noise. It names a handset (the receipt's source address)
+    under the platform-wide lookup hash, and the number itself sealed under that person's key."""
+
+    receipt_id: UUID
+    carrier: str
+    """The carrier account the receipt came over (receipts match per account)."""
+    carrier_id: str
+    state: str
+    status_text: str
+    error_code: str | None
+    final: bool
+    done_at: datetime | None
+    received_at: datetime
+    number_hash: str
+    number: PersonalData
+    deliveries: int
+    """How often it was offered to the ingest before it was given up."""
