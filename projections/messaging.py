@@ -111,7 +111,9 @@ OUTCOME_STATE = {
     SubmitOutcome.ACCEPTED: MessageState.PENDING,
     SubmitOutcome.REJECTED: MessageState.REJECTED,
     SubmitOutcome.CANCELLED: MessageState.CANCELLED,
+    SubmitOutcome.EXPIRED: MessageState.REJECTED,  # never sent, nothing charged
 }
+OUTCOME_STATUS = {SubmitOutcome.EXPIRED: "validity period passed before submission"}
 
 
 class MessagingProjection:
@@ -238,14 +240,17 @@ class MessagingProjection:
             " route = %s, attempts = GREATEST(m.attempts, u.attempt),"
             " uncertain = m.uncertain OR u.uncertain,"
             " submitted_at = COALESCE(m.submitted_at, u.at),"
-            " error_code = COALESCE(u.error, m.error_code), updated_at = u.at"
+            " error_code = COALESCE(u.error, m.error_code), updated_at = u.at,"
+            " status_text = COALESCE(u.status, m.status_text)"
             " FROM unnest(%b::uuid[], %b::text[], %b::text[], %b::int[], %b::bool[],"
-            " %b::timestamptz[], %b::text[]) AS u(id, state, ids, attempt, uncertain, at, error)"
+            " %b::timestamptz[], %b::text[], %b::text[])"
+            " AS u(id, state, ids, attempt, uncertain, at, error, status)"
             " WHERE m.message_id = u.id",
             (e.route, [r.message_id for r in rows], states,
              [",".join(r.carrier_ids) for r in rows], [r.attempt for r in rows],
              [r.message_id in uncertain for r in rows], [r.at for r in rows],
-             [str(r.command_status) if r.command_status else None for r in rows]),
+             [str(r.command_status) if r.command_status else None for r in rows],
+             [OUTCOME_STATUS.get(SubmitOutcome(r.outcome)) for r in rows]),
         )  # fmt: skip
         self._history(conn, notification_id, list(latest))
 

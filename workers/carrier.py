@@ -156,6 +156,7 @@ class BindWorker:
             on_deliver=self.on_deliver,
         )
         self._cancelled: dict[UUID, tuple[float, bool]] = {}
+        self.validity = runtime.settings.message_validity_hours * 3600.0
         self.inbound = InboundStore(self.js, self.topology.inbound_subject(bind.name))
 
     # -- receiving ---------------------------------------------------------------------------
@@ -318,10 +319,12 @@ class BindWorker:
         self, messages: list[OutboundMessage], earlier: dict[UUID, Claim], opted_out: set[UUID]
     ) -> tuple[list[SubmitResult], list[tuple[OutboundMessage, int]]]:
         """What each message of a batch needs: nothing (submitted before), a cancellation
-        (send cancelled, number opted out), or a submit with its attempt number (after
-        recording an earlier attempt's uncertainty)."""
+        (send cancelled, number opted out), an expiry (its validity period passed before its
+        turn: a message days late is worse than none, and its reservation may be closed), or a
+        submit with its attempt number (after recording an earlier attempt's uncertainty)."""
         results: list[SubmitResult] = []
         to_send: list[tuple[OutboundMessage, int]] = []
+        now = time.time()
         for message in messages:
             claim = earlier.get(message.message_id)
             if claim is not None and claim.state in FINAL:
@@ -332,6 +335,9 @@ class BindWorker:
                 results.append(self._result(message, SubmitOutcome.UNCERTAIN, (), 0, attempt - 1))
             if message.message_id in opted_out or await self._is_cancelled(message.send_id):
                 results.append(self._result(message, SubmitOutcome.CANCELLED, (), 0, attempt))
+                continue
+            if now > message.recorded_at + self.validity:
+                results.append(self._result(message, SubmitOutcome.EXPIRED, (), 0, attempt))
                 continue
             to_send.append((message, attempt))
         return results, to_send

@@ -40,7 +40,13 @@ CREATE INDEX IF NOT EXISTS carrier_ids_message ON carrier_ids (message_id);
 """
 
 FINAL = frozenset(
-    {SubmitOutcome.ACCEPTED.value, SubmitOutcome.REJECTED.value, SubmitOutcome.CANCELLED.value}
+    outcome.value
+    for outcome in (
+        SubmitOutcome.ACCEPTED,
+        SubmitOutcome.REJECTED,
+        SubmitOutcome.CANCELLED,
+        SubmitOutcome.EXPIRED,
+    )
 )
 
 

@@ -2,10 +2,10 @@
 
 Follows the Messaging notification log (carrier reports and cancellations) on a tracked
 position. Accepted messages are captured in the send's reservation, messages that never reached
-a carrier (rejected, cancelled) are released; uncertain ones wait for their final result. When
-every recorded message of a send is settled (and nothing more will be recorded) the reservation
-is closed, returning what is left, and the send completes. Ledger commands are idempotent per
-message, so replaying a batch after a crash charges nothing twice.
+a carrier (rejected, cancelled, expired) are released; uncertain ones wait for their final
+result. When every recorded message of a send is settled (and nothing more will be recorded)
+the reservation is closed, returning what is left, and the send completes. Ledger commands are
+idempotent per message, so replaying a batch after a crash charges nothing twice.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from kontor.settings import Settings
 from projections.runner import ProjectionRunner
 
 log = logging.getLogger(__name__)
-RELEASED = (SubmitOutcome.REJECTED, SubmitOutcome.CANCELLED)
+RELEASED = (SubmitOutcome.REJECTED, SubmitOutcome.CANCELLED, SubmitOutcome.EXPIRED)
 
 
 class Settlement:
@@ -93,9 +93,12 @@ class Settlement:
             return False
         ledger = self.backend.ledger
         reservation = ledger.reservation(reservation_id_for(send_id))
-        if reservation.closed or reservation.settled_count < send.recorded:
-            return False
-        ledger.close_reservation(reservation.id, reason=f"send {send.state.value}", now=now)
+        if not reservation.closed:
+            if reservation.settled_count < send.recorded:
+                return False
+            ledger.close_reservation(reservation.id, reason=f"send {send.state.value}", now=now)
+        # Closed just now, or before a crash ended this batch, or at its expiry (the sweeper):
+        # no more money moves, so the send is complete (a cancelled one stays cancelled).
         self.backend.messaging.complete(send_id, reservation.captured, reservation.settled_count)
         return True
 

@@ -1,6 +1,7 @@
-"""The sweeper: closes reservations past their expiry (schedule time + validity) and moves the
-remainder of expired credit lots to expired credit. It finds candidates in the read models and
-lets the aggregates decide, so a stale read model can cause no wrong close."""
+"""The sweeper: closes reservations past their expiry (schedule time + validity), completing
+their sends, and moves the remainder of expired credit lots to expired credit. It finds
+candidates in the read models and lets the aggregates decide, so a stale read model can cause
+no wrong close."""
 
 from __future__ import annotations
 
@@ -9,8 +10,10 @@ import signal
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from uuid import UUID
 
 from adapters.backend import Backend, open_backend_patiently
+from domain.messaging.exceptions import SendNotFoundError
 from domain.messaging.records import DeliveryReport
 from kontor.settings import Settings
 from projections import ledger_queries, messaging_queries
@@ -52,6 +55,18 @@ def mark_unconfirmed(backend: Backend, now: datetime, validity: timedelta) -> in
     return len(reports)
 
 
+def complete_send(backend: Backend, reservation_id: UUID) -> None:
+    """A send whose reservation expired is complete: its unsent messages will not be sent (the
+    carrier sender expires them) and no more money moves for it."""
+    reservation = backend.ledger.reservation(reservation_id)
+    try:
+        backend.messaging.complete(
+            reservation.send_id, reservation.captured, reservation.settled_count
+        )
+    except SendNotFoundError:  # the acceptance died between reserving and recording the send
+        log.info("expired reservation without a send", extra={"reservation": str(reservation_id)})
+
+
 def sweep_once(
     backend: Backend, now: datetime, validity: timedelta = timedelta(hours=72)
 ) -> tuple[int, int]:
@@ -61,6 +76,8 @@ def sweep_once(
         raise RuntimeError("the sweeper needs PostgreSQL")
     due = ledger_queries.open_reservations_due(backend.pool, now)
     closed = backend.ledger.close_expired(due, now)
+    for reservation_id in closed:
+        complete_send(backend, reservation_id)
     accounts = ledger_queries.accounts_with_expired_lots(backend.pool, now)
     for account_id in accounts:
         backend.ledger.expire_lots(account_id, now)

@@ -43,6 +43,9 @@ class SubmitOutcome(enum.StrEnum):
     """Sent, but no answer: it may have reached the carrier. Resending is recorded as such."""
     CANCELLED = "cancelled"
     """Not sent: the send was cancelled before this message's turn."""
+    EXPIRED = "expired"
+    """Not sent: its validity period passed before its turn (a carrier away for days, a queue
+    that never drained); its reservation is released, or has already closed."""
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from uuid import UUID, uuid4
 
 from domain.ledger.reservation import reservation_id_for
+from domain.messaging.send import SendState
 from projections import ledger_queries
 from tests.support.api import ApiHarness
 from tests.support.ledger_model import all_events, figures_from_events
@@ -74,3 +75,25 @@ def test_figures_as_of_a_moment_equal_a_replay_of_the_events_recorded_until_then
         assert from_journal.held == expected["held"]
         trial = ledger_queries.trial_balance(pool, moment)
         assert {k: v for k, v in trial.items() if v} == {k: v for k, v in totals.items() if v}
+
+
+def test_a_send_whose_reservation_expired_is_completed_by_the_sweeper(api: ApiHarness) -> None:
+    customer = api.register()
+    api.topup(customer, net=10_000, reference="S-2")
+    sent = api.client.post(
+        "/v1/messages",
+        json={"to": ["+4915112345678"], "text": "Ihr Code: 4711", "sender": "Kontor"},
+        headers=customer.headers,
+    )
+    assert sent.status_code == 201, sent.text
+    send_id = UUID(sent.json()["send_id"])
+    messaging = api.backend.messaging
+    assert messaging.send(send_id).state is SendState.RECORDED
+    api.catch_up()
+    # Never answered by a carrier (a carrier away for days): at expiry the credit goes back
+    # and the send is done.
+    closed, _ = sweep_once(api.backend, api.clock() + timedelta(hours=73))
+    assert closed == 1
+    assert api.backend.ledger.reservation(reservation_id_for(send_id)).closed
+    assert messaging.send(send_id).state is SendState.COMPLETED
+    assert api.balance(customer)["held"] == 0
