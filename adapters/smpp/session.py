@@ -119,6 +119,10 @@ class SmppSession(asyncio.Protocol):
         self._sequence = self._sequence % MAX_SEQUENCE + 1
         sequence = self._sequence
         future: asyncio.Future[Envelope] = self._loop.create_future()
+        # A caller that stopped waiting (cancelled at shutdown) leaves the future to fail later
+        # (connection lost, timeout) with nobody to read the error: asyncio would then log
+        # "Future exception was never retrieved". Whoever still awaits it gets the error.
+        future.add_done_callback(_observe)
         timer = self._loop.call_later(timeout, self._expire, sequence)
         self._pending[sequence] = (future, timer)
         self._write(encode(pdu, sequence))
@@ -178,3 +182,8 @@ class SmppSession(asyncio.Protocol):
 
     async def wait_closed(self) -> None:
         await asyncio.shield(self.closed)
+
+
+def _observe(future: asyncio.Future[Envelope]) -> None:
+    if not future.cancelled():
+        future.exception()

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 from pathlib import Path
 
 from adapters.smpp.client import SmppClient
 from adapters.smpp.config import ClientConfig
+from adapters.smpp.errors import ConnectionLostError
 from adapters.smpp.outcomes import Accepted, NotSent, SubmitRequest
 from adapters.smpp.pdu import BindTransceiver, BindTransceiverResp, EnquireLink, Envelope
 from adapters.smpp.session import SmppSession
@@ -75,3 +77,35 @@ async def test_the_client_binds_again_when_the_smsc_comes_back(tmp_path: Path) -
         sim.stop()
     with sim.record() as record:
         assert record.count_submits() == 2
+
+
+async def test_a_request_nobody_awaits_any_more_fails_without_an_unretrieved_error() -> None:
+    """A submit whose caller was cancelled (shutdown) leaves its request to fail when the
+    link drops; asyncio must not then report "Future exception was never retrieved"."""
+    loop = asyncio.get_running_loop()
+    reported: list[dict[str, object]] = []
+    previous = loop.get_exception_handler()
+    loop.set_exception_handler(lambda _, context: reported.append(context))
+    server = await loop.create_server(
+        lambda: SmppSession(GoesSilent(), name="peer"), "127.0.0.1", 0
+    )
+    port = server.sockets[0].getsockname()[1]
+    try:
+        _, session = await loop.create_connection(
+            lambda: SmppSession(GoesSilent(), name="client"), "127.0.0.1", port
+        )
+        abandoned = session.request(EnquireLink(), timeout=30)
+        waiting = asyncio.ensure_future(session.request(EnquireLink(), timeout=30))
+        await asyncio.sleep(0.05)
+        session.abort()
+        await session.wait_closed()
+        assert abandoned.done()
+        with_error = await asyncio.gather(waiting, return_exceptions=True)
+        assert isinstance(with_error[0], ConnectionLostError)  # an awaiter still sees it
+        del abandoned
+        gc.collect()
+        await asyncio.sleep(0)
+    finally:
+        loop.set_exception_handler(previous)
+        server.close()
+    assert [c for c in reported if "never retrieved" in str(c.get("message", ""))] == []
