@@ -97,7 +97,7 @@ class SmppSession(asyncio.Protocol):
         for future, timer in pending.values():
             timer.cancel()
             if not future.done():
-                future.set_exception(ConnectionLostError("connection closed before the response"))
+                _fail(future, ConnectionLostError("connection closed before the response"))
         if not self.closed.done():
             self.closed.set_result(None)
         self.handler.on_closed(self, exc)
@@ -119,10 +119,6 @@ class SmppSession(asyncio.Protocol):
         self._sequence = self._sequence % MAX_SEQUENCE + 1
         sequence = self._sequence
         future: asyncio.Future[Envelope] = self._loop.create_future()
-        # A caller that stopped waiting (cancelled at shutdown) leaves the future to fail later
-        # (connection lost, timeout) with nobody to read the error: asyncio would then log
-        # "Future exception was never retrieved". Whoever still awaits it gets the error.
-        future.add_done_callback(_observe)
         timer = self._loop.call_later(timeout, self._expire, sequence)
         self._pending[sequence] = (future, timer)
         self._write(encode(pdu, sequence))
@@ -165,7 +161,7 @@ class SmppSession(asyncio.Protocol):
     def _expire(self, sequence: int) -> None:
         entry = self._pending.pop(sequence, None)
         if entry is not None and not entry[0].done():
-            entry[0].set_exception(ResponseTimeoutError(f"no response to sequence {sequence}"))
+            _fail(entry[0], ResponseTimeoutError(f"no response to sequence {sequence}"))
 
     # closing ------------------------------------------------------------------------------
 
@@ -184,6 +180,9 @@ class SmppSession(asyncio.Protocol):
         await asyncio.shield(self.closed)
 
 
-def _observe(future: asyncio.Future[Envelope]) -> None:
-    if not future.cancelled():
-        future.exception()
+def _fail(future: asyncio.Future[Envelope], error: Exception) -> None:
+    """Fail a request. A caller that stopped waiting (cancelled at shutdown) leaves nobody to
+    read the error, and asyncio would log "Future exception was never retrieved"; reading it
+    here marks it read, and whoever still awaits the future gets it raised all the same."""
+    future.set_exception(error)
+    future.exception()
