@@ -22,7 +22,7 @@ import hashlib
 import logging
 import time
 from collections import defaultdict
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -55,6 +55,7 @@ from adapters.smpp.outcomes import (
     Unknown,
 )
 from adapters.smpp.pdu import DeliverSm
+from adapters.smpp.smpptime import format_relative_smpp_time
 from domain.messaging.records import DeliveryReport, SubmitOutcome, SubmitResult
 from domain.text.parts import encode_parts
 from kontor.settings import Settings
@@ -379,6 +380,10 @@ class BindWorker:
             # The person was erased after the message was recorded: it is never sent.
             return self._result(message, SubmitOutcome.CANCELLED, (), 0, attempt)
         parts = encode_parts(text, message.message_id.int & 0xFF)
+        # What is left of the message's validity goes with it: the carrier drops it (and
+        # reports it expired) rather than deliver it later than that.
+        left = timedelta(seconds=message.recorded_at + self.validity - time.time())
+        validity_period = format_relative_smpp_time(left)
         carrier_ids: list[str] = []
         for part in parts:
             request = SubmitRequest(
@@ -388,6 +393,7 @@ class BindWorker:
                 data_coding=part.data_coding,
                 esm_class=UDHI if part.esm_class_udhi else 0,
                 registered_delivery=1 if message.delivery_reports else 0,
+                validity_period=validity_period,
             )
             outcome = await self._submit_part(request, first=not carrier_ids)
             if outcome is REQUEUE:

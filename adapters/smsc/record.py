@@ -36,7 +36,8 @@ CREATE TABLE IF NOT EXISTS submits (
     udh_part INTEGER,
     udh_total INTEGER,
     received_at REAL NOT NULL,
-    effects TEXT NOT NULL
+    effects TEXT NOT NULL,
+    validity_period TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS submits_by_destination ON submits (destination_addr);
 CREATE TABLE IF NOT EXISTS deliveries (
@@ -55,7 +56,7 @@ CREATE TABLE IF NOT EXISTS stats (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 """
 
 
-_INSERT_SUBMIT = "INSERT INTO submits VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+_INSERT_SUBMIT = "INSERT INTO submits VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 
 
 class SubmitRow(NamedTuple):
@@ -76,6 +77,8 @@ class SubmitRow(NamedTuple):
     received_at: float
     effects: str
     """Comma-separated scenario effects, e.g. ``no_response,undeliverable``."""
+    validity_period: str = ""
+    """As the submit_sm gave it (SMPP time format; empty: the SMSC's default)."""
 
 
 class DeliveryRow(NamedTuple):
@@ -93,6 +96,9 @@ def connect(path: Path) -> sqlite3.Connection:
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=NORMAL")
     db.executescript(SCHEMA)
+    columns = {row[1] for row in db.execute("PRAGMA table_info(submits)")}
+    if "validity_period" not in columns:  # a record written before submits kept it
+        db.execute("ALTER TABLE submits ADD COLUMN validity_period TEXT NOT NULL DEFAULT ''")
     return db
 
 

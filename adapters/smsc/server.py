@@ -34,7 +34,7 @@ from adapters.smpp.pdu import (
 )
 from adapters.smpp.receipt import NUMBER_BY_STATE, DeliveryState
 from adapters.smpp.session import SmppSession
-from adapters.smpp.smpptime import format_smpp_time
+from adapters.smpp.smpptime import format_smpp_time, parse_relative_smpp_time, parse_smpp_time
 from adapters.smpp.tlv import find
 from adapters.smpp.udh import part_info
 from adapters.smsc.config import SimConfig
@@ -201,6 +201,7 @@ class Simulator:
             udh_total=part.total if part else None,
             received_at=time.time(),
             effects=fate.effects,
+            validity_period=pdu.validity_period,
         )
 
     def _deliveries(self, submit: SubmitRow, pdu: SubmitSm, fate: Fate) -> list[DeliveryRow]:
@@ -211,6 +212,10 @@ class Simulator:
             state = DeliveryState.UNDELIVERABLE if fate.undeliverable else DeliveryState.DELIVERED
             error = self.config.undeliverable_error if fate.undeliverable else 0
             delay = 0.0 if fate.dlr_before_response else fate.dlr_delay
+            validity = validity_seconds(pdu.validity_period, submit.received_at)
+            if validity is not None and delay > validity:
+                # Not delivered within its validity period: the SMSC gives up then.
+                state, error, delay = DeliveryState.EXPIRED, 0, validity
             self._delivery_id += 1
             due = submit.received_at + delay
             rows.append(DeliveryRow(self._delivery_id, "dlr", submit.seq, state, error, due))
@@ -266,3 +271,13 @@ class Simulator:
         session.respond(
             envelope, QuerySmResp(pdu.message_id, final_date, NUMBER_BY_STATE[state], error)
         )
+
+
+def validity_seconds(validity_period: str, received_at: float) -> float | None:
+    """How long after ``received_at`` a submit_sm's validity_period ends (relative or absolute
+    time); ``None`` without one (the SMSC's default, unlimited here)."""
+    relative = parse_relative_smpp_time(validity_period)
+    if relative is not None:
+        return relative.total_seconds()
+    until = parse_smpp_time(validity_period)
+    return None if until is None else max(0.0, until.timestamp() - received_at)

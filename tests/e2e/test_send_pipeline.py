@@ -7,13 +7,14 @@ import secrets
 import time
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from adapters.smpp.smpptime import parse_relative_smpp_time
 from kontor.settings import Settings
 from kontor.stack import Pipeline
 
@@ -101,6 +102,12 @@ def test_a_single_message_is_delivered_charged_and_replayable(pipeline: Pipeline
         balance = pipeline.wait_for(charged, what="capture")
         assert balance["held"] == 0
         assert pipeline.record.count_submits() == 1
+        # It went with what was left of its validity period (72 hours from its recording).
+        (submit,) = pipeline.record.submits("+491712345678")
+        left = parse_relative_smpp_time(submit.validity_period)
+        assert left is not None
+        validity = timedelta(hours=pipeline.settings.message_validity_hours)
+        assert validity - timedelta(minutes=1) < left <= validity
 
 
 def test_a_campaign_finishes_with_every_message_final_and_exact_charges(pipeline: Pipeline) -> None:

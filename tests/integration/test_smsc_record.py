@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import sqlite3
 from pathlib import Path
 
 from adapters.smpp.client import SmppClient
 from adapters.smpp.outcomes import Accepted, SubmitRequest
 from adapters.smsc.reader import SmscRecord
+from adapters.smsc.record import SCHEMA
 from tests.support.smsc import Inbox, RunningSimulator, eventually, unacked
 
 
@@ -68,3 +70,22 @@ async def test_receipts_owed_before_a_restart_are_delivered_after_it(tmp_path: P
     finally:
         sim.stop()
     assert {receipt.message_id for receipt in inbox.receipts} == accepted
+
+
+async def test_a_record_from_before_validity_periods_were_kept_is_continued(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "smsc.sqlite"
+    old_schema = SCHEMA.replace(",\n    validity_period TEXT NOT NULL DEFAULT ''", "")
+    assert "validity_period" not in old_schema
+    with sqlite3.connect(path) as db:
+        db.executescript(old_schema)
+    sim = RunningSimulator(path, [])
+    sim.start()
+    try:
+        numbers = range(3)
+        await submit_all(sim, numbers)
+    finally:
+        sim.stop()
+    with SmscRecord(path) as record:
+        assert [row.validity_period for row in record.submits()] == ["", "", ""]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import time
+from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 
 from adapters.smpp.client import SmppClient
@@ -21,6 +23,7 @@ from adapters.smpp.outcomes import (
 )
 from adapters.smpp.pdu import DeliverSm
 from adapters.smpp.receipt import DeliveryState, is_receipt, parse_receipt
+from adapters.smpp.smpptime import format_relative_smpp_time
 from tests.support.smsc import Inbox, eventually, simulator, unacked
 
 
@@ -250,3 +253,25 @@ async def test_receipts_come_back_over_the_bind_their_submit_went_out_on(tmp_pat
     assert {r.message_id for r in later.receipts} == {
         o.message_id for o in sent if isinstance(o, Accepted)
     }
+
+
+async def test_a_message_not_delivered_within_its_validity_period_is_reported_expired(
+    tmp_path: Path,
+) -> None:
+    """The carrier sender gives each submit what is left of its message's validity; an SMSC
+    that cannot deliver within it drops the message and reports it expired at its end."""
+    with simulator(tmp_path, "--dlr-delay", "3,3") as sim:
+        inbox = Inbox()
+        async with SmppClient(sim.client_config(), inbox) as client:
+            brief = replace(request(1), validity_period=format_relative_smpp_time(timedelta(0)))
+            lasting = replace(
+                request(2), validity_period=format_relative_smpp_time(timedelta(days=3))
+            )
+            started = time.monotonic()
+            outcomes = [await client.submit(brief), await client.submit(lasting)]
+            assert all(isinstance(o, Accepted) for o in outcomes)
+            await inbox.wait_for(receipts=2)
+            states = {r.message_id: r.state for r in inbox.receipts}
+    ids = [o.message_id for o in outcomes if isinstance(o, Accepted)]
+    assert states == {ids[0]: DeliveryState.EXPIRED, ids[1]: DeliveryState.DELIVERED}
+    assert time.monotonic() - started >= 3  # the lasting one after its delivery delay
