@@ -39,6 +39,7 @@ def outbound(notification: Notification) -> list[OutboundMessage]:
     """The messages of a recorded chunk (its stored state, sealed as stored)."""
     chunk = chunk_decoder.decode(notification.state)
     recorded_at = chunk.timestamp.timestamp()
+    expires_at = chunk.expires_at.timestamp() if chunk.expires_at is not None else None
     return [
         OutboundMessage(
             message_id=m.message_id,
@@ -57,6 +58,7 @@ def outbound(notification: Notification) -> list[OutboundMessage]:
             price=m.price,
             delivery_reports=m.delivery_reports,
             recorded_at=recorded_at,
+            expires_at=expires_at,
         )
         for m in chunk.messages
     ]

@@ -40,6 +40,7 @@ class ChunkEvent(msgspec.Struct, frozen=True):
     tariff: str
     messages: list[RawMessage]
     timestamp: datetime
+    expires_at: datetime | None = None
 
 
 class OutboundMessage(msgspec.Struct, frozen=True):
@@ -60,6 +61,10 @@ class OutboundMessage(msgspec.Struct, frozen=True):
     delivery_reports: bool
     recorded_at: float
     """When the message was recorded (epoch seconds): latency figures start here."""
+    expires_at: float | None = None
+    """When its send's reservation expires (epoch seconds): a message still unsent then is
+    never sent. None for messages recorded before sends kept it (their recording time plus the
+    validity period stands in)."""
 
 
 class OutboundBatch(msgspec.Struct, frozen=True):

@@ -34,7 +34,6 @@ from api.send_views import (
     campaign_read,
     list_recipients,
     local,
-    may_see,
     message_row_seen,
     own_send,
     parse_number,
@@ -176,10 +175,7 @@ class MessagesController(Controller):
         summary="A message: state, parts, price, carrier ids and its whole history",
     )
     def detail(self, request: AuthRequest, ctx: Ctx, message_id: FromPath[UUID]) -> MessageDetail:
-        row = message_row_seen(ctx, message_id)
-        if row is None or not may_see(request.user, row["account_id"]):
-            raise ProblemError(404, "not-found", "Not found", f"no message {message_id}")
-        return message_detail(ctx, row)
+        return message_detail(ctx, message_row_seen(ctx, request.user, message_id))
 
 
 class CampaignsController(Controller):

@@ -3,6 +3,7 @@ progress (counts per state, cost so far, ETA)."""
 
 from __future__ import annotations
 
+import threading
 import time
 from datetime import datetime
 from typing import Any
@@ -25,6 +26,8 @@ OPEN_STATES = ("queued", "pending", "buffered")
 #: How long ``GET /v1/messages/{id}`` waits for the read models to show a message recorded
 #: before the request came (a client that reads right after its 201).
 READ_YOUR_WRITES_SECONDS = 2.0
+READ_YOUR_WRITES_WAITERS = 8
+_WAITERS = threading.BoundedSemaphore(READ_YOUR_WRITES_WAITERS)
 
 
 def local(moment: datetime | None) -> datetime | None:
@@ -54,26 +57,48 @@ def parse_number(ctx: ApiContext, number: str) -> str:
         raise ProblemError(422, "invalid-number", "Invalid number", exc.reason) from exc
 
 
-def message_row_seen(ctx: ApiContext, message_id: UUID) -> dict[str, Any] | None:
-    """The read model's row of a message. A message is recorded by its send's call, and its
-    row follows a moment later (the projections worker): a client that asks right after its
-    201 must not be told it does not exist. So when the row is missing, and the messaging read
-    models have not yet applied everything recorded when the request came, wait for them (at
-    most ``READ_YOUR_WRITES_SECONDS``) and look again. A message that does not exist costs the
-    wait only while the read models lag behind."""
+def message_row_seen(ctx: ApiContext, principal: Principal, message_id: UUID) -> dict[str, Any]:
+    """The read model's row of a message the principal may see, or a 404.
+
+    A single send's messages are recorded by the call that answers 201 and their rows follow a
+    moment later (the projections worker): a client that asks right after its 201 must not be
+    told they do not exist. So when the row is missing, and the messaging read models have not
+    yet applied everything recorded when the request came, wait for them (at most
+    ``READ_YOUR_WRITES_SECONDS``) and look again. Another account's message waits the same, so
+    the answer's timing tells nothing about ids that are not the principal's; and at most
+    ``READ_YOUR_WRITES_WAITERS`` requests wait at once, so unknown ids cannot tie up the
+    threads every other endpoint needs."""
     row = q.message(ctx.pool, message_id)
-    if row is not None:
+    if row is not None and may_see(principal, row["account_id"]):
         return row
+    waited = _wait_for_read_models(ctx)
+    if row is None and waited:
+        row = q.message(ctx.pool, message_id)
+    if row is None or not may_see(principal, row["account_id"]):
+        raise ProblemError(404, "not-found", "Not found", f"no message {message_id}")
+    return row
+
+
+def _wait_for_read_models(ctx: ApiContext) -> bool:
+    """Wait until the messaging read models applied what was recorded by now (bounded);
+    False if they already had, or too many requests are waiting already."""
     app = ctx.backend.messaging
     recorded = app.recorder.max_notification_id() or 0
-    deadline = time.monotonic() + READ_YOUR_WRITES_SECONDS
-    pause = 0.005
-    while q.projected_up_to(ctx.pool, app.name) < recorded:
-        if time.monotonic() >= deadline:
-            break
-        time.sleep(pause)
-        pause = min(pause * 2, 0.1)
-    return q.message(ctx.pool, message_id)
+    if q.projected_up_to(ctx.pool, app.name) >= recorded:
+        return False
+    if not _WAITERS.acquire(blocking=False):
+        return False
+    try:
+        deadline = time.monotonic() + READ_YOUR_WRITES_SECONDS
+        pause = 0.005
+        while q.projected_up_to(ctx.pool, app.name) < recorded:
+            if time.monotonic() >= deadline:
+                break
+            time.sleep(pause)
+            pause = min(pause * 2, 0.1)
+    finally:
+        _WAITERS.release()
+    return True
 
 
 def own_send(ctx: ApiContext, principal: Principal, send_id: UUID) -> dict[str, Any]:

@@ -150,6 +150,7 @@ class SendAcceptance:
         limits = account.contract.limits
         limited = account.contract.type is not ContractType.PREPAID
         starts = request.schedule_at or now
+        expires_at = max(starts, now) + self.validity
         # The recipients' data keys are created meanwhile: if the ledger refuses, they stay
         # unused (a key without data; an erasure deletes it with the others).
         keys = KEYS.submit(
@@ -165,7 +166,7 @@ class SendAcceptance:
                 parts=parts,
                 count=len(messages),
                 now=now,
-                expires_at=max(starts, now) + self.validity,
+                expires_at=expires_at,
                 daily_limit=limits.daily_parts if limited else None,
                 monthly_limit=limits.monthly_parts if limited else None,
             )
@@ -190,6 +191,7 @@ class SendAcceptance:
             fingerprint=fingerprint,
             idempotency_key=request.idempotency_key,
             name=request.name,
+            expires_at=expires_at,
         )
         immediate = request.lane is Lane.TRANSACTIONAL and not scheduled and not review
         if not immediate:

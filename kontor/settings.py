@@ -94,8 +94,12 @@ class Settings:
     """Months a purchased SMS package stays usable from the day of purchase."""
 
     message_validity_hours: int = 72
-    """Validity period of a message: a reservation expires at the send's scheduled time plus
-    this, and a message without final report after it becomes unconfirmed."""
+    """Validity period of a message: a reservation expires at the send's scheduled time (or its
+    acceptance) plus this (its send then completes); each submit_sm carries what is left of it
+    as its validity period (the carrier drops the message after that and reports it expired); a
+    message still unsent then is never sent (rejected, "validity period passed before
+    submission", nothing charged); and a message without final report after it becomes
+    unconfirmed."""
 
     nats_duplicate_window: float = 3600.0
     """Seconds JetStream remembers a message id to drop a republished duplicate: covers the

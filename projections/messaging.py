@@ -114,6 +114,9 @@ OUTCOME_STATE = {
     SubmitOutcome.EXPIRED: MessageState.REJECTED,  # never sent, nothing charged
 }
 OUTCOME_STATUS = {SubmitOutcome.EXPIRED: "validity period passed before submission"}
+UNCERTAIN_BEFORE = "; an earlier attempt may have reached the carrier"
+NOT_SENT = frozenset({SubmitOutcome.CANCELLED.value, SubmitOutcome.EXPIRED.value})
+"""Outcomes of messages that did not go on the wire (no submission time)."""
 
 
 class MessagingProjection:
@@ -239,18 +242,21 @@ class MessagingProjection:
             "  ELSE m.carrier_ids END,"
             " route = %s, attempts = GREATEST(m.attempts, u.attempt),"
             " uncertain = m.uncertain OR u.uncertain,"
-            " submitted_at = COALESCE(m.submitted_at, u.at),"
+            " submitted_at = COALESCE(m.submitted_at, CASE WHEN u.sent THEN u.at END),"
             " error_code = COALESCE(u.error, m.error_code), updated_at = u.at,"
-            " status_text = COALESCE(u.status, m.status_text)"
+            " status_text = COALESCE(CASE WHEN u.status IS NOT NULL"
+            "  AND (m.uncertain OR u.uncertain) THEN u.status || %s ELSE u.status END,"
+            "  m.status_text)"
             " FROM unnest(%b::uuid[], %b::text[], %b::text[], %b::int[], %b::bool[],"
-            " %b::timestamptz[], %b::text[], %b::text[])"
-            " AS u(id, state, ids, attempt, uncertain, at, error, status)"
+            " %b::timestamptz[], %b::text[], %b::text[], %b::bool[])"
+            " AS u(id, state, ids, attempt, uncertain, at, error, status, sent)"
             " WHERE m.message_id = u.id",
-            (e.route, [r.message_id for r in rows], states,
+            (e.route, UNCERTAIN_BEFORE, [r.message_id for r in rows], states,
              [",".join(r.carrier_ids) for r in rows], [r.attempt for r in rows],
              [r.message_id in uncertain for r in rows], [r.at for r in rows],
              [str(r.command_status) if r.command_status else None for r in rows],
-             [OUTCOME_STATUS.get(SubmitOutcome(r.outcome)) for r in rows]),
+             [OUTCOME_STATUS.get(SubmitOutcome(r.outcome)) for r in rows],
+             [r.outcome not in NOT_SENT for r in rows]),
         )  # fmt: skip
         self._history(conn, notification_id, list(latest))
 

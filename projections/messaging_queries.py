@@ -160,6 +160,20 @@ def unmatched_receipts(
     )
 
 
+def expired_sends_not_completed(
+    pool: ConnectionPool[Any], now: datetime, limit: int = 500
+) -> list[UUID]:
+    """Reservations that expired and closed while their send, all of it recorded, was never
+    completed (a sweeper that died between the two): the sweeper completes them."""
+    rows = _rows(
+        pool,
+        "SELECT r.reservation_id FROM ledger_reservations r JOIN msg_sends s USING (send_id)"
+        " WHERE r.closed AND r.expires_at <= %s AND s.state = 'recorded' LIMIT %s",
+        (now, limit),
+    )
+    return [row["reservation_id"] for row in rows]
+
+
 def history_ids(pool: ConnectionPool[Any], message_id: UUID) -> list[int]:
     rows = _rows(
         pool,

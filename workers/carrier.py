@@ -320,9 +320,9 @@ class BindWorker:
         self, messages: list[OutboundMessage], earlier: dict[UUID, Claim], opted_out: set[UUID]
     ) -> tuple[list[SubmitResult], list[tuple[OutboundMessage, int]]]:
         """What each message of a batch needs: nothing (submitted before), a cancellation
-        (send cancelled, number opted out), an expiry (its validity period passed before its
-        turn: a message days late is worse than none, and its reservation may be closed), or a
-        submit with its attempt number (after recording an earlier attempt's uncertainty)."""
+        (send cancelled, number opted out), an expiry (its send expired before its turn: a
+        message days late is worse than none, and its reservation has closed), or a submit
+        with its attempt number (after recording an earlier attempt's uncertainty)."""
         results: list[SubmitResult] = []
         to_send: list[tuple[OutboundMessage, int]] = []
         now = time.time()
@@ -337,11 +337,18 @@ class BindWorker:
             if message.message_id in opted_out or await self._is_cancelled(message.send_id):
                 results.append(self._result(message, SubmitOutcome.CANCELLED, (), 0, attempt))
                 continue
-            if now > message.recorded_at + self.validity:
+            if now > self._deadline(message):
                 results.append(self._result(message, SubmitOutcome.EXPIRED, (), 0, attempt))
                 continue
             to_send.append((message, attempt))
         return results, to_send
+
+    def _deadline(self, message: OutboundMessage) -> float:
+        """When the message's send expires (its reservation then closes); for a message
+        recorded before sends kept that, its recording time plus the validity period."""
+        if message.expires_at is not None:
+            return message.expires_at
+        return message.recorded_at + self.validity
 
     def _record(self, results: list[SubmitResult]) -> None:
         key = lambda carrier_id: canonical_message_id(carrier_id, IdFormat.OPAQUE)  # noqa: E731
@@ -382,7 +389,7 @@ class BindWorker:
         parts = encode_parts(text, message.message_id.int & 0xFF)
         # What is left of the message's validity goes with it: the carrier drops it (and
         # reports it expired) rather than deliver it later than that.
-        left = timedelta(seconds=message.recorded_at + self.validity - time.time())
+        left = timedelta(seconds=self._deadline(message) - time.time())
         validity_period = format_relative_smpp_time(left)
         carrier_ids: list[str] = []
         for part in parts:

@@ -32,7 +32,12 @@ from kontor.settings import Settings
 from projections.runner import ProjectionRunner
 
 log = logging.getLogger(__name__)
-RELEASED = (SubmitOutcome.REJECTED, SubmitOutcome.CANCELLED, SubmitOutcome.EXPIRED)
+RELEASED = {
+    SubmitOutcome.REJECTED: "not accepted by the carrier",
+    SubmitOutcome.CANCELLED: "cancelled before it was sent",
+    SubmitOutcome.EXPIRED: "expired before it was sent",
+}
+"""Outcomes whose price goes back to the customer, with the reason the ledger gives."""
 
 
 class Settlement:
@@ -53,7 +58,7 @@ class Settlement:
 
     def process(self, conn: Any, events: Sequence[tuple[int, Any]]) -> None:
         captures: dict[UUID, dict[int, tuple[int, int]]] = defaultdict(dict)
-        releases: dict[UUID, dict[int, tuple[int, int]]] = defaultdict(dict)
+        releases: dict[tuple[UUID, str], dict[int, tuple[int, int]]] = defaultdict(dict)
         touched: set[UUID] = set()
         for _, event in events:
             if isinstance(event, CarrierReport.Recorded):
@@ -62,7 +67,7 @@ class Settlement:
                     if r.outcome is SubmitOutcome.ACCEPTED:
                         captures[r.send_id][r.index] = (r.price, r.parts)
                     elif r.outcome in RELEASED:
-                        releases[r.send_id][r.index] = (r.price, r.parts)
+                        releases[r.send_id, RELEASED[r.outcome]][r.index] = (r.price, r.parts)
             else:
                 touched.add(event.originator_id)
         ledger = self.backend.ledger
@@ -72,17 +77,12 @@ class Settlement:
             prices, parts = [items[i][0] for i in indexes], [items[i][1] for i in indexes]
             with _late(send_id):
                 ledger.capture(reservation_id_for(send_id), indexes, prices, parts)
-        for send_id, items in releases.items():
+        for (send_id, reason), items in releases.items():
             indexes = sorted(items)
             prices, parts = [items[i][0] for i in indexes], [items[i][1] for i in indexes]
             with _late(send_id):
                 ledger.release(
-                    reservation_id_for(send_id),
-                    indexes,
-                    prices,
-                    parts,
-                    reason="not accepted by the carrier",
-                    now=now,
+                    reservation_id_for(send_id), indexes, prices, parts, reason=reason, now=now
                 )
         for send_id in touched:
             self.finish_if_done(send_id, now)

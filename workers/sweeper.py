@@ -1,7 +1,7 @@
-"""The sweeper: closes reservations past their expiry (schedule time + validity), completing
-their sends, and moves the remainder of expired credit lots to expired credit. It finds
-candidates in the read models and lets the aggregates decide, so a stale read model can cause
-no wrong close."""
+"""The sweeper: closes reservations past their expiry (schedule time or acceptance, plus the
+validity period), completing their sends, and moves the remainder of expired credit lots to
+expired credit. It finds candidates in the read models and lets the aggregates decide, so a
+stale read model can cause no wrong close."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
+
+from eventsourcing.persistence import IntegrityError
 
 from adapters.backend import Backend, open_backend_patiently
 from domain.messaging.exceptions import SendNotFoundError
@@ -65,6 +67,8 @@ def complete_send(backend: Backend, reservation_id: UUID) -> None:
         )
     except SendNotFoundError:  # the acceptance died between reserving and recording the send
         log.info("expired reservation without a send", extra={"reservation": str(reservation_id)})
+    except IntegrityError:  # settlement completed it at the same moment
+        log.info("send completed meanwhile", extra={"send_id": str(reservation.send_id)})
 
 
 def sweep_once(
@@ -76,7 +80,8 @@ def sweep_once(
         raise RuntimeError("the sweeper needs PostgreSQL")
     due = ledger_queries.open_reservations_due(backend.pool, now)
     closed = backend.ledger.close_expired(due, now)
-    for reservation_id in closed:
+    stuck = messaging_queries.expired_sends_not_completed(backend.pool, now)
+    for reservation_id in dict.fromkeys([*closed, *stuck]):
         complete_send(backend, reservation_id)
     accounts = ledger_queries.accounts_with_expired_lots(backend.pool, now)
     for account_id in accounts:

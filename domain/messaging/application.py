@@ -91,6 +91,7 @@ class Messaging(KontorApplication):
             sender=send.sender,
             tariff=send.tariff,
             messages=tuple(messages),
+            expires_at=send.expires_at,
         )
 
     def record_chunk(self, send_id: UUID, messages: Sequence[RecordedMessage]) -> int:

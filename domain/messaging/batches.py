@@ -16,6 +16,8 @@ Each is created whole and never changed, so recording one costs no load.
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
 from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
@@ -51,6 +53,14 @@ class MessageChunk(Aggregate):
         sender: str
         tariff: Tariff
         messages: tuple[RecordedMessage, ...]
+        expires_at: datetime | None
+        """The send's: a message still unsent then is never sent (None: not kept yet)."""
+
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["expires_at"] = None
 
     class TransactionalRecorded(Recorded):
         pass
@@ -64,6 +74,7 @@ class MessageChunk(Aggregate):
         sender: str,
         tariff: Tariff,
         messages: tuple[RecordedMessage, ...],
+        expires_at: datetime | None,
     ) -> None:
         self.send_id = send_id
 
@@ -78,6 +89,7 @@ class MessageChunk(Aggregate):
         sender: str,
         tariff: Tariff,
         messages: tuple[RecordedMessage, ...],
+        expires_at: datetime | None = None,
     ) -> MessageChunk:
         created = cls.TransactionalRecorded if lane is Lane.TRANSACTIONAL else cls.Recorded
         chunk_aggregate: MessageChunk = cls._create(
@@ -90,6 +102,7 @@ class MessageChunk(Aggregate):
             sender=sender,
             tariff=tariff,
             messages=messages,
+            expires_at=expires_at,
         )
         return chunk_aggregate
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
@@ -61,9 +62,19 @@ class Send(Aggregate):
     fingerprint: str
     idempotency_key: str | None
     name: str
+    expires_at: datetime | None
+    """When its reservation expires (schedule time or acceptance, plus the validity period):
+    a message still unsent then is never sent. None for sends accepted before it was kept."""
     state: SendState
     recorded: int
     chunks: int
+
+    class_version = 2
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        """Snapshots taken before sends kept their expiry."""
+        state["expires_at"] = None
 
     class Accepted(Aggregate.Created):
         account_id: UUID
@@ -81,6 +92,14 @@ class Send(Aggregate):
         fingerprint: str
         idempotency_key: str | None
         name: str
+        expires_at: datetime | None
+
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            """Sends accepted before they kept their expiry."""
+            state["expires_at"] = None
 
     @event(Accepted)
     def __init__(
@@ -101,6 +120,7 @@ class Send(Aggregate):
         fingerprint: str,
         idempotency_key: str | None,
         name: str,
+        expires_at: datetime | None = None,
     ) -> None:
         self.account_id = account_id
         self.lane = lane
@@ -117,6 +137,7 @@ class Send(Aggregate):
         self.fingerprint = fingerprint
         self.idempotency_key = idempotency_key
         self.name = name
+        self.expires_at = expires_at
         self.recorded = 0
         self.chunks = 0
         if review_required:

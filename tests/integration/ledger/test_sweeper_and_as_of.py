@@ -12,6 +12,7 @@ from domain.messaging.send import SendState
 from projections import ledger_queries
 from tests.support.api import ApiHarness
 from tests.support.ledger_model import all_events, figures_from_events
+from workers.projections import messaging_runner
 from workers.sweeper import sweep_once
 
 
@@ -97,3 +98,29 @@ def test_a_send_whose_reservation_expired_is_completed_by_the_sweeper(api: ApiHa
     assert api.backend.ledger.reservation(reservation_id_for(send_id)).closed
     assert messaging.send(send_id).state is SendState.COMPLETED
     assert api.balance(customer)["held"] == 0
+
+
+def test_a_send_left_incomplete_after_its_reservation_closed_is_completed(
+    api: ApiHarness,
+) -> None:
+    """Settlement (or the sweeper) closed the reservation and died before completing the send:
+    once the reservation's expiry has passed, the sweeper completes it."""
+    customer = api.register()
+    api.topup(customer, net=10_000, reference="S-3")
+    sent = api.client.post(
+        "/v1/messages",
+        json={"to": ["+4915112345679"], "text": "Ihr Code: 4712", "sender": "Kontor"},
+        headers=customer.headers,
+    )
+    assert sent.status_code == 201, sent.text
+    send_id = UUID(sent.json()["send_id"])
+    now = api.clock()
+    api.backend.ledger.close_reservation(reservation_id_for(send_id), reason="done", now=now)
+    api.catch_up()
+    assert sweep_once(api.backend, now + timedelta(hours=1)) == (0, 0)
+    assert api.backend.messaging.send(send_id).state is SendState.RECORDED  # not expired yet
+    api.catch_up()
+    messaging_runner(api.backend).catch_up()
+    closed, _ = sweep_once(api.backend, now + timedelta(hours=73))
+    assert closed == 0  # closed before
+    assert api.backend.messaging.send(send_id).state is SendState.COMPLETED
