@@ -18,6 +18,7 @@ The relay remains what guarantees publication.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from typing import Any
 
@@ -33,7 +34,14 @@ from workers.runtime import TableWaker, WorkerRuntime, worker_runtime
 
 log = logging.getLogger(__name__)
 
-COALESCE = {"tx": 0.005, "bulk": 0.05}
+COALESCE = {"tx": 0.025, "bulk": 0.05}
+"""Seconds a follower lets inserts gather after a wake-up. The transactional lane's fast path
+is the API's own publish (``adapters.outbox``); the relay is its guarantee and the publisher of
+scheduled single sends, so a few milliseconds more cost nothing there, while waking 200 times
+a second for every insert of a running campaign cost it 5 CPU-seconds per 100,000 messages."""
+PERSIST_EVERY = 1.0
+"""Seconds between writes of a position that only skipped other events (a position that
+published something is written at once): a restart rescans at most this much of the log."""
 LANES = {
     "tx": (get_topic(MessageChunk.TransactionalRecorded), 50),
     "bulk": (get_topic(MessageChunk.Recorded), 8),
@@ -88,14 +96,17 @@ class Relay:
         waker = TableWaker(self._database_url(), f"{self.app.name.lower()}_events")
         js = self.runtime.nats.jetstream
         position = await asyncio.to_thread(self._position, lane)
+        loop_time = asyncio.get_running_loop().time
+        stored, persisted_at = position, loop_time()
         while not self.runtime.stop.is_set():
             try:
                 found, reached = await asyncio.to_thread(self._select, position, lane)
                 if found:
                     await self._publish(js, found)
-                if reached > position:
-                    await asyncio.to_thread(self._advance, lane, reached)
-                    position = reached
+                position = max(position, reached)
+                if position > stored and (found or loop_time() - persisted_at >= PERSIST_EVERY):
+                    await asyncio.to_thread(self._advance, lane, position)
+                    stored, persisted_at = position, loop_time()
                 if not found:
                     await waker.wait(timeout=0.5)
                     # Coalesce: other workers insert all the time, and each insert wakes us.
@@ -103,6 +114,9 @@ class Relay:
             except Exception:
                 log.exception("relay batch failed; retrying", extra={"lane": lane})
                 await asyncio.sleep(1.0)
+        if position > stored:
+            with contextlib.suppress(Exception):  # a restart rescans from the stored one
+                await asyncio.to_thread(self._advance, lane, position)
         await waker.close()
 
     async def _publish(self, js: Any, notifications: list[Notification]) -> None:
