@@ -8,7 +8,6 @@ tells whether they are).
 from __future__ import annotations
 
 import asyncio
-import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -26,6 +25,7 @@ from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 from psycopg_pool import AsyncConnectionPool
 
 from adapters.backend import open_backend
+from adapters.gcpolicy import settle
 from adapters.natsconn import NatsConnection
 from adapters.pricelist import default_price_per_sms, load_preview_rules
 from api.accounts import AccountController, RegistrationController
@@ -112,8 +112,7 @@ def create_app(
         # Everything built so far (the app, its routes and schema, price lists, number rules)
         # lives as long as the process: keep it out of the garbage collector's full passes,
         # which otherwise show up as periodic multi-millisecond stalls of every request.
-        gc.collect()
-        gc.freeze()
+        settle()
         try:
             yield
         finally:

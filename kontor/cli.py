@@ -7,11 +7,11 @@ settings down; nothing below it looks at environment variables.
 from __future__ import annotations
 
 import argparse
-import gc
 import os
 import sys
 from collections.abc import Sequence
 
+from adapters.gcpolicy import settle
 from adapters.pgpriority import lead_session_group
 from kontor import preview_cli
 from kontor.logs import configure_logging
@@ -64,10 +64,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     configure_logging(settings.log_level, json=settings.log_json, process=f"worker-{args.name}")
     lead_session_group()
     run = worker_main(args.name)
-    # The imported modules live as long as the process: keep them out of the garbage
-    # collector's full passes (see the API's lifespan).
-    gc.collect()
-    gc.freeze()
+    settle()  # the imported modules live as long as the process (adapters/gcpolicy.py)
     return run(settings)
 
 

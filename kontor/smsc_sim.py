@@ -21,6 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from adapters.gcpolicy import settle
 from adapters.smsc.config import PRESETS, SimConfig, SimConfigError, build_config
 from adapters.smsc.record import RecordWriter
 from adapters.smsc.server import Simulator
@@ -140,6 +141,7 @@ async def quiet_full_collections(
 
 async def serve(config: SimConfig) -> int:
     simulator = Simulator(config, RecordWriter(config.record))
+    settle()  # young collections less often (adapters/gcpolicy.py); full ones wait, see above
     collector = asyncio.create_task(quiet_full_collections(lambda: simulator.last_submit))
     port = await simulator.start()
     ready = {
