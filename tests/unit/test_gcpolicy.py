@@ -15,7 +15,7 @@ def test_settling_freezes_what_exists_and_raises_the_young_threshold() -> None:
         settle()
         assert gc.get_threshold() == (YOUNG, OLDER, OLDER)
         assert gc.get_freeze_count() > frozen_before
-        assert before[0] < YOUNG
+        assert YOUNG > 700  # CPython's default for the youngest generation
         del kept
     finally:
         gc.unfreeze()
