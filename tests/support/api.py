@@ -100,6 +100,24 @@ class ApiHarness:
             headers=self.admin,
         )
 
+    def send_single(
+        self, customer: Customer | None = None, to: str = "+4915112345678", credit: int = 10_000
+    ) -> tuple[Customer, dict[str, Any]]:
+        """``POST /v1/messages`` of one short text (to a new customer with ``credit`` unless one
+        is given); the customer and the 201's body."""
+        if customer is None:
+            customer = self.register()
+            topped = self.topup(customer, credit, f"single-{secrets.token_hex(4)}")
+            assert topped.status_code == 201, topped.text
+        response = self.client.post(
+            "/v1/messages",
+            json={"to": [to], "text": "Ihr Code: 4711", "sender": "Kontor"},
+            headers=customer.headers,
+        )
+        assert response.status_code == 201, response.text
+        body: dict[str, Any] = response.json()
+        return customer, body
+
     def balance(self, customer: Customer, **params: str) -> dict[str, Any]:
         self.catch_up()
         response = self.client.get("/v1/account/balance", headers=customer.headers, params=params)

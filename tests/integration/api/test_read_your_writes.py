@@ -26,21 +26,9 @@ def api_without_nats(settings_for_tests: Settings, fresh_database_url: str) -> A
         yield harness
 
 
-def _send(harness: ApiHarness) -> tuple[Any, dict[str, Any]]:
-    customer = harness.register()
-    assert harness.topup(customer, 10_000, "ryw-topup").status_code == 201
-    response = harness.client.post(
-        "/v1/messages",
-        json={"to": ["+4915112345678"], "text": "Ihr Code: 4711", "sender": "Kontor"},
-        headers=customer.headers,
-    )
-    assert response.status_code == 201, response.text
-    return customer, response.json()
-
-
 def test_a_message_read_right_after_its_201_is_found(api_without_nats: ApiHarness) -> None:
     harness = api_without_nats
-    customer, sent = _send(harness)
+    customer, sent = harness.send_single()
     message_id = sent["messages"][0]["message_id"]
     runner = messaging_runner(harness.backend)
     # The read models apply the send a moment after the client asks.
@@ -59,7 +47,7 @@ def test_a_message_read_right_after_its_201_is_found(api_without_nats: ApiHarnes
 
 def test_an_unknown_message_is_still_not_found(api_without_nats: ApiHarness) -> None:
     harness = api_without_nats
-    customer, _ = _send(harness)
+    customer, _ = harness.send_single()
     messaging_runner(harness.backend).catch_up()
     response = harness.client.get(f"/v1/messages/{uuid.uuid4()}", headers=customer.headers)
     assert response.status_code == 404
@@ -68,7 +56,7 @@ def test_an_unknown_message_is_still_not_found(api_without_nats: ApiHarness) -> 
 
 def test_another_account_s_message_stays_hidden(api_without_nats: ApiHarness) -> None:
     harness = api_without_nats
-    _, sent = _send(harness)
+    _, sent = harness.send_single()
     other = harness.register()
     messaging_runner(harness.backend).catch_up()
     message_id = sent["messages"][0]["message_id"]

@@ -20,15 +20,8 @@ from tests.support.api import ApiHarness
 
 
 def _single(api: ApiHarness) -> UUID:
-    customer = api.register()
-    assert api.topup(customer, 10_000, "expiry-topup").status_code == 201
-    sent = api.client.post(
-        "/v1/messages",
-        json={"to": ["+4915112345678"], "text": "Ihr Code: 4711", "sender": "Kontor"},
-        headers=customer.headers,
-    )
-    assert sent.status_code == 201, sent.text
-    return UUID(sent.json()["send_id"])
+    _, sent = api.send_single()
+    return UUID(sent["send_id"])
 
 
 def test_a_send_its_chunks_and_their_nats_messages_carry_the_reservation_s_expiry(

@@ -74,18 +74,6 @@ async def _republish(url: str, topology: Topology, notifications: list[Any]) -> 
         await nc.close()
 
 
-def _send(harness: ApiHarness) -> tuple[Any, dict[str, Any]]:
-    customer = harness.register()
-    assert harness.topup(customer, 10_000, "outbox-topup").status_code == 201
-    response = harness.client.post(
-        "/v1/messages",
-        json={"to": ["+4915112345678"], "text": "Ihr Code: 4711", "sender": "Kontor"},
-        headers=customer.headers,
-    )
-    assert response.status_code == 201, response.text
-    return customer, response.json()
-
-
 def _tx_chunks(harness: ApiHarness) -> list[Any]:
     recorder = harness.backend.messaging.recorder
     return list(
@@ -100,7 +88,7 @@ def test_the_api_publishes_a_single_send_at_once_and_the_relays_copy_is_dropped(
 ) -> None:
     harness, topology = api_with_streams
     url = str(harness.settings.nats_url)
-    customer, sent = _send(harness)
+    customer, sent = harness.send_single()
     subject = topology.out_subject("tx", UUID(customer.account_id))
 
     stored = asyncio.run(_stored(url, topology, subject))  # no relay runs here
@@ -142,7 +130,7 @@ def test_with_nats_away_the_send_is_accepted_and_left_to_the_relay(
         settings_for_tests, database_url=fresh_database_url, nats_url="nats://127.0.0.1:9"
     )
     with running_api(settings) as harness:
-        _, sent = _send(harness)
+        _, sent = harness.send_single()
         assert sent["messages"]
         # Recorded: the relay follows the notification log and publishes it when NATS is back.
         assert len(_tx_chunks(harness)) == 1

@@ -79,15 +79,8 @@ def test_figures_as_of_a_moment_equal_a_replay_of_the_events_recorded_until_then
 
 
 def test_a_send_whose_reservation_expired_is_completed_by_the_sweeper(api: ApiHarness) -> None:
-    customer = api.register()
-    api.topup(customer, net=10_000, reference="S-2")
-    sent = api.client.post(
-        "/v1/messages",
-        json={"to": ["+4915112345678"], "text": "Ihr Code: 4711", "sender": "Kontor"},
-        headers=customer.headers,
-    )
-    assert sent.status_code == 201, sent.text
-    send_id = UUID(sent.json()["send_id"])
+    customer, sent = api.send_single()
+    send_id = UUID(sent["send_id"])
     messaging = api.backend.messaging
     assert messaging.send(send_id).state is SendState.RECORDED
     api.catch_up()
@@ -105,15 +98,8 @@ def test_a_send_left_incomplete_after_its_reservation_closed_is_completed(
 ) -> None:
     """Settlement (or the sweeper) closed the reservation and died before completing the send:
     once the reservation's expiry has passed, the sweeper completes it."""
-    customer = api.register()
-    api.topup(customer, net=10_000, reference="S-3")
-    sent = api.client.post(
-        "/v1/messages",
-        json={"to": ["+4915112345679"], "text": "Ihr Code: 4712", "sender": "Kontor"},
-        headers=customer.headers,
-    )
-    assert sent.status_code == 201, sent.text
-    send_id = UUID(sent.json()["send_id"])
+    _, sent = api.send_single()
+    send_id = UUID(sent["send_id"])
     now = api.clock()
     api.backend.ledger.close_reservation(reservation_id_for(send_id), reason="done", now=now)
     api.catch_up()
