@@ -32,6 +32,8 @@ from api.schemas.messages import (
 )
 from api.send_views import (
     campaign_read,
+    keyset_after,
+    keyset_next,
     list_recipients,
     local,
     message_row_seen,
@@ -150,22 +152,12 @@ class MessagesController(Controller):
                     "searching by number needs account_id",
                 )
             number_hash = ctx.backend.keyring.lookup_hash(account, parse_number(ctx, number))
-        after = None
-        if cursor:
-            at, _, mid = cursor.partition("|")
-            after = (datetime.fromisoformat(at), UUID(mid))
+        after = keyset_after(cursor)
+        limit = min(max(limit, 1), 1000)
         rows = q.search(
-            ctx.pool,
-            account,
-            number_hash,
-            local(from_),
-            local(to),
-            state_,
-            after,
-            min(max(limit, 1), 1000),
+            ctx.pool, account, number_hash, local(from_), local(to), state_, after, limit
         )
-        last = rows[-1] if len(rows) == limit else None
-        next_cursor = f"{last['recorded_at'].isoformat()}|{last['message_id']}" if last else None
+        next_cursor = keyset_next(rows, limit, "recorded_at", "message_id")
         return MessagePage([message_row(r) for r in rows], next_cursor)
 
     @get(

@@ -15,7 +15,6 @@ from adapters.inbound_keys import PLATFORM_LOOKUP
 from adapters.payloads import StatusQuery, encoder
 from api.auth import admin_only
 from api.context import ApiContext, AuthRequest, Ctx
-from api.errors import ProblemError
 from api.history import stored_events
 from api.schemas.messages import (
     CampaignRead,
@@ -24,7 +23,7 @@ from api.schemas.messages import (
     UnmatchedReceiptPage,
     UnmatchedReceiptRead,
 )
-from api.send_views import campaign_read, local, own_send, parse_number
+from api.send_views import campaign_read, keyset_after, keyset_next, local, own_send, parse_number
 from domain.messaging.batches import UnmatchedReceipts
 from domain.personal import REDACTED
 from projections import messaging_queries as q
@@ -98,15 +97,7 @@ class AdminSendsController(Controller):
             if number
             else None
         )
-        after = None
-        if cursor:
-            at, _, rid = cursor.partition("|")
-            try:
-                after = (datetime.fromisoformat(at), UUID(rid))
-            except ValueError as exc:
-                raise ProblemError(
-                    422, "invalid-cursor", "Invalid cursor", "use next_cursor as given"
-                ) from exc
+        after = keyset_after(cursor)
         limit = min(max(limit, 1), 1000)
         rows = q.unmatched_receipts(
             ctx.pool,
@@ -134,8 +125,7 @@ class AdminSendsController(Controller):
             )
             for r in rows
         ]
-        last = rows[-1] if len(rows) == limit else None
-        next_cursor = f"{last['received_at'].isoformat()}|{last['receipt_id']}" if last else None
+        next_cursor = keyset_next(rows, limit, "received_at", "receipt_id")
         return UnmatchedReceiptPage(reads, next_cursor)
 
 

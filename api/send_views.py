@@ -57,6 +57,28 @@ def parse_number(ctx: ApiContext, number: str) -> str:
         raise ProblemError(422, "invalid-number", "Invalid number", exc.reason) from exc
 
 
+def keyset_after(cursor: str | None) -> tuple[datetime, UUID] | None:
+    """Where a keyset page starts: a ``next_cursor`` as a previous page gave it
+    (``<time>|<id>``); anything else is a 422 problem."""
+    if not cursor:
+        return None
+    at, _, row_id = cursor.partition("|")
+    try:
+        return datetime.fromisoformat(at), UUID(row_id)
+    except ValueError as exc:
+        raise ProblemError(
+            422, "invalid-cursor", "Invalid cursor", "use next_cursor as given"
+        ) from exc
+
+
+def keyset_next(rows: list[dict[str, Any]], limit: int, time_key: str, id_key: str) -> str | None:
+    """The ``next_cursor`` after a full page (None after the last one)."""
+    if len(rows) < limit:
+        return None
+    last = rows[-1]
+    return f"{last[time_key].isoformat()}|{last[id_key]}"
+
+
 def message_row_seen(ctx: ApiContext, principal: Principal, message_id: UUID) -> dict[str, Any]:
     """The read model's row of a message the principal may see, or a 404.
 

@@ -11,6 +11,7 @@ from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
 from projections.messaging import MessagingProjection
+from projections.runner import position
 
 MESSAGE_COLUMNS = (
     "message_id, send_id, idx, state, parts, price, region, carrier_ids, status_text,"
@@ -119,13 +120,8 @@ def message(pool: ConnectionPool[Any], message_id: UUID) -> dict[str, Any] | Non
 
 def projected_up_to(pool: ConnectionPool[Any], application: str) -> int:
     """The last notification of ``application`` the messaging read models have applied."""
-    rows = _rows(
-        pool,
-        "SELECT notification_id FROM projection_tracking"
-        " WHERE projection = %s AND application = %s",
-        (MessagingProjection.name, application),
-    )
-    return int(rows[0]["notification_id"]) if rows else 0
+    with pool.connection() as conn:
+        return position(conn, MessagingProjection.name, application)
 
 
 def unmatched_receipts(

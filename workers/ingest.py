@@ -144,12 +144,7 @@ class Ingest:
         keyring = self.backend.keyring
         receipts = []
         for e in early:
-            try:
-                number = self.numbers.parse("+" + e.handset.lstrip("+")).e164
-            except PhoneError:
-                number = e.handset
-            number_hash = keyring.lookup_hash(PLATFORM_LOOKUP, number)
-            key = reply_key_id(number_hash)
+            number, number_hash, key = self._person(e.handset)
             keyring.create_key(key)
             receipts.append(
                 UnmatchedReceipt(
@@ -270,17 +265,22 @@ class Ingest:
             ).fetchall()
         return {(r[0], r[1]): (r[2], r[3], r[4], r[5]) for r in rows}
 
+    def _person(self, address: str) -> tuple[str, str, UUID]:
+        """A handset a carrier names (a reply's sender, an unmatched receipt's recipient): its
+        number (E.164 where it parses), the platform-wide lookup hash and that person's key."""
+        try:
+            number = self.numbers.parse("+" + address.lstrip("+")).e164
+        except PhoneError:
+            number = address
+        number_hash = self.backend.keyring.lookup_hash(PLATFORM_LOOKUP, number)
+        return number, number_hash, reply_key_id(number_hash)
+
     def _reply(self, route: str, pdu: DeliverSm, at: datetime) -> tuple[str, Reply]:
         body = message_bytes(pdu)
         text = (
             body.decode("utf-16-be", "replace") if pdu.data_coding == 8 else body.decode("latin-1")
         )
-        try:
-            number = self.numbers.parse("+" + pdu.source_addr.lstrip("+")).e164
-        except PhoneError:
-            number = pdu.source_addr
-        sender_hash = self.backend.keyring.lookup_hash(PLATFORM_LOOKUP, number)
-        key = reply_key_id(sender_hash)
+        number, sender_hash, key = self._person(pdu.source_addr)
         identity = hashlib.sha256(body + pdu.source_addr.encode() + at.isoformat().encode())
         reply = Reply(
             reply_id=uuid5(INBOUND_NAMESPACE, identity.hexdigest()),

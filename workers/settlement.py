@@ -88,19 +88,25 @@ class Settlement:
             self.finish_if_done(send_id, now)
 
     def finish_if_done(self, send_id: UUID, now: datetime) -> bool:
-        send = self.backend.messaging.send(send_id)
-        if send.state not in (SendState.RECORDED, SendState.CANCELLED):
+        return finish_send(self.backend, send_id, now)
+
+
+def finish_send(backend: Backend, send_id: UUID, now: datetime) -> bool:
+    """Complete a recorded (or cancelled) send whose money has stopped moving: close its
+    reservation once every recorded message is settled, and complete the send when the
+    reservation is closed (just now, before a crash ended the batch that closed it, or at its
+    expiry by the sweeper; a cancelled send stays cancelled). False while messages are open."""
+    send = backend.messaging.send(send_id)
+    if send.state not in (SendState.RECORDED, SendState.CANCELLED):
+        return False
+    ledger = backend.ledger
+    reservation = ledger.reservation(reservation_id_for(send_id))
+    if not reservation.closed:
+        if reservation.settled_count < send.recorded:
             return False
-        ledger = self.backend.ledger
-        reservation = ledger.reservation(reservation_id_for(send_id))
-        if not reservation.closed:
-            if reservation.settled_count < send.recorded:
-                return False
-            ledger.close_reservation(reservation.id, reason=f"send {send.state.value}", now=now)
-        # Closed just now, or before a crash ended this batch, or at its expiry (the sweeper):
-        # no more money moves, so the send is complete (a cancelled one stays cancelled).
-        self.backend.messaging.complete(send_id, reservation.captured, reservation.settled_count)
-        return True
+        ledger.close_reservation(reservation.id, reason=f"send {send.state.value}", now=now)
+    backend.messaging.complete(send_id, reservation.captured, reservation.settled_count)
+    return True
 
 
 @contextlib.contextmanager

@@ -19,6 +19,7 @@ from domain.messaging.exceptions import SendNotFoundError
 from domain.messaging.records import DeliveryReport
 from kontor.settings import Settings
 from projections import ledger_queries, messaging_queries
+from workers.settlement import finish_send
 
 log = logging.getLogger(__name__)
 
@@ -57,18 +58,16 @@ def mark_unconfirmed(backend: Backend, now: datetime, validity: timedelta) -> in
     return len(reports)
 
 
-def complete_send(backend: Backend, reservation_id: UUID) -> None:
+def complete_send(backend: Backend, reservation_id: UUID, now: datetime) -> None:
     """A send whose reservation expired is complete: its unsent messages will not be sent (the
-    carrier sender expires them) and no more money moves for it."""
-    reservation = backend.ledger.reservation(reservation_id)
+    carrier sender expires them) and no more money moves for it (see ``finish_send``)."""
+    send_id = backend.ledger.reservation(reservation_id).send_id
     try:
-        backend.messaging.complete(
-            reservation.send_id, reservation.captured, reservation.settled_count
-        )
+        finish_send(backend, send_id, now)
     except SendNotFoundError:  # the acceptance died between reserving and recording the send
         log.info("expired reservation without a send", extra={"reservation": str(reservation_id)})
     except IntegrityError:  # settlement completed it at the same moment
-        log.info("send completed meanwhile", extra={"send_id": str(reservation.send_id)})
+        log.info("send completed meanwhile", extra={"send_id": str(send_id)})
 
 
 def sweep_once(
@@ -82,7 +81,7 @@ def sweep_once(
     closed = backend.ledger.close_expired(due, now)
     stuck = messaging_queries.expired_sends_not_completed(backend.pool, now)
     for reservation_id in dict.fromkeys([*closed, *stuck]):
-        complete_send(backend, reservation_id)
+        complete_send(backend, reservation_id, now)
     accounts = ledger_queries.accounts_with_expired_lots(backend.pool, now)
     for account_id in accounts:
         backend.ledger.expire_lots(account_id, now)

@@ -139,3 +139,8 @@ def test_an_unmatched_receipt_waits_then_is_kept_once_and_shown_to_support(
             "/v1/admin/receipts/unmatched", params={"number": "not a number"}, headers=admin
         )
         assert bad.status_code == 422
+        bad_cursor = client.get(
+            "/v1/admin/receipts/unmatched", params={"cursor": "yesterday"}, headers=admin
+        )
+        assert bad_cursor.status_code == 422
+        assert bad_cursor.json()["type"].endswith("invalid-cursor")
