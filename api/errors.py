@@ -113,6 +113,9 @@ PROBLEM_TYPES: dict[type[Exception], ProblemSpec] = {
     messaging.NotAwaitingReviewError: ProblemSpec(
         409, "not-awaiting-review", "The send is not awaiting review", _attributes("state")
     ),
+    messaging.SendExpiredError: ProblemSpec(
+        409, "send-expired", "The send's validity period has passed", _attributes("expired_at")
+    ),
     messaging.NoRecipientsError: ProblemSpec(
         422, "no-recipients", "No recipient can be sent to", _attributes("skipped")
     ),

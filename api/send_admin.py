@@ -40,7 +40,7 @@ class AdminSendsController(Controller):
         summary="Release a campaign held above the review threshold",
     )
     def release(self, request: AuthRequest, ctx: Ctx, campaign_id: FromPath[UUID]) -> CampaignRead:
-        ctx.backend.messaging.release_review(campaign_id, request.user.actor)
+        ctx.backend.messaging.release_review(campaign_id, request.user.actor, ctx.now())
         return campaign_read(ctx, own_send(ctx, request.user, campaign_id), counts=True)
 
     @post(

@@ -59,6 +59,7 @@ CREATE TABLE IF NOT EXISTS ledger_reservations (
 );
 CREATE INDEX IF NOT EXISTS ledger_reservations_open
     ON ledger_reservations (expires_at) WHERE NOT closed;
+CREATE INDEX IF NOT EXISTS ledger_reservations_send ON ledger_reservations (send_id);
 """
 
 

@@ -159,12 +159,13 @@ def unmatched_receipts(
 def expired_sends_not_completed(
     pool: ConnectionPool[Any], now: datetime, limit: int = 500
 ) -> list[UUID]:
-    """Reservations that expired and closed while their send, all of it recorded, was never
-    completed (a sweeper that died between the two): the sweeper completes them."""
+    """Reservations that expired and closed while their send was never completed or ended (a
+    sweeper that died between the two): the sweeper finishes them."""
     rows = _rows(
         pool,
-        "SELECT r.reservation_id FROM ledger_reservations r JOIN msg_sends s USING (send_id)"
-        " WHERE r.closed AND r.expires_at <= %s AND s.state = 'recorded' LIMIT %s",
+        "SELECT r.reservation_id FROM msg_sends s JOIN ledger_reservations r USING (send_id)"
+        " WHERE s.state IN ('awaiting_review', 'scheduled', 'sending', 'recorded')"
+        " AND r.closed AND r.expires_at <= %s LIMIT %s",
         (now, limit),
     )
     return [row["reservation_id"] for row in rows]

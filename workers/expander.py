@@ -48,7 +48,8 @@ def expand_round(backend: Backend, staging: Staging, now: datetime) -> int:
             continue
         chunk = staging.chunk(send_id, send.recorded, min(CHUNK, send.total - send.recorded))
         if not chunk:
-            log.error("staged recipients missing", extra={"send_id": str(send_id)})
+            if backend.messaging.send(send_id).is_due(now):  # not cancelled meanwhile
+                log.error("staged recipients missing", extra={"send_id": str(send_id)})
             continue
         try:
             backend.messaging.record_chunk(send_id, chunk)

@@ -105,11 +105,19 @@ class Messaging(KontorApplication):
     def chunk_exists(self, send_id: UUID, chunk: int) -> bool:
         return chunk_id(send_id, chunk) in self.repository
 
-    def release_review(self, send_id: UUID, actor: str) -> Send:
+    def release_review(self, send_id: UUID, actor: str, now: datetime | None = None) -> Send:
         send = self.send(send_id)
-        send.release_review(actor)
+        send.release_review(actor, now)
         self.save(send)
         return send
+
+    def expire(self, send_id: UUID, now: datetime) -> bool:
+        """End a send whose validity period passed before it was recorded (see Send.expire)."""
+        send = self.send(send_id)
+        if not send.expire(now):
+            return False
+        self.save(send)
+        return True
 
     def cancel(self, send_id: UUID, account_id: UUID | None, actor: str, reason: str) -> Send:
         send = self.send(send_id, account_id)

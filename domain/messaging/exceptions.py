@@ -42,6 +42,15 @@ class NotAwaitingReviewError(MessagingError):
         super().__init__(f"the send is {state}, not awaiting review")
 
 
+class SendExpiredError(MessagingError):
+    """A send whose validity period passed before it was released sends nothing: its
+    reservation expired and its credit went back to the customer."""
+
+    def __init__(self, expired_at: str) -> None:
+        self.expired_at = expired_at
+        super().__init__(f"the send's validity period ended at {expired_at}")
+
+
 class IdempotencyConflictError(MessagingError):
     """An Idempotency-Key names one request: reusing it with another body is refused."""
 

@@ -1,11 +1,13 @@
 """Send: one accepted request to send — a single message (transactional lane) or a campaign.
 
 Lifecycle: accepted -> (awaiting review) -> (scheduled) -> sending -> recorded -> completed, or
-cancelled from any state before completed. Its messages are recorded in ``MessageChunk``s, chunk
-by chunk, each saved together with the send's progress (``ChunkRecorded``), so a crashed
-expander resumes exactly where it stopped and a duplicate expander collides. The expected cost
-is held in the Ledger's reservation for this send (id derived from the send id). Consumed by the
-expander, the settlement worker (capture, release, close) and the campaign dashboards.
+cancelled from any state before completed (by the customer, or by the system when the validity
+period ends before every message was recorded). Its messages are recorded in
+``MessageChunk``s, chunk by chunk, each saved together with the send's progress
+(``ChunkRecorded``), so a crashed expander resumes exactly where it stopped and a duplicate
+expander collides. The expected cost is held in the Ledger's reservation for this send (id
+derived from the send id). Consumed by the expander, the settlement worker (capture, release,
+close) and the campaign dashboards.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from eventsourcing.domain import Aggregate, event
 
 from domain.messaging.exceptions import (
     NotAwaitingReviewError,
+    SendExpiredError,
     SendNotCancellableError,
     SendNotDueError,
 )
@@ -36,6 +39,11 @@ class SendState(enum.StrEnum):
     """Every message recorded; waiting for the carriers' answers."""
     COMPLETED = "completed"
     CANCELLED = "cancelled"
+
+
+EXPIRED_BY = "system"
+EXPIRED_REASON = "validity period passed before every message was sent"
+"""Who and why, on the cancellation that ends a send its validity period left behind."""
 
 
 @dataclass(frozen=True)
@@ -147,8 +155,14 @@ class Send(Aggregate):
         else:
             self.state = SendState.SENDING
 
+    def has_expired(self, now: datetime) -> bool:
+        """The validity period (and with it the reservation) has ended."""
+        return self.expires_at is not None and self.expires_at <= now
+
     def is_due(self, now: datetime) -> bool:
-        """Messages may be recorded now: released, due, and not all recorded yet."""
+        """Messages may be recorded now: released, due, not expired, and not all recorded yet."""
+        if self.has_expired(now):
+            return False
         if self.state is SendState.SENDING:
             return self.recorded < self.total
         return self.state is SendState.SCHEDULED and (
@@ -160,9 +174,13 @@ class Send(Aggregate):
     class ReviewReleased(Aggregate.Event):
         actor: str
 
-    def release_review(self, actor: str) -> None:
+    def release_review(self, actor: str, now: datetime | None = None) -> None:
+        """An operator lets the send go out; refused once its validity period has passed (its
+        credit has gone back, or is about to, and its messages would only expire)."""
         if self.state is not SendState.AWAITING_REVIEW:
             raise NotAwaitingReviewError(self.state.value)
+        if now is not None and self.expires_at is not None and self.has_expired(now):
+            raise SendExpiredError(self.expires_at.isoformat())
         self._review_released(actor)
 
     @event(ReviewReleased)
@@ -205,6 +223,16 @@ class Send(Aggregate):
         if self.state in (SendState.COMPLETED, SendState.CANCELLED):
             raise SendNotCancellableError(self.state.value)
         self._cancelled(actor, reason, self.recorded)
+
+    def expire(self, now: datetime) -> bool:
+        """End a send its validity period left behind (never released from review, or not
+        every message recorded): nothing more is recorded or sent, like a cancellation by the
+        system. True if it ended now; a recorded send completes as its messages settle."""
+        unfinished = (SendState.AWAITING_REVIEW, SendState.SCHEDULED, SendState.SENDING)
+        if self.state not in unfinished or not self.has_expired(now):
+            return False
+        self._cancelled(EXPIRED_BY, EXPIRED_REASON, self.recorded)
+        return True
 
     @event(Cancelled)
     def _cancelled(self, actor: str, reason: str, recorded: int) -> None:

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
 import pytest
 
-from domain.messaging.exceptions import SendNotDueError
+from domain.messaging.exceptions import SendExpiredError, SendNotDueError
 from domain.messaging.records import Lane
 from domain.messaging.send import Send, SendState
 from domain.personal import PersonalData
 from domain.tariff import Tariff
 
+ACCEPTED = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+EXPIRES = ACCEPTED + timedelta(hours=72)
 
-def campaign(total: int, *, review: bool = False) -> Send:
+
+def campaign(total: int, *, review: bool = False, schedule_at: datetime | None = None) -> Send:
     account = uuid4()
     return Send(
         id=uuid4(),
@@ -27,11 +31,12 @@ def campaign(total: int, *, review: bool = False) -> Send:
         parts=total,
         expected_cost=790 * total,
         skipped=(),
-        schedule_at=None,
+        schedule_at=schedule_at,
         review_required=review,
         fingerprint="f",
         idempotency_key=None,
         name="",
+        expires_at=EXPIRES,
     )
 
 
@@ -51,4 +56,44 @@ def test_a_send_awaiting_review_records_no_messages_until_released() -> None:
         send.record_chunk(10)
     send.release_review("admin:kt_y")
     send.record_chunk(10)
+    assert send.state is SendState.RECORDED
+
+
+def test_a_send_awaiting_review_cannot_be_released_after_its_validity_period() -> None:
+    send = campaign(10, review=True)
+    with pytest.raises(SendExpiredError) as refused:
+        send.release_review("admin:kt_y", EXPIRES)
+    assert refused.value.expired_at == EXPIRES.isoformat()
+    assert send.state is SendState.AWAITING_REVIEW
+    send.release_review("admin:kt_y", EXPIRES - timedelta(seconds=1))
+    assert send.is_due(EXPIRES - timedelta(seconds=1))  # released: the expander records it
+
+
+def test_a_send_left_unfinished_by_its_validity_period_ends_cancelled_by_the_system() -> None:
+    waiting = campaign(10, review=True)
+    assert not waiting.expire(EXPIRES - timedelta(seconds=1))
+    assert waiting.expire(EXPIRES)
+    assert waiting.state is SendState.CANCELLED
+    assert not waiting.expire(EXPIRES)  # once
+
+    scheduled = campaign(10, schedule_at=ACCEPTED + timedelta(hours=1))
+    assert scheduled.is_due(ACCEPTED + timedelta(hours=1))
+    assert not scheduled.is_due(EXPIRES)
+    assert scheduled.expire(EXPIRES)
+
+    half = campaign(1000)
+    half.record_chunk(500)
+    assert not half.is_due(EXPIRES)
+    assert half.expire(EXPIRES)
+    with pytest.raises(SendNotDueError):
+        half.record_chunk(500)
+    assert half.recorded == 500
+
+
+def test_a_recorded_send_is_not_ended_by_its_validity_period() -> None:
+    """Its messages are all recorded: it completes as they settle (the sweeper closes its
+    reservation), it is not cancelled."""
+    send = campaign(10)
+    send.record_chunk(10)
+    assert not send.expire(EXPIRES + timedelta(days=1))
     assert send.state is SendState.RECORDED
