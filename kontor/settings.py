@@ -95,12 +95,11 @@ class Settings:
 
     message_validity_hours: int = 72
     """Validity period of a message: a reservation expires at the send's scheduled time (or its
-    acceptance) plus this (its send then completes, or, if not every message was recorded by
-    then, such as one never released from review, ends cancelled by the system); each
-    submit_sm carries what is left of it as its validity period (the carrier drops the message
-    after that and reports it expired); a message still unsent then is never sent (rejected,
-    "validity period passed before submission", nothing charged); and a message without final
-    report after it becomes unconfirmed."""
+    acceptance) plus this (its send then completes, or, if still held for review, ends cancelled
+    by the system); each submit_sm carries what is left of it as its validity period (the
+    carrier drops the message after that and reports it expired); a message still unsent then
+    is never sent (rejected, "validity period passed before submission", nothing charged); and
+    a message without final report after it becomes unconfirmed."""
 
     nats_duplicate_window: float = 3600.0
     """Seconds JetStream remembers a message id to drop a republished duplicate: covers the

@@ -45,8 +45,8 @@ CREATE TABLE IF NOT EXISTS msg_sends (
 CREATE INDEX IF NOT EXISTS msg_sends_account ON msg_sends (account_id, created_at DESC);
 CREATE INDEX IF NOT EXISTS msg_sends_due ON msg_sends (schedule_at)
     WHERE state IN ('scheduled', 'sending');
-CREATE INDEX IF NOT EXISTS msg_sends_unfinished ON msg_sends (created_at)
-    WHERE state IN ('awaiting_review', 'scheduled', 'sending', 'recorded');
+CREATE INDEX IF NOT EXISTS msg_sends_unsettled ON msg_sends (created_at)
+    WHERE state IN ('awaiting_review', 'recorded');
 CREATE TABLE IF NOT EXISTS msg_messages (
     message_id uuid PRIMARY KEY,
     send_id uuid NOT NULL,

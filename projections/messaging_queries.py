@@ -164,7 +164,7 @@ def expired_sends_not_completed(
     rows = _rows(
         pool,
         "SELECT r.reservation_id FROM msg_sends s JOIN ledger_reservations r USING (send_id)"
-        " WHERE s.state IN ('awaiting_review', 'scheduled', 'sending', 'recorded')"
+        " WHERE s.state IN ('awaiting_review', 'recorded')"
         " AND r.closed AND r.expires_at <= %s LIMIT %s",
         (now, limit),
     )

@@ -1,9 +1,8 @@
 """The sweeper: closes reservations past their expiry (schedule time or acceptance, plus the
-validity period), completing their sends (a send not recorded whole by then, such as one never
-released from review, ends as cancelled by the system and its staged recipients are deleted),
-and moves the remainder of expired credit lots to
-expired credit. It finds candidates in the read models and lets the aggregates decide, so a
-stale read model can cause no wrong close."""
+validity period), completing their sends (a send still held for review then ends, cancelled by
+the system, and its staged recipients are deleted), and moves the remainder of expired credit
+lots to expired credit. It finds candidates in the read models and lets the aggregates decide,
+so a stale read model can cause no wrong close."""
 
 from __future__ import annotations
 
@@ -63,8 +62,8 @@ def mark_unconfirmed(backend: Backend, now: datetime, validity: timedelta) -> in
 
 def complete_send(backend: Backend, staging: Staging, reservation_id: UUID, now: datetime) -> None:
     """A send whose reservation expired is complete: its unsent messages will not be sent (the
-    carrier sender expires them; unrecorded ones are never recorded) and no more money moves
-    for it (see ``finish_send``)."""
+    carrier sender expires them; one still held for review records none) and no more money
+    moves for it (see ``finish_send``)."""
     send_id = backend.ledger.reservation(reservation_id).send_id
     try:
         if backend.messaging.expire(send_id, now):

@@ -112,7 +112,7 @@ class Messaging(KontorApplication):
         return send
 
     def expire(self, send_id: UUID, now: datetime) -> bool:
-        """End a send whose validity period passed before it was recorded (see Send.expire)."""
+        """End a send nobody released from review within its validity (see Send.expire)."""
         send = self.send(send_id)
         if not send.expire(now):
             return False

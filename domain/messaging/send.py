@@ -2,7 +2,7 @@
 
 Lifecycle: accepted -> (awaiting review) -> (scheduled) -> sending -> recorded -> completed, or
 cancelled from any state before completed (by the customer, or by the system when the validity
-period ends before every message was recorded). Its messages are recorded in
+period ends before an operator released it from review). Its messages are recorded in
 ``MessageChunk``s, chunk by chunk, each saved together with the send's progress
 (``ChunkRecorded``), so a crashed expander resumes exactly where it stopped and a duplicate
 expander collides. The expected cost is held in the Ledger's reservation for this send (id
@@ -42,8 +42,8 @@ class SendState(enum.StrEnum):
 
 
 EXPIRED_BY = "system"
-EXPIRED_REASON = "validity period passed before every message was sent"
-"""Who and why, on the cancellation that ends a send its validity period left behind."""
+EXPIRED_REASON = "validity period passed before it was released from review"
+"""Who and why, on the cancellation that ends a send nobody released from review in time."""
 
 
 @dataclass(frozen=True)
@@ -160,9 +160,9 @@ class Send(Aggregate):
         return self.expires_at is not None and self.expires_at <= now
 
     def is_due(self, now: datetime) -> bool:
-        """Messages may be recorded now: released, due, not expired, and not all recorded yet."""
-        if self.has_expired(now):
-            return False
+        """Messages may be recorded now: released, due, and not all recorded yet. (Past the
+        validity period too: the carrier sender then records each of them as expired, so every
+        recipient shows why nothing was sent.)"""
         if self.state is SendState.SENDING:
             return self.recorded < self.total
         return self.state is SendState.SCHEDULED and (
@@ -225,11 +225,10 @@ class Send(Aggregate):
         self._cancelled(actor, reason, self.recorded)
 
     def expire(self, now: datetime) -> bool:
-        """End a send its validity period left behind (never released from review, or not
-        every message recorded): nothing more is recorded or sent, like a cancellation by the
-        system. True if it ended now; a recorded send completes as its messages settle."""
-        unfinished = (SendState.AWAITING_REVIEW, SendState.SCHEDULED, SendState.SENDING)
-        if self.state not in unfinished or not self.has_expired(now):
+        """End a send held for review that nobody released within its validity period: it is
+        cancelled by the system and none of its messages is recorded. True if it ended now. (A
+        released send completes as its messages settle, those past the validity as expired.)"""
+        if self.state is not SendState.AWAITING_REVIEW or not self.has_expired(now):
             return False
         self._cancelled(EXPIRED_BY, EXPIRED_REASON, self.recorded)
         return True

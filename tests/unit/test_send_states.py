@@ -69,30 +69,33 @@ def test_a_send_awaiting_review_cannot_be_released_after_its_validity_period() -
     assert send.is_due(EXPIRES - timedelta(seconds=1))  # released: the expander records it
 
 
-def test_a_send_left_unfinished_by_its_validity_period_ends_cancelled_by_the_system() -> None:
+def test_a_send_nobody_released_from_review_ends_cancelled_by_the_system() -> None:
     waiting = campaign(10, review=True)
     assert not waiting.expire(EXPIRES - timedelta(seconds=1))
     assert waiting.expire(EXPIRES)
     assert waiting.state is SendState.CANCELLED
     assert not waiting.expire(EXPIRES)  # once
+    with pytest.raises(SendNotDueError):
+        waiting.record_chunk(10)
 
+
+def test_a_released_send_is_recorded_even_past_its_validity_period() -> None:
+    """Its messages are recorded and the carrier sender records each as expired (so every
+    recipient shows why nothing was sent); the send is not cancelled."""
     scheduled = campaign(10, schedule_at=ACCEPTED + timedelta(hours=1))
-    assert scheduled.is_due(ACCEPTED + timedelta(hours=1))
-    assert not scheduled.is_due(EXPIRES)
-    assert scheduled.expire(EXPIRES)
-
+    assert not scheduled.is_due(ACCEPTED)
+    assert scheduled.is_due(EXPIRES)
+    assert not scheduled.expire(EXPIRES)
     half = campaign(1000)
     half.record_chunk(500)
-    assert not half.is_due(EXPIRES)
-    assert half.expire(EXPIRES)
-    with pytest.raises(SendNotDueError):
-        half.record_chunk(500)
-    assert half.recorded == 500
+    assert not half.expire(EXPIRES)
+    assert half.is_due(EXPIRES)
+    half.record_chunk(500)
+    assert half.recorded == 1000
 
 
 def test_a_recorded_send_is_not_ended_by_its_validity_period() -> None:
-    """Its messages are all recorded: it completes as they settle (the sweeper closes its
-    reservation), it is not cancelled."""
+    """It completes as its messages settle (the sweeper closes its reservation)."""
     send = campaign(10)
     send.record_chunk(10)
     assert not send.expire(EXPIRES + timedelta(days=1))

@@ -1,6 +1,6 @@
-"""A send its validity period leaves behind ends: a campaign never released from review (or not
-recorded whole) is cancelled by the system when its reservation expires, its staged recipients
-are deleted and its credit is back; an operator can no longer release it."""
+"""A campaign nobody released from review within its validity period ends: it is cancelled by
+the system when its reservation expires, its staged recipients are deleted and its credit is
+back; an operator can no longer release it. A customer's cancel deletes staged recipients too."""
 
 from __future__ import annotations
 
@@ -94,18 +94,14 @@ def test_a_campaign_never_released_from_review_ends_at_its_expiry(api: ApiHarnes
     assert again.json()["type"].endswith("/not-awaiting-review")
 
 
-def test_a_scheduled_send_left_behind_by_a_sweeper_that_died_is_ended_later(
-    api: ApiHarness,
-) -> None:
+def test_a_send_left_in_review_by_a_sweeper_that_died_is_ended_later(api: ApiHarness) -> None:
     """The sweeper closed the reservation and died before ending the send: the next sweep
     finds the send through the read models and ends it."""
-    customer = customer_with_credit(api)
-    send_at = (api.clock() + timedelta(hours=1)).isoformat()
-    send_id = campaign(api, customer, 2, send_at=send_at)
+    customer = customer_with_credit(api, review_threshold=1)
+    send_id = campaign(api, customer, 2)
     messaging = api.backend.messaging
-    assert messaging.send(send_id).state is SendState.SCHEDULED
-    later = api.clock() + timedelta(hours=1 + api.settings.message_validity_hours, seconds=1)
-    assert not messaging.send(send_id).is_due(later)  # the expander leaves it alone
+    assert messaging.send(send_id).state is SendState.AWAITING_REVIEW
+    later = api.clock() + timedelta(hours=api.settings.message_validity_hours, seconds=1)
     assert api.backend.ledger.close_expired([reservation_id_for(send_id)], later)
     api.catch_up()
     messaging_runner(api.backend).catch_up()
