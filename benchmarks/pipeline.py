@@ -12,7 +12,10 @@ the API call to the simulator's submit_sm is measured. Printed:
   ``single_send_slowest`` (the slowest three: when in the run, and that split);
 - ``lost`` (accepted but not final), ``duplicates`` (submitted twice at the SMSC);
 - ``store_events_per_s``: the raw event-store append rate (500 events a transaction) measured
-  in the same run, for comparison.
+  in the same run, for comparison;
+- ``python_loop_ms``: a fixed pure-Python workload timed right after the run (best of three):
+  this machine's speed at the time. A shared VM's varies by half within an hour, and every
+  figure above moves with it.
 """
 
 from __future__ import annotations
@@ -71,6 +74,18 @@ def store_rate(settings: Settings, events: int = 20_000, batch: int = 500) -> fl
     rate = events / (time.perf_counter() - start)
     app.close()
     return round(rate, 1)
+
+
+def python_loop_ms(n: int = 5_000_000, rounds: int = 3) -> float:
+    """Milliseconds for ``n`` additions in a Python loop on one core, best of ``rounds``."""
+    best = float("inf")
+    for _ in range(rounds):
+        start = time.perf_counter()
+        total = 0
+        for i in range(n):
+            total += i
+        best = min(best, time.perf_counter() - start)
+    return round(best * 1000, 1)
 
 
 def run(settings: Settings, args: argparse.Namespace) -> dict[str, Any]:
@@ -136,6 +151,7 @@ def run(settings: Settings, args: argparse.Namespace) -> dict[str, Any]:
             "single_send_slowest": latencies.slowest(started),
             "stages_s": stages,
             "store_events_per_s": store_rate(settings),
+            "python_loop_ms": python_loop_ms(),
         }
     finally:
         pipeline.stop()
