@@ -271,6 +271,5 @@ class CampaignsController(Controller):
         send = ctx.backend.messaging.cancel(
             campaign_id, request.user.customer_account, request.user.actor, "cancelled by customer"
         )
-        ctx.acceptance.staging.discard(campaign_id)  # recipients it will never record
         # The read model has not seen the cancellation yet: show the state just recorded.
         return campaign_read(ctx, row | {"state": send.state.value}, counts=True)

@@ -4,8 +4,9 @@ Follows the Messaging notification log (carrier reports and cancellations) on a 
 position. Accepted messages are captured in the send's reservation, messages that never reached
 a carrier (rejected, cancelled, expired) are released; uncertain ones wait for their final
 result. When every recorded message of a send is settled (and nothing more will be recorded)
-the reservation is closed, returning what is left, and the send completes. Ledger commands are
-idempotent per message, so replaying a batch after a crash charges nothing twice.
+the reservation is closed, returning what is left, and the send completes. A cancelled send's
+staged recipients (those it had not recorded yet) are deleted, whoever cancelled it. Ledger
+commands are idempotent per message, so replaying a batch after a crash charges nothing twice.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from uuid import UUID
 from eventsourcing.utils import get_topic
 
 from adapters.backend import Backend, open_backend_patiently
+from adapters.staging import Staging
 from domain.ledger.exceptions import ReservationClosedError
 from domain.ledger.reservation import reservation_id_for
 from domain.messaging.batches import CarrierReport
@@ -51,10 +53,14 @@ class Settlement:
     )
 
     def __init__(self, backend: Backend) -> None:
+        if backend.pool is None:
+            raise RuntimeError("settlement needs PostgreSQL")
         self.backend = backend
+        self.staging = Staging(backend.pool, backend.keyring)
 
     def setup(self, conn: Any) -> None:
-        """Nothing to create: the ledger is event-sourced."""
+        """The ledger is event-sourced; only the staged recipients' table must exist."""
+        self.staging.setup()
 
     def process(self, conn: Any, events: Sequence[tuple[int, Any]]) -> None:
         captures: dict[UUID, dict[int, tuple[int, int]]] = defaultdict(dict)
@@ -70,6 +76,8 @@ class Settlement:
                         releases[r.send_id, RELEASED[r.outcome]][r.index] = (r.price, r.parts)
             else:
                 touched.add(event.originator_id)
+                if isinstance(event, Send.Cancelled):
+                    self.staging.discard(event.originator_id)  # never recorded now
         ledger = self.backend.ledger
         now = datetime.now(UTC)
         for send_id, items in captures.items():

@@ -1,8 +1,8 @@
 """The sweeper: closes reservations past their expiry (schedule time or acceptance, plus the
 validity period), completing their sends (a send still held for review then ends, cancelled by
-the system, and its staged recipients are deleted), and moves the remainder of expired credit
-lots to expired credit. It finds candidates in the read models and lets the aggregates decide,
-so a stale read model can cause no wrong close."""
+the system), and moves the remainder of expired credit lots to expired credit. It finds
+candidates in the read models and lets the aggregates decide, so a stale read model can cause
+no wrong close."""
 
 from __future__ import annotations
 
@@ -16,7 +16,6 @@ from uuid import UUID
 from eventsourcing.persistence import IntegrityError
 
 from adapters.backend import Backend, open_backend_patiently
-from adapters.staging import Staging
 from domain.messaging.exceptions import SendNotFoundError
 from domain.messaging.records import DeliveryReport
 from kontor.settings import Settings
@@ -60,14 +59,13 @@ def mark_unconfirmed(backend: Backend, now: datetime, validity: timedelta) -> in
     return len(reports)
 
 
-def complete_send(backend: Backend, staging: Staging, reservation_id: UUID, now: datetime) -> None:
+def complete_send(backend: Backend, reservation_id: UUID, now: datetime) -> None:
     """A send whose reservation expired is complete: its unsent messages will not be sent (the
     carrier sender expires them; one still held for review records none) and no more money
     moves for it (see ``finish_send``)."""
     send_id = backend.ledger.reservation(reservation_id).send_id
     try:
         if backend.messaging.expire(send_id, now):
-            staging.discard(send_id)
             log.info("send expired before it was recorded", extra={"send_id": str(send_id)})
         finish_send(backend, send_id, now)
     except SendNotFoundError:  # the acceptance died between reserving and recording the send
@@ -86,9 +84,8 @@ def sweep_once(
     due = ledger_queries.open_reservations_due(backend.pool, now)
     closed = backend.ledger.close_expired(due, now)
     stuck = messaging_queries.expired_sends_not_completed(backend.pool, now)
-    staging = Staging(backend.pool, backend.keyring)
     for reservation_id in dict.fromkeys([*closed, *stuck]):
-        complete_send(backend, staging, reservation_id, now)
+        complete_send(backend, reservation_id, now)
     accounts = ledger_queries.accounts_with_expired_lots(backend.pool, now)
     for account_id in accounts:
         backend.ledger.expire_lots(account_id, now)
@@ -112,8 +109,6 @@ def run(
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
     backend = open_backend_patiently(settings, pool_size=2)
-    if backend.pool is not None:
-        Staging(backend.pool, backend.keyring).setup()
     now = clock or (lambda: datetime.now(UTC))
     try:
         while not stop.is_set():

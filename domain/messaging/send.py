@@ -155,10 +155,6 @@ class Send(Aggregate):
         else:
             self.state = SendState.SENDING
 
-    def has_expired(self, now: datetime) -> bool:
-        """The validity period (and with it the reservation) has ended."""
-        return self.expires_at is not None and self.expires_at <= now
-
     def is_due(self, now: datetime) -> bool:
         """Messages may be recorded now: released, due, and not all recorded yet. (Past the
         validity period too: the carrier sender then records each of them as expired, so every
@@ -179,7 +175,7 @@ class Send(Aggregate):
         credit has gone back, or is about to, and its messages would only expire)."""
         if self.state is not SendState.AWAITING_REVIEW:
             raise NotAwaitingReviewError(self.state.value)
-        if now is not None and self.expires_at is not None and self.has_expired(now):
+        if now is not None and self.expires_at is not None and self.expires_at <= now:
             raise SendExpiredError(self.expires_at.isoformat())
         self._review_released(actor)
 
@@ -228,7 +224,8 @@ class Send(Aggregate):
         """End a send held for review that nobody released within its validity period: it is
         cancelled by the system and none of its messages is recorded. True if it ended now. (A
         released send completes as its messages settle, those past the validity as expired.)"""
-        if self.state is not SendState.AWAITING_REVIEW or not self.has_expired(now):
+        waiting = self.state is SendState.AWAITING_REVIEW
+        if not waiting or self.expires_at is None or self.expires_at > now:
             return False
         self._cancelled(EXPIRED_BY, EXPIRED_REASON, self.recorded)
         return True
