@@ -35,7 +35,7 @@ from psycopg.pq import TransactionStatus
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
 
-from domain.personal import PersonalData
+from domain.personal import PersonalData, SealedPersonalData
 
 
 class Keyring(Protocol):
@@ -69,6 +69,8 @@ class MsgspecTranscoder(Transcoder):
 
     def _enc_hook(self, obj: Any) -> Any:
         if isinstance(obj, PersonalData):
+            if isinstance(obj, SealedPersonalData):
+                return {"k": obj.key_id.hex, "c": base64.b64encode(obj.ciphertext).decode()}
             if obj.value is None:
                 return {"k": obj.key_id.hex, "c": None}
             if self.keyring is None:

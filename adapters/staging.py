@@ -18,7 +18,7 @@ from psycopg_pool import ConnectionPool
 from adapters.keyring import Keyring
 from adapters.pgschema import ensure_schema
 from domain.messaging.records import RecordedMessage
-from domain.personal import PersonalData
+from domain.personal import PersonalData, SealedPersonalData
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS send_recipients (
@@ -86,15 +86,9 @@ class Staging:
                     copy.write_row(row)
 
     def chunk(self, send_id: UUID, start: int, size: int) -> list[RecordedMessage]:
-        """The staged messages ``start`` .. ``start + size - 1``, opened again for recording
-        (a shredded key gives a redacted message, which the carrier sender never sends)."""
-        with self.pool.connection() as conn:
-            rows = conn.execute(
-                "SELECT idx, message_id, number_hash, key_id, number_ct, text_ct, region,"
-                " encoding, parts, price, dlr FROM send_recipients"
-                " WHERE send_id = %s AND idx >= %s ORDER BY idx LIMIT %s",
-                (send_id, start, size),
-            ).fetchall()
+        """The staged messages ``start`` .. ``start + size - 1``, opened again to be shown (a
+        shredded key gives a redacted message)."""
+        rows = self._rows(send_id, start, size)
         self.keyring.prefetch([row[3] for row in rows])
         messages = []
         for idx, message_id, number_hash, key_id, number_ct, text_ct, *rest in rows:
@@ -116,6 +110,40 @@ class Staging:
                 )
             )
         return messages
+
+    def sealed_chunk(self, send_id: UUID, start: int, size: int) -> list[RecordedMessage]:
+        """``chunk`` for recording: numbers and texts stay sealed as they were staged (the
+        event mapper stores the same ciphertext), so nothing is opened or sealed again."""
+        messages = []
+        for idx, message_id, number_hash, key_id, number_ct, text_ct, *rest in self._rows(
+            send_id, start, size
+        ):
+            region, encoding, parts, price, dlr = rest
+            messages.append(
+                RecordedMessage(
+                    index=idx,
+                    message_id=message_id,
+                    number_hash=number_hash,
+                    number=SealedPersonalData(key_id, bytes(number_ct)),
+                    text=SealedPersonalData(key_id, bytes(text_ct)),
+                    region=region,
+                    encoding=encoding,
+                    parts=parts,
+                    price=price,
+                    delivery_reports=dlr,
+                )
+            )
+        return messages
+
+    def _rows(self, send_id: UUID, start: int, size: int) -> list[tuple[Any, ...]]:
+        with self.pool.connection() as conn:
+            rows: list[tuple[Any, ...]] = conn.execute(
+                "SELECT idx, message_id, number_hash, key_id, number_ct, text_ct, region,"
+                " encoding, parts, price, dlr FROM send_recipients"
+                " WHERE send_id = %s AND idx >= %s ORDER BY idx LIMIT %s",
+                (send_id, start, size),
+            ).fetchall()
+        return rows
 
     def discard(self, send_id: UUID) -> None:
         with self.pool.connection() as conn:

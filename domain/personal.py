@@ -58,6 +58,47 @@ class PersonalData:
         return f"PersonalData(key_id={self.key_id}, value={state})"
 
 
+class SealedPersonalData(PersonalData):
+    """Personal data handed on still sealed: ``ciphertext`` is ``value`` as ``Keyring.seal``
+    sealed it under ``key_id``, and the event mapper stores it as it is.
+
+    The expander moves a campaign's staged messages into events this way: staging and events
+    seal alike, so opening each number and text only to seal it again would cost four AES
+    operations and a key load per message for nothing. The value is not known here; asking for
+    it is a programming error (a redacted marker would be a lie). If the key was shredded
+    meanwhile, the event carries data nobody can open: the carrier sender then never sends it,
+    and a reader sees it redacted, as with any erased person's data.
+    """
+
+    __slots__ = ("ciphertext",)
+
+    def __init__(self, key_id: UUID, ciphertext: bytes) -> None:
+        super().__init__(key_id, None)
+        object.__setattr__(self, "ciphertext", ciphertext)
+
+    ciphertext: bytes
+
+    @property
+    def redacted(self) -> bool:
+        raise TypeError("sealed personal data: its value is not known here")
+
+    def shown(self) -> str:
+        raise TypeError("sealed personal data: its value is not known here")
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            isinstance(other, SealedPersonalData)
+            and other.key_id == self.key_id
+            and other.ciphertext == self.ciphertext
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.key_id, self.ciphertext))
+
+    def __repr__(self) -> str:
+        return f"SealedPersonalData(key_id={self.key_id})"
+
+
 RECIPIENT_KEY_NAMESPACE = UUID("9d7c1f2e-4b6a-5c3d-8e1f-2a3b4c5d6e7f")
 
 

@@ -17,7 +17,7 @@ from eventsourcing.persistence import IntegrityError
 
 from adapters.backend import Backend, open_backend_patiently
 from adapters.staging import Staging
-from domain.messaging.exceptions import SendNotDueError, SendNotFoundError
+from domain.messaging.exceptions import SendNotFoundError
 from kontor.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -46,19 +46,20 @@ def expand_round(backend: Backend, staging: Staging, now: datetime) -> int:
             continue
         if not send.is_due(now):
             continue
-        chunk = staging.chunk(send_id, send.recorded, min(CHUNK, send.total - send.recorded))
+        start = send.recorded
+        chunk = staging.sealed_chunk(send_id, start, min(CHUNK, send.total - start))
         if not chunk:
             if backend.messaging.send(send_id).is_due(now):  # not cancelled meanwhile
                 log.error("staged recipients missing", extra={"send_id": str(send_id)})
             continue
         try:
-            backend.messaging.record_chunk(send_id, chunk)
+            backend.messaging.record_chunk(send, chunk)
         except IntegrityError:
-            continue  # another expander recorded this chunk first
-        except SendNotDueError:
-            continue  # cancelled while this chunk was being read
+            # Another expander recorded this chunk first, or the send changed since it was
+            # loaded (cancelled while this chunk was read): the next round sees which.
+            continue
         recorded += len(chunk)
-        if send.recorded + len(chunk) >= send.total:
+        if start + len(chunk) >= send.total:
             staging.discard(send_id)
     return recorded
 

@@ -3,6 +3,7 @@ datetimes, enums, tuples, sets, nested value objects and sealed personal data co
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import enum
 import importlib
@@ -24,7 +25,7 @@ from domain.base import KontorApplication
 from domain.ledger.application import Ledger
 from domain.ledger.billing import Billing
 from domain.ledger.lots import LotSource, PaymentMethod
-from domain.personal import PersonalData
+from domain.personal import PersonalData, SealedPersonalData
 
 IMPLICIT = {"originator_id", "originator_version", "timestamp", "originator_topic"}
 
@@ -152,6 +153,45 @@ def test_a_shredded_key_reads_back_as_a_redacted_value(mapper: TypedMapper) -> N
     redacted = [v for v in again.values() if isinstance(v, PersonalData)]
     assert redacted
     assert all(v.redacted and v.shown() == "[redacted]" for v in redacted)
+
+
+def test_data_handed_on_sealed_is_stored_as_sealed_and_reads_back_opened(
+    mapper: TypedMapper,
+) -> None:
+    cls = next(c for c in event_classes() if "PersonalData" in str(fields_of(c)))
+    hints = fields_of(cls)
+    values = {name: sample(hint) for name, hint in hints.items() if name not in IMPLICIT}
+    values.update(originator_id=uuid4(), originator_version=1, timestamp=datetime.now(UTC))
+    values.setdefault("originator_topic", "domain.example:Example")
+    keyring = mapper.transcoder.keyring
+    assert isinstance(keyring, Keyring)
+    plain = {n: v for n, v in values.items() if isinstance(v, PersonalData)}
+    assert plain
+    sealed = {
+        n: SealedPersonalData(v.key_id, keyring.seal(v.key_id, v.shown().encode()))
+        for n, v in plain.items()
+    }
+    event = object.__new__(cls)
+    object.__setattr__(event, "__dict__", {**values, **sealed})
+    stored = mapper.to_stored_event(event)
+    for handed_on in sealed.values():  # the very ciphertext: nothing was opened or sealed again
+        assert base64.b64encode(handed_on.ciphertext) in stored.state
+    assert vars(mapper.to_domain_event(stored)) == values
+    for value in plain.values():
+        keyring.shred(value.key_id)
+    again = vars(mapper.to_domain_event(stored)).values()
+    redacted = [v for v in again if isinstance(v, PersonalData)]
+    assert redacted
+    assert all(v.redacted for v in redacted)
+
+
+def test_sealed_personal_data_does_not_pretend_to_know_its_value() -> None:
+    sealed = SealedPersonalData(uuid4(), b"\x00" * 40)
+    with pytest.raises(TypeError):
+        sealed.shown()
+    with pytest.raises(TypeError):
+        _ = sealed.redacted
+    assert repr(sealed) == f"SealedPersonalData(key_id={sealed.key_id})"
 
 
 def test_wallet_and_reservation_snapshots_reload_as_the_live_aggregates() -> None:
