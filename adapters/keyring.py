@@ -228,12 +228,17 @@ class Keyring:
         ]
         if not wanted:
             return
-        found = self._store.insert_returning(
-            [(k, owner, self._wrap(k, AESGCM.generate_key(bit_length=256))) for k in wanted]
-        )
+        fresh = {k: AESGCM.generate_key(bit_length=256) for k in wanted}
+        offered = {k: self._wrap(k, key) for k, key in fresh.items()}
+        found = self._store.insert_returning([(k, owner, offered[k]) for k in wanted])
         if racing := [k for k in wanted if k not in found]:
             found.update(self._store.load_many(racing))
-        unwrapped = {k: AESGCM(self._unwrap(k, wrapped)) for k, wrapped in found.items()}
+        # A key this call stored comes back as offered (its wrapping has a random nonce): it
+        # is used as generated; only keys that were there before are unwrapped.
+        unwrapped = {
+            k: AESGCM(fresh[k] if wrapped == offered[k] else self._unwrap(k, wrapped))
+            for k, wrapped in found.items()
+        }
         with self._lock:
             for key_id, key in unwrapped.items():
                 self._cache[key_id] = (now + self._cache_seconds, key)

@@ -1,8 +1,8 @@
 """A message's state and its whole history, replayed from the event store in order.
 
-The history index (``msg_history``) names the notifications that mention the message; they are
-read and decoded with the application's mapper (so the owner sees number and text, and a
-shredded key shows the redaction marker), and only the entries about this message are kept.
+The history index (``msg_messages.history``) names the notifications that mention the message;
+they are read and decoded with the application's mapper (so the owner sees number and text, and
+a shredded key shows the redaction marker), and only the entries about this message are kept.
 """
 
 from __future__ import annotations

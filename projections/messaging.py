@@ -1,5 +1,6 @@
 """Messaging read models: sends (campaign dashboards), messages (state per message, carrier
-ids, search by number hash and date) and each message's history index.
+ids, search by number hash and date, and each message's history index: the notifications that
+mention it).
 
 Events are read as stored, with msgspec structs of their own (``projections/messaging_events``):
 the dashboards never need a number or a text, so nothing is decrypted here, which keeps a
@@ -68,19 +69,27 @@ CREATE TABLE IF NOT EXISTS msg_messages (
     recorded_at timestamptz NOT NULL,
     submitted_at timestamptz,
     final_at timestamptz,
-    updated_at timestamptz NOT NULL
+    updated_at timestamptz NOT NULL,
+    history bigint[] NOT NULL DEFAULT '{}'
+    -- the history index: the notifications that mention the message, each added once by the
+    -- update that projects it (no index table with an insertion per message and event)
 );
+ALTER TABLE msg_messages ADD COLUMN IF NOT EXISTS history bigint[] NOT NULL DEFAULT '{}';
 CREATE INDEX IF NOT EXISTS msg_messages_send ON msg_messages (send_id, state, idx);
 CREATE INDEX IF NOT EXISTS msg_messages_number
     ON msg_messages (account_id, number_hash, recorded_at);
 CREATE INDEX IF NOT EXISTS msg_messages_account ON msg_messages (account_id, recorded_at);
 CREATE INDEX IF NOT EXISTS msg_messages_open ON msg_messages (recorded_at)
     WHERE state IN ('queued', 'pending', 'buffered');
-CREATE TABLE IF NOT EXISTS msg_history (
-    message_id uuid NOT NULL,
-    notification_id bigint NOT NULL,
-    PRIMARY KEY (message_id, notification_id)
-);
+DO $$ BEGIN
+    IF to_regclass('msg_history') IS NOT NULL THEN  -- the history index's earlier table
+        UPDATE msg_messages m SET history = h.ids
+        FROM (SELECT message_id, array_agg(notification_id ORDER BY notification_id) AS ids
+              FROM msg_history GROUP BY message_id) h
+        WHERE m.message_id = h.message_id;
+        DROP TABLE msg_history;
+    END IF;
+END $$;
 CREATE TABLE IF NOT EXISTS msg_replies (
     reply_id uuid PRIMARY KEY,
     notification_id bigint NOT NULL,
@@ -199,27 +208,18 @@ class MessagingProjection:
         m = e.messages
         conn.execute(
             "INSERT INTO msg_messages (message_id, send_id, account_id, idx, number_hash,"
-            " region, encoding, parts, price, state, part_states, recorded_at, updated_at)"
+            " region, encoding, parts, price, state, part_states, recorded_at, updated_at,"
+            " history)"
             " SELECT u.id, %s, %s, u.idx, u.hash, u.region, u.encoding, u.parts, u.price,"
-            " 'queued', array_fill(NULL::text, ARRAY[u.parts]), %s, %s"
+            " 'queued', array_fill(NULL::text, ARRAY[u.parts]), %s, %s, ARRAY[%s::bigint]"
             " FROM unnest(%b::uuid[], %b::int[], %b::text[], %b::text[], %b::text[],"
             " %b::int[], %b::int[]) AS u(id, idx, hash, region, encoding, parts, price)"
             " ON CONFLICT DO NOTHING",
-            (e.send_id, e.account_id, e.timestamp, e.timestamp,
+            (e.send_id, e.account_id, e.timestamp, e.timestamp, notification_id,
              [x.message_id for x in m], [x.index for x in m], [x.number_hash for x in m],
              [x.region for x in m], [x.encoding for x in m], [x.parts for x in m],
              [x.price for x in m]),
         )  # fmt: skip
-        self._history(conn, notification_id, [x.message_id for x in m])
-
-    def _history(
-        self, conn: psycopg.Connection[Any], notification_id: int, ids: list[UUID]
-    ) -> None:
-        conn.execute(
-            "INSERT INTO msg_history SELECT id, %s FROM unnest(%b::uuid[]) AS id"
-            " ON CONFLICT DO NOTHING",
-            (notification_id, ids),
-        )
 
     def _results(
         self, conn: psycopg.Connection[Any], notification_id: int, e: ev.CarrierRecorded
@@ -248,19 +248,21 @@ class MessagingProjection:
             " error_code = COALESCE(u.error, m.error_code), updated_at = u.at,"
             " status_text = COALESCE(CASE WHEN u.status IS NOT NULL"
             "  AND (m.uncertain OR u.uncertain) THEN u.status || %s ELSE u.status END,"
-            "  m.status_text)"
+            "  m.status_text),"
+            " history = CASE WHEN %s::bigint = ANY(m.history) THEN m.history"
+            " ELSE array_append(m.history, %s::bigint) END"
             " FROM unnest(%b::uuid[], %b::text[], %b::text[], %b::int[], %b::bool[],"
             " %b::timestamptz[], %b::text[], %b::text[], %b::bool[])"
             " AS u(id, state, ids, attempt, uncertain, at, error, status, sent)"
             " WHERE m.message_id = u.id",
-            (e.route, UNCERTAIN_BEFORE, [r.message_id for r in rows], states,
+            (e.route, UNCERTAIN_BEFORE, notification_id, notification_id,
+             [r.message_id for r in rows], states,
              [",".join(r.carrier_ids) for r in rows], [r.attempt for r in rows],
              [r.message_id in uncertain for r in rows], [r.at for r in rows],
              [str(r.command_status) if r.command_status else None for r in rows],
              [OUTCOME_STATUS.get(SubmitOutcome(r.outcome)) for r in rows],
              [r.outcome not in NOT_SENT for r in rows]),
         )  # fmt: skip
-        self._history(conn, notification_id, list(latest))
 
     def _reports(
         self, conn: psycopg.Connection[Any], notification_id: int, e: ev.DeliveriesRecorded
@@ -298,13 +300,15 @@ class MessagingProjection:
                 "UPDATE msg_messages m SET state = u.state,"
                 " part_states = array_replace(string_to_array(u.parts, ','), '', NULL),"
                 " status_text = u.status, error_code = COALESCE(u.error, m.error_code),"
-                " final_at = COALESCE(m.final_at, u.final_at), updated_at = u.at"
+                " final_at = COALESCE(m.final_at, u.final_at), updated_at = u.at,"
+                " history = CASE WHEN %s::bigint = ANY(m.history) THEN m.history"
+                " ELSE array_append(m.history, %s::bigint) END"
                 " FROM unnest(%b::uuid[], %b::text[], %b::text[], %b::text[], %b::text[],"
                 " %b::timestamptz[], %b::timestamptz[])"
                 " AS u(id, state, parts, status, error, final_at, at) WHERE m.message_id = u.id",
-                (list(updates), *map(list, zip(*values, strict=True))),
-            )
-        self._history(conn, notification_id, ids)
+                (notification_id, notification_id, list(updates),
+                 *map(list, zip(*values, strict=True))),
+            )  # fmt: skip
 
     def _replies(
         self, conn: psycopg.Connection[Any], notification_id: int, e: ev.RepliesRecorded

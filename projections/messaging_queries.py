@@ -172,12 +172,8 @@ def expired_sends_not_completed(
 
 
 def history_ids(pool: ConnectionPool[Any], message_id: UUID) -> list[int]:
-    rows = _rows(
-        pool,
-        "SELECT notification_id FROM msg_history WHERE message_id = %s ORDER BY notification_id",
-        (message_id,),
-    )
-    return [int(row["notification_id"]) for row in rows]
+    rows = _rows(pool, "SELECT history FROM msg_messages WHERE message_id = %s", (message_id,))
+    return sorted(int(n) for row in rows for n in row["history"])
 
 
 def open_messages(
