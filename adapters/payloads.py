@@ -12,7 +12,8 @@ import msgspec
 
 
 class Sealed(msgspec.Struct, frozen=True):
-    k: str
+    k: UUID
+    """The data key's id (the event store writes it as 32 hex digits; msgspec reads either)."""
     c: str | None
 
 

@@ -22,7 +22,7 @@ import hashlib
 import logging
 import time
 from collections import defaultdict
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -55,7 +55,7 @@ from adapters.smpp.outcomes import (
     Unknown,
 )
 from adapters.smpp.pdu import DeliverSm
-from adapters.smpp.smpptime import format_relative_smpp_time
+from adapters.smpp.smpptime import relative_smpp_time
 from domain.messaging.records import DeliveryReport, SubmitOutcome, SubmitResult
 from domain.text.parts import encode_parts
 from kontor.settings import Settings
@@ -277,7 +277,7 @@ class BindWorker:
             self._refresh_cancelled({m.send_id for m in messages}),
             asyncio.to_thread(
                 self.keyring.prefetch,
-                [UUID(m.number.k) for m in messages] + [UUID(m.text.k) for m in messages],
+                [m.number.k for m in messages] + [m.text.k for m in messages],
             ),
         )
         results, to_send = await self._triage(messages, earlier, opted_out)
@@ -389,8 +389,7 @@ class BindWorker:
         parts = encode_parts(text, message.message_id.int & 0xFF)
         # What is left of the message's validity goes with it: the carrier drops it (and
         # reports it expired) rather than deliver it later than that.
-        left = timedelta(seconds=self._deadline(message) - time.time())
-        validity_period = format_relative_smpp_time(left)
+        validity_period = relative_smpp_time(int(self._deadline(message) - time.time()))
         carrier_ids: list[str] = []
         for part in parts:
             request = SubmitRequest(
@@ -435,7 +434,7 @@ class BindWorker:
     def _open(self, sealed: Sealed) -> str:
         if sealed.c is None:
             raise ValueError("a redacted message cannot be sent")
-        opened = self.keyring.open(UUID(sealed.k), base64.b64decode(sealed.c))
+        opened = self.keyring.open(sealed.k, base64.b64decode(sealed.c))
         if opened is None:
             raise ValueError("the recipient's data key was shredded")
         return opened.decode()

@@ -9,6 +9,7 @@ reading to the carrier. Recipients are E.164 and always go as TON 1 / NPI 1 with
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from adapters.smpp.constants import Npi, Ton
@@ -22,6 +23,7 @@ class Address:
     addr: str
 
 
+@functools.lru_cache(maxsize=1024)
 def source_address(sender: str) -> Address:
     sender = sender.strip()
     if sender.startswith("+") and sender[1:].isdigit():

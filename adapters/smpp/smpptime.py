@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime, timedelta
 
 
@@ -41,6 +42,13 @@ def format_relative_smpp_time(period: timedelta) -> str:
     hours, rest = divmod(rest, 3_600)
     minutes, seconds = divmod(rest, 60)
     return f"0000{days:02d}{hours:02d}{minutes:02d}{seconds:02d}000R"
+
+
+@functools.lru_cache(maxsize=1024)
+def relative_smpp_time(seconds: int) -> str:
+    """``format_relative_smpp_time`` of whole seconds, remembered: a campaign's messages share
+    their send's deadline, so the carrier sender asks for the same few values all the time."""
+    return format_relative_smpp_time(timedelta(seconds=seconds))
 
 
 def parse_relative_smpp_time(value: str) -> timedelta | None:

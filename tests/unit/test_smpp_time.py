@@ -13,6 +13,7 @@ from adapters.smpp.smpptime import (
     format_smpp_time,
     parse_relative_smpp_time,
     parse_smpp_time,
+    relative_smpp_time,
 )
 
 
@@ -33,6 +34,13 @@ def test_a_relative_time_is_at_least_a_second_and_at_most_what_the_format_can_sa
 def test_relative_times_read_back_as_written(seconds: int) -> None:
     period = timedelta(seconds=seconds)
     assert parse_relative_smpp_time(format_relative_smpp_time(period)) == period
+
+
+@given(st.integers(min_value=-10, max_value=10**8))
+def test_the_remembered_relative_time_of_whole_seconds_is_the_formatted_one(seconds: int) -> None:
+    expected = format_relative_smpp_time(timedelta(seconds=seconds))
+    assert relative_smpp_time(seconds) == expected
+    assert relative_smpp_time(seconds) == expected  # asked again: from the cache
 
 
 def test_years_and_months_count_as_365_and_30_days() -> None:
