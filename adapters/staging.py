@@ -3,7 +3,9 @@
 At acceptance every recipient is rendered, priced and sealed under their own data key, and
 stored here; the expander records them in chunks when the send is due. Pricing at acceptance is
 what the reservation holds, so later changes to a list or a price list cannot change what an
-accepted send costs. Rows are deleted when their send completes or is cancelled.
+accepted send costs. Rows are deleted when their send completes or is cancelled. An erased
+person's staged rows stay: their data key is shredded, so nobody can open them, and the carrier
+sender never sends what it cannot open.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ CREATE TABLE IF NOT EXISTS send_recipients (
     dlr boolean NOT NULL,
     PRIMARY KEY (send_id, idx)
 );
-CREATE INDEX IF NOT EXISTS send_recipients_person ON send_recipients (key_id);
+DROP INDEX IF EXISTS send_recipients_person;
 """
 
 
@@ -136,22 +138,20 @@ class Staging:
         return messages
 
     def _rows(self, send_id: UUID, start: int, size: int) -> list[tuple[Any, ...]]:
+        # A send's rows are numbered 0..n-1 without gaps, so a chunk is a closed range of idx.
+        # Bounded on both sides, the query reads only the chunk whatever plan it gets: with
+        # "idx >= start ORDER BY idx LIMIT size" and no statistics yet (a table that was empty
+        # when last analysed, a first campaign), PostgreSQL read every remaining row and sorted
+        # them, 36 ms instead of 0.2 for a chunk of 500 out of 100,000.
         with self.pool.connection() as conn:
             rows: list[tuple[Any, ...]] = conn.execute(
                 "SELECT idx, message_id, number_hash, key_id, number_ct, text_ct, region,"
                 " encoding, parts, price, dlr FROM send_recipients"
-                " WHERE send_id = %s AND idx >= %s ORDER BY idx LIMIT %s",
-                (send_id, start, size),
+                " WHERE send_id = %s AND idx >= %s AND idx < %s ORDER BY idx",
+                (send_id, start, start + size),
             ).fetchall()
         return rows
 
     def discard(self, send_id: UUID) -> None:
         with self.pool.connection() as conn:
             conn.execute("DELETE FROM send_recipients WHERE send_id = %s", (send_id,))
-
-    def erase_person(self, key_id: UUID) -> int:
-        """Remove one person's staged messages (their erasure); returns how many."""
-        with self.pool.connection() as conn:
-            return int(
-                conn.execute("DELETE FROM send_recipients WHERE key_id = %s", (key_id,)).rowcount
-            )
