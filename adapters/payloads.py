@@ -12,8 +12,7 @@ import msgspec
 
 
 class Sealed(msgspec.Struct, frozen=True):
-    k: UUID
-    """The data key's id (the event store writes it as 32 hex digits; msgspec reads either)."""
+    k: str
     c: str | None
 
 

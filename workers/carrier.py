@@ -269,19 +269,19 @@ class BindWorker:
         batches = [(raw, batch_decoder.decode(raw.data).messages) for raw in msgs]
         by_id = {m.message_id: m for _, messages in batches for m in messages}
         messages = list(by_id.values())
+        # A message's number and text are sealed under the same recipient key: each key id
+        # is parsed once per batch.
+        keys = {k: UUID(k) for k in {k for m in messages for k in (m.number.k, m.text.k)}}
         # The claim, the opt-out check, the sends' state and the data keys are independent
         # lookups: each takes a connection of its own, so the batch waits for one round trip.
         earlier, opted_out, _, _ = await asyncio.gather(
             asyncio.to_thread(self.claims.claim, self.bind.name, list(by_id)),
             asyncio.to_thread(self._opted_out, messages),
             self._refresh_cancelled({m.send_id for m in messages}),
-            asyncio.to_thread(
-                self.keyring.prefetch,
-                [m.number.k for m in messages] + [m.text.k for m in messages],
-            ),
+            asyncio.to_thread(self.keyring.prefetch, list(keys.values())),
         )
         results, to_send = await self._triage(messages, earlier, opted_out)
-        outcomes = await asyncio.gather(*(self._submit(m, a) for m, a in to_send))
+        outcomes = await asyncio.gather(*(self._submit(m, a, keys) for m, a in to_send))
         requeue: set[UUID] = set()
         retry: set[UUID] = set()
         for (message, _), outcome in zip(to_send, outcomes, strict=True):
@@ -379,10 +379,10 @@ class BindWorker:
             at=datetime.now(UTC),
         )
 
-    async def _submit(self, message: OutboundMessage, attempt: int) -> Any:
+    async def _submit(self, message: OutboundMessage, attempt: int, keys: dict[str, UUID]) -> Any:
         try:
-            number = self._open(message.number)
-            text = self._open(message.text)
+            number = self._open(message.number, keys)
+            text = self._open(message.text, keys)
         except ValueError:
             # The person was erased after the message was recorded: it is never sent.
             return self._result(message, SubmitOutcome.CANCELLED, (), 0, attempt)
@@ -431,10 +431,11 @@ class BindWorker:
             await asyncio.sleep(delay)
         return Unknown("timeout")
 
-    def _open(self, sealed: Sealed) -> str:
+    def _open(self, sealed: Sealed, keys: dict[str, UUID]) -> str:
         if sealed.c is None:
             raise ValueError("a redacted message cannot be sent")
-        opened = self.keyring.open(sealed.k, base64.b64decode(sealed.c))
+        key_id = keys.get(sealed.k) or UUID(sealed.k)
+        opened = self.keyring.open(key_id, base64.b64decode(sealed.c))
         if opened is None:
             raise ValueError("the recipient's data key was shredded")
         return opened.decode()

@@ -1,5 +1,5 @@
 """The message history index lives in the message's row: each projected notification adds its id
-once, and a database that still has the earlier index table is moved over by the setup."""
+once, and what the earlier index table holds is merged into the rows by the setup."""
 
 from __future__ import annotations
 
@@ -48,7 +48,39 @@ def test_a_database_with_the_earlier_history_table_is_moved_into_the_rows(
             conn.execute("SELECT message_id, history FROM msg_messages").fetchall()
         )
         assert rows == {kept: [4, 17], untouched: []}
-        assert conn.execute("SELECT to_regclass('msg_history')").fetchone() == (None,)
+        assert conn.execute("SELECT count(*) FROM msg_history").fetchone() == (0,)
+
+
+def test_an_index_table_made_anew_by_an_earlier_release_is_merged_not_replacing(
+    fresh_database_url: str,
+) -> None:
+    projection = MessagingProjection()
+    with psycopg.connect(fresh_database_url, autocommit=True) as conn:
+        projection.setup(conn)
+        message_id = _insert_message(conn)
+        conn.execute(
+            "UPDATE msg_messages SET history = '{4,9}' WHERE message_id = %s", (message_id,)
+        )
+        # An earlier release started again: its setup made the table, its projection wrote it.
+        conn.execute(
+            "CREATE TABLE msg_history (message_id uuid NOT NULL, notification_id bigint NOT NULL,"
+            " PRIMARY KEY (message_id, notification_id))"
+        )
+        conn.execute("INSERT INTO msg_history VALUES (%s, 17), (%s, 4)", (message_id, message_id))
+
+        projection.setup(conn)
+
+        history = conn.execute(
+            "SELECT history FROM msg_messages WHERE message_id = %s", (message_id,)
+        ).fetchone()
+        assert history == ([4, 9, 17],)
+        # Emptied, not dropped: the earlier release's projection may still be writing to it.
+        assert conn.execute("SELECT count(*) FROM msg_history").fetchone() == (0,)
+        conn.execute("INSERT INTO msg_history VALUES (%s, 23)", (message_id,))
+        projection.setup(conn)
+        assert conn.execute(
+            "SELECT history FROM msg_messages WHERE message_id = %s", (message_id,)
+        ).fetchone() == ([4, 9, 17, 23],)
 
 
 def test_a_report_projected_twice_is_in_the_history_once(fresh_database_url: str) -> None:
