@@ -18,6 +18,12 @@ from nats.js import JetStreamContext
 log = logging.getLogger(__name__)
 
 
+async def _log_error(exc: Exception) -> None:
+    # One line per error: nats-py's default logs a full traceback for each failed reconnect
+    # (every second while NATS is away, thousands of lines in a few minutes).
+    log.warning("nats error", extra={"error": repr(exc)})
+
+
 class NatsConnection:
     def __init__(self, url: str, *, name: str, retry_interval: float = 0.5) -> None:
         self.url = url
@@ -43,6 +49,7 @@ class NatsConnection:
                     reconnect_time_wait=1,
                     max_reconnect_attempts=-1,
                     allow_reconnect=True,
+                    error_cb=_log_error,
                 )
                 self._connected.set()
             except Exception as exc:  # noqa: BLE001 - any failure means "try again later"

@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import replace
@@ -59,11 +60,23 @@ class Pipeline:
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
         self.workers = {p.name: p for p in instances(self.settings)}
         self.base_url = f"http://127.0.0.1:{self.api_port}"
+        self._lock = threading.RLock()
+        """Starts, kills and revivals come from a test and a supervising thread at once: a
+        process started twice under one name would outlive the pipeline, untracked."""
+        self._stopped = False
 
     # -- processes -------------------------------------------------------------------------
 
     def start(self, name: str) -> None:
-        """Start the API or a worker process by its ``kontor up`` name (``carrier-tx``...)."""
+        """Start the API or a worker process by its ``kontor up`` name (``carrier-tx``...);
+        nothing if it is running (a supervising thread's ``revive`` may have been first)."""
+        with self._lock:
+            running = self.processes.get(name)
+            if running is not None and running.poll() is None:
+                return
+            self._start(name)
+
+    def _start(self, name: str) -> None:
         if name == "api":
             argv = niced([sys.executable, "-m", "kontor", "api"], TX_NICE)
             env = database_name("api")
@@ -103,25 +116,32 @@ class Pipeline:
         raise TimeoutError(f"API not ready: {self.log('api')[-2000:]}")
 
     def kill(self, name: str) -> None:
-        process = self.processes[name]
-        if process.poll() is None:
-            process.kill()
-            process.wait(timeout=10)
+        with self._lock:
+            process = self.processes[name]
+            if process.poll() is None:
+                process.kill()
+                process.wait(timeout=10)
 
     def restart(self, name: str) -> None:
-        self.kill(name)
-        self.start(name)
+        with self._lock:
+            self.kill(name)
+            self._start(name)
 
     def revive(self) -> list[str]:
         """Start again every process that exited (what ``kontor up``'s supervisor does)."""
-        revived = []
-        for name, process in list(self.processes.items()):
-            if process.poll() is not None:
-                self.start(name)
-                revived.append(name)
+        revived: list[str] = []
+        with self._lock:
+            if self._stopped:  # stopping: an exited process is meant to be gone
+                return revived
+            for name, process in list(self.processes.items()):
+                if process.poll() is not None:
+                    self._start(name)
+                    revived.append(name)
         return revived
 
     def stop(self) -> None:
+        with self._lock:
+            self._stopped = True
         for process in self.processes.values():
             if process.poll() is None:
                 process.send_signal(signal.SIGTERM)

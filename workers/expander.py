@@ -7,8 +7,6 @@ their time in the read model and released here, also after a restart."""
 from __future__ import annotations
 
 import logging
-import signal
-import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 from uuid import UUID
@@ -19,6 +17,7 @@ from adapters.backend import Backend, open_backend_patiently
 from adapters.staging import Staging
 from domain.messaging.exceptions import SendNotFoundError
 from kontor.settings import Settings
+from workers.runtime import stop_event_on_signals
 
 log = logging.getLogger(__name__)
 CHUNK = 500
@@ -65,9 +64,7 @@ def expand_round(backend: Backend, staging: Staging, now: datetime) -> int:
 
 
 def run(settings: Settings, clock: Callable[[], datetime] | None = None) -> int:
-    stop = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
+    stop = stop_event_on_signals("expander")
     backend = open_backend_patiently(settings, pool_size=4)
     if backend.pool is None:
         raise RuntimeError("the expander needs PostgreSQL")

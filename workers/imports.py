@@ -9,8 +9,6 @@ imports in the audit trail and, now and then, deletes rejection reports older th
 from __future__ import annotations
 
 import logging
-import signal
-import threading
 import time
 from datetime import timedelta
 
@@ -18,6 +16,7 @@ from adapters.backend import open_backend
 from adapters.contacts import jobs
 from adapters.contacts.parallel import RowPool
 from kontor.settings import Settings
+from workers.runtime import stop_event_on_signals
 
 log = logging.getLogger(__name__)
 IDLE_SECONDS = 0.5
@@ -26,9 +25,7 @@ PURGE_EVERY = 3600.0
 
 
 def run(settings: Settings) -> int:
-    stop = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
+    stop = stop_event_on_signals("imports")
     backend = open_backend(settings, pool_size=4)
     if backend.contact_services is None:
         raise RuntimeError("the imports worker needs PostgreSQL")

@@ -5,7 +5,6 @@ replies), each in a thread of its own. Several workers can run; they take turns 
 from __future__ import annotations
 
 import logging
-import signal
 import threading
 
 from adapters.backend import Backend, open_backend_patiently
@@ -14,6 +13,7 @@ from projections.ledger_balances import BalancesProjection
 from projections.ledger_journal import JournalProjection
 from projections.messaging import MessagingProjection
 from projections.runner import Projection, ProjectionRunner
+from workers.runtime import stop_event_on_signals
 
 log = logging.getLogger(__name__)
 
@@ -32,9 +32,7 @@ def messaging_runner(backend: Backend) -> ProjectionRunner:
 
 
 def run(settings: Settings) -> int:
-    stop = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
+    stop = stop_event_on_signals("projections")
     backend = open_backend_patiently(settings, pool_size=6)
     runners = [ledger_runner(backend), messaging_runner(backend)]
     threads = [

@@ -6,7 +6,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import signal
+import threading
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
@@ -18,6 +20,41 @@ from adapters.natsconn import NatsConnection
 from kontor.settings import Settings
 
 log = logging.getLogger(__name__)
+SHUTDOWN_GRACE = 20.0
+"""Seconds a worker may take to stop after SIGTERM before it exits anyway. A graceful stop
+closes NATS and the database pool, which can hang when those servers are gone (a test that
+stopped them first, a host going down); a worker whose parent died (``--pdeathsig``) must
+then still go, not keep retrying on its own forever."""
+
+
+def exit_unless_stopped_within(seconds: float, name: str) -> threading.Timer:
+    """Start a daemon timer that ends the process if it is still running ``seconds`` from now;
+    a thread, so it fires even when the event loop is stuck."""
+
+    def exit_now() -> None:
+        log.error("stop took too long; exiting", extra={"worker": name, "seconds": seconds})
+        logging.shutdown()
+        os._exit(1)
+
+    timer = threading.Timer(seconds, exit_now)
+    timer.daemon = True
+    timer.start()
+    return timer
+
+
+def stop_event_on_signals(name: str) -> threading.Event:
+    """For the workers without an event loop: SIGTERM and SIGINT set the returned event, and
+    the process exits anyway ``SHUTDOWN_GRACE`` seconds later if it has not stopped."""
+    stop = threading.Event()
+
+    def handle(*_: object) -> None:
+        if not stop.is_set():
+            stop.set()
+            exit_unless_stopped_within(SHUTDOWN_GRACE, name)
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, handle)
+    return stop
 
 
 @dataclass
@@ -39,8 +76,14 @@ async def worker_runtime(
 ) -> AsyncIterator[WorkerRuntime]:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
+
+    def stop_soon() -> None:
+        if not stop.is_set():
+            stop.set()
+            exit_unless_stopped_within(SHUTDOWN_GRACE, name)
+
     for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
+        loop.add_signal_handler(sig, stop_soon)
     if settings.nats_url is None:
         raise RuntimeError("workers need KONTOR_NATS_URL")
     backend = await asyncio.to_thread(open_backend_patiently, settings, pool_size=pool_size)

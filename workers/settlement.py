@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import signal
-import threading
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
@@ -32,6 +30,7 @@ from domain.messaging.records import SubmitOutcome
 from domain.messaging.send import Send, SendState
 from kontor.settings import Settings
 from projections.runner import ProjectionRunner
+from workers.runtime import stop_event_on_signals
 
 log = logging.getLogger(__name__)
 RELEASED = {
@@ -137,9 +136,7 @@ def settlement_runner(backend: Backend) -> ProjectionRunner:
 
 
 def run(settings: Settings) -> int:
-    stop = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
+    stop = stop_event_on_signals("settlement")
     backend = open_backend_patiently(settings, pool_size=4)
     try:
         settlement_runner(backend).run_forever(stop, idle_wait=0.1)

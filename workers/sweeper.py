@@ -7,8 +7,6 @@ no wrong close."""
 from __future__ import annotations
 
 import logging
-import signal
-import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
@@ -20,6 +18,7 @@ from domain.messaging.exceptions import SendNotFoundError
 from domain.messaging.records import DeliveryReport
 from kontor.settings import Settings
 from projections import ledger_queries, messaging_queries
+from workers.runtime import stop_event_on_signals
 from workers.settlement import finish_send
 
 log = logging.getLogger(__name__)
@@ -105,9 +104,7 @@ def sweep_once(
 def run(
     settings: Settings, interval: float = 10.0, clock: Callable[[], datetime] | None = None
 ) -> int:
-    stop = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
+    stop = stop_event_on_signals("sweeper")
     backend = open_backend_patiently(settings, pool_size=2)
     now = clock or (lambda: datetime.now(UTC))
     try:
