@@ -10,7 +10,7 @@ sender never sends what it cannot open.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -92,50 +92,18 @@ class Staging:
         shredded key gives a redacted message)."""
         rows = self._rows(send_id, start, size)
         self.keyring.prefetch([row[3] for row in rows])
-        messages = []
-        for idx, message_id, number_hash, key_id, number_ct, text_ct, *rest in rows:
-            number = self.keyring.open(key_id, bytes(number_ct))
-            text = self.keyring.open(key_id, bytes(text_ct))
-            region, encoding, parts, price, dlr = rest
-            messages.append(
-                RecordedMessage(
-                    index=idx,
-                    message_id=message_id,
-                    number_hash=number_hash,
-                    number=PersonalData(key_id, number.decode() if number else None),
-                    text=PersonalData(key_id, text.decode() if text else None),
-                    region=region,
-                    encoding=encoding,
-                    parts=parts,
-                    price=price,
-                    delivery_reports=dlr,
-                )
-            )
-        return messages
+        open_ = self.keyring.open
+
+        def opened(key_id: UUID, sealed: bytes) -> PersonalData:
+            value = open_(key_id, sealed)
+            return PersonalData(key_id, value.decode() if value else None)
+
+        return _messages(rows, opened)
 
     def sealed_chunk(self, send_id: UUID, start: int, size: int) -> list[RecordedMessage]:
         """``chunk`` for recording: numbers and texts stay sealed as they were staged (the
         event mapper stores the same ciphertext), so nothing is opened or sealed again."""
-        messages = []
-        for idx, message_id, number_hash, key_id, number_ct, text_ct, *rest in self._rows(
-            send_id, start, size
-        ):
-            region, encoding, parts, price, dlr = rest
-            messages.append(
-                RecordedMessage(
-                    index=idx,
-                    message_id=message_id,
-                    number_hash=number_hash,
-                    number=SealedPersonalData(key_id, bytes(number_ct)),
-                    text=SealedPersonalData(key_id, bytes(text_ct)),
-                    region=region,
-                    encoding=encoding,
-                    parts=parts,
-                    price=price,
-                    delivery_reports=dlr,
-                )
-            )
-        return messages
+        return _messages(self._rows(send_id, start, size), SealedPersonalData)
 
     def _rows(self, send_id: UUID, start: int, size: int) -> list[tuple[Any, ...]]:
         # A send's rows are numbered 0..n-1 without gaps, so a chunk is a closed range of idx.
@@ -155,3 +123,26 @@ class Staging:
     def discard(self, send_id: UUID) -> None:
         with self.pool.connection() as conn:
             conn.execute("DELETE FROM send_recipients WHERE send_id = %s", (send_id,))
+
+
+def _messages(
+    rows: list[tuple[Any, ...]], personal: Callable[[UUID, bytes], PersonalData]
+) -> list[RecordedMessage]:
+    """Staged rows as messages, ``personal`` making number and text of a key id and a sealed
+    value."""
+    return [
+        RecordedMessage(
+            index=idx,
+            message_id=message_id,
+            number_hash=number_hash,
+            number=personal(key_id, bytes(number_ct)),
+            text=personal(key_id, bytes(text_ct)),
+            region=region,
+            encoding=encoding,
+            parts=parts,
+            price=price,
+            delivery_reports=dlr,
+        )
+        for (idx, message_id, number_hash, key_id, number_ct, text_ct, region, encoding, parts,
+             price, dlr) in rows
+    ]  # fmt: skip
