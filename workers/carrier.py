@@ -434,8 +434,7 @@ class BindWorker:
     def _open(self, sealed: Sealed, keys: dict[str, UUID]) -> str:
         if sealed.c is None:
             raise ValueError("a redacted message cannot be sent")
-        key_id = keys.get(sealed.k) or UUID(sealed.k)
-        opened = self.keyring.open(key_id, base64.b64decode(sealed.c))
+        opened = self.keyring.open(keys[sealed.k], base64.b64decode(sealed.c))
         if opened is None:
             raise ValueError("the recipient's data key was shredded")
         return opened.decode()

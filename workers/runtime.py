@@ -9,7 +9,7 @@ import logging
 import os
 import signal
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
 import psycopg
@@ -27,7 +27,7 @@ stopped them first, a host going down); a worker whose parent died (``--pdeathsi
 then still go, not keep retrying on its own forever."""
 
 
-def exit_unless_stopped_within(seconds: float, name: str) -> threading.Timer:
+def exit_unless_stopped_within(seconds: float, name: str) -> None:
     """Start a daemon timer that ends the process if it is still running ``seconds`` from now;
     a thread, so it fires even when the event loop is stuck."""
 
@@ -39,21 +39,26 @@ def exit_unless_stopped_within(seconds: float, name: str) -> threading.Timer:
     timer = threading.Timer(seconds, exit_now)
     timer.daemon = True
     timer.start()
-    return timer
 
 
-def stop_event_on_signals(name: str) -> threading.Event:
-    """For the workers without an event loop: SIGTERM and SIGINT set the returned event, and
-    the process exits anyway ``SHUTDOWN_GRACE`` seconds later if it has not stopped."""
-    stop = threading.Event()
+def stopper(name: str, stop: threading.Event | asyncio.Event) -> Callable[..., None]:
+    """A signal handler: the first call sets ``stop`` and gives the process ``SHUTDOWN_GRACE``
+    seconds to stop before it exits anyway."""
 
     def handle(*_: object) -> None:
         if not stop.is_set():
             stop.set()
             exit_unless_stopped_within(SHUTDOWN_GRACE, name)
 
+    return handle
+
+
+def stop_event_on_signals(name: str) -> threading.Event:
+    """For the workers without an event loop: SIGTERM and SIGINT set the returned event (see
+    ``stopper``)."""
+    stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, handle)
+        signal.signal(sig, stopper(name, stop))
     return stop
 
 
@@ -76,14 +81,8 @@ async def worker_runtime(
 ) -> AsyncIterator[WorkerRuntime]:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
-
-    def stop_soon() -> None:
-        if not stop.is_set():
-            stop.set()
-            exit_unless_stopped_within(SHUTDOWN_GRACE, name)
-
     for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop_soon)
+        loop.add_signal_handler(sig, stopper(name, stop))
     if settings.nats_url is None:
         raise RuntimeError("workers need KONTOR_NATS_URL")
     backend = await asyncio.to_thread(open_backend_patiently, settings, pool_size=pool_size)

@@ -97,13 +97,10 @@ class Messaging(KontorApplication):
             expires_at=send.expires_at,
         )
 
-    def record_chunk(self, send: UUID | Send, messages: Sequence[RecordedMessage]) -> int:
-        """Record the next chunk of a due send (the expander), given by id or as the expander
-        just loaded it. Returns the chunk number; a concurrent duplicate fails on the chunk's
-        id, and a send changed since it was loaded (cancelled) on its version: either records
-        nothing."""
-        if not isinstance(send, Send):
-            send = self.send(send)
+    def record_chunk(self, send: Send, messages: Sequence[RecordedMessage]) -> int:
+        """Record the next chunk of a due send (the expander, with the send as it loaded it).
+        Returns the chunk number; a concurrent duplicate fails on the chunk's id, and a send
+        changed since it was loaded (cancelled) on its version: either records nothing."""
         chunk = self._chunk(send, messages)
         self.save(send, chunk)
         return send.chunks - 1

@@ -26,6 +26,14 @@ def _insert_message(conn: psycopg.Connection[Any]) -> UUID:
     return message_id
 
 
+def _earlier_history_table(conn: psycopg.Connection[Any]) -> None:
+    """The history index as an earlier release kept it: a row per message and notification."""
+    conn.execute(
+        "CREATE TABLE msg_history (message_id uuid NOT NULL, notification_id bigint NOT NULL,"
+        " PRIMARY KEY (message_id, notification_id))"
+    )
+
+
 def test_a_database_with_the_earlier_history_table_is_moved_into_the_rows(
     fresh_database_url: str,
 ) -> None:
@@ -34,10 +42,7 @@ def test_a_database_with_the_earlier_history_table_is_moved_into_the_rows(
         projection.setup(conn)
         # What an earlier release left: no history column, a table of (message, notification).
         conn.execute("ALTER TABLE msg_messages DROP COLUMN history")
-        conn.execute(
-            "CREATE TABLE msg_history (message_id uuid NOT NULL, notification_id bigint NOT NULL,"
-            " PRIMARY KEY (message_id, notification_id))"
-        )
+        _earlier_history_table(conn)
         kept, untouched = _insert_message(conn), _insert_message(conn)
         conn.execute("INSERT INTO msg_history VALUES (%s, 17), (%s, 4)", (kept, kept))
 
@@ -62,10 +67,7 @@ def test_an_index_table_made_anew_by_an_earlier_release_is_merged_not_replacing(
             "UPDATE msg_messages SET history = '{4,9}' WHERE message_id = %s", (message_id,)
         )
         # An earlier release started again: its setup made the table, its projection wrote it.
-        conn.execute(
-            "CREATE TABLE msg_history (message_id uuid NOT NULL, notification_id bigint NOT NULL,"
-            " PRIMARY KEY (message_id, notification_id))"
-        )
+        _earlier_history_table(conn)
         conn.execute("INSERT INTO msg_history VALUES (%s, 17), (%s, 4)", (message_id, message_id))
 
         projection.setup(conn)
