@@ -15,16 +15,16 @@ from psycopg_pool import ConnectionPool
 
 from adapters.contacts.schema import ensure_schema as ensure_contacts_schema
 from adapters.contacts.services import ContactServices
-from adapters.eventstore import attach_keyring, event_store_env
-from adapters.keyring import Keyring, MemoryKeyStore, parse_master_key
-from adapters.pgkeys import PostgresKeyStore
-from adapters.pgpriority import BackendPriority, follow_priority
-from adapters.pgschema import schema_lock
+from adapters.crypto.keyring import Keyring, MemoryKeyStore, parse_master_key
+from adapters.postgres.eventstore import attach_keyring, event_store_env
+from adapters.postgres.keys import PostgresKeyStore
+from adapters.postgres.priority import BackendPriority, follow_priority
+from adapters.postgres.schema import schema_lock
 from domain.accounts.application import Accounts
 from domain.contacts.application import Contacts
 from domain.ledger.application import Ledger
 from domain.messaging.application import Messaging
-from kontor.settings import Settings
+from settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ from litestar import Controller, Response, delete, get, patch, post, put
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
-from adapters import apikeys
+from adapters.crypto import apikeys
 from adapters.csvsafe import spreadsheet_safe
 from api.auth import customer_only
 from api.context import AuthRequest, Ctx

@@ -26,7 +26,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from adapters.backend import open_backend
 from adapters.gcpolicy import settle
-from adapters.natsconn import NatsConnection
+from adapters.jetstream.connection import NatsConnection
 from adapters.pricelist import default_price_per_sms, load_preview_rules
 from api.accounts import AccountController, RegistrationController
 from api.admin import AdminAccountsController
@@ -44,8 +44,8 @@ from api.privacy import PrivacyController
 from api.recipients import RecipientController
 from api.send_admin import AdminSendsController
 from api.wiring import make_context, pricing_context
-from kontor.settings import Settings
 from projections.setup import setup_read_models
+from settings import Settings
 
 PUBLIC_PATHS = ["^/health$", "^/ready$", "^/metrics", "^/schema"]
 

@@ -22,7 +22,7 @@ from litestar.exceptions import NotAuthorizedException, PermissionDeniedExceptio
 from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 
-from adapters import apikeys
+from adapters.crypto import apikeys
 from domain.accounts.api_key import Role
 
 CACHE_SECONDS = 5.0

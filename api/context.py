@@ -14,13 +14,13 @@ from litestar.di import NamedDependency
 from psycopg_pool import ConnectionPool
 
 from adapters.backend import Backend
-from adapters.jetstream import Topology
+from adapters.jetstream.topology import Topology
 from api.auth import Authenticator, Principal
 from api.sending import SendAcceptance
 from domain.phone.parser import PhoneNumberParser
 from domain.pricing.preview import Recipient
 from domain.tariff import Tariff
-from kontor.settings import Settings
+from settings import Settings
 
 Clock = Callable[[], datetime]
 PricePerSms = Callable[[Tariff, datetime], int]

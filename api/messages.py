@@ -12,7 +12,7 @@ from litestar.background_tasks import BackgroundTask
 from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_202_ACCEPTED
 
-from adapters.outbox import publish_now
+from adapters.jetstream.outbox import publish_now
 from api.auth import customer_only, customer_or_admin
 from api.context import AuthRequest, Ctx
 from api.errors import ProblemError

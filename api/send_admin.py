@@ -11,8 +11,8 @@ from litestar import Controller, Request, get, post
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK
 
-from adapters.inbound_keys import PLATFORM_LOOKUP
-from adapters.payloads import StatusQuery, encoder
+from adapters.crypto.inbound_keys import PLATFORM_LOOKUP
+from adapters.jetstream.payloads import StatusQuery, encoder
 from api.auth import admin_only
 from api.context import ApiContext, AuthRequest, Ctx
 from api.history import stored_events

@@ -27,7 +27,7 @@ import msgspec
 from eventsourcing.persistence import Notification
 
 from adapters.backend import Backend
-from adapters.staging import Staging
+from adapters.postgres.send_staging import Staging
 from domain.accounts.contract import ContractType
 from domain.accounts.exceptions import SenderBlockedError
 from domain.ids import message_ids, send_id_for

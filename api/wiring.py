@@ -10,16 +10,16 @@ from litestar import Request
 
 from adapters.backend import Backend
 from adapters.contacts.optouts import suppressed_hashes
-from adapters.jetstream import Topology
-from adapters.staging import Staging
+from adapters.jetstream.topology import Topology
+from adapters.postgres.send_staging import Staging
 from api.auth import Authenticator, Principal
 from api.context import ApiContext, Clock, PricePerSms
 from api.preview import PricingContext
 from api.sending import SendAcceptance
 from domain.ledger.billing import BERLIN
 from domain.pricing.preview import PreviewRules, Recipient
-from kontor.settings import Settings
 from projections import messaging_queries
+from settings import Settings
 
 
 def month_start(now: datetime) -> datetime:

@@ -30,7 +30,7 @@ from adapters.contacts.runner import ImportRunner
 from adapters.contacts.sealing import AccountSeal
 from benchmarks.support import bench_settings, german_mobile
 from domain.contacts.numbers import NumberNormaliser
-from kontor.settings import Settings
+from settings import Settings
 
 FIRST_NAMES = (
     "Anna",

@@ -25,7 +25,7 @@ from adapters.backend import open_backend
 from benchmarks.support import Stopwatch, api_server, bench_settings, percentiles
 from domain.ledger.billing import Billing
 from domain.ledger.lots import PaymentMethod
-from kontor.settings import Settings
+from settings import Settings
 from workers.projections import ledger_runner
 
 PRICE = 790

@@ -33,11 +33,11 @@ import httpx
 import psycopg
 from eventsourcing.domain import Aggregate
 
-from adapters.eventstore import event_store_env
+from adapters.postgres.eventstore import event_store_env
 from benchmarks.support import bench_settings, percentiles
 from domain.base import KontorApplication
-from kontor.settings import Settings
 from kontor.stack import Pipeline
+from settings import Settings
 
 FINAL = ("delivered", "failed", "rejected", "cancelled")
 OPEN = ("queued", "pending", "buffered", "unconfirmed")

@@ -17,7 +17,7 @@ from adapters.pricelist import load_preview_rules
 from benchmarks.support import german_mobile
 from domain.pricing.preview import Recipient, preview_messages
 from domain.tariff import DEFAULT_TARIFF, Tariff
-from kontor.settings import Settings
+from settings import Settings
 
 TEMPLATE = (
     "Hallo {anrede|} {nachname|Kundin, lieber Kunde}, Ihr Termin am {datum} um {uhrzeit} Uhr "

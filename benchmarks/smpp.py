@@ -35,7 +35,7 @@ from adapters.smpp.receipt import parse_receipt
 from adapters.smpp.tlv import cstring_tlv, int_tlv
 from adapters.smsc.process import SimulatorProcess
 from adapters.smsc.reader import SmscRecord
-from kontor.settings import Settings
+from settings import Settings
 
 PART = bytes.fromhex("050003a70201") + b"Ihr Termin am Montag um 10:00 Uhr ist bestaetigt." * 2
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import httpx
 
-from adapters import apikeys
+from adapters.crypto import apikeys
 from adapters.embedded import (
     EmbeddedNats,
     EmbeddedPostgres,
@@ -30,7 +30,7 @@ from adapters.embedded import (
     wait_until,
 )
 from adapters.process import orphan_proof
-from kontor.settings import Settings
+from settings import Settings
 
 
 @contextlib.contextmanager

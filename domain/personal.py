@@ -2,10 +2,10 @@
 
 Events are immutable, so phone numbers, names and message texts never enter the event store in
 plain text. Domain code puts them in events as ``PersonalData(key_id, value)``; the event mapper
-(adapters/eventstore.py) stores ``value`` encrypted under the data key ``key_id`` (an account's or
-a single recipient's) and decrypts on the way back. Deleting the key is the erasure: the value
-then comes back as ``None`` and ``redacted`` is true. Lookups never use the value: they use a keyed
-hash that is computed at the edge and stored beside it.
+(adapters/postgres/eventstore.py) stores ``value`` encrypted under the data key ``key_id`` (an
+account's or a single recipient's) and decrypts on the way back. Deleting the key is the erasure:
+the value then comes back as ``None`` and ``redacted`` is true. Lookups never use the value: they
+use a keyed hash that is computed at the edge and stored beside it.
 
 Deliberately not a dataclass: the mapper's encoder must see it as a foreign type to encrypt it.
 """

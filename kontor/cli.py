@@ -12,10 +12,10 @@ import sys
 from collections.abc import Sequence
 
 from adapters.gcpolicy import settle
-from adapters.pgpriority import lead_session_group
+from adapters.postgres.priority import lead_session_group
 from kontor import preview_cli
 from kontor.logs import configure_logging
-from kontor.settings import Settings, SettingsError, load_settings, settings_table
+from settings import Settings, SettingsError, load_settings, settings_table
 
 
 def _settings() -> Settings:
@@ -84,19 +84,11 @@ def cmd_settings(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    """Run ``benchmarks/<name>.py``'s ``main(argv, settings)``; it prints JSON."""
-    import importlib
-    import keyword
-
-    from benchmarks import BENCHMARKS
-
-    if args.name not in BENCHMARKS:
-        print(f"kontor bench: unknown benchmark {args.name!r}; one of: {', '.join(BENCHMARKS)}")
-        return 2
-    module_name = args.name + "_" if keyword.iskeyword(args.name) else args.name
-    module = importlib.import_module(f"benchmarks.{module_name}")
-    result: int = module.main(list(args.args), _settings())
-    return result
+    """Run ``python -m benchmarks NAME ARGS`` in this process's place: the benchmarks drive the
+    whole platform from above the composition root, so they are a program of their own."""
+    _settings()  # refuse bad settings here, with the CLI's message
+    argv = [sys.executable, "-m", "benchmarks", *args.args]
+    os.execv(sys.executable, argv)  # noqa: S606 - our own interpreter and module
 
 
 def cmd_smsc_sim(args: argparse.Namespace) -> int:
@@ -115,9 +107,12 @@ def build_parser() -> argparse.ArgumentParser:
     settings.add_argument("--update-readme", metavar="FILE", help="rewrite FILE's settings table")
     worker = sub.add_parser("worker", help="run one worker (started by `kontor up`)")
     worker.add_argument("name", help="worker name")
-    bench = sub.add_parser("bench", help="run a benchmark and print JSON (`kontor bench NAME -h`)")
-    bench.add_argument("name", help="benchmark name")
-    bench.add_argument("args", nargs=argparse.REMAINDER, help="the benchmark's own arguments")
+    bench = sub.add_parser(
+        "bench",
+        help="run a benchmark and print JSON (`kontor bench --help` lists them)",
+        add_help=False,  # --help goes to the benchmarks, which list themselves
+    )
+    bench.add_argument("args", nargs=argparse.REMAINDER, help="NAME and the benchmark's arguments")
     # No prefix chars of its own: every option, -h too, goes to the simulator's parser.
     sim = sub.add_parser(
         "smsc-sim", help="run the SMSC simulator", prefix_chars="\0", add_help=False
@@ -139,6 +134,9 @@ COMMANDS = {
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["bench"]:  # everything after it is the benchmarks' own (--help included)
+        return cmd_bench(argparse.Namespace(command="bench", args=argv[1:]))
     args = build_parser().parse_args(argv)
     return COMMANDS[args.command](args)
 

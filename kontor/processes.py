@@ -2,30 +2,65 @@
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
-from kontor.settings import Settings
+from settings import Settings
 
-# name -> module in workers/ with ``run(settings) -> int``
-WORKERS: dict[str, str] = {
-    "projections": "workers.projections",
-    "sweeper": "workers.sweeper",
-    "relay": "workers.relay",
-    "dispatcher": "workers.dispatcher",
-    "carrier": "workers.carrier",
-    "ingest": "workers.ingest",
-    "settlement": "workers.settlement",
-    "expander": "workers.expander",
-    "imports": "workers.imports",
-}
+WORKERS: tuple[str, ...] = (
+    "projections",
+    "sweeper",
+    "relay",
+    "dispatcher",
+    "carrier",
+    "ingest",
+    "settlement",
+    "expander",
+    "imports",
+)
+"""Every worker ``kontor up`` runs, in start order (``kontor worker NAME`` runs one)."""
 
 
-def worker_main(name: str) -> Callable[[Settings], int]:
-    module = importlib.import_module(WORKERS[name])
-    run: Callable[[Settings], int] = module.run
-    return run
+def worker_main(name: str) -> Callable[[Settings], int]:  # noqa: PLR0911 - a return per worker
+    """The worker's ``run(settings) -> int``. Each module is imported only when it is the one
+    asked for (a process runs one worker), and by a plain import the import contract sees."""
+    if name == "projections":
+        from workers import projections
+
+        return projections.run
+    if name == "sweeper":
+        from workers import sweeper
+
+        return sweeper.run
+    if name == "relay":
+        from workers import relay
+
+        return relay.run
+    if name == "dispatcher":
+        from workers import dispatcher
+
+        return dispatcher.run
+    if name == "carrier":
+        from workers import carrier
+
+        return carrier.run
+    if name == "ingest":
+        from workers import ingest
+
+        return ingest.run
+    if name == "settlement":
+        from workers import settlement
+
+        return settlement.run
+    if name == "expander":
+        from workers import expander
+
+        return expander.run
+    if name == "imports":
+        from workers import imports
+
+        return imports.run
+    raise KeyError(name)
 
 
 @dataclass(frozen=True)
@@ -44,7 +79,7 @@ TX_NICE = -5
 or CAP_SYS_NICE); elsewhere ``nice`` says it cannot and they run at 0.
 
 Every process is started in a session of its own and gives the session its niceness
-(``adapters.pgpriority.lead_session_group``): where the kernel schedules sessions as groups
+(``adapters.postgres.priority.lead_session_group``): where the kernel schedules sessions as groups
 (autogroup), niceness otherwise only ranks processes within their shared session."""
 NICED = frozenset({"expander", "ingest", "settlement", "projections"})
 """Workers off the path from the API call to the carrier: campaign expansion, delivery receipts,
@@ -61,7 +96,7 @@ def instances(settings: Settings) -> list[WorkerProcess]:
     transactional lane (``relay-tx``, ``dispatcher-tx``, ``carrier-tx``, at ``TX_NICE``) and
     once for campaigns at a lower priority (``KONTOR_CARRIER_PROCESSES`` campaign carrier
     senders), and the ``NICED`` workers at a lower priority. The transactional lane's database
-    backends follow its priority (adapters/pgpriority.py)."""
+    backends follow its priority (adapters/postgres/priority.py)."""
     processes: list[WorkerProcess] = []
     for worker in WORKERS:
         if worker in LANED:
@@ -79,7 +114,7 @@ def instances(settings: Settings) -> list[WorkerProcess]:
         else:
             processes.append(WorkerProcess(worker, worker, nice=BULK_NICE * (worker in NICED)))
     # Each process's database sessions carry its name (``application_name``): operators see who
-    # runs a query, and a process finds the backends serving it (adapters/pgpriority.py).
+    # runs a query, and a process finds the backends serving it (adapters/postgres/priority.py).
     return [replace(p, env={**p.env, **database_name(p.name)}) for p in processes]
 
 

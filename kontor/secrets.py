@@ -13,8 +13,8 @@ import os
 import secrets
 from pathlib import Path
 
-from adapters import apikeys
-from kontor.settings import Settings
+from adapters.crypto import apikeys
+from settings import Settings
 
 
 def generated_secrets(settings: Settings) -> Settings:

@@ -26,7 +26,7 @@ from adapters.smsc.config import PRESETS, SimConfig, SimConfigError, build_confi
 from adapters.smsc.record import RecordWriter
 from adapters.smsc.server import Simulator
 from kontor.logs import configure_logging
-from kontor.settings import Settings
+from settings import Settings
 
 
 def _pair(text: str) -> tuple[float, float]:

@@ -23,7 +23,7 @@ from adapters.process import orphan_proof
 from adapters.smsc.process import SimulatorProcess
 from adapters.smsc.reader import SmscRecord
 from kontor.processes import TX_NICE, database_name, instances, niced
-from kontor.settings import Settings
+from settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 SEND_WORKERS = frozenset(

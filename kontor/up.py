@@ -29,8 +29,8 @@ from adapters.embedded import (
 )
 from kontor.processes import TX_NICE, database_name, instances, niced
 from kontor.secrets import generated_secrets, secrets_env
-from kontor.settings import Settings
 from kontor.supervisor import ChildSpec, Supervisor, write_state
+from settings import Settings
 
 DATABASE_NAME = "kontor"
 

@@ -18,7 +18,7 @@ from uuid import UUID
 
 import psycopg
 
-from adapters.pgschema import ensure_schema
+from adapters.postgres.schema import ensure_schema
 from domain.ledger.postings import Owners, leg_figures, postings_for
 from domain.ledger.reservation import Reservation
 from domain.ledger.wallet import Wallet

@@ -12,7 +12,7 @@ from typing import Any
 
 import psycopg
 
-from adapters.pgschema import ensure_schema
+from adapters.postgres.schema import ensure_schema
 from domain.ledger.postings import postings_for
 from projections.ledger_owners import OwnerMap
 

@@ -12,7 +12,7 @@ from uuid import UUID
 
 import psycopg
 
-from adapters.pgschema import ensure_schema
+from adapters.postgres.schema import ensure_schema
 from domain.ledger.billing import Billing
 from domain.ledger.postings import Owner, Owners
 from domain.ledger.reservation import Reservation

@@ -17,7 +17,7 @@ from uuid import UUID
 import psycopg
 from eventsourcing.persistence import Notification
 
-from adapters.pgschema import ensure_schema
+from adapters.postgres.schema import ensure_schema
 from domain.messaging.records import SubmitOutcome
 from domain.messaging.states import MessageState, PartState, advance, roll_up
 from projections import messaging_events as ev

@@ -25,7 +25,7 @@ from eventsourcing.application import Application
 from eventsourcing.persistence import Notification
 from psycopg_pool import ConnectionPool
 
-from adapters.pgschema import ensure_schema
+from adapters.postgres.schema import ensure_schema
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, settings
 from nats.aio.client import Client as NatsClient
 
 from adapters.embedded import drop_database, ensure_database
-from kontor.settings import Settings
+from settings import Settings
 from tests.support.servers import session_nats, session_postgres, unique_name
 
 # "ci" keeps property tests inside the CI budget; "dev" digs deeper when run by hand.

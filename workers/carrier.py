@@ -31,8 +31,8 @@ from nats.js.api import AckPolicy, ConsumerConfig
 
 from adapters.carriers import Bind, load_carriers
 from adapters.contacts.optouts import suppressed_hashes
-from adapters.inbound_keys import inbound_key_id
-from adapters.payloads import (
+from adapters.crypto.inbound_keys import inbound_key_id
+from adapters.jetstream.payloads import (
     InboundBatch,
     InboundPdu,
     OutboundMessage,
@@ -58,7 +58,7 @@ from adapters.smpp.pdu import DeliverSm
 from adapters.smpp.smpptime import relative_smpp_time
 from domain.messaging.records import DeliveryReport, SubmitOutcome, SubmitResult
 from domain.text.parts import encode_parts
-from kontor.settings import Settings
+from settings import Settings
 from workers.claims import FINAL, Claim, Claims, side_effects
 from workers.runtime import WorkerRuntime, worker_runtime
 

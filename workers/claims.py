@@ -16,7 +16,7 @@ from uuid import UUID
 
 from psycopg_pool import ConnectionPool
 
-from adapters.pgschema import ensure_schema
+from adapters.postgres.schema import ensure_schema
 from domain.messaging.records import SubmitOutcome, SubmitResult
 
 SCHEMA = """

@@ -25,9 +25,9 @@ from nats.errors import TimeoutError as NatsTimeout
 from nats.js.api import AckPolicy, ConsumerConfig
 
 from adapters.carriers import Carriers, load_carriers
-from adapters.payloads import OutboundMessage, batch_decoder, batch_payloads
+from adapters.jetstream.payloads import OutboundMessage, batch_decoder, batch_payloads
 from domain.tariff import Tariff
-from kontor.settings import LANES, Settings
+from settings import LANES, Settings
 from workers.runtime import WorkerRuntime, worker_runtime
 
 log = logging.getLogger(__name__)

@@ -14,9 +14,9 @@ from uuid import UUID
 from eventsourcing.persistence import IntegrityError
 
 from adapters.backend import Backend, open_backend_patiently
-from adapters.staging import Staging
+from adapters.postgres.send_staging import Staging
 from domain.messaging.exceptions import SendNotFoundError
-from kontor.settings import Settings
+from settings import Settings
 from workers.runtime import stop_event_on_signals
 
 log = logging.getLogger(__name__)

@@ -15,7 +15,7 @@ from datetime import timedelta
 from adapters.backend import open_backend
 from adapters.contacts import jobs
 from adapters.contacts.parallel import RowPool
-from kontor.settings import Settings
+from settings import Settings
 from workers.runtime import stop_event_on_signals
 
 log = logging.getLogger(__name__)

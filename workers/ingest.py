@@ -28,8 +28,13 @@ from uuid import UUID, uuid5
 from nats.errors import TimeoutError as NatsTimeout
 from nats.js.api import AckPolicy, ConsumerConfig
 
-from adapters.inbound_keys import INBOUND_NAMESPACE, PLATFORM_LOOKUP, inbound_key_id, reply_key_id
-from adapters.payloads import InboundBatch, InboundPdu, encoder, inbound_decoder
+from adapters.crypto.inbound_keys import (
+    INBOUND_NAMESPACE,
+    PLATFORM_LOOKUP,
+    inbound_key_id,
+    reply_key_id,
+)
+from adapters.jetstream.payloads import InboundBatch, InboundPdu, encoder, inbound_decoder
 from adapters.smpp.codec import decode
 from adapters.smpp.message_id import message_id_candidates
 from adapters.smpp.pdu import DeliverSm
@@ -44,7 +49,7 @@ from domain.messaging.records import DeliveryReport, Reply, UnmatchedReceipt
 from domain.personal import PersonalData
 from domain.phone.exceptions import PhoneError
 from domain.phone.parser import PhoneNumberParser
-from kontor.settings import Settings
+from settings import Settings
 from workers.claims import Claims
 from workers.runtime import WorkerRuntime, worker_runtime
 

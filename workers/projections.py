@@ -8,11 +8,11 @@ import logging
 import threading
 
 from adapters.backend import Backend, open_backend_patiently
-from kontor.settings import Settings
 from projections.ledger_balances import BalancesProjection
 from projections.ledger_journal import JournalProjection
 from projections.messaging import MessagingProjection
 from projections.runner import Projection, ProjectionRunner
+from settings import Settings
 from workers.runtime import stop_event_on_signals
 
 log = logging.getLogger(__name__)

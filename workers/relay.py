@@ -11,8 +11,8 @@ after JetStream acknowledged every publish of the batch; after a crash the batch
 again and JetStream drops the duplicates (and consumers are idempotent beyond its window).
 
 A single send's chunk usually reaches JetStream before the relay sees it: the API publishes it
-right after answering (``adapters.outbox``, same ids), so the relay's publish is the duplicate.
-The relay remains what guarantees publication.
+right after answering (``adapters.jetstream.outbox``, same ids), so the relay's publish is the
+duplicate. The relay remains what guarantees publication.
 """
 
 from __future__ import annotations
@@ -25,20 +25,20 @@ from typing import Any
 from eventsourcing.persistence import Notification
 from eventsourcing.utils import get_topic
 
-from adapters.jetstream import Topology
-from adapters.outbox import publications
+from adapters.jetstream.outbox import publications
+from adapters.jetstream.topology import Topology
 from domain.messaging.batches import MessageChunk
-from kontor.settings import Settings
 from projections.runner import setup_tracking
+from settings import Settings
 from workers.runtime import TableWaker, WorkerRuntime, worker_runtime
 
 log = logging.getLogger(__name__)
 
 COALESCE = {"tx": 0.025, "bulk": 0.05}
 """Seconds a follower lets inserts gather after a wake-up. The transactional lane's fast path
-is the API's own publish (``adapters.outbox``); the relay is its guarantee and the publisher of
-scheduled single sends, so a few milliseconds more cost nothing there, while waking 200 times
-a second for every insert of a running campaign cost it 5 CPU-seconds per 100,000 messages."""
+is the API's own publish (``adapters.jetstream.outbox``); the relay is its guarantee and the
+publisher of scheduled single sends, so a few milliseconds more cost nothing there, while waking 200
+times a second for every insert of a running campaign cost it 5 CPU-seconds per 100,000 messages."""
 PERSIST_EVERY = 1.0
 """Seconds between writes of a position that only skipped other events (a position that
 published something is written at once): a restart rescans at most this much of the log."""

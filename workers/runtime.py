@@ -15,9 +15,9 @@ from dataclasses import dataclass
 import psycopg
 
 from adapters.backend import Backend, open_backend_patiently
-from adapters.jetstream import Topology
-from adapters.natsconn import NatsConnection
-from kontor.settings import Settings
+from adapters.jetstream.connection import NatsConnection
+from adapters.jetstream.topology import Topology
+from settings import Settings
 
 log = logging.getLogger(__name__)
 SHUTDOWN_GRACE = 20.0

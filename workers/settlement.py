@@ -22,14 +22,14 @@ from uuid import UUID
 from eventsourcing.utils import get_topic
 
 from adapters.backend import Backend, open_backend_patiently
-from adapters.staging import Staging
+from adapters.postgres.send_staging import Staging
 from domain.ledger.exceptions import ReservationClosedError
 from domain.ledger.reservation import reservation_id_for
 from domain.messaging.batches import CarrierReport
 from domain.messaging.records import SubmitOutcome
 from domain.messaging.send import Send, SendState
-from kontor.settings import Settings
 from projections.runner import ProjectionRunner
+from settings import Settings
 from workers.runtime import stop_event_on_signals
 
 log = logging.getLogger(__name__)

@@ -16,8 +16,8 @@ from eventsourcing.persistence import IntegrityError
 from adapters.backend import Backend, open_backend_patiently
 from domain.messaging.exceptions import SendNotFoundError
 from domain.messaging.records import DeliveryReport
-from kontor.settings import Settings
 from projections import ledger_queries, messaging_queries
+from settings import Settings
 from workers.runtime import stop_event_on_signals
 from workers.settlement import finish_send
 

@@ -21,7 +21,7 @@ from adapters.contacts import jobs, lists
 from adapters.contacts.jobs import JobRow
 from adapters.contacts.sealing import AccountSeal
 from adapters.contacts.textfile import is_binary
-from adapters.keyring import Keyring
+from adapters.crypto.keyring import Keyring
 from domain.contacts.exceptions import (
     EmptyUploadError,
     UnsupportedFileTypeError,

@@ -21,7 +21,7 @@ from adapters.contacts.lists import ListRow
 from adapters.contacts.recipients import AddResult, Recipient
 from adapters.contacts.sealing import AccountSeal
 from adapters.contacts.textfile import SINGLE_COLUMN, Records, sniff_delimiter
-from adapters.keyring import Keyring
+from adapters.crypto.keyring import Keyring
 from domain.contacts.application import Contacts
 from domain.contacts.exceptions import TooManyRecipientsError
 from domain.contacts.fields import ColumnMap, clean_fields, field_key

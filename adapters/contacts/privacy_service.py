@@ -25,7 +25,7 @@ from psycopg_pool import ConnectionPool
 from adapters.contacts import optouts
 from adapters.contacts.optouts import OptOutRow
 from adapters.contacts.sealing import AccountSeal
-from adapters.keyring import Keyring
+from adapters.crypto.keyring import Keyring
 from domain.contacts.application import Contacts
 from domain.contacts.exceptions import OptOutNotFoundError, OptOutWithdrawalError
 from domain.contacts.numbers import NumberNormaliser

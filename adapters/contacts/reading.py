@@ -18,7 +18,7 @@ from psycopg_pool import ConnectionPool
 
 from adapters.contacts import lists, recipients
 from adapters.contacts.sealing import AccountSeal
-from adapters.keyring import Keyring
+from adapters.crypto.keyring import Keyring
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,7 +22,7 @@ from adapters.contacts import jobs
 from adapters.contacts.importer import ImportCounts, Progress, import_file
 from adapters.contacts.parallel import RowPool
 from adapters.contacts.sealing import AccountSeal
-from adapters.keyring import Keyring
+from adapters.crypto.keyring import Keyring
 from domain.contacts.application import Contacts
 from domain.contacts.exceptions import ImportFileError, ListNotFoundError
 from domain.contacts.numbers import NumberNormaliser

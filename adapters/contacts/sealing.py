@@ -18,7 +18,7 @@ from uuid import UUID
 
 import msgspec
 
-from adapters.keyring import Keyring
+from adapters.crypto.keyring import Keyring
 
 
 class Sealed(msgspec.Struct, array_like=True):

@@ -15,7 +15,7 @@ from adapters.contacts.list_service import ListService
 from adapters.contacts.parallel import RowPool
 from adapters.contacts.privacy_service import PrivacyService
 from adapters.contacts.runner import ImportRunner
-from adapters.keyring import Keyring
+from adapters.crypto.keyring import Keyring
 from domain.contacts.application import Contacts
 from domain.contacts.numbers import NumberNormaliser
 

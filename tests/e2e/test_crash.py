@@ -19,8 +19,8 @@ import psycopg
 import pytest
 
 from adapters.embedded import ensure_database
-from kontor.settings import Settings
 from kontor.stack import Pipeline
+from settings import Settings
 from tests.e2e.test_send_pipeline import campaign_body, customer, headers_of
 from tests.support.servers import TEST_VAR, RunningServer, boot_nats, boot_postgres
 

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from kontor.settings import Settings
 from kontor.stack import Pipeline
+from settings import Settings
 from tests.support.sends import (
     balance_when,
     campaign_messages,

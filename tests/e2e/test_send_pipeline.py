@@ -15,8 +15,8 @@ import httpx
 import pytest
 
 from adapters.smpp.smpptime import parse_relative_smpp_time
-from kontor.settings import Settings
 from kontor.stack import Pipeline
+from settings import Settings
 
 FINAL = {"delivered", "failed", "rejected", "cancelled"}
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 from litestar.testing import AsyncTestClient
 
 from api.app import create_app
-from kontor.settings import Settings
+from settings import Settings
 
 
 async def test_ready_names_postgresql_and_nats_when_both_answer(

@@ -11,7 +11,7 @@ import pytest
 from eventsourcing.domain import Aggregate, event
 from eventsourcing.persistence import RecordConflictError
 
-from adapters.eventstore import SideEffectRecorder, event_store_env
+from adapters.postgres.eventstore import SideEffectRecorder, event_store_env
 from domain.base import KontorApplication
 
 

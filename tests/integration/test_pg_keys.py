@@ -8,8 +8,8 @@ from uuid import uuid4
 
 from psycopg_pool import ConnectionPool
 
-from adapters.keyring import Keyring
-from adapters.pgkeys import PostgresKeyStore
+from adapters.crypto.keyring import Keyring
+from adapters.postgres.keys import PostgresKeyStore
 
 MASTER = bytes(range(32))
 

@@ -1,4 +1,4 @@
-"""A niced worker's PostgreSQL backends take its priority (adapters/pgpriority.py)."""
+"""A niced worker's PostgreSQL backends take its priority (adapters/postgres/priority.py)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import psycopg
 import pytest
 from psycopg_pool import ConnectionPool
 
-from adapters.pgpriority import (
+from adapters.postgres.priority import (
     BackendPriority,
     autogroup_nice,
     follow_priority,
@@ -106,7 +106,8 @@ def test_backends_of_the_transactional_path_go_ahead_where_permitted(database_ur
 
 
 LEAD = (
-    "import os; from adapters.pgpriority import lead_session_group; print(lead_session_group());"
+    "import os; from adapters.postgres.priority import lead_session_group;"
+    " print(lead_session_group());"
     " os.path.exists('/proc/self/autogroup') and print(open('/proc/self/autogroup').read())"
 )
 

@@ -15,7 +15,7 @@ from litestar.testing import AsyncTestClient
 
 from adapters.embedded import ensure_database
 from api.app import create_app
-from kontor.settings import Settings
+from settings import Settings
 from tests.support.servers import TEST_VAR, RunningServer, boot_nats, boot_postgres
 
 

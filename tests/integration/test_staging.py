@@ -9,9 +9,9 @@ from uuid import UUID, uuid4
 import pytest
 from psycopg_pool import ConnectionPool
 
-from adapters.keyring import Keyring
-from adapters.pgkeys import PostgresKeyStore
-from adapters.staging import Staging
+from adapters.crypto.keyring import Keyring
+from adapters.postgres.keys import PostgresKeyStore
+from adapters.postgres.send_staging import Staging
 from domain.messaging.records import RecordedMessage
 from domain.personal import PersonalData, SealedPersonalData
 

@@ -9,13 +9,13 @@ from dataclasses import dataclass, field, replace
 from types import SimpleNamespace
 from typing import Any
 
-from adapters.inbound_keys import inbound_key_id
-from adapters.payloads import InboundBatch, InboundPdu, encoder
+from adapters.crypto.inbound_keys import inbound_key_id
+from adapters.jetstream.payloads import InboundBatch, InboundPdu, encoder
 from adapters.smpp.codec import encode
 from adapters.smpp.pdu import DeliverSm
 from domain.messaging.batches import UnmatchedReceipts
-from kontor.settings import Settings
 from projections import messaging_queries as q
+from settings import Settings
 from tests.support.api import running_api
 from workers.ingest import MAX_PARKED_DELIVERIES, Ingest
 from workers.projections import messaging_runner

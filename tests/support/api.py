@@ -13,11 +13,11 @@ from typing import Any
 import httpx
 from litestar.testing import TestClient
 
-from adapters import apikeys
 from adapters.backend import Backend, open_backend
+from adapters.crypto import apikeys
 from api.app import create_app
-from kontor.settings import Settings
 from projections.runner import ProjectionRunner
+from settings import Settings
 from workers.projections import ledger_runner
 
 PEPPER = "test-pepper-" + "0" * 20

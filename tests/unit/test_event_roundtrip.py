@@ -19,8 +19,8 @@ from eventsourcing.domain import Aggregate, CanMutateAggregate
 from eventsourcing.persistence import StoredEvent
 
 import domain
-from adapters.eventstore import MsgspecTranscoder, TypedMapper, event_store_env
-from adapters.keyring import Keyring, MemoryKeyStore
+from adapters.crypto.keyring import Keyring, MemoryKeyStore
+from adapters.postgres.eventstore import MsgspecTranscoder, TypedMapper, event_store_env
 from domain.base import KontorApplication
 from domain.ledger.application import Ledger
 from domain.ledger.billing import Billing

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from adapters.payloads import InboundPdu, inbound_decoder
+from adapters.jetstream.payloads import InboundPdu, inbound_decoder
 from workers.carrier import InboundStore
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from uuid import uuid4
 
-from adapters.keyring import Keyring, MemoryKeyStore
+from adapters.crypto.keyring import Keyring, MemoryKeyStore
 
 MASTER = bytes(range(32))
 

@@ -7,7 +7,7 @@ from uuid import UUID, uuid5
 from hypothesis import given
 from hypothesis import strategies as st
 
-from adapters.payloads import (
+from adapters.jetstream.payloads import (
     MAX_BATCH_BYTES,
     OutboundMessage,
     Sealed,

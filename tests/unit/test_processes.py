@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from kontor.processes import BULK_NICE, TX_NICE, instances, niced
-from kontor.settings import Settings
+from settings import Settings
 
 
 def test_the_send_path_runs_per_lane_and_campaign_work_is_niced() -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from kontor.settings import ENV_PREFIX, Settings, SettingsError, field_docs, load_settings
+from settings import ENV_PREFIX, Settings, SettingsError, field_docs, load_settings
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 
@@ -67,7 +67,7 @@ def test_the_readme_lists_every_variable_and_no_other() -> None:
 
 
 def test_the_readme_table_is_the_one_kontor_settings_prints() -> None:
-    from kontor.settings import settings_table
+    from settings import settings_table
 
     text = README.read_text()
     start = text.index("<!-- settings:start -->\n") + len("<!-- settings:start -->\n")

@@ -6,7 +6,7 @@ import time
 from dataclasses import replace
 
 from api.context import TARIFF_CACHE_SECONDS
-from kontor.settings import Settings
+from settings import Settings
 from tests.support.api import ApiHarness, running_api
 
 PROBLEM = "application/problem+json"

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from kontor.settings import Settings
+from settings import Settings
 from tests.support.api import ApiHarness, running_api
 from workers.projections import messaging_runner
 

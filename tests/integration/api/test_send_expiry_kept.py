@@ -12,7 +12,7 @@ from uuid import UUID
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.utils import get_topic
 
-from adapters.outbox import outbound
+from adapters.jetstream.outbox import outbound
 from domain.ledger.reservation import reservation_id_for
 from domain.messaging.batches import MessageChunk
 from domain.messaging.send import Send

@@ -15,11 +15,11 @@ import pytest
 from eventsourcing.persistence import Notification
 from eventsourcing.utils import get_topic
 
-from adapters.jetstream import Topology
-from adapters.outbox import publications, publish_now
-from adapters.payloads import batch_decoder
+from adapters.jetstream.outbox import publications, publish_now
+from adapters.jetstream.payloads import batch_decoder
+from adapters.jetstream.topology import Topology
 from domain.messaging.batches import MessageChunk
-from kontor.settings import Settings
+from settings import Settings
 from tests.support.api import ApiHarness, running_api
 
 

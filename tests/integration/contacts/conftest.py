@@ -5,7 +5,7 @@ from dataclasses import replace
 
 import pytest
 
-from kontor.settings import Settings
+from settings import Settings
 from tests.support.api import ApiHarness, running_api
 
 

@@ -11,8 +11,8 @@ import pytest
 from eventsourcing.domain import Aggregate, event
 from psycopg import sql
 
-from adapters.eventstore import attach_keyring, event_store_env
-from adapters.personal_keys import recipient_keys
+from adapters.crypto.personal_keys import recipient_keys
+from adapters.postgres.eventstore import attach_keyring, event_store_env
 from domain.base import KontorApplication
 from domain.personal import PersonalData
 from tests.support.api import ApiHarness

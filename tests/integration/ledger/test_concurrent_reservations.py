@@ -6,7 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from uuid import UUID, uuid4
 
-from adapters.eventstore import event_store_env
+from adapters.postgres.eventstore import event_store_env
 from domain.ledger.application import Ledger
 from domain.ledger.billing import Billing
 from domain.ledger.exceptions import InsufficientCreditError, SendLimitExceededError

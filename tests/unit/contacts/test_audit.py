@@ -7,7 +7,7 @@ from uuid import uuid4
 
 import pytest
 
-from adapters.eventstore import event_store_env
+from adapters.postgres.eventstore import event_store_env
 from domain.contacts.application import Contacts
 from domain.contacts.erasure import Erasure
 from domain.contacts.exceptions import OptOutNotFoundError, OptOutWithdrawalError

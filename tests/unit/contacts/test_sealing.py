@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 
 from adapters.contacts.import_service import checked_chunks, file_format
 from adapters.contacts.sealing import AccountSeal
-from adapters.keyring import Keyring, MemoryKeyStore
-from adapters.personal_keys import recipient_keys
+from adapters.crypto.keyring import Keyring, MemoryKeyStore
+from adapters.crypto.personal_keys import recipient_keys
 from domain.contacts.exceptions import (
     EmptyUploadError,
     UnsupportedFileTypeError,

@@ -17,7 +17,7 @@ from hypothesis.stateful import (
     rule,
 )
 
-from adapters.eventstore import event_store_env
+from adapters.postgres.eventstore import event_store_env
 from domain.ledger.application import Ledger
 from domain.ledger.billing import Billing
 from domain.ledger.exceptions import (

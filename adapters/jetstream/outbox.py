@@ -17,9 +17,9 @@ from dataclasses import dataclass
 
 from eventsourcing.persistence import Notification
 
-from adapters.jetstream import Topology
-from adapters.natsconn import NatsConnection
-from adapters.payloads import OutboundMessage, batch_payloads, chunk_decoder
+from adapters.jetstream.connection import NatsConnection
+from adapters.jetstream.payloads import OutboundMessage, batch_payloads, chunk_decoder
+from adapters.jetstream.topology import Topology
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""The data-key table in PostgreSQL (see adapters/keyring.py for what the keys protect)."""
+"""The data-key table in PostgreSQL (see adapters/crypto/keyring.py for what the keys protect)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from uuid import UUID
 
 from psycopg_pool import ConnectionPool
 
-from adapters.pgschema import ensure_schema
+from adapters.postgres.schema import ensure_schema
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS data_keys (

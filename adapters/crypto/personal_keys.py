@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from uuid import UUID
 
-from adapters.keyring import Keyring
+from adapters.crypto.keyring import Keyring
 from domain.personal import recipient_key_id
 
 

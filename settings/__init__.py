@@ -11,7 +11,6 @@ import ast
 import dataclasses
 import inspect
 import itertools
-import secrets
 import textwrap
 import types
 from collections.abc import Mapping
@@ -213,7 +212,3 @@ def settings_table() -> str:
         shown = "unset" if default is None else f"`{default}`"
         rows.append(f"| `{ENV_PREFIX}{field.name.upper()}` | {shown} | {docs[field.name]} |")
     return "\n".join(rows)
-
-
-def random_secret() -> str:
-    return secrets.token_urlsafe(32)

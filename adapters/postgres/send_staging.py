@@ -17,8 +17,8 @@ from uuid import UUID
 
 from psycopg_pool import ConnectionPool
 
-from adapters.keyring import Keyring
-from adapters.pgschema import ensure_schema
+from adapters.crypto.keyring import Keyring
+from adapters.postgres.schema import ensure_schema
 from domain.messaging.records import RecordedMessage
 from domain.personal import PersonalData, SealedPersonalData
 

@@ -1,0 +1,1 @@
+"""Keys and digests: data keys for personal data, API key digests."""

@@ -1,0 +1,1 @@
+"""NATS JetStream: topology, the connection, payloads of the send path, the outbox."""

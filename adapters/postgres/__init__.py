@@ -1,0 +1,1 @@
+"""PostgreSQL: the event store, data keys, schema helpers, session priority, staged recipients."""
