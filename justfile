@@ -17,9 +17,21 @@ sync:
 up: sync
     uv run --frozen --no-sync kontor up
 
-# run the whole test suite: unit, integration (real PostgreSQL and NATS) and e2e
+# run the whole test suite: unit, then integration (real PostgreSQL and NATS), then e2e
 test *ARGS: sync
     uv run --frozen --no-sync pytest {{ ARGS }}
+
+# the unit tier only: pure, no I/O
+test-unit *ARGS: sync
+    uv run --frozen --no-sync pytest tests/unit {{ ARGS }}
+
+# the integration tier only: real PostgreSQL and NATS JetStream
+test-integration *ARGS: sync
+    uv run --frozen --no-sync pytest tests/integration {{ ARGS }}
+
+# the e2e tier only: the platform as real processes
+test-e2e *ARGS: sync
+    uv run --frozen --no-sync pytest tests/e2e {{ ARGS }}
 
 # ruff (lint and format check), mypy --strict, import-linter
 lint: sync
