@@ -52,7 +52,6 @@ def suppressed_hashes(
     return {bytes(row[0]).hex() for row in rows}
 
 
-
 class PostgresOptOuts:
     """``services.ports.OptOuts`` on the opt-out table."""
 
@@ -61,6 +60,7 @@ class PostgresOptOuts:
 
     def suppressed(self, account_id: UUID, number_hashes: Collection[str]) -> set[str]:
         return suppressed_hashes(self.pool, account_id, number_hashes)
+
 
 def add(
     conn: psycopg.Connection[Any],
