@@ -38,10 +38,11 @@ from api.schemas.accounts import (
     StatementRead,
 )
 from domain.accounts.account import Account
-from domain.accounts.contract import Contract, Limits
+from domain.accounts.contract import Limits
 from domain.ledger.billing import BERLIN
 from domain.money import format_eur
 from projections import ledger_queries
+from services.registration import NewApiKey, RegistrationForm
 
 
 def account_read(account: Account) -> AccountRead:
@@ -89,31 +90,24 @@ class RegistrationController(Controller):
     )
     def register(self, data: JSONBody[RegistrationCreate], ctx: Ctx) -> RegistrationRead:
         key = apikeys.generate(ctx.backend.pepper)
-        now = ctx.now()
-        account_id = ctx.backend.accounts.register(
-            kind=data.kind,
-            company=data.company,
-            contact_name=data.contact_name,
-            email=data.email,
-            username=data.username,
-            tariff=data.tariff,
-            contract=Contract.prepaid(now.astimezone(BERLIN).date()),
-            key_prefix=key.prefix,
-            key_digest=key.digest,
-        )
-        trial = ctx.settings.trial_credit
-        ctx.backend.ledger.open_prepaid_wallet(
-            account_id,
-            trial_credit=trial,
-            trial_expires_at=now + timedelta(days=ctx.settings.trial_validity_days),
-            now=now,
+        registered = ctx.registrations.register(
+            RegistrationForm(
+                kind=data.kind,
+                contact_name=data.contact_name,
+                email=data.email,
+                username=data.username,
+                company=data.company,
+                tariff=data.tariff,
+            ),
+            NewApiKey(key.plaintext, key.prefix, key.digest),
+            ctx.now(),
         )
         return RegistrationRead(
-            account_id=account_id,
+            account_id=registered.account_id,
             username=data.username,
-            api_key=key.plaintext,
-            api_key_id=ctx.backend.accounts.api_key(key.prefix).id,
-            trial_credit=trial,
+            api_key=registered.api_key,
+            api_key_id=registered.api_key_id,
+            trial_credit=registered.trial_credit,
             tariff=data.tariff,
         )
 

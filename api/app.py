@@ -118,6 +118,7 @@ def create_app(
         finally:
             await nats.close()
             await pool.close()
+            await asyncio.to_thread(app.state.ctx.acceptance.close)
             await asyncio.to_thread(backend.close)
 
     def provide_ctx(request: Request[Any, Any, Any]) -> ApiContext:

@@ -16,10 +16,13 @@ from psycopg_pool import ConnectionPool
 from adapters.backend import Backend
 from adapters.jetstream.topology import Topology
 from api.auth import Authenticator, Principal
-from api.sending import SendAcceptance
 from domain.phone.parser import PhoneNumberParser
 from domain.pricing.preview import Recipient
 from domain.tariff import Tariff
+from services.acceptance import SendAcceptance
+from services.adjustments import Credits
+from services.administration import Administration
+from services.registration import Registrations
 from settings import Settings
 
 Clock = Callable[[], datetime]
@@ -40,6 +43,9 @@ class ApiContext:
     clock: Clock
     price_per_sms: PricePerSms
     acceptance: SendAcceptance
+    registrations: Registrations
+    credits: Credits
+    administration: Administration
     numbers: PhoneNumberParser
     topology: Topology
     list_source: ListSource | None = None

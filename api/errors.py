@@ -75,6 +75,8 @@ PROBLEM_TYPES: dict[type[Exception], ProblemSpec] = {
         402, "send-limit-exceeded", "Send limit exceeded", _limit
     ),
     ledger.InvalidAmountError: ProblemSpec(422, "invalid-amount", "Invalid amount"),
+    ledger.InvalidAdjustmentError: ProblemSpec(422, "invalid-adjustment", "Invalid adjustment"),
+    ledger.ReservationNotFoundError: ProblemSpec(404, "not-found", "Not found"),
     ledger.UnknownMessageIndexError: ProblemSpec(422, "unknown-message", "Unknown message"),
     ledger.ReservationClosedError: ProblemSpec(409, "reservation-closed", "Reservation closed"),
     ledger.ReservationOverdrawnError: ProblemSpec(

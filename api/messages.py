@@ -41,10 +41,10 @@ from api.send_views import (
     parse_number,
     scope_account,
 )
-from api.sending import SendRequest
 from domain.messaging.records import Lane, RecordedMessage
 from domain.pricing.preview import Recipient
 from projections import messaging_queries as q
+from services.acceptance import SendRequest
 
 IdempotencyKey = Annotated[
     str | None, HeaderParameter(name="Idempotency-Key", required=False, max_length=200)

@@ -9,16 +9,19 @@ from uuid import UUID
 from litestar import Request
 
 from adapters.backend import Backend
-from adapters.contacts.optouts import suppressed_hashes
+from adapters.contacts.optouts import PostgresOptOuts
 from adapters.jetstream.topology import Topology
 from adapters.postgres.send_staging import Staging
 from api.auth import Authenticator, Principal
 from api.context import ApiContext, Clock, PricePerSms
 from api.preview import PricingContext
-from api.sending import SendAcceptance
 from domain.ledger.billing import BERLIN
 from domain.pricing.preview import PreviewRules, Recipient
 from projections import messaging_queries
+from services.acceptance import SendAcceptance
+from services.adjustments import Credits
+from services.administration import Administration
+from services.registration import Registrations, Trial
 from settings import Settings
 
 
@@ -45,9 +48,6 @@ def make_context(
     def month_volume(account_id: UUID, now: datetime) -> int:
         return messaging_queries.month_parts(pool, account_id, month_start(now))
 
-    def suppressed(account_id: UUID, hashes: list[str]) -> set[str]:
-        return suppressed_hashes(pool, account_id, hashes)
-
     def list_source(account_id: UUID, list_id: UUID) -> list[Recipient]:
         """A list's recipients as they are now (the campaign prices and stages this
         snapshot, so later edits of the list do not change the send)."""
@@ -61,10 +61,13 @@ def make_context(
         ]
 
     acceptance = SendAcceptance(
-        backend,
-        rules,
-        staging,
-        suppressed,
+        accounts=backend.accounts,
+        ledger=backend.ledger,
+        messaging=backend.messaging,
+        keys=backend.keyring,
+        rules=rules,
+        staging=staging,
+        opt_outs=PostgresOptOuts(pool),
         validity=timedelta(hours=settings.message_validity_hours),
         month_volume=month_volume,
     )
@@ -75,6 +78,17 @@ def make_context(
         clock=clock,
         price_per_sms=price_per_sms,
         acceptance=acceptance,
+        registrations=Registrations(
+            backend.accounts,
+            backend.ledger,
+            Trial(settings.trial_credit, timedelta(days=settings.trial_validity_days)),
+        ),
+        credits=Credits(
+            backend.accounts,
+            backend.ledger,
+            package_validity_months=settings.package_validity_months,
+        ),
+        administration=Administration(backend.accounts, backend.ledger),
         numbers=rules.numbers,
         topology=Topology(settings.nats_prefix, settings.nats_duplicate_window),
         list_source=list_source,

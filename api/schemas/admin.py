@@ -43,19 +43,62 @@ AdjustmentType = Literal[
     "expired_reactivate",
     "expired_offset",
 ]
+Index = Annotated[int, msgspec.Meta(ge=0)]
+Fee = Annotated[int, msgspec.Meta(ge=0, description="base fee in 1/10,000 EUR")]
+OptionalReference = Annotated[str, msgspec.Meta(max_length=100)]
 
 
-class AdjustmentCreate(msgspec.Struct, forbid_unknown_fields=True):
-    type: AdjustmentType
+class _AdjustmentCreate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, tag_field="type"):
+    """An adjustment: ``type`` says which, and which fields it takes."""
+
     reason: Reason
-    amount: int = 0
-    reference: Annotated[str, msgspec.Meta(max_length=100)] = ""
+
+
+class GoodwillCreate(_AdjustmentCreate, tag="goodwill"):
+    amount: Annotated[int, msgspec.Meta(description="positive credit in 1/10,000 EUR")] = 0
+    reference: OptionalReference = ""
+
+
+class CorrectionCreate(_AdjustmentCreate, tag="correction"):
+    amount: Annotated[int, msgspec.Meta(description="credit (> 0) or debit (< 0)")] = 0
+    reference: OptionalReference = ""
+
+
+class RefundCreate(_AdjustmentCreate, tag="refund"):
+    amount: Annotated[int, msgspec.Meta(description="net paid back, > 0 (VAT is added)")] = 0
+    reference: OptionalReference = ""
     method: PaymentMethod | None = None
-    reservation_id: UUID | None = None
-    indexes: list[Annotated[int, msgspec.Meta(ge=0)]] = []
-    amounts: list[Annotated[int, msgspec.Meta(ge=0)]] = []
+
+
+class ReleaseCreate(_AdjustmentCreate, tag="release"):
+    reservation_id: UUID
+    indexes: list[Index] = []
+    amounts: list[Index] = []
     parts: list[Parts] = []
-    fee: Annotated[int, msgspec.Meta(ge=0)] = 0
+
+
+class CloseReservationCreate(_AdjustmentCreate, tag="close_reservation"):
+    reservation_id: UUID
+
+
+class ExpiredReactivateCreate(_AdjustmentCreate, tag="expired_reactivate"):
+    fee: Fee = 0
+    reference: OptionalReference = ""
+
+
+class ExpiredOffsetCreate(_AdjustmentCreate, tag="expired_offset"):
+    reference: OptionalReference = ""
+
+
+AdjustmentCreate = (
+    GoodwillCreate
+    | CorrectionCreate
+    | RefundCreate
+    | ReleaseCreate
+    | CloseReservationCreate
+    | ExpiredReactivateCreate
+    | ExpiredOffsetCreate
+)
 
 
 class AdjustmentRead(msgspec.Struct):

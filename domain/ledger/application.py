@@ -19,7 +19,7 @@ from eventsourcing.persistence import RecordConflictError
 from domain.base import KontorApplication
 from domain.ledger.billing import Billing, UsageCounter
 from domain.ledger.exceptions import ReservationMismatchError
-from domain.ledger.lots import LotSource, PaymentMethod
+from domain.ledger.lots import DebitKind, ExpiredOption, LotSource, PaymentMethod
 from domain.ledger.reservation import Reservation, reservation_id_for
 from domain.ledger.wallet import Wallet
 
@@ -148,7 +148,7 @@ class Ledger(KontorApplication):
         account_id: UUID,
         *,
         amount: int,
-        kind: str,
+        kind: DebitKind,
         reason: str,
         actor: str,
         now: datetime,
@@ -185,7 +185,7 @@ class Ledger(KontorApplication):
         self,
         account_id: UUID,
         *,
-        option: str,
+        option: ExpiredOption,
         fee: int,
         actor: str,
         now: datetime,
@@ -377,9 +377,6 @@ class Ledger(KontorApplication):
                 self.close_reservation(reservation_id, reason="expired", now=now)
                 closed.append(reservation_id)
         return closed
-
-    def billing_of(self, account_id: UUID) -> Billing:
-        return self.wallet(account_id).billing
 
     def open_prepaid_wallet(
         self, account_id: UUID, *, trial_credit: int, trial_expires_at: datetime, now: datetime

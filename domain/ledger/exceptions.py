@@ -40,6 +40,19 @@ class InvalidAmountError(LedgerError):
     """Amounts are positive integers in 1/10,000 EUR (gross = net + VAT where both are given)."""
 
 
+class InvalidAdjustmentError(LedgerError):
+    """Goodwill and refunds move a positive amount, a correction a non-zero one."""
+
+
+class ReservationNotFoundError(LedgerError):
+    """A reservation is adjusted only through the account that holds it; another account's is
+    answered like one that does not exist."""
+
+    def __init__(self, reservation_id: UUID) -> None:
+        self.reservation_id = reservation_id
+        super().__init__(f"no reservation {reservation_id} on this account")
+
+
 class ReservationClosedError(LedgerError):
     """A closed reservation takes no further captures or releases."""
 

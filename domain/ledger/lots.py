@@ -9,7 +9,7 @@ never has to re-decide it.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
@@ -23,6 +23,24 @@ class LotSource(enum.StrEnum):
     GOODWILL = "goodwill"
     CORRECTION = "correction"
     REACTIVATION = "reactivation"
+
+
+class DebitKind(enum.StrEnum):
+    """Why credit is taken out of a wallet."""
+
+    REFUND = "refund"
+    """Money paid back to the customer."""
+    CORRECTION = "correction"
+    """A booking error put right."""
+
+
+class ExpiredOption(enum.StrEnum):
+    """What happens to expired credit an operator settles."""
+
+    REACTIVATE = "reactivate"
+    """Usable again, less a fee."""
+    OFFSET = "offset"
+    """Taken as revenue."""
 
 
 class PaymentMethod(enum.StrEnum):
@@ -71,10 +89,6 @@ def allocate(
         shares.append(LotShare(lot.lot_id, take))
         left -= take
     return tuple(shares)
-
-
-def allocation_total(allocation: Iterable[LotShare]) -> int:
-    return sum(share.amount for share in allocation)
 
 
 def split_returned(

@@ -28,6 +28,8 @@ from domain.ledger.exceptions import (
 from domain.ledger.lots import (
     Allocation,
     CreditLot,
+    DebitKind,
+    ExpiredOption,
     LotShare,
     LotSource,
     PaymentMethod,
@@ -185,7 +187,7 @@ class Wallet(Aggregate):
         self,
         *,
         amount: int,
-        kind: str,
+        kind: DebitKind,
         reason: str,
         actor: str,
         now: datetime,
@@ -193,11 +195,9 @@ class Wallet(Aggregate):
         method: PaymentMethod | None = None,
         reference: str = "",
     ) -> None:
-        """Take credit out: ``kind`` is ``refund`` (money paid back) or ``correction``."""
+        """Take credit out: a refund (money paid back) or a correction."""
         if amount <= 0 or vat < 0:
             raise InvalidAmountError(f"a debit needs a positive amount (got {amount})")
-        if kind not in ("refund", "correction"):
-            raise InvalidAmountError(f"unknown debit kind {kind!r}")
         self.expire_lots(now)
         if amount > self.available:
             raise InsufficientCreditError(amount, self.available)
@@ -347,7 +347,7 @@ class Wallet(Aggregate):
     def settle_expired(
         self,
         *,
-        option: str,
+        option: ExpiredOption,
         fee: int,
         lot_id: UUID,
         actor: str,
@@ -358,15 +358,13 @@ class Wallet(Aggregate):
         if self.expired <= 0:
             raise NoExpiredCreditError("there is no expired credit to settle")
         amount = self.expired
-        if option == "reactivate":
+        if ExpiredOption(option) is ExpiredOption.REACTIVATE:
             if not 0 <= fee < amount:
                 raise InvalidAmountError(f"base fee {fee} must be below the expired {amount}")
             lot = CreditLot(lot_id, LotSource.REACTIVATION, amount - fee, now, expires_at)
             self._expired_credit_settled(option, amount, fee, lot, actor)
-        elif option == "offset":
-            self._expired_credit_settled(option, amount, amount, None, actor)
         else:
-            raise InvalidAmountError(f"unknown option {option!r}: reactivate or offset")
+            self._expired_credit_settled(option, amount, amount, None, actor)
 
     @event(ExpiredCreditSettled)
     def _expired_credit_settled(

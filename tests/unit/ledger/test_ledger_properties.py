@@ -25,7 +25,7 @@ from domain.ledger.exceptions import (
     NoExpiredCreditError,
     SendLimitExceededError,
 )
-from domain.ledger.lots import LotSource, PaymentMethod
+from domain.ledger.lots import DebitKind, ExpiredOption, LotSource, PaymentMethod
 from tests.support.ledger_model import check_ledger
 
 START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
@@ -172,8 +172,8 @@ class LedgerMachine(RuleBasedStateMachine):
             expires_at=None,
         )
 
-    @rule(account=accounts, amount=amounts, kind=st.sampled_from(["refund", "correction"]))
-    def debit(self, account: UUID, amount: int, kind: str) -> None:
+    @rule(account=accounts, amount=amounts, kind=st.sampled_from(DebitKind))
+    def debit(self, account: UUID, amount: int, kind: DebitKind) -> None:
         before = self.app.wallet(account)
         try:
             self.app.debit(
@@ -189,10 +189,8 @@ class LedgerMachine(RuleBasedStateMachine):
         except InsufficientCreditError as exc:
             assert exc.required > before.available_at(self.now)
 
-    @rule(
-        account=accounts, option=st.sampled_from(["reactivate", "offset"]), fee=st.integers(0, 500)
-    )
-    def settle_expired(self, account: UUID, option: str, fee: int) -> None:
+    @rule(account=accounts, option=st.sampled_from(ExpiredOption), fee=st.integers(0, 500))
+    def settle_expired(self, account: UUID, option: ExpiredOption, fee: int) -> None:
         try:
             self.app.settle_expired(
                 account,

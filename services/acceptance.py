@@ -12,6 +12,9 @@
 A repeated ``Idempotency-Key`` with the same request returns the first result, with another
 request it is refused; a send that was reserved but never recorded (a crash in between) is
 completed by the retry, because the reservation and the send share their id.
+
+The service talks to the three applications (in memory in unit tests) and to ports: the key
+ring, the opt-out list, the staging table and this month's volume of the account.
 """
 
 from __future__ import annotations
@@ -21,16 +24,18 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Protocol
 from uuid import UUID, uuid4
 
 import msgspec
 from eventsourcing.persistence import Notification
 
-from adapters.backend import Backend
-from adapters.postgres.send_staging import Staging
+from domain.accounts.application import Accounts
 from domain.accounts.contract import ContractType
 from domain.accounts.exceptions import SenderBlockedError
 from domain.ids import message_ids, send_id_for
+from domain.ledger.application import Ledger
+from domain.messaging.application import Messaging
 from domain.messaging.exceptions import NoRecipientsError
 from domain.messaging.records import Lane, RecordedMessage
 from domain.messaging.send import Send, Skipped
@@ -38,8 +43,23 @@ from domain.personal import PersonalData, recipient_key_ids
 from domain.pricing.preview import PreviewRules, Recipient, RecipientPreview, preview_messages
 from domain.tariff import Tariff
 from domain.text.sender import SenderId
+from services.ports import Keys, OptOuts
 
-Suppressed = Callable[[UUID, list[str]], set[str]]
+MonthVolume = Callable[[UUID, datetime], int]
+"""SMS parts the account sent this month up to the given moment (volume tiers of the price)."""
+
+
+class SendStaging(Protocol):
+    """Where a send's messages wait, sealed, until the expander records them
+    (``adapters.postgres.send_staging.Staging``)."""
+
+    def stage(self, send_id: UUID, messages: Sequence[RecordedMessage]) -> None:
+        """Store them (idempotent: a retried acceptance stores nothing twice)."""
+        ...
+
+    def chunk(self, send_id: UUID, start: int, size: int) -> list[RecordedMessage]:
+        """Staged messages ``start`` .. ``start + size - 1``, opened to be shown."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -82,7 +102,7 @@ class SkippedRecipient:
 
 
 @dataclass
-class Accepted:
+class AcceptedSend:
     send: Send
     messages: list[RecordedMessage] = field(default_factory=list)
     skipped: list[SkippedRecipient] = field(default_factory=list)
@@ -92,31 +112,41 @@ class Accepted:
     once instead of waiting for the outbox relay."""
 
 
-KEYS = ThreadPoolExecutor(max_workers=8, thread_name_prefix="data-keys")
-"""Creates a send's data keys while the ledger reserves its cost (two independent round trips)."""
+KEY_WORKERS = 8
+"""Threads that create a send's data keys while the ledger reserves its cost (two independent
+round trips)."""
 
 
 class SendAcceptance:
     def __init__(
         self,
-        backend: Backend,
-        rules: PreviewRules,
-        staging: Staging,
-        suppressed: Suppressed,
         *,
+        accounts: Accounts,
+        ledger: Ledger,
+        messaging: Messaging,
+        keys: Keys,
+        rules: PreviewRules,
+        staging: SendStaging,
+        opt_outs: OptOuts,
         validity: timedelta,
-        month_volume: Callable[[UUID, datetime], int],
+        month_volume: MonthVolume,
     ) -> None:
-        self.backend = backend
+        self.accounts = accounts
+        self.ledger = ledger
+        self.messaging = messaging
+        self.keys = keys
         self.rules = rules
         self.staging = staging
-        self.suppressed = suppressed
+        self.opt_outs = opt_outs
         self.validity = validity
         self.month_volume = month_volume
+        self._key_workers = ThreadPoolExecutor(KEY_WORKERS, thread_name_prefix="data-keys")
 
-    def accept(self, request: SendRequest, now: datetime) -> Accepted:
-        backend = self.backend
-        account = backend.accounts.account(request.account_id)
+    def close(self) -> None:
+        self._key_workers.shutdown(wait=True)
+
+    def accept(self, request: SendRequest, now: datetime) -> AcceptedSend:
+        account = self.accounts.account(request.account_id)
         account.ensure_active()
         sender = SenderId.parse(request.sender)
         if account.is_sender_blocked(sender.value):
@@ -128,9 +158,9 @@ class SendAcceptance:
             else uuid4()
         )
         if request.idempotency_key:
-            existing = backend.messaging.existing(send_id, fingerprint, request.idempotency_key)
+            existing = self.messaging.existing(send_id, fingerprint, request.idempotency_key)
             if existing is not None:
-                return Accepted(existing, repeated=True)
+                return AcceptedSend(existing, repeated=True)
         tariff = request.tariff or account.tariff
         preview = preview_messages(
             request.text,
@@ -153,13 +183,13 @@ class SendAcceptance:
         expires_at = max(starts, now) + self.validity
         # The recipients' data keys are created meanwhile: if the ledger refuses, they stay
         # unused (a key without data; an erasure deletes it with the others).
-        keys = KEYS.submit(
-            backend.keyring.create_keys,
+        keys = self._key_workers.submit(
+            self.keys.create_keys,
             [m.number.key_id for m in messages],
             owner=request.account_id,
         )
         try:
-            backend.ledger.reserve(
+            self.ledger.reserve(
                 request.account_id,
                 send_id=send_id,
                 amount=expected,
@@ -196,17 +226,17 @@ class SendAcceptance:
         immediate = request.lane is Lane.TRANSACTIONAL and not scheduled and not review
         if not immediate:
             self.staging.stage(send_id, messages)
-        recorded, chunks = backend.messaging.accept(send, messages if immediate else ())
-        return Accepted(recorded, messages, skipped, recorded is not send, chunks)
+        recorded, chunks = self.messaging.accept(send, messages if immediate else ())
+        return AcceptedSend(recorded, messages, skipped, recorded is not send, chunks)
 
     def _messages(
         self, account_id: UUID, send_id: UUID, previews: Sequence[RecipientPreview]
     ) -> tuple[list[RecordedMessage], list[SkippedRecipient]]:
-        digest = self.backend.keyring.lookup_hasher(account_id)  # lookup_hash, batched
+        digest = self.keys.lookup_hasher(account_id)  # lookup_hash, batched
         hashes = [
             digest(p.to_e164).hex() if p.error is None and p.to_e164 else "" for p in previews
         ]
-        opted_out = self.suppressed(account_id, [h for h in hashes if h])
+        opted_out = self.opt_outs.suppressed(account_id, [h for h in hashes if h])
         taken: list[tuple[RecipientPreview, str, str, str]] = []
         skipped: list[SkippedRecipient] = []
         for position, (preview, number_hash) in enumerate(zip(previews, hashes, strict=True)):

@@ -1,0 +1,117 @@
+"""Fakes of the send path's ports: the staging table, the read models' due sends and sweep
+candidates, the registrations log."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from uuid import UUID
+
+from domain.messaging.records import RecordedMessage
+from domain.personal import PersonalData, SealedPersonalData
+from services.ports import Keys
+
+
+class FakeStaging:
+    """``send_recipients`` in a dict, sealing as the real table does (with the given keys)."""
+
+    def __init__(self, keys: Keys) -> None:
+        self.keys = keys
+        self.sends: dict[UUID, list[RecordedMessage]] = {}
+        self.discarded: list[UUID] = []
+
+    def stage(self, send_id: UUID, messages: Sequence[RecordedMessage]) -> None:
+        self.sends.setdefault(send_id, list(messages))
+
+    def chunk(self, send_id: UUID, start: int, size: int) -> list[RecordedMessage]:
+        return self.sends.get(send_id, [])[start : start + size]
+
+    def sealed_chunk(self, send_id: UUID, start: int, size: int) -> list[RecordedMessage]:
+        return [
+            RecordedMessage(
+                index=m.index,
+                message_id=m.message_id,
+                number_hash=m.number_hash,
+                number=self._sealed(m.number),
+                text=self._sealed(m.text),
+                region=m.region,
+                encoding=m.encoding,
+                parts=m.parts,
+                price=m.price,
+                delivery_reports=m.delivery_reports,
+            )
+            for m in self.chunk(send_id, start, size)
+        ]
+
+    def discard(self, send_id: UUID) -> None:
+        self.sends.pop(send_id, None)
+        self.discarded.append(send_id)
+
+    def _sealed(self, value: PersonalData) -> PersonalData:
+        sealed = self.keys.seal(value.key_id, (value.value or "").encode())
+        return SealedPersonalData(value.key_id, sealed)
+
+
+class FakeDueSends:
+    def __init__(self) -> None:
+        self.sends: list[UUID] = []
+
+    def due_sends(self, now: datetime, limit: int) -> list[UUID]:
+        return self.sends[:limit]
+
+
+@dataclass(frozen=True)
+class OpenMessage:
+    message_id: UUID
+    send_id: UUID
+    account_id: UUID
+
+
+@dataclass
+class FakeCandidates:
+    """The sweeper's read-model candidates, set by the test."""
+
+    due: list[UUID] = field(default_factory=list)
+    stuck: list[UUID] = field(default_factory=list)
+    lots: list[UUID] = field(default_factory=list)
+    open: list[tuple[datetime, OpenMessage]] = field(default_factory=list)
+
+    def reservations_due(self, now: datetime) -> list[UUID]:
+        return list(self.due)
+
+    def expired_sends_not_completed(self, now: datetime) -> list[UUID]:
+        return list(self.stuck)
+
+    def accounts_with_expired_lots(self, now: datetime) -> list[UUID]:
+        return list(self.lots)
+
+    def messages_without_final_report(
+        self, recorded_before: datetime, limit: int
+    ) -> list[OpenMessage]:
+        return [m for at, m in self.open if at <= recorded_before][:limit]
+
+
+@dataclass(frozen=True)
+class Registration:
+    position: int
+    account_id: UUID
+    registered_at: datetime
+
+
+@dataclass
+class FakeRegistrationLog:
+    registrations: list[Registration] = field(default_factory=list)
+    position: int = 0
+
+    def record(self, account_id: UUID, at: datetime) -> None:
+        self.registrations.append(Registration(len(self.registrations) + 1, account_id, at))
+
+    def registrations_after(self, position: int, limit: int) -> list[Registration]:
+        return [r for r in self.registrations if r.position > position][:limit]
+
+    def repaired_up_to(self) -> int:
+        return self.position
+
+    def save_position(self, position: int) -> None:
+        self.position = max(self.position, position)

@@ -1,0 +1,178 @@
+"""Accepting a send, with the applications in memory and fake staging and opt-outs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from uuid import UUID
+
+import pytest
+
+from domain.accounts.account import AccountKind
+from domain.accounts.exceptions import SenderBlockedError
+from domain.ledger.exceptions import InsufficientCreditError
+from domain.ledger.reservation import reservation_id_for
+from domain.messaging.exceptions import IdempotencyConflictError, NoRecipientsError
+from domain.messaging.records import Lane
+from domain.messaging.send import SendState, Skipped
+from domain.pricing.preview import Recipient
+from domain.tariff import Tariff
+from services.acceptance import SendAcceptance, SendRequest
+from services.registration import NewApiKey, RegistrationForm, Registrations, Trial
+from tests.fakes import FakeClock, FakeOptOuts
+from tests.fakes.apps import MemoryApps, memory_apps
+from tests.fakes.sending import FakeStaging
+from tests.unit.pricing.factories import NOW, preview_rules
+
+MOBILE = "+4915112345678"
+OTHER = "+4915187654321"
+
+
+@pytest.fixture
+def apps() -> MemoryApps:
+    return memory_apps()
+
+
+@pytest.fixture
+def staging(apps: MemoryApps) -> FakeStaging:
+    return FakeStaging(apps.keyring)
+
+
+@pytest.fixture
+def opt_outs() -> FakeOptOuts:
+    return FakeOptOuts()
+
+
+@pytest.fixture
+def acceptance(
+    apps: MemoryApps, staging: FakeStaging, opt_outs: FakeOptOuts
+) -> Iterator[SendAcceptance]:
+    service = SendAcceptance(
+        accounts=apps.accounts,
+        ledger=apps.ledger,
+        messaging=apps.messaging,
+        keys=apps.keyring,
+        rules=preview_rules(),
+        staging=staging,
+        opt_outs=opt_outs,
+        validity=timedelta(hours=72),
+        month_volume=lambda account_id, now: 0,
+    )
+    yield service
+    service.close()
+
+
+def customer(apps: MemoryApps, credit: int = 10_000) -> UUID:
+    registrations = Registrations(apps.accounts, apps.ledger, Trial(credit, timedelta(days=90)))
+    form = RegistrationForm(AccountKind.PERSON, "Anna Müller", "anna@example.de", "anna", None,
+                            Tariff.QUALITY)  # fmt: skip
+    return registrations.register(form, NewApiKey("kt_x", "pfx", "digest"), NOW).account_id
+
+
+def single(
+    account_id: UUID, *numbers: str, key: str | None = None, text: str = "Hallo"
+) -> SendRequest:
+    return SendRequest(
+        account_id=account_id,
+        lane=Lane.TRANSACTIONAL,
+        text=text,
+        sender="Kontor",
+        recipients=[Recipient(n) for n in numbers],
+        idempotency_key=key,
+    )
+
+
+def test_a_due_single_send_is_recorded_at_once_and_its_price_held(
+    apps: MemoryApps, acceptance: SendAcceptance, staging: FakeStaging
+) -> None:
+    account = customer(apps)
+    accepted = acceptance.accept(single(account, MOBILE), NOW)
+    assert [m.price for m in accepted.messages] == [790]
+    assert accepted.send.state is SendState.RECORDED
+    assert len(accepted.recorded_chunks) == 1
+    assert staging.sends == {}  # nothing for the expander
+    assert apps.ledger.wallet(account).available_at(NOW) == 10_000 - 790
+    assert apps.ledger.reservation(reservation_id_for(accepted.send.id)).amount == 790
+
+
+def test_a_campaign_is_staged_for_the_expander_not_recorded(
+    apps: MemoryApps, acceptance: SendAcceptance, staging: FakeStaging
+) -> None:
+    account = customer(apps)
+    request = SendRequest(account, Lane.BULK, "Angebot", "Kontor",
+                          [Recipient(MOBILE), Recipient(OTHER)], name="März")  # fmt: skip
+    accepted = acceptance.accept(request, NOW)
+    assert accepted.recorded_chunks == ()
+    assert accepted.send.state is SendState.SENDING
+    assert [m.index for m in staging.sends[accepted.send.id]] == [0, 1]
+
+
+def test_opted_out_and_invalid_numbers_are_skipped_and_reported(
+    apps: MemoryApps, acceptance: SendAcceptance, opt_outs: FakeOptOuts
+) -> None:
+    account = customer(apps)
+    opt_outs.opt_out(account, apps.keyring.lookup_hash(account, OTHER))
+    accepted = acceptance.accept(single(account, MOBILE, OTHER, "12"), NOW)
+    assert len(accepted.messages) == 1
+    assert sorted((s.position, s.reason) for s in accepted.skipped) == [
+        (1, "opted_out"),
+        (2, "invalid-number"),
+    ]
+    assert accepted.send.skipped == (Skipped("invalid-number", 1), Skipped("opted_out", 1))
+
+
+def test_a_send_to_nobody_it_may_reach_records_nothing(
+    apps: MemoryApps, acceptance: SendAcceptance, opt_outs: FakeOptOuts
+) -> None:
+    account = customer(apps)
+    opt_outs.opt_out(account, apps.keyring.lookup_hash(account, MOBILE))
+    with pytest.raises(NoRecipientsError):
+        acceptance.accept(single(account, MOBILE), NOW)
+    assert apps.ledger.wallet(account).available_at(NOW) == 10_000
+
+
+def test_a_blocked_sender_is_refused_before_anything_is_reserved(
+    apps: MemoryApps, acceptance: SendAcceptance
+) -> None:
+    account = customer(apps)
+    apps.accounts.administer(account, actor="admin:x", blocked_senders=frozenset({"Kontor"}))
+    with pytest.raises(SenderBlockedError):
+        acceptance.accept(single(account, MOBILE), NOW)
+    assert apps.ledger.wallet(account).available_at(NOW) == 10_000
+
+
+def test_a_send_beyond_the_credit_is_refused_with_nothing_recorded(
+    apps: MemoryApps, acceptance: SendAcceptance, staging: FakeStaging
+) -> None:
+    account = customer(apps, credit=1_000)
+    with pytest.raises(InsufficientCreditError) as refused:
+        acceptance.accept(single(account, MOBILE, OTHER), NOW)
+    assert refused.value.shortfall == 2 * 790 - 1_000
+    assert staging.sends == {}
+
+
+def test_a_repeated_idempotency_key_returns_the_first_send_and_charges_once(
+    apps: MemoryApps, acceptance: SendAcceptance
+) -> None:
+    account = customer(apps)
+    first = acceptance.accept(single(account, MOBILE, key="order-1"), NOW)
+    again = acceptance.accept(single(account, MOBILE, key="order-1"), NOW)
+    assert again.repeated
+    assert again.send.id == first.send.id
+    assert apps.ledger.wallet(account).available_at(NOW) == 10_000 - 790
+    with pytest.raises(IdempotencyConflictError):
+        acceptance.accept(single(account, OTHER, key="order-1"), NOW)
+
+
+def test_a_scheduled_send_holds_its_credit_until_its_time_plus_the_validity(
+    apps: MemoryApps, acceptance: SendAcceptance, staging: FakeStaging
+) -> None:
+    account = customer(apps)
+    at = FakeClock(NOW)
+    at.advance(timedelta(days=1))
+    request = SendRequest(account, Lane.TRANSACTIONAL, "Morgen", "Kontor", [Recipient(MOBILE)],
+                          schedule_at=at())  # fmt: skip
+    accepted = acceptance.accept(request, NOW)
+    assert accepted.send.state is SendState.SCHEDULED
+    assert accepted.send.expires_at == at() + timedelta(hours=72)
+    assert len(staging.sends[accepted.send.id]) == 1
