@@ -212,3 +212,19 @@ def month_parts(pool: ConnectionPool[Any], account_id: UUID, since: datetime) ->
         (account_id, since),
     )
     return int(rows[0]["n"])
+
+
+class ReadModelDueSends:
+    """``services.expansion.DueSends`` on ``msg_sends``."""
+
+    def __init__(self, pool: ConnectionPool[Any]) -> None:
+        self.pool = pool
+
+    def due_sends(self, now: datetime, limit: int) -> list[UUID]:
+        rows = _rows(
+            self.pool,
+            "SELECT send_id FROM msg_sends WHERE state IN ('scheduled', 'sending')"
+            " AND (schedule_at IS NULL OR schedule_at <= %s) ORDER BY created_at LIMIT %s",
+            (now, limit),
+        )
+        return [row["send_id"] for row in rows]

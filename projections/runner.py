@@ -25,18 +25,10 @@ from eventsourcing.application import Application
 from eventsourcing.persistence import Notification
 from psycopg_pool import ConnectionPool
 
-from adapters.postgres.schema import ensure_schema
+from adapters.postgres.tracking import position, setup_tracking
 
 log = logging.getLogger(__name__)
-
-TRACKING_SCHEMA = """
-CREATE TABLE IF NOT EXISTS projection_tracking (
-    projection text NOT NULL,
-    application text NOT NULL,
-    notification_id bigint NOT NULL,
-    PRIMARY KEY (projection, application)
-)
-"""
+__all__ = ["Projection", "ProjectionRunner", "position", "setup_tracking"]
 
 
 class Projection(Protocol):
@@ -45,20 +37,6 @@ class Projection(Protocol):
     def setup(self, conn: psycopg.Connection[Any]) -> None: ...
 
     def process(self, conn: psycopg.Connection[Any], events: Sequence[tuple[int, Any]]) -> None: ...
-
-
-def setup_tracking(pool: ConnectionPool[Any]) -> None:
-    with pool.connection() as conn:
-        ensure_schema(conn, TRACKING_SCHEMA)
-
-
-def position(conn: psycopg.Connection[Any], projection: str, application: str) -> int:
-    row = conn.execute(
-        "SELECT notification_id FROM projection_tracking"
-        " WHERE projection = %s AND application = %s",
-        (projection, application),
-    ).fetchone()
-    return int(row[0]) if row else 0
 
 
 class ProjectionRunner:

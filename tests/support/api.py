@@ -19,6 +19,7 @@ from api.app import create_app
 from projections.runner import ProjectionRunner
 from settings import Settings
 from workers.projections import ledger_runner
+from workers.sweeper import sweeper_for
 
 PEPPER = "test-pepper-" + "0" * 20
 
@@ -75,6 +76,11 @@ class ApiHarness:
 
     def catch_up(self) -> None:
         self.runner.catch_up()
+
+    def sweep(self, now: datetime) -> tuple[int, int]:
+        """One sweeper round at ``now``: (reservations closed, accounts with expired lots)."""
+        swept = sweeper_for(self.backend, self.settings).sweep(now)
+        return swept.reservations, swept.accounts
 
     def register(self, username: str | None = None, **fields: Any) -> Customer:
         username = username or f"user{secrets.token_hex(4)}"

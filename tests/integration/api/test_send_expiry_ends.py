@@ -13,7 +13,6 @@ from domain.messaging.send import EXPIRED_BY, EXPIRED_REASON, Send, SendState
 from tests.support.api import ApiHarness, Customer
 from workers.projections import messaging_runner
 from workers.settlement import settlement_runner
-from workers.sweeper import sweep_once
 
 
 def campaign(api: ApiHarness, customer: Customer, n: int, **extra: Any) -> UUID:
@@ -76,7 +75,7 @@ def test_a_campaign_never_released_from_review_ends_at_its_expiry(api: ApiHarnes
     assert messaging.send(send_id).state is SendState.AWAITING_REVIEW  # nothing recorded
 
     api.catch_up()
-    closed, _ = sweep_once(api.backend, api.clock())
+    closed, _ = api.sweep(api.clock())
     assert closed == 1
     ended = messaging.send(send_id)
     assert ended.state is SendState.CANCELLED
@@ -96,7 +95,7 @@ def test_a_campaign_never_released_from_review_ends_at_its_expiry(api: ApiHarnes
     shown = api.client.get(f"/v1/campaigns/{send_id}", headers=customer.headers)
     assert shown.status_code == 200, shown.text
     assert shown.json()["state"] == "cancelled"
-    assert sweep_once(api.backend, api.clock()) == (0, 0)  # nothing left to end
+    assert api.sweep(api.clock()) == (0, 0)  # nothing left to end
     again = api.client.post(release, headers=api.admin)
     assert again.status_code == 409
     assert again.json()["type"].endswith("/not-awaiting-review")
@@ -113,7 +112,7 @@ def test_a_send_left_in_review_by_a_sweeper_that_died_is_ended_later(api: ApiHar
     assert api.backend.ledger.close_expired([reservation_id_for(send_id)], later)
     api.catch_up()
     messaging_runner(api.backend).catch_up()
-    assert sweep_once(api.backend, later) == (0, 0)  # closed before
+    assert api.sweep(later) == (0, 0)  # closed before
     assert messaging.send(send_id).state is SendState.CANCELLED
     assert settled_staged(api, send_id) == 0
     assert api.balance(customer)["held"] == 0

@@ -13,7 +13,6 @@ from projections import ledger_queries
 from tests.support.api import ApiHarness
 from tests.support.ledger_model import all_events, figures_from_events
 from workers.projections import messaging_runner
-from workers.sweeper import sweep_once
 
 
 def test_the_sweeper_closes_expired_reservations_and_expires_lots(api: ApiHarness) -> None:
@@ -27,16 +26,16 @@ def test_the_sweeper_closes_expired_reservations_and_expires_lots(api: ApiHarnes
                    expires_at=now + timedelta(hours=72))  # fmt: skip
     ledger.capture(reservation_id_for(send_id), [0, 1], [790, 790], [1, 1])
     api.catch_up()
-    assert sweep_once(api.backend, now + timedelta(hours=1)) == (0, 0)  # nothing due yet
+    assert api.sweep(now + timedelta(hours=1)) == (0, 0)  # nothing due yet
     api.catch_up()
-    closed, accounts = sweep_once(api.backend, now + timedelta(hours=73))
+    closed, accounts = api.sweep(now + timedelta(hours=73))
     assert closed == 1
     assert ledger.reservation(reservation_id_for(send_id)).closed
     balance = api.balance(customer)
     assert balance["held"] == 0
     assert balance["spent"] == 1_580
     later = now + timedelta(days=200)  # package (6 months) and trial (90 days) expired
-    closed, accounts = sweep_once(api.backend, later)
+    closed, accounts = api.sweep(later)
     assert accounts == 1
     balance = api.balance(customer)
     assert balance["available"] == 0
@@ -86,7 +85,7 @@ def test_a_send_whose_reservation_expired_is_completed_by_the_sweeper(api: ApiHa
     api.catch_up()
     # Never answered by a carrier (a carrier away for days): at expiry the credit goes back
     # and the send is done.
-    closed, _ = sweep_once(api.backend, api.clock() + timedelta(hours=73))
+    closed, _ = api.sweep(api.clock() + timedelta(hours=73))
     assert closed == 1
     assert api.backend.ledger.reservation(reservation_id_for(send_id)).closed
     assert messaging.send(send_id).state is SendState.COMPLETED
@@ -103,10 +102,10 @@ def test_a_send_left_incomplete_after_its_reservation_closed_is_completed(
     now = api.clock()
     api.backend.ledger.close_reservation(reservation_id_for(send_id), reason="done", now=now)
     api.catch_up()
-    assert sweep_once(api.backend, now + timedelta(hours=1)) == (0, 0)
+    assert api.sweep(now + timedelta(hours=1)) == (0, 0)
     assert api.backend.messaging.send(send_id).state is SendState.RECORDED  # not expired yet
     api.catch_up()
     messaging_runner(api.backend).catch_up()
-    closed, _ = sweep_once(api.backend, now + timedelta(hours=73))
+    closed, _ = api.sweep(now + timedelta(hours=73))
     assert closed == 0  # closed before
     assert api.backend.messaging.send(send_id).state is SendState.COMPLETED
