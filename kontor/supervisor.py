@@ -40,6 +40,8 @@ class ChildSpec:
     ready_timeout: float = 60.0
     stop_timeout: float = 15.0
     after_ready: Callable[[], Awaitable[None]] | None = None
+    before_start: Callable[[], Awaitable[None]] | None = None
+    """Run once before the first start (the API's: the database migrations)."""
 
 
 @dataclass
@@ -80,6 +82,8 @@ class Supervisor:
             for child in self.children:
                 if self._stopping.is_set():
                     break
+                if child.spec.before_start is not None:
+                    await child.spec.before_start()
                 await self._start(child)
                 if not await self._wait_ready(child):
                     log.error("child not ready", extra={"child": child.spec.name})

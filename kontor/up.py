@@ -27,6 +27,7 @@ from adapters.embedded import (
     tcp_answers,
     with_database,
 )
+from adapters.postgres.migrations import migrate
 from kontor.processes import TX_NICE, database_name, instances, niced
 from kontor.secrets import generated_secrets, secrets_env
 from kontor.supervisor import ChildSpec, Supervisor, write_state
@@ -148,12 +149,17 @@ def plan(settings: Settings) -> tuple[list[ChildSpec], PlatformUrls]:
     async def api_ready() -> bool:
         return await _http_ready(api_url + "/ready")
 
+    async def migrate_database() -> None:
+        # Before the API and the workers: no process of an earlier release writes meanwhile.
+        await asyncio.to_thread(migrate, database_url)
+
     children.append(
         ChildSpec(
             name="api",
             argv=niced([python, "-m", "kontor", "api"], TX_NICE),
             env={**shared_env, **database_name("api")},
             ready=api_ready,
+            before_start=migrate_database,
         )
     )
     for process in instances(settings):

@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, settings
 from nats.aio.client import Client as NatsClient
 
 from adapters.embedded import drop_database, ensure_database
+from adapters.postgres.migrations import migrate
 from settings import Settings
 from tests.support.servers import session_nats, session_postgres, unique_name
 
@@ -59,6 +60,7 @@ def database_url(pg_server_url: str) -> Iterator[str]:
     """A database of this session's own on the test PostgreSQL server, dropped at the end."""
     name = unique_name("kontor_test_")
     url = ensure_database(pg_server_url, name)
+    migrate(url)  # as `kontor up` does before it starts anything
     yield url
     drop_database(pg_server_url, name)
 
@@ -68,6 +70,7 @@ def fresh_database_url(pg_server_url: str) -> Iterator[str]:
     """A database of this test's own, for tests that read global figures (trial balance)."""
     name = unique_name("kontor_t_")
     url = ensure_database(pg_server_url, name)
+    migrate(url)
     yield url
     drop_database(pg_server_url, name)
 

@@ -85,7 +85,3 @@ def plaintext(e164: str, fields: dict[str, str]) -> bytes:
 
 def hash_hex(number_hash: bytes) -> str:
     return number_hash.hex()
-
-
-def hash_bytes(number_hash: str) -> bytes:
-    return bytes.fromhex(number_hash)

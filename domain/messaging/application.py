@@ -23,7 +23,6 @@ from domain.messaging.batches import (
     MessageChunk,
     ReplyBatch,
     UnmatchedReceipts,
-    chunk_id,
 )
 from domain.messaging.exceptions import IdempotencyConflictError, SendNotFoundError
 from domain.messaging.records import (
@@ -105,9 +104,6 @@ class Messaging(KontorApplication):
         self.save(send, chunk)
         return send.chunks - 1
 
-    def chunk_exists(self, send_id: UUID, chunk: int) -> bool:
-        return chunk_id(send_id, chunk) in self.repository
-
     def release_review(self, send_id: UUID, actor: str, now: datetime | None = None) -> Send:
         send = self.send(send_id)
         send.release_review(actor, now)
@@ -161,6 +157,3 @@ class Messaging(KontorApplication):
         except IntegrityError:
             return False
         return True
-
-    def due_sends(self, candidates: Sequence[UUID], now: datetime) -> list[Send]:
-        return [s for s in (self.send(c) for c in candidates) if s.is_due(now)]

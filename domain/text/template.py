@@ -51,11 +51,6 @@ def canonical_field(name: str) -> str:
     return ALIASES.get(key, key)
 
 
-def canonical_fields(fields: Mapping[str, str]) -> dict[str, str]:
-    """A recipient's fields keyed by ``canonical_field`` (do this once per recipient)."""
-    return {canonical_field(name): value for name, value in fields.items()}
-
-
 @dataclass(frozen=True, slots=True)
 class Placeholder:
     name: str

@@ -1,0 +1,91 @@
+"""Versioned migrations: an earlier release's layout is brought up to date once, recorded, and
+a fresh database takes every step without harm."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from uuid import UUID, uuid4
+
+import psycopg
+import pytest
+
+from adapters.embedded import drop_database, ensure_database
+from adapters.postgres.migrations import MIGRATIONS, Migration, migrate
+from adapters.postgres.send_staging import SCHEMA as STAGING_SCHEMA
+from projections.messaging import MessagingProjection
+from tests.support.servers import unique_name
+
+AT = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
+
+
+@pytest.fixture
+def unmigrated_url(pg_server_url: str) -> Iterator[str]:
+    name = unique_name("kontor_m_")
+    yield ensure_database(pg_server_url, name)
+    drop_database(pg_server_url, name)
+
+
+def _message(conn: psycopg.Connection[object]) -> UUID:
+    message_id = uuid4()
+    conn.execute(
+        "INSERT INTO msg_messages (message_id, send_id, account_id, idx, number_hash, region,"
+        " encoding, parts, price, state, part_states, recorded_at, updated_at)"
+        " VALUES (%s, %s, %s, 0, 'h', 'DE', 'gsm7', 1, 790, 'pending', '{NULL}', %s, %s)",
+        (message_id, uuid4(), uuid4(), AT, AT),
+    )
+    return message_id
+
+
+def test_an_earlier_releases_layout_is_migrated_once_and_recorded(unmigrated_url: str) -> None:
+    with psycopg.connect(unmigrated_url, autocommit=True) as conn:
+        # What an earlier release left: messages without the history column, the history in a
+        # table of its own, and an index on the staged recipients' person key.
+        MessagingProjection().setup(conn)
+        conn.execute("ALTER TABLE msg_messages DROP COLUMN history")
+        conn.execute(
+            "CREATE TABLE msg_history (message_id uuid NOT NULL, notification_id bigint NOT NULL,"
+            " PRIMARY KEY (message_id, notification_id))"
+        )
+        kept, untouched = _message(conn), _message(conn)
+        conn.execute("INSERT INTO msg_history VALUES (%s, 17), (%s, 4)", (kept, kept))
+        conn.execute(STAGING_SCHEMA)
+        conn.execute("CREATE INDEX send_recipients_person ON send_recipients (key_id)")
+
+    assert migrate(unmigrated_url) == [m.version for m in MIGRATIONS]
+    assert migrate(unmigrated_url) == []  # recorded: a second start runs nothing
+
+    with psycopg.connect(unmigrated_url) as conn:
+        history = dict(conn.execute("SELECT message_id, history FROM msg_messages").fetchall())
+        assert history == {kept: [4, 17], untouched: []}
+        assert conn.execute("SELECT to_regclass('msg_history')").fetchone() == (None,)
+        assert conn.execute("SELECT to_regclass('send_recipients_person')").fetchone() == (None,)
+        recorded = conn.execute("SELECT version, name FROM schema_migrations ORDER BY 1").fetchall()
+        assert recorded == [(m.version, m.name) for m in MIGRATIONS]
+
+
+def test_a_fresh_database_takes_every_migration_before_its_tables_exist(
+    unmigrated_url: str,
+) -> None:
+    assert migrate(unmigrated_url) == [m.version for m in MIGRATIONS]
+    with psycopg.connect(unmigrated_url, autocommit=True) as conn:
+        MessagingProjection().setup(conn)  # the tables come later, in their current shape
+        message_id = _message(conn)
+        assert conn.execute(
+            "SELECT history FROM msg_messages WHERE message_id = %s", (message_id,)
+        ).fetchone() == ([],)
+
+
+def test_a_failing_migration_records_nothing_and_stops_the_ones_after_it(
+    unmigrated_url: str,
+) -> None:
+    broken = (
+        Migration(1, "works", "CREATE TABLE m_one (x int)"),
+        Migration(2, "fails", "ALTER TABLE no_such_table ADD COLUMN y int"),
+        Migration(3, "never reached", "CREATE TABLE m_three (x int)"),
+    )
+    with pytest.raises(psycopg.errors.UndefinedTable):
+        migrate(unmigrated_url, broken)
+    with psycopg.connect(unmigrated_url) as conn:
+        assert conn.execute("SELECT version FROM schema_migrations").fetchall() == [(1,)]
+        assert conn.execute("SELECT to_regclass('m_three')").fetchone() == (None,)
