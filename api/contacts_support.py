@@ -10,7 +10,7 @@ from uuid import UUID
 from adapters.contacts.jobs import JobRow
 from adapters.contacts.lists import ListRow
 from adapters.contacts.optouts import OptOutRow
-from adapters.contacts.recipients import Recipient
+from adapters.contacts.recipients import ListEntry
 from adapters.contacts.services import ContactServices
 from api.context import ApiContext
 from api.errors import ProblemError
@@ -96,7 +96,7 @@ def display(e164: str | None) -> str:
     return REDACTED if e164 is None else "00" + e164[1:]
 
 
-def recipient_read(recipient: Recipient) -> RecipientRead:
+def recipient_read(recipient: ListEntry) -> RecipientRead:
     return RecipientRead(
         id=recipient.id,
         number=display(recipient.e164),

@@ -18,7 +18,7 @@ from psycopg_pool import ConnectionPool
 
 from adapters.contacts import lists, recipients
 from adapters.contacts.lists import ListRow
-from adapters.contacts.recipients import AddResult, Recipient
+from adapters.contacts.recipients import AddResult, ListEntry
 from adapters.contacts.sealing import AccountSeal
 from adapters.contacts.textfile import SINGLE_COLUMN, Records, sniff_delimiter
 from adapters.crypto.keyring import Keyring
@@ -151,7 +151,7 @@ class ListService:
         after: int,
         limit: int,
         number: str | None = None,
-    ) -> list[Recipient]:
+    ) -> list[ListEntry]:
         seal = self.seal(account_id)
         number_hash = None
         if number is not None:
@@ -162,7 +162,7 @@ class ListService:
                 conn, seal, list_id, after=after, limit=limit, number_hash=number_hash
             )
 
-    def recipient(self, account_id: UUID, list_id: UUID, recipient_id: int) -> Recipient:
+    def recipient(self, account_id: UUID, list_id: UUID, recipient_id: int) -> ListEntry:
         with self.pool.connection() as conn:
             lists.get_list(conn, account_id, list_id)
             return recipients.get(conn, self.seal(account_id), list_id, recipient_id)
@@ -176,7 +176,7 @@ class ListService:
         number: str | None,
         fields: dict[str, str | None] | None,
         now: datetime,
-    ) -> Recipient:
+    ) -> ListEntry:
         """Change the number and/or fields (a field set to ``None`` is removed)."""
         e164 = None if number is None else self.normaliser.normalise(number).e164
         seal = self.seal(account_id)

@@ -21,7 +21,7 @@ from domain.contacts.fields import merge_fields
 
 
 @dataclass(frozen=True, slots=True)
-class Recipient:
+class ListEntry:
     """A list entry as decrypted; ``e164`` is ``None`` when the account's key was shredded."""
 
     id: int
@@ -44,9 +44,9 @@ _SELECT = sql.SQL("""SELECT r.id, r.number_hash, r.sealed, o.number_hash IS NOT 
     LEFT JOIN contact_opt_outs o ON o.account_id = %s AND o.number_hash = r.number_hash""")
 
 
-def _opened(seal: AccountSeal, row: tuple[Any, ...]) -> Recipient:
+def _opened(seal: AccountSeal, row: tuple[Any, ...]) -> ListEntry:
     opened = seal.open(row[2])
-    return Recipient(row[0], bytes(row[1]), opened.e164, opened.fields, bool(row[3]))
+    return ListEntry(row[0], bytes(row[1]), opened.e164, opened.fields, bool(row[3]))
 
 
 def page(
@@ -57,7 +57,7 @@ def page(
     after: int = 0,
     limit: int = 100,
     number_hash: bytes | None = None,
-) -> list[Recipient]:
+) -> list[ListEntry]:
     where = sql.SQL("r.list_id = %s AND r.id > %s")
     params: list[Any] = [seal.account_id, list_id, after]
     if number_hash is not None:
@@ -70,7 +70,7 @@ def page(
 
 def get(
     conn: psycopg.Connection[Any], seal: AccountSeal, list_id: UUID, recipient_id: int
-) -> Recipient:
+) -> ListEntry:
     query = sql.SQL("{} WHERE r.list_id = %s AND r.id = %s").format(_SELECT)
     row = conn.execute(query, (seal.account_id, list_id, recipient_id)).fetchone()
     if row is None:
@@ -140,7 +140,7 @@ def update(
     *,
     e164: str | None,
     fields: dict[str, str] | None,
-) -> Recipient:
+) -> ListEntry:
     """Change a recipient's number and/or replace its fields (``None``: unchanged)."""
     current = get(conn, seal, list_id, recipient_id)
     number = e164 or current.e164

@@ -107,7 +107,9 @@ class AdjustmentRead(msgspec.Struct):
     actor: str
 
 
-class LimitsUpdate(msgspec.Struct, forbid_unknown_fields=True):
+class OperatorLimits(msgspec.Struct, forbid_unknown_fields=True):
+    """The limits an operator sets (None: no limit); a customer may only lower them."""
+
     daily_parts: int | None = None
     monthly_parts: int | None = None
 
@@ -127,7 +129,7 @@ class AccountAdminUpdate(msgspec.Struct, forbid_unknown_fields=True):
     reason: str = ""
     tariff: Tariff | msgspec.UnsetType = msgspec.UNSET
     contract: ContractUpdate | msgspec.UnsetType = msgspec.UNSET
-    limits: LimitsUpdate | msgspec.UnsetType = msgspec.UNSET
+    limits: OperatorLimits | msgspec.UnsetType = msgspec.UNSET
     modules: list[Module] | msgspec.UnsetType = msgspec.UNSET
     blocked_senders: list[str] | msgspec.UnsetType = msgspec.UNSET
     review_threshold: int | msgspec.UnsetType = msgspec.UNSET
