@@ -251,15 +251,6 @@ class AccountController(Controller):
         ctx: Ctx,
         data: JSONBody[AutoRechargeUpdate],
     ) -> AutoRechargeUpdate:
-        if (data.threshold is None) != (data.package_net is None) or any(
-            v is not None and v <= 0 for v in (data.threshold, data.package_net)
-        ):
-            raise ProblemError(
-                422,
-                "invalid-auto-recharge",
-                "Invalid auto-recharge",
-                "give both a positive threshold and package_net, or neither",
-            )
         ctx.backend.ledger.configure_auto_recharge(
             request.user.customer_account, data.threshold, data.package_net
         )

@@ -76,6 +76,9 @@ PROBLEM_TYPES: dict[type[Exception], ProblemSpec] = {
     ),
     ledger.InvalidAmountError: ProblemSpec(422, "invalid-amount", "Invalid amount"),
     ledger.InvalidAdjustmentError: ProblemSpec(422, "invalid-adjustment", "Invalid adjustment"),
+    ledger.InvalidAutoRechargeError: ProblemSpec(
+        422, "invalid-auto-recharge", "Invalid auto-recharge"
+    ),
     ledger.ReservationNotFoundError: ProblemSpec(404, "not-found", "Not found"),
     ledger.UnknownMessageIndexError: ProblemSpec(422, "unknown-message", "Unknown message"),
     ledger.ReservationClosedError: ProblemSpec(409, "reservation-closed", "Reservation closed"),

@@ -40,6 +40,10 @@ class InvalidAmountError(LedgerError):
     """Amounts are positive integers in 1/10,000 EUR (gross = net + VAT where both are given)."""
 
 
+class InvalidAutoRechargeError(LedgerError):
+    """Auto-recharge needs both a positive threshold and a positive package, or neither (off)."""
+
+
 class InvalidAdjustmentError(LedgerError):
     """Goodwill and refunds move a positive amount, a correction a non-zero one."""
 

@@ -22,6 +22,7 @@ from domain.ledger.billing import Billing, UsageCounter
 from domain.ledger.exceptions import (
     InsufficientCreditError,
     InvalidAmountError,
+    InvalidAutoRechargeError,
     NoExpiredCreditError,
     PaymentReferenceReusedError,
 )
@@ -380,8 +381,19 @@ class Wallet(Aggregate):
         threshold: int | None
         package_net: int | None
 
-    @event(AutoRechargeConfigured)
     def configure_auto_recharge(self, threshold: int | None, package_net: int | None) -> None:
+        """Recharge ``package_net`` when available credit falls below ``threshold`` (both, or
+        neither to switch it off)."""
+        if (threshold is None) != (package_net is None) or any(
+            v is not None and v <= 0 for v in (threshold, package_net)
+        ):
+            raise InvalidAutoRechargeError(
+                "give both a positive threshold and package_net, or neither"
+            )
+        self._auto_recharge_configured(threshold, package_net)
+
+    @event(AutoRechargeConfigured)
+    def _auto_recharge_configured(self, threshold: int | None, package_net: int | None) -> None:
         self.recharge_threshold = threshold
         self.recharge_package = package_net
 

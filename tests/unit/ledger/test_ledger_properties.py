@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from uuid import UUID, uuid4
 
+import pytest
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     Bundle,
@@ -22,6 +23,7 @@ from domain.ledger.application import Ledger
 from domain.ledger.billing import Billing
 from domain.ledger.exceptions import (
     InsufficientCreditError,
+    InvalidAutoRechargeError,
     NoExpiredCreditError,
     SendLimitExceededError,
 )
@@ -212,3 +214,18 @@ class LedgerMachine(RuleBasedStateMachine):
 
 
 TestLedgerProperties = LedgerMachine.TestCase
+
+
+@pytest.mark.parametrize(
+    ("threshold", "package_net"), [(1_000, None), (None, 50_000), (0, 50_000), (1_000, -1)]
+)
+def test_auto_recharge_needs_both_a_positive_threshold_and_package_or_neither(
+    threshold: int | None, package_net: int | None
+) -> None:
+    app = Ledger(env=event_store_env(None))
+    account = uuid4()
+    app.open_wallet(account, Billing.PREPAID)
+    with pytest.raises(InvalidAutoRechargeError):
+        app.configure_auto_recharge(account, threshold, package_net)
+    app.configure_auto_recharge(account, None, None)  # off is always fine
+    assert app.wallet(account).recharge_threshold is None
