@@ -121,6 +121,9 @@ PROBLEM_TYPES: dict[type[Exception], ProblemSpec] = {
     messaging.SendExpiredError: ProblemSpec(
         409, "send-expired", "The send's validity period has passed", _attributes("expired_at")
     ),
+    messaging.TooManyRecipientsError: ProblemSpec(
+        422, "too-many-recipients", "Too many recipients", _attributes("count", "limit")
+    ),
     messaging.NoRecipientsError: ProblemSpec(
         422, "no-recipients", "No recipient can be sent to", _attributes("skipped")
     ),

@@ -79,14 +79,6 @@ class MessagesController(Controller):
         data: JSONBody[MessageCreate],
         idempotency_key: IdempotencyKey = None,
     ) -> Response[SendRead]:
-        limit = ctx.settings.single_send_max_recipients
-        if len(data.to) > limit:
-            raise ProblemError(
-                422,
-                "too-many-recipients",
-                "Too many recipients",
-                f"{len(data.to)} recipients; a single send takes at most {limit}, use a campaign",
-            )
         accepted = ctx.acceptance.accept(
             SendRequest(
                 account_id=request.user.customer_account,

@@ -70,6 +70,7 @@ def make_context(
         opt_outs=PostgresOptOuts(pool),
         validity=timedelta(hours=settings.message_validity_hours),
         month_volume=month_volume,
+        single_send_max_recipients=settings.single_send_max_recipients,
     )
     return ApiContext(
         settings=settings,

@@ -36,7 +36,7 @@ from domain.accounts.exceptions import SenderBlockedError
 from domain.ids import message_ids, send_id_for
 from domain.ledger.application import Ledger
 from domain.messaging.application import Messaging
-from domain.messaging.exceptions import NoRecipientsError
+from domain.messaging.exceptions import NoRecipientsError, TooManyRecipientsError
 from domain.messaging.records import Lane, RecordedMessage
 from domain.messaging.send import Send, Skipped
 from domain.personal import PersonalData, recipient_key_ids
@@ -130,6 +130,7 @@ class SendAcceptance:
         opt_outs: OptOuts,
         validity: timedelta,
         month_volume: MonthVolume,
+        single_send_max_recipients: int = 50,
     ) -> None:
         self.accounts = accounts
         self.ledger = ledger
@@ -140,12 +141,16 @@ class SendAcceptance:
         self.opt_outs = opt_outs
         self.validity = validity
         self.month_volume = month_volume
+        self.single_send_max_recipients = single_send_max_recipients
         self._key_workers = ThreadPoolExecutor(KEY_WORKERS, thread_name_prefix="data-keys")
 
     def close(self) -> None:
         self._key_workers.shutdown(wait=True)
 
     def accept(self, request: SendRequest, now: datetime) -> AcceptedSend:
+        limit = self.single_send_max_recipients
+        if request.lane is Lane.TRANSACTIONAL and len(request.recipients) > limit:
+            raise TooManyRecipientsError(len(request.recipients), limit)
         account = self.accounts.account(request.account_id)
         account.ensure_active()
         sender = SenderId.parse(request.sender)

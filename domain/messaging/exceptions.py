@@ -74,4 +74,4 @@ class TooManyRecipientsError(MessagingError):
     def __init__(self, count: int, limit: int) -> None:
         self.count = count
         self.limit = limit
-        super().__init__(f"{count} recipients; a single send takes at most {limit}")
+        super().__init__(f"{count} recipients; a single send takes at most {limit}, use a campaign")

@@ -12,7 +12,11 @@ from domain.accounts.account import AccountKind
 from domain.accounts.exceptions import SenderBlockedError
 from domain.ledger.exceptions import InsufficientCreditError
 from domain.ledger.reservation import reservation_id_for
-from domain.messaging.exceptions import IdempotencyConflictError, NoRecipientsError
+from domain.messaging.exceptions import (
+    IdempotencyConflictError,
+    NoRecipientsError,
+    TooManyRecipientsError,
+)
 from domain.messaging.records import Lane
 from domain.messaging.send import SendState, Skipped
 from domain.pricing.preview import Recipient
@@ -176,3 +180,14 @@ def test_a_scheduled_send_holds_its_credit_until_its_time_plus_the_validity(
     assert accepted.send.state is SendState.SCHEDULED
     assert accepted.send.expires_at == at() + timedelta(hours=72)
     assert len(staging.sends[accepted.send.id]) == 1
+
+
+def test_a_single_send_to_more_than_its_limit_is_refused_before_anything_else(
+    apps: MemoryApps, acceptance: SendAcceptance
+) -> None:
+    account = customer(apps)
+    numbers = [f"+49151{n:08d}" for n in range(acceptance.single_send_max_recipients + 1)]
+    with pytest.raises(TooManyRecipientsError) as refused:
+        acceptance.accept(single(account, *numbers), NOW)
+    assert (refused.value.count, refused.value.limit) == (51, 50)
+    assert apps.ledger.wallet(account).available_at(NOW) == 10_000
