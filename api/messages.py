@@ -90,6 +90,7 @@ class MessagesController(Controller):
                 schedule_at=local(data.send_at),
                 normalize=data.normalize,
                 idempotency_key=idempotency_key,
+                keep_repeats=data.keep_repeats,
             ),
             ctx.now(),
         )
@@ -201,6 +202,7 @@ class CampaignsController(Controller):
                 idempotency_key=idempotency_key,
                 name=data.name,
                 list_id=data.list_id,
+                keep_repeats=data.keep_repeats,
             ),
             ctx.now(),
         )

@@ -75,23 +75,25 @@ class SendRequest:
     idempotency_key: str | None = None
     name: str = ""
     list_id: UUID | None = None
+    keep_repeats: bool = False
+    """Send to a number as often as it is given (by default a repeated number gets one)."""
 
     def fingerprint(self) -> str:
         recipients = [(r.number, dict(r.fields)) for r in self.recipients]
-        body = msgspec.json.encode(
-            [
-                self.lane,
-                self.text,
-                self.sender,
-                recipients,
-                self.tariff,
-                self.schedule_at,
-                self.normalize,
-                self.name,
-                self.list_id,
-            ]
-        )
-        return hashlib.sha256(body).hexdigest()
+        fields: list[object] = [
+            self.lane,
+            self.text,
+            self.sender,
+            recipients,
+            self.tariff,
+            self.schedule_at,
+            self.normalize,
+            self.name,
+            self.list_id,
+        ]
+        if self.keep_repeats:  # only then: fingerprints of sends stored before stay the same
+            fields.append("keep_repeats")
+        return hashlib.sha256(msgspec.json.encode(fields)).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -177,7 +179,9 @@ class SendAcceptance:
             sender=sender.value,
             normalize_text=request.normalize,
         )
-        messages, skipped = self._messages(request.account_id, send_id, preview.recipients)
+        messages, skipped = self._messages(
+            request.account_id, send_id, preview.recipients, keep_repeats=request.keep_repeats
+        )
         if not messages:
             raise NoRecipientsError(len(skipped))
         expected = sum(m.price for m in messages)
@@ -235,7 +239,12 @@ class SendAcceptance:
         return AcceptedSend(recorded, messages, skipped, recorded is not send, chunks)
 
     def _messages(
-        self, account_id: UUID, send_id: UUID, previews: Sequence[RecipientPreview]
+        self,
+        account_id: UUID,
+        send_id: UUID,
+        previews: Sequence[RecipientPreview],
+        *,
+        keep_repeats: bool,
     ) -> tuple[list[RecordedMessage], list[SkippedRecipient]]:
         digest = self.keys.lookup_hasher(account_id)  # lookup_hash, batched
         hashes = [
@@ -244,6 +253,7 @@ class SendAcceptance:
         opted_out = self.opt_outs.suppressed(account_id, [h for h in hashes if h])
         taken: list[tuple[RecipientPreview, str, str, str]] = []
         skipped: list[SkippedRecipient] = []
+        first_at: dict[str, int] = {}
         for position, (preview, number_hash) in enumerate(zip(previews, hashes, strict=True)):
             if preview.error is not None:
                 skipped.append(
@@ -252,6 +262,11 @@ class SendAcceptance:
                 continue
             if number_hash in opted_out:
                 skipped.append(SkippedRecipient(position, "opted_out", "the number opted out"))
+                continue
+            first = first_at.setdefault(number_hash, position)
+            if first != position and not keep_repeats:
+                detail = f"the same number as recipient {first} of this send"
+                skipped.append(SkippedRecipient(position, "repeated", detail))
                 continue
             if preview.to_e164 is None or preview.text is None:  # pragma: no cover
                 raise RuntimeError("the preview accepted a recipient without number or text")

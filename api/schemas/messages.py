@@ -30,6 +30,8 @@ class MessageCreate(msgspec.Struct, forbid_unknown_fields=True):
     tariff: Tariff | None = None
     send_at: datetime | None = None
     normalize: bool = False
+    keep_repeats: bool = False
+    """True: a number given more than once gets the message each time (default: once)."""
 
 
 class CampaignCreate(msgspec.Struct, forbid_unknown_fields=True):
@@ -41,6 +43,8 @@ class CampaignCreate(msgspec.Struct, forbid_unknown_fields=True):
     tariff: Tariff | None = None
     send_at: datetime | None = None
     normalize: bool = False
+    keep_repeats: bool = False
+    """True: a number listed more than once gets the message each time (default: once)."""
 
 
 class SkippedRead(msgspec.Struct):

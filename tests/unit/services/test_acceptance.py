@@ -191,3 +191,22 @@ def test_a_single_send_to_more_than_its_limit_is_refused_before_anything_else(
         acceptance.accept(single(account, *numbers), NOW)
     assert (refused.value.count, refused.value.limit) == (51, 50)
     assert apps.ledger.wallet(account).available_at(NOW) == 10_000
+
+
+def test_a_number_given_twice_gets_the_message_once_unless_repeats_are_kept(
+    apps: MemoryApps, acceptance: SendAcceptance, staging: FakeStaging
+) -> None:
+    account = customer(apps)
+    numbers = [Recipient(MOBILE), Recipient("0151 12345678"), Recipient(OTHER)]  # 0 and 1 alike
+    once = acceptance.accept(SendRequest(account, Lane.BULK, "Angebot", "Kontor", numbers), NOW)
+    assert once.send.total == 2
+    assert [(s.position, s.reason) for s in once.skipped] == [(1, "repeated")]
+    assert once.send.skipped == (Skipped("repeated", 1),)
+    kept = acceptance.accept(
+        SendRequest(account, Lane.BULK, "Angebot", "Kontor", numbers, keep_repeats=True), NOW
+    )
+    assert kept.send.total == 3
+    assert kept.skipped == []
+    assert kept.send.fingerprint != once.send.fingerprint
+    keys = {m.number.key_id for m in staging.sends[kept.send.id][:2]}
+    assert len(keys) == 1  # one person, one data key
