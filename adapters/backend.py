@@ -16,7 +16,7 @@ from psycopg_pool import ConnectionPool
 from adapters.contacts.schema import ensure_schema as ensure_contacts_schema
 from adapters.contacts.services import ContactServices
 from adapters.crypto.keyring import Keyring, MemoryKeyStore, parse_master_key
-from adapters.postgres.eventstore import attach_keyring, event_store_env
+from adapters.postgres.eventstore import FAIL_FAST_TIMEOUT, attach_keyring, event_store_env
 from adapters.postgres.keys import PostgresKeyStore
 from adapters.postgres.priority import BackendPriority, follow_priority
 from adapters.postgres.schema import schema_lock
@@ -72,21 +72,30 @@ AGGREGATE_CACHE = 5_000
 """Wallets and reservations each process keeps (an LRU cache, fast-forwarded on use)."""
 
 
-def open_backend(settings: Settings, *, pool_size: int = 8) -> Backend:
-    """Applications on PostgreSQL at ``settings.database_url`` (in memory when it is None)."""
+def open_backend(settings: Settings, *, pool_size: int = 8, fail_fast: bool = False) -> Backend:
+    """Applications on PostgreSQL at ``settings.database_url`` (in memory when it is None).
+    ``fail_fast`` for a process that answers requests: waiting for a database connection gives
+    up after ``FAIL_FAST_TIMEOUT`` seconds, so an outage is answered at once (503), not after
+    a minute of retries; workers keep waiting and retrying instead."""
     if not settings.master_key:
         raise MissingSecretError("KONTOR_MASTER_KEY is not set")
     master_key = parse_master_key(settings.master_key)
     pool: ConnectionPool[Any] | None = None
     if settings.database_url is not None:
         pool = ConnectionPool(
-            settings.database_url, min_size=1, max_size=pool_size, open=True, name="kontor-sync"
+            settings.database_url,
+            min_size=1,
+            max_size=pool_size,
+            open=True,
+            name="kontor-sync",
+            timeout=FAIL_FAST_TIMEOUT if fail_fast else 30.0,
+            check=ConnectionPool.check_connection if fail_fast else None,
         )
         keyring = Keyring(master_key, PostgresKeyStore(pool))
         ensure_contacts_schema(pool)
     else:
         keyring = Keyring(master_key, MemoryKeyStore())
-    env = event_store_env(settings.database_url)
+    env = event_store_env(settings.database_url, fail_fast=fail_fast)
     # The ledger's wallets and reservations are read on every send and every settled batch:
     # each process keeps the ones it used, and a get reads only the events recorded since
     # (eventsourcing's fast-forward) instead of the last snapshot and everything after it.

@@ -31,6 +31,7 @@ from adapters.pricelist import default_price_per_sms, load_preview_rules
 from api.accounts import AccountController, RegistrationController
 from api.admin import AdminAccountsController
 from api.auth import ApiKeyMiddleware, Authenticator
+from api.availability import DatabaseGate, DatabaseGateMiddleware
 from api.context import ApiContext, Clock, PricePerSms
 from api.errors import EXCEPTION_HANDLERS
 from api.finance import FinanceController
@@ -89,7 +90,9 @@ def create_app(
         await pool.open(wait=False)
         nats = NatsConnection(nats_url, name="kontor-api")
         await nats.start()
-        backend = await asyncio.to_thread(open_backend, settings, pool_size=settings.db_pool_size)
+        backend = await asyncio.to_thread(
+            open_backend, settings, pool_size=settings.db_pool_size, fail_fast=True
+        )
         if backend.pool is not None:
             await asyncio.to_thread(setup_read_models, backend.pool)
         authenticator = Authenticator(
@@ -99,6 +102,7 @@ def create_app(
             finance_key=settings.finance_api_key,
         )
         app.state.resources = Resources(settings=settings, pg_pool=pool, nats=nats)
+        app.state.database_gate = DatabaseGate()
         app.state.authenticator = authenticator
         app.state.ctx = await asyncio.to_thread(
             make_context,
@@ -157,6 +161,7 @@ def create_app(
         },
         lifespan=[lifespan],
         middleware=[
+            DatabaseGateMiddleware(),
             prometheus.middleware,
             registration_limit.middleware,
             DefineMiddleware(ApiKeyMiddleware, exclude=PUBLIC_PATHS),

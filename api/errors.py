@@ -16,8 +16,9 @@ from typing import Any
 from eventsourcing.application import AggregateNotFoundError
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
-from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR, HTTP_503_SERVICE_UNAVAILABLE
 
+from api.availability import DatabaseGate, is_database_error, unavailable_problem
 from domain.accounts import exceptions as accounts
 from domain.contacts import exceptions as contacts
 from domain.ledger import exceptions as ledger
@@ -226,6 +227,16 @@ def _lookup(exc: Exception) -> ProblemSpec | None:
 
 
 def handle_exception(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+    if is_database_error(exc):
+        gate: DatabaseGate = request.app.state.database_gate
+        wait = gate.failed()
+        log.warning("database unavailable", extra={"path": request.url.path, "error": repr(exc)})
+        return Response(
+            unavailable_problem(request.url.path, wait),
+            status_code=HTTP_503_SERVICE_UNAVAILABLE,
+            media_type=PROBLEM_JSON,
+            headers={"Retry-After": str(wait)},
+        )
     if isinstance(exc, ProblemError):
         return problem_response(
             request,
