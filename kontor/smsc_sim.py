@@ -69,6 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     add("--dlr-form", choices=["tlv+text", "text"])
     add("--id-format", choices=["decimal", "hex"], help="ids in submit_sm_resp and TLVs")
     add("--dlr-id-format", choices=["decimal", "hex"], help="id in the receipt text")
+    add("--ids-restart", action="store_const", const=True, help="ids start again at each start")
     add("--dlr-seconds", action="store_const", const=True, help="12-digit receipt dates")
     add("--concat-dlr", choices=["per-part", "last-part"])
     add("--deliver-window", type=int)

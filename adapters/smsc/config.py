@@ -56,6 +56,10 @@ class SimConfig:
     dlr_form: Literal["tlv+text", "text"] = "tlv+text"
     id_format: Literal["decimal", "hex"] = "decimal"
     """How message ids are written in submit_sm_resp and receipted_message_id."""
+    ids_restart: bool = False
+    """Start message ids again at the first one at every start of the simulator, as an
+    independent SMSC may after a restart: an id then names several submits over time (the
+    record keeps them all; receipts and query_sm go by the latest one)."""
     dlr_id_format: Literal["decimal", "hex"] | None = None
     """How the id is written in the receipt text (``None``: like ``id_format``)."""
     dlr_seconds: bool = False
@@ -81,6 +85,7 @@ PRESETS: dict[str, dict[str, Any]] = {
     "mo": {"mo_share": 0.1},
     "text-dlr": {"dlr_form": "text", "dlr_id_format": "hex"},
     "last-part-dlr": {"concat_dlr": "last-part"},
+    "ids-restart": {"ids_restart": True},
 }
 
 

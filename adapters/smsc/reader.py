@@ -51,7 +51,9 @@ class SmscRecord:
         return [SubmitRow(*row) for row in self._db.execute(sql + " ORDER BY seq", params)]
 
     def submit(self, message_id: str) -> SubmitRow | None:
-        row = self._db.execute("SELECT * FROM submits WHERE message_id = ?", (message_id,))
+        row = self._db.execute(  # the latest, where ids start again after a restart
+            "SELECT * FROM submits WHERE message_id = ? ORDER BY seq DESC LIMIT 1", (message_id,)
+        )
         found = row.fetchone()
         return SubmitRow(*found) if found else None
 

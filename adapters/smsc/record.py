@@ -22,7 +22,7 @@ from typing import NamedTuple
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS submits (
     seq INTEGER PRIMARY KEY,
-    message_id TEXT NOT NULL UNIQUE,
+    message_id TEXT NOT NULL,
     system_id TEXT NOT NULL,
     source_addr TEXT NOT NULL,
     source_ton INTEGER NOT NULL,
@@ -40,6 +40,7 @@ CREATE TABLE IF NOT EXISTS submits (
     validity_period TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS submits_by_destination ON submits (destination_addr);
+CREATE INDEX IF NOT EXISTS submits_by_message_id ON submits (message_id, seq);
 CREATE TABLE IF NOT EXISTS deliveries (
     id INTEGER PRIMARY KEY,
     kind TEXT NOT NULL CHECK (kind IN ('dlr', 'mo')),
@@ -99,7 +100,20 @@ def connect(path: Path) -> sqlite3.Connection:
     columns = {row[1] for row in db.execute("PRAGMA table_info(submits)")}
     if "validity_period" not in columns:  # a record written before submits kept it
         db.execute("ALTER TABLE submits ADD COLUMN validity_period TEXT NOT NULL DEFAULT ''")
+    if any(row[2] and row[3] == "u" for row in db.execute("PRAGMA index_list(submits)")):
+        _drop_unique_message_id(db)
     return db
+
+
+def _drop_unique_message_id(db: sqlite3.Connection) -> None:
+    """A record written when message ids were unique for ever: rebuild ``submits`` without
+    that constraint (an SMSC whose ids start again after a restart repeats them)."""
+    db.executescript(
+        "PRAGMA legacy_alter_table = ON; BEGIN; ALTER TABLE submits RENAME TO submits_unique;"  # noqa: S608 - our own DDL
+        " DROP INDEX IF EXISTS submits_by_destination; DROP INDEX IF EXISTS submits_by_message_id;"
+        + SCHEMA
+        + " INSERT INTO submits SELECT * FROM submits_unique; DROP TABLE submits_unique; COMMIT;"
+    )
 
 
 class RecordWriter:
@@ -185,7 +199,9 @@ class RecordWriter:
     def find_submit(self, message_id: str) -> tuple[SubmitRow, DeliveryRow | None] | None:
         """A submit by its message id, with its receipt if one was scheduled."""
         self.flush()
-        row = self._db.execute("SELECT * FROM submits WHERE message_id = ?", (message_id,))
+        row = self._db.execute(  # an SMSC whose ids start again: the latest submit
+            "SELECT * FROM submits WHERE message_id = ? ORDER BY seq DESC LIMIT 1", (message_id,)
+        )
         found = row.fetchone()
         if found is None:
             return None

@@ -69,6 +69,8 @@ class Simulator:
         self.config = config
         self.writer = writer
         self._seq, self._delivery_id = writer.last_ids()
+        self._first_seq = self._seq if config.ids_restart else 0
+        """Ids are numbered from here (an SMSC whose ids start again after a restart)."""
         self.scenario = Scenario(config, self._seq)
         self._loop = asyncio.get_running_loop()
         self._flush_scheduled = False
@@ -186,7 +188,7 @@ class Simulator:
         part = part_info(pdu.short_message, pdu.esm_class, pdu.tlvs)
         return SubmitRow(
             seq=self._seq,
-            message_id=message_id_of(self._seq, self.config),
+            message_id=message_id_of(self._seq - self._first_seq, self.config),
             system_id=system_id,
             source_addr=pdu.source_addr,
             source_ton=pdu.source_addr_ton,
