@@ -3,6 +3,7 @@
 ```toml
 [[binds]]                 # one SMPP 3.4 bind_transceiver
 name = "standard"         # also the route name in subjects and events
+carrier = "acme"          # the carrier account's stable name (default: the bind's name)
 host = "127.0.0.1"
 port = 2775
 system_id = "kontor"
@@ -16,13 +17,18 @@ regions = ["*"]           # ISO regions of the destination, "*" for any
 bind = "standard"
 ```
 
-The High Quality tariff goes over its own bind. ``kontor up`` writes a file like this for the
-bundled SMSC simulator when ``KONTOR_CARRIERS_FILE`` is not set.
+Carrier message ids are unique per carrier account, and an SMSC may send a receipt over any bind
+of the account, so receipts are matched by ``carrier`` and carrier id. ``carrier`` is a name,
+not an address: a carrier that moves to another host or port keeps its messages' receipts. Binds
+that log in to the same account must name the same ``carrier`` (a file that leaves them apart is
+refused). The High Quality tariff goes over its own bind. ``kontor up`` writes a file like this
+for the bundled SMSC simulator when ``KONTOR_CARRIERS_FILE`` is not set.
 """
 
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -44,12 +50,16 @@ class Bind:
     password: str
     window: int = 64
     tps: float = 500.0
+    carrier: str = ""
+    """The carrier account's stable name (receipts match by it); empty: the bind's name."""
+
+    def __post_init__(self) -> None:
+        if not self.carrier:
+            object.__setattr__(self, "carrier", self.name)
 
     @property
-    def carrier(self) -> str:
-        """The carrier account behind the bind. Carrier message ids are unique per account,
-        and an SMSC may send a receipt over any bind of the account, so receipts are matched
-        by account, not by bind."""
+    def login(self) -> str:
+        """Where and as whom the bind logs in: ``system_id@host:port``."""
         return f"{self.system_id}@{self.host}:{self.port}"
 
 
@@ -87,12 +97,14 @@ def parse_carriers(document: dict[str, Any]) -> Carriers:
                 password=str(table["password"]),
                 window=int(table.get("window", 64)),
                 tps=float(table.get("tps", 500)),
+                carrier=str(table.get("carrier", "")),
             )
         except (KeyError, ValueError, TypeError) as exc:
             raise CarriersFileError(f"bind {table.get('name', '?')}: {exc}") from exc
         if bind.name in binds:
             raise CarriersFileError(f"bind {bind.name} appears twice")
         binds[bind.name] = bind
+    _one_name_per_account(binds.values())
     routes = []
     for table in document.get("routes", []):
         bind_name = str(table.get("bind", ""))
@@ -110,6 +122,17 @@ def parse_carriers(document: dict[str, Any]) -> Carriers:
     return Carriers(binds, tuple(routes))
 
 
+def _one_name_per_account(binds: Iterable[Bind]) -> None:
+    named: dict[str, Bind] = {}
+    for bind in binds:
+        other = named.setdefault(bind.login, bind)
+        if other.carrier != bind.carrier:
+            raise CarriersFileError(
+                f"binds {other.name} and {bind.name} log in to the same carrier account"
+                f" ({bind.login}): give them the same carrier name"
+            )
+
+
 def load_carriers(path: Path) -> Carriers:
     try:
         return parse_carriers(tomllib.loads(path.read_text()))
@@ -124,6 +147,7 @@ def simulator_carriers(
     return f"""# Written by kontor up for the bundled SMSC simulator.
 [[binds]]
 name = "standard"
+carrier = "simulator"
 host = "127.0.0.1"
 port = {port}
 system_id = "{system_id}"
@@ -133,6 +157,7 @@ tps = {tps}
 
 [[binds]]
 name = "premium"
+carrier = "simulator"
 host = "127.0.0.1"
 port = {port}
 system_id = "{system_id}"

@@ -41,11 +41,18 @@ def generated_secrets(settings: Settings) -> Settings:
 
 
 def _write_private(path: Path, values: dict[str, str]) -> None:
+    write_private(path, json.dumps(values, indent=2))
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write a file only its owner may read (mode 0600), replacing it whole: secrets and the
+    carriers file with its SMPP passwords."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as handle:
-        json.dump(values, handle, indent=2)
+        handle.write(text)
+    os.chmod(tmp, 0o600)  # an earlier, wider file of that name keeps its mode otherwise
     os.replace(tmp, path)
 
 

@@ -29,7 +29,7 @@ from adapters.embedded import (
 )
 from adapters.postgres.migrations import migrate
 from kontor.processes import TX_NICE, database_name, instances, niced
-from kontor.secrets import generated_secrets, secrets_env
+from kontor.secrets import generated_secrets, secrets_env, write_private
 from kontor.supervisor import ChildSpec, Supervisor, write_state
 from settings import Settings
 
@@ -112,7 +112,7 @@ def plan(settings: Settings) -> tuple[list[ChildSpec], PlatformUrls]:
         sim_port = free_port()
         password = secrets.token_hex(4)  # SMPP passwords have at most 8 characters
         carriers_file = var / "carriers.toml"
-        carriers_file.write_text(simulator_carriers(sim_port, "kontor", password))
+        write_private(carriers_file, simulator_carriers(sim_port, "kontor", password))
         sim_argv = [
             python,
             "-m",
