@@ -46,8 +46,8 @@ from adapters.smpp.codec import encode
 from adapters.smpp.config import ClientConfig
 from adapters.smpp.message_id import IdFormat, canonical_message_id
 from adapters.smpp.outcomes import (
-    Accepted,
     NotSent,
+    PartAccepted,
     QueueFull,
     Rejected,
     SubmitRequest,
@@ -404,7 +404,7 @@ class BindWorker:
             outcome = await self._submit_part(request, first=not carrier_ids)
             if outcome is REQUEUE:
                 return REQUEUE
-            if isinstance(outcome, Accepted):
+            if isinstance(outcome, PartAccepted):
                 carrier_ids.append(outcome.message_id)
                 continue
             if isinstance(outcome, Unknown):
