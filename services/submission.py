@@ -83,10 +83,8 @@ class ResultRecorder(Protocol):
     def record(self, results: Sequence[SubmitResult]) -> None: ...
 
 
-@dataclass(frozen=True, slots=True)
-class Submit:
-    message: OutboundMessage
-    attempt: int
+Submit = tuple[OutboundMessage, int]
+"""A message to submit and its attempt number (a tuple: one is made per message sent)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,7 +133,7 @@ def triage(
         elif epoch > deadline(message, validity):
             outcome = SubmitOutcome.EXPIRED
         else:
-            to_submit.append(Submit(message, attempt))
+            to_submit.append((message, attempt))
             continue
         results.append(result_of(message, outcome, route=route, attempt=attempt, at=now))
     return Triage(results, to_submit)
@@ -231,17 +229,19 @@ class Submission:
         plan = triage(
             messages, earlier, opted, cancelled, now=now, validity=self.validity, route=self.route
         )
-        outcomes = await asyncio.gather(*(self._submit(s, key_ids, now) for s in plan.to_submit))
+        outcomes = await asyncio.gather(
+            *(self._submit(m, attempt, key_ids, now) for m, attempt in plan.to_submit)
+        )
         results = plan.results
         requeued: set[UUID] = set()
         retried: set[UUID] = set()
-        for submit, outcome in zip(plan.to_submit, outcomes, strict=True):
+        for (message, _), outcome in zip(plan.to_submit, outcomes, strict=True):
             if isinstance(outcome, Requeue):
-                requeued.add(submit.message.message_id)
+                requeued.add(message.message_id)
                 continue
             results.append(outcome)
             if outcome.outcome is SubmitOutcome.UNCERTAIN:
-                retried.add(submit.message.message_id)
+                retried.add(message.message_id)
         if results:
             await asyncio.to_thread(self.recorder.record, results)
         if requeued:
@@ -249,9 +249,8 @@ class Submission:
         return acknowledgements(batches, requeued, retried)
 
     async def _submit(
-        self, submit: Submit, key_ids: Mapping[str, UUID], now: datetime
+        self, message: OutboundMessage, attempt: int, key_ids: Mapping[str, UUID], now: datetime
     ) -> SubmitResult | Requeue:
-        message, attempt = submit.message, submit.attempt
         number = opened(self.keys, message.number, key_ids)
         text = None if number is None else opened(self.keys, message.text, key_ids)
         if number is None or text is None:  # the person was erased after it was recorded

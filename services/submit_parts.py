@@ -35,7 +35,7 @@ from adapters.smpp.outcomes import (
     Unknown,
 )
 from domain.messaging.records import SubmitOutcome, SubmitResult
-from domain.text.parts import EncodedPart, encode_parts
+from domain.text.parts import encode_parts
 
 UDHI = 0x40
 RETRY_DELAYS = (0.2, 0.5, 1.0, 2.0, 4.0, 8.0)
@@ -83,20 +83,6 @@ def result_of(
     )
 
 
-def part_request(
-    message: OutboundMessage, number: str, part: EncodedPart, validity_period: str
-) -> SubmitRequest:
-    return SubmitRequest(
-        source=message.sender,
-        destination=number,
-        payload=part.payload,
-        data_coding=part.data_coding,
-        esm_class=UDHI if part.esm_class_udhi else 0,
-        registered_delivery=1 if message.delivery_reports else 0,
-        validity_period=validity_period,
-    )
-
-
 def could_not_go_out(outcome: PartOutcome) -> bool:
     """Nothing was taken, and trying again is safe."""
     if isinstance(outcome, Rejected):
@@ -115,10 +101,19 @@ async def answers(
     """The answer to each part of the message, in order, up to the first that is not an
     acceptance (see the rules above). Raises the text errors of ``encode_parts``."""
     outcomes: list[PartOutcome] = []
+    registered_delivery = 1 if message.delivery_reports else 0
     # The concatenation reference ties the parts together; the message id's last byte keeps
     # two messages to one handset from sharing it (nearly always).
     for part in encode_parts(text, message.message_id.int & 0xFF):
-        request = part_request(message, number, part, validity_period)
+        request = SubmitRequest(
+            source=message.sender,
+            destination=number,
+            payload=part.payload,
+            data_coding=part.data_coding,
+            esm_class=UDHI if part.esm_class_udhi else 0,
+            registered_delivery=registered_delivery,
+            validity_period=validity_period,
+        )
         first = not outcomes
         for delay in RETRY_DELAYS:
             outcome = await carrier.submit(request)

@@ -140,7 +140,9 @@ def plan(
         validity=VALIDITY,
         route=ROUTE,
     )
-    return [(r.outcome, r.attempt) for r in result.results], [s.attempt for s in result.to_submit]
+    return [(r.outcome, r.attempt) for r in result.results], [
+        attempt for _, attempt in result.to_submit
+    ]
 
 
 # -- triage ------------------------------------------------------------------------------------
