@@ -29,7 +29,7 @@ from adapters.smpp.client import SmppClient
 from adapters.smpp.codec import decode, encode
 from adapters.smpp.config import ClientConfig
 from adapters.smpp.constants import Tag
-from adapters.smpp.outcomes import Accepted, SubmitRequest, build_submit_sm
+from adapters.smpp.outcomes import PartAccepted, SubmitRequest, build_submit_sm
 from adapters.smpp.pdu import DeliverSm
 from adapters.smpp.receipt import parse_receipt
 from adapters.smpp.tlv import cstring_tlv, int_tlv
@@ -93,7 +93,7 @@ async def run_bind(sim: SimulatorProcess, messages: int, window: int) -> dict[st
             outcome = await client.submit(
                 SubmitRequest(source="Kontor", destination=f"+49170{i:08d}", payload=PART)
             )
-            accepted += isinstance(outcome, Accepted)
+            accepted += isinstance(outcome, PartAccepted)
 
     async with SmppClient(config, on_deliver) as client:
         cpu = time.process_time()

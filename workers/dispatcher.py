@@ -132,7 +132,7 @@ class Dispatcher:
     async def _transactional(self, tx: Any) -> None:
         """Single messages go on at once: they take the route's tokens but never wait for
         them (their volume is small), so no campaign can hold them back. One batch per fetch
-        (see ``workers.carrier.TX_FETCH``: a larger fetch holds a lone message back)."""
+        (see ``workers.carrier.submitter.TX_FETCH``: a larger fetch holds a lone message back)."""
         while not self.runtime.stop.is_set():
             try:
                 await self._take(tx, 1, timeout=0.5, wait_for_tokens=False)

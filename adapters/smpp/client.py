@@ -17,7 +17,7 @@ What it guarantees, since the libraries we measured did not:
 - Never more than ``window`` submit_sm/query_sm outstanding on the bind (a semaphore held from
   the write until the response or its timeout); enquire_link is outside the window so that a
   full window cannot hide a dead link.
-- Every submit ends in exactly one ``SubmitOutcome``; the ones written but unanswered are
+- Every submit ends in exactly one ``PartOutcome``; the ones written but unanswered are
   ``Unknown``, never silently retried (see ``adapters.smpp.outcomes``).
 - A deliver_sm is acknowledged only after ``on_deliver`` returned; if it raises, the answer is
   ESME_RX_T_APPN (0x64), which makes the SMSC deliver it again later. Receipts for a submit
@@ -51,10 +51,10 @@ from adapters.smpp.errors import (
     SmppError,
 )
 from adapters.smpp.outcomes import (
-    Accepted,
     NotSent,
+    PartAccepted,
+    PartOutcome,
     QueryResult,
-    SubmitOutcome,
     SubmitRequest,
     Throttled,
     Unknown,
@@ -117,7 +117,7 @@ class SmppClient:
         await self._connect()
         self._supervisor = asyncio.create_task(self._supervise(), name=f"smpp-{self.config.name}")
 
-    async def submit(self, request: SubmitRequest) -> SubmitOutcome:
+    async def submit(self, request: SubmitRequest) -> PartOutcome:
         pdu = build_submit_sm(request)  # PduEncodeError here is the caller's bad request
         if self._closing:
             return NotSent("client closed")
@@ -141,7 +141,7 @@ class SmppClient:
             except ConnectionLostError:
                 return Unknown("connection_lost")
         outcome = outcome_of(response)
-        if isinstance(outcome, Accepted):
+        if isinstance(outcome, PartAccepted):
             self.limiter.on_accepted()
         elif isinstance(outcome, Throttled):
             self.limiter.on_throttled(sent_at)

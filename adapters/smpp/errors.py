@@ -55,10 +55,6 @@ class ResponseTimeoutError(SmppError):
     """No response arrived for a request within its timeout."""
 
 
-class ClientClosedError(SmppError):
-    """The client was closed; it sends nothing more."""
-
-
 class NotConnectedError(SmppError):
     """There is no bound connection to send on; nothing was sent, so a retry is safe."""
 

@@ -1,8 +1,10 @@
 """What a caller gives the client to submit, and what it gets back.
 
-``SubmitOutcome`` is a closed union, so the carrier sender matches on it exhaustively:
+What one submitted part came to is a ``PartOutcome`` (named apart from the message's
+``domain.messaging.records.SubmitOutcome``, which the carrier sender makes of its parts'
+outcomes). It is a closed union, so the carrier sender matches on it exhaustively:
 
-- ``Accepted(message_id)``: the carrier took the part; capture the reservation.
+- ``PartAccepted(message_id)``: the carrier took the part; capture the reservation.
 - ``Rejected(command_status)``: the carrier refused it; ``permanent`` says whether to release
   the reservation (most statuses) or retry later (system error, temporary app error).
 - ``Throttled``: 0x58, the bind slows down by itself; requeue the part.
@@ -46,7 +48,7 @@ class SubmitRequest:
 
 
 @dataclass(frozen=True, slots=True)
-class Accepted:
+class PartAccepted:
     message_id: str
 
 
@@ -82,14 +84,14 @@ class NotSent:
     reason: str
 
 
-SubmitOutcome = Accepted | Rejected | Throttled | QueueFull | Unknown | NotSent
+PartOutcome = PartAccepted | Rejected | Throttled | QueueFull | Unknown | NotSent
 
 
-def outcome_of(response: Envelope) -> Accepted | Rejected | Throttled | QueueFull:
+def outcome_of(response: Envelope) -> PartAccepted | Rejected | Throttled | QueueFull:
     """The outcome a submit_sm_resp (or a generic_nack in its place) stands for."""
     status = response.command_status
     if status == CommandStatus.ESME_ROK and isinstance(response.pdu, SubmitSmResp):
-        return Accepted(response.pdu.message_id)
+        return PartAccepted(response.pdu.message_id)
     if status == CommandStatus.ESME_RTHROTTLED:
         return Throttled()
     if status == CommandStatus.ESME_RMSGQFUL:

@@ -102,11 +102,6 @@ class RateLimiter:
         self.rate = max(self.min_rate, halved)
         self._next_slot = self.paused_until
 
-    @property
-    def observed_rate(self) -> float:
-        """Sends per second lately."""
-        return self._sent.rate(self._clock())
-
     def _recover(self, now: float) -> None:
         if self.rate is None or now - self._last_throttle < self._recover_after:
             return

@@ -11,7 +11,7 @@ from adapters.smpp.client import SmppClient
 from adapters.smpp.constants import CommandStatus
 from adapters.smpp.errors import BindError, QueryError
 from adapters.smpp.message_id import canonical_message_id
-from adapters.smpp.outcomes import Accepted, NotSent, SubmitRequest
+from adapters.smpp.outcomes import NotSent, PartAccepted, SubmitRequest
 from adapters.smpp.pdu import DeliverSm
 from adapters.smpp.receipt import DeliveryState, parse_receipt
 from tests.support.smsc import Inbox, eventually, simulator, stat, unacked
@@ -52,7 +52,7 @@ async def test_a_submit_is_accepted_and_its_receipt_acknowledged_only_after_the_
     with simulator(tmp_path, "--dlr-delay", "0.05,0.1") as sim:
         async with SmppClient(sim.client_config(), store_slowly) as client:
             outcome = await client.submit(request(1))
-            assert isinstance(outcome, Accepted)
+            assert isinstance(outcome, PartAccepted)
             await asyncio.wait_for(stored.wait(), 10)
             await asyncio.sleep(0.3)  # the simulator would have its answer by now
             with sim.record() as record:
@@ -83,7 +83,7 @@ async def test_every_part_of_a_concatenated_message_gets_its_own_id_and_receipt(
             await inbox.wait_for(receipts=3)
         with sim.record() as record:
             rows = record.submits(destination="+491700000007")
-    ids = [o.message_id for o in outcomes if isinstance(o, Accepted)]
+    ids = [o.message_id for o in outcomes if isinstance(o, PartAccepted)]
     assert len(set(ids)) == 3
     assert sorted(r.message_id for r in inbox.receipts) == sorted(ids)
     assert [(r.udh_ref, r.udh_part, r.udh_total, r.esm_class) for r in rows] == [
@@ -100,7 +100,7 @@ async def test_the_client_never_has_more_submits_outstanding_than_its_window(
         with sim.record() as record:
             max_seen = record.stat("max_in_flight")
             recorded = record.count_submits()
-    assert all(isinstance(o, Accepted) for o in outcomes)
+    assert all(isinstance(o, PartAccepted) for o in outcomes)
     assert recorded == 300
     assert max_seen == 8  # the window filled, and was never exceeded
     assert client.max_in_flight == 8
@@ -111,7 +111,7 @@ async def test_an_idle_bind_sends_enquire_link_and_stays_usable(tmp_path: Path) 
         async with SmppClient(sim.client_config(enquire_link_interval=0.2), Inbox()) as client:
             await asyncio.sleep(1.1)
             assert client.bound
-            assert isinstance(await client.submit(request()), Accepted)
+            assert isinstance(await client.submit(request()), PartAccepted)
         await eventually(lambda: stat(sim, "enquire_links") >= 3)
         assert stat(sim, "binds") == 1
 
@@ -132,7 +132,7 @@ async def test_query_sm_reports_the_current_state_of_a_message(tmp_path: Path) -
     with simulator(tmp_path, "--dlr-delay", "0.1,0.2", "--id-format", "hex") as sim:
         async with SmppClient(sim.client_config(), inbox) as client:
             sent = await client.submit(request(3))
-            assert isinstance(sent, Accepted)
+            assert isinstance(sent, PartAccepted)
             before = await client.query(sent.message_id, "Kontor")
             await inbox.wait_for(receipts=1)
             after = await client.query(sent.message_id, "Kontor")

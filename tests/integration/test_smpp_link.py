@@ -9,7 +9,7 @@ from pathlib import Path
 from adapters.smpp.client import SmppClient
 from adapters.smpp.config import ClientConfig
 from adapters.smpp.errors import ConnectionLostError
-from adapters.smpp.outcomes import Accepted, NotSent, SubmitRequest
+from adapters.smpp.outcomes import NotSent, PartAccepted, SubmitRequest
 from adapters.smpp.pdu import BindTransceiver, BindTransceiverResp, EnquireLink, Envelope
 from adapters.smpp.session import SmppSession
 from tests.support.smsc import Inbox, RunningSimulator, eventually
@@ -65,13 +65,13 @@ async def test_the_client_binds_again_when_the_smsc_comes_back(tmp_path: Path) -
     try:
         config = sim.client_config(connect_wait=0.3)
         async with SmppClient(config, Inbox()) as client:
-            assert isinstance(await client.submit(REQUEST), Accepted)
+            assert isinstance(await client.submit(REQUEST), PartAccepted)
             sim.stop()
             await eventually(lambda: not client.bound)  # noticed when the loop next runs
             assert await client.submit(REQUEST) == NotSent("not bound")
             sim.start()
             await eventually(lambda: client.bound)
-            assert isinstance(await client.submit(REQUEST), Accepted)
+            assert isinstance(await client.submit(REQUEST), PartAccepted)
             assert client.binds == 2
     finally:
         sim.stop()

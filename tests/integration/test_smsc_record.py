@@ -8,7 +8,7 @@ import sqlite3
 from pathlib import Path
 
 from adapters.smpp.client import SmppClient
-from adapters.smpp.outcomes import Accepted, SubmitRequest
+from adapters.smpp.outcomes import PartAccepted, SubmitRequest
 from adapters.smsc.reader import SmscRecord
 from adapters.smsc.record import SCHEMA
 from tests.support.smsc import Inbox, RunningSimulator, eventually, unacked
@@ -21,8 +21,8 @@ def request(i: int) -> SubmitRequest:
 async def submit_all(sim: RunningSimulator, numbers: range, inbox: Inbox | None = None) -> set[str]:
     async with SmppClient(sim.client_config(), inbox or Inbox()) as client:
         outcomes = await asyncio.gather(*(client.submit(request(i)) for i in numbers))
-    assert all(isinstance(o, Accepted) for o in outcomes)
-    return {o.message_id for o in outcomes if isinstance(o, Accepted)}
+    assert all(isinstance(o, PartAccepted) for o in outcomes)
+    return {o.message_id for o in outcomes if isinstance(o, PartAccepted)}
 
 
 async def test_the_record_survives_sigterm_and_a_restart_continues_it(tmp_path: Path) -> None:

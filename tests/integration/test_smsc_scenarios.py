@@ -12,11 +12,11 @@ from adapters.smpp.client import SmppClient
 from adapters.smpp.constants import CommandStatus
 from adapters.smpp.message_id import IdFormat, canonical_message_id
 from adapters.smpp.outcomes import (
-    Accepted,
     NotSent,
+    PartAccepted,
+    PartOutcome,
     QueueFull,
     Rejected,
-    SubmitOutcome,
     SubmitRequest,
     Throttled,
     Unknown,
@@ -38,7 +38,7 @@ async def test_throttling_answers_throttled_and_the_client_slows_down(tmp_path: 
         nonlocal throttled
         while True:
             outcome = await client.submit(request(i))
-            if isinstance(outcome, Accepted):
+            if isinstance(outcome, PartAccepted):
                 return outcome.message_id
             assert isinstance(outcome, Throttled)
             throttled += 1
@@ -65,7 +65,7 @@ async def test_a_full_queue_asks_for_a_later_retry_and_nothing_is_recorded(tmp_p
         with sim.record() as record:
             recorded = {r.message_id for r in record.submits()}
     full = [o for o in outcomes if isinstance(o, QueueFull)]
-    accepted = {o.message_id for o in outcomes if isinstance(o, Accepted)}
+    accepted = {o.message_id for o in outcomes if isinstance(o, PartAccepted)}
     assert 15 < len(full) < 45
     assert len(full) + len(accepted) == 100
     assert recorded == accepted
@@ -81,7 +81,7 @@ async def test_destinations_the_carrier_refuses_are_rejected_for_good(tmp_path: 
     assert refused == Rejected(CommandStatus.ESME_RINVDSTADR)
     assert isinstance(refused, Rejected)
     assert refused.permanent
-    assert isinstance(taken, Accepted)
+    assert isinstance(taken, PartAccepted)
 
 
 async def test_a_submit_without_answer_is_unknown_to_the_client_but_accepted_by_the_carrier(
@@ -95,7 +95,7 @@ async def test_a_submit_without_answer_is_unknown_to_the_client_but_accepted_by_
             silent = record.with_effect("no_response")
             total = record.count_submits()
     unknown = [o for o in outcomes if isinstance(o, Unknown)]
-    accepted = {o.message_id for o in outcomes if isinstance(o, Accepted)}
+    accepted = {o.message_id for o in outcomes if isinstance(o, PartAccepted)}
     assert unknown
     assert all(o.reason == "timeout" for o in unknown)
     assert len(silent) == len(unknown)
@@ -104,7 +104,7 @@ async def test_a_submit_without_answer_is_unknown_to_the_client_but_accepted_by_
 
 
 async def test_the_client_rebinds_after_each_disconnect_and_carries_on(tmp_path: Path) -> None:
-    outcomes: list[SubmitOutcome] = []
+    outcomes: list[PartOutcome] = []
 
     async def send(client: SmppClient, i: int) -> None:
         outcome = await client.submit(request(i))
@@ -119,7 +119,7 @@ async def test_the_client_rebinds_after_each_disconnect_and_carries_on(tmp_path:
         with sim.record() as record:
             recorded = {r.message_id for r in record.submits()}
             disconnects = record.stat("disconnects")
-    accepted = {o.message_id for o in outcomes if isinstance(o, Accepted)}
+    accepted = {o.message_id for o in outcomes if isinstance(o, PartAccepted)}
     unknown = [o for o in outcomes if isinstance(o, Unknown)]
     assert len(outcomes) == 200
     assert disconnects >= 200 // 25 - 1
@@ -145,7 +145,7 @@ async def test_a_receipt_before_its_submit_response_still_reaches_the_callback(
         async with SmppClient(sim.client_config(), on_deliver) as client:
             for i in range(10):
                 outcome = await client.submit(request(i))
-                assert isinstance(outcome, Accepted)
+                assert isinstance(outcome, PartAccepted)
                 known.add(outcome.message_id)
             await eventually(lambda: unacked(sim) == 0)
     assert sorted(parked) == sorted(known)
@@ -163,7 +163,7 @@ async def test_a_callback_that_fails_makes_the_carrier_deliver_again(tmp_path: P
     with simulator(tmp_path, "--redeliver-after", "0.2", "--dlr-delay", "0,0.05") as sim:
         async with SmppClient(sim.client_config(), flaky_store) as client:
             for i in range(5):
-                assert isinstance(await client.submit(request(i)), Accepted)
+                assert isinstance(await client.submit(request(i)), PartAccepted)
             await eventually(lambda: unacked(sim) == 0)
         with sim.record() as record:
             deliveries = record.deliveries()
@@ -210,10 +210,10 @@ async def test_text_only_receipts_with_hex_ids_match_decimal_submit_ids(tmp_path
     assert {canonical_message_id(r.message_id, IdFormat.HEX) for r in receipts} == {
         canonical_message_id(o.message_id, IdFormat.DECIMAL)
         for o in sent
-        if isinstance(o, Accepted)
+        if isinstance(o, PartAccepted)
     }
     assert {r.message_id for r in receipts}.isdisjoint(
-        o.message_id for o in sent if isinstance(o, Accepted)
+        o.message_id for o in sent if isinstance(o, PartAccepted)
     )
     assert {(r.state, r.error_code) for r in receipts} == {(DeliveryState.UNDELIVERABLE, "034")}
     assert all(
@@ -237,10 +237,10 @@ async def test_receipts_come_back_over_the_bind_their_submit_went_out_on(tmp_pat
             await second.wait_for(receipts=5)
             await eventually(lambda: unacked(sim) == 0)
         assert {r.message_id for r in first.receipts} == {
-            o.message_id for o in mine if isinstance(o, Accepted)
+            o.message_id for o in mine if isinstance(o, PartAccepted)
         }
         assert {r.message_id for r in second.receipts} == {
-            o.message_id for o in theirs if isinstance(o, Accepted)
+            o.message_id for o in theirs if isinstance(o, PartAccepted)
         }
 
     later = Inbox()
@@ -251,7 +251,7 @@ async def test_receipts_come_back_over_the_bind_their_submit_went_out_on(tmp_pat
                 sent = await asyncio.gather(*(leaving.submit(request(i)) for i in range(5)))
             await later.wait_for(receipts=5)  # the closed bind's receipts, over this one
     assert {r.message_id for r in later.receipts} == {
-        o.message_id for o in sent if isinstance(o, Accepted)
+        o.message_id for o in sent if isinstance(o, PartAccepted)
     }
 
 
@@ -269,9 +269,9 @@ async def test_a_message_not_delivered_within_its_validity_period_is_reported_ex
             )
             started = time.monotonic()
             outcomes = [await client.submit(brief), await client.submit(lasting)]
-            assert all(isinstance(o, Accepted) for o in outcomes)
+            assert all(isinstance(o, PartAccepted) for o in outcomes)
             await inbox.wait_for(receipts=2)
             states = {r.message_id: r.state for r in inbox.receipts}
-    ids = [o.message_id for o in outcomes if isinstance(o, Accepted)]
+    ids = [o.message_id for o in outcomes if isinstance(o, PartAccepted)]
     assert states == {ids[0]: DeliveryState.EXPIRED, ids[1]: DeliveryState.DELIVERED}
     assert time.monotonic() - started >= 3  # the lasting one after its delivery delay

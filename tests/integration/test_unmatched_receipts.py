@@ -15,9 +15,10 @@ from adapters.smpp.codec import encode
 from adapters.smpp.pdu import DeliverSm
 from domain.messaging.batches import UnmatchedReceipts
 from projections import messaging_queries as q
+from services.receipts import MAX_PARKED_DELIVERIES
 from settings import Settings
 from tests.support.api import running_api
-from workers.ingest import MAX_PARKED_DELIVERIES, Ingest
+from workers.ingest import Ingest
 from workers.projections import messaging_runner
 
 RECEIPT = (

@@ -6,7 +6,7 @@ import asyncio
 from typing import Any
 
 from adapters.jetstream.payloads import InboundPdu, inbound_decoder
-from workers.carrier import InboundStore
+from workers.carrier.receipt_tap import InboundStore
 
 
 class FakeJetStream:

@@ -1,22 +1,32 @@
-"""Submit claims: the carrier sender's write-ahead record that makes submits exactly-once.
+"""The carrier sender's two working tables: submit claims and the carrier-id index.
 
-Before a message goes to the SMSC its claim is written (``submitting``, attempt n). The result
-event and the claim's new state are saved in one transaction (``side_effects``). A redelivered
-NATS message therefore finds either a final claim (acknowledged without a second submit) or a
-claim still ``submitting``: the sender died between submit and record, so the carrier may have
-it. That uncertainty is recorded as an event before the message is submitted again.
+``submit_claims`` holds one ``domain.messaging.claims.Claim`` per message: written
+(``submitting``) before the message goes to the carrier, set to its result's outcome by the
+transaction that records the result. ``carrier_ids`` names, per carrier account and carrier
+message id, the message part a receipt is about; the DLR ingest matches through it.
+
+Both change only together with the events they derive from: ``ResultRecorder`` saves a
+``CarrierReport`` and, in its transaction (``SideEffectRecorder``), the claims' new states and
+the index rows, each one statement over arrays (a batch of 256 results costs two statements,
+not 512). So a claim is never final without its result, and a receipt never matches a message
+whose acceptance was not recorded.
+
+``PostgresClaims`` is ``services.submission.Claims``, ``PostgresCarrierIds`` is
+``services.receipts.CarrierIds``, ``ResultRecorder`` is ``services.submission.ResultRecorder``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Iterable, Sequence
 from typing import Any
 from uuid import UUID
 
 from psycopg_pool import ConnectionPool
 
 from adapters.postgres.schema import ensure_schema
+from adapters.smpp.message_id import IdFormat, canonical_message_id
+from domain.messaging.application import Messaging
+from domain.messaging.claims import FINAL, Claim
 from domain.messaging.records import SubmitOutcome, SubmitResult
 
 SCHEMA = """
@@ -39,28 +49,16 @@ CREATE TABLE IF NOT EXISTS carrier_ids (
 CREATE INDEX IF NOT EXISTS carrier_ids_message ON carrier_ids (message_id);
 """
 
-FINAL = frozenset(
-    outcome.value
-    for outcome in (
-        SubmitOutcome.ACCEPTED,
-        SubmitOutcome.REJECTED,
-        SubmitOutcome.CANCELLED,
-        SubmitOutcome.EXPIRED,
-    )
-)
+
+def create_tables(pool: ConnectionPool[Any]) -> None:
+    with pool.connection() as conn:
+        ensure_schema(conn, SCHEMA)
 
 
-@dataclass(frozen=True)
-class Claim:
-    state: str
-    attempt: int
-
-
-class Claims:
+class PostgresClaims:
     def __init__(self, pool: ConnectionPool[Any]) -> None:
         self.pool = pool
-        with pool.connection() as conn:
-            ensure_schema(conn, SCHEMA)
+        create_tables(pool)
 
     def claim(self, route: str, message_ids: Sequence[UUID]) -> dict[UUID, Claim]:
         """Claim the messages for a submit. Returns the claims that already existed (a
@@ -107,16 +105,42 @@ class Claims:
                 )
 
 
-def side_effects(
-    results: Sequence[SubmitResult], carrier: str, carrier_key: Any
-) -> list[tuple[str, list[Any]]]:
-    """The claim updates and carrier-id index rows saved with a CarrierReport, each one
-    statement over arrays (a batch of 256 results costs two statements, not 512)."""
+def index_key(carrier_id: str) -> str:
+    """A carrier id as the index keeps it (the ingest looks up every reading of a receipt's
+    id, see ``adapters.smpp.message_id``)."""
+    return canonical_message_id(carrier_id, IdFormat.OPAQUE)
+
+
+class PostgresCarrierIds:
+    def __init__(self, pool: ConnectionPool[Any]) -> None:
+        self.pool = pool
+        create_tables(pool)  # the ingest may start before any carrier sender made them
+
+    def lookup(
+        self, keys: Collection[tuple[str, str]]
+    ) -> dict[tuple[str, str], tuple[UUID, UUID, UUID, int]]:
+        """(message id, send id, account id, part) per (carrier, index key) found; one query."""
+        if not keys:
+            return {}
+        carriers = [k[0] for k in keys]
+        ids = [k[1] for k in keys]
+        with self.pool.connection() as conn:
+            rows = conn.execute(
+                "SELECT c.carrier, c.carrier_id, c.message_id, c.send_id, c.account_id, c.part"
+                " FROM carrier_ids c JOIN unnest(%b::text[], %b::text[]) AS k(carrier, carrier_id)"
+                " USING (carrier, carrier_id)",
+                (carriers, ids),
+            ).fetchall()
+        return {(r[0], r[1]): (r[2], r[3], r[4], r[5]) for r in rows}
+
+
+def side_effects(results: Sequence[SubmitResult], carrier: str) -> list[tuple[str, list[Any]]]:
+    """The claim updates and carrier-id index rows saved with a CarrierReport."""
     final: dict[UUID, tuple[str, int]] = {}
     for r in results:  # the last result of a message wins (uncertain, then its resubmit)
         final[r.message_id] = (r.outcome.value, r.attempt)
     index = [
-        (carrier_key(carrier_id), r.message_id, r.send_id, r.account_id, part)
+        (index_key(carrier_id), r.message_id, r.send_id, r.account_id, part)
         for r in results
         if r.outcome in (SubmitOutcome.ACCEPTED, SubmitOutcome.UNCERTAIN)
         for part, carrier_id in enumerate(r.carrier_ids, start=1)
@@ -140,3 +164,18 @@ def side_effects(
             )
         )
     return statements
+
+
+class ResultRecorder:
+    """Records a bind's submit results: one ``CarrierReport`` with its side effects."""
+
+    def __init__(self, messaging: Messaging, route: str, carrier: str) -> None:
+        self.messaging = messaging
+        self.route = route
+        self.carrier = carrier
+        """The carrier account (``adapters.carriers.Bind.carrier``): receipts match by it."""
+
+    def record(self, results: Sequence[SubmitResult]) -> None:
+        self.messaging.record_results(
+            self.route, results, side_effects=side_effects(results, self.carrier)
+        )

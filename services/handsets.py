@@ -1,0 +1,65 @@
+"""The handsets carriers name on the inbound side (a reply's sender, an unmatched receipt's
+recipient), as personal data: the number in E.164 where it parses (the carrier's spelling
+otherwise), the platform-wide lookup hash support searches by, and that person's own data key,
+so erasing the person shreds their replies and nothing else.
+
+A reply's id derives from its body, sender and arrival time: the same deliver_sm offered again
+is the same reply."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID, uuid5
+
+from adapters.crypto.inbound_keys import INBOUND_NAMESPACE, PLATFORM_LOOKUP, reply_key_id
+from adapters.smpp.pdu import DeliverSm
+from adapters.smpp.receipt import message_bytes
+from domain.messaging.records import Reply
+from domain.personal import PersonalData
+from domain.phone.exceptions import PhoneError
+from domain.phone.parser import PhoneNumberParser
+from services.ports import Keys
+
+
+@dataclass(frozen=True, slots=True)
+class Handset:
+    number: str
+    number_hash: str
+    key_id: UUID
+
+
+def reply_text(body: bytes, data_coding: int) -> str:
+    return body.decode("utf-16-be", "replace") if data_coding == 8 else body.decode("latin-1")
+
+
+class Handsets:
+    def __init__(self, keys: Keys) -> None:
+        self.keys = keys
+        self.numbers = PhoneNumberParser()
+
+    def named(self, address: str) -> Handset:
+        """The handset behind a carrier's source address."""
+        try:
+            number = self.numbers.parse("+" + address.lstrip("+")).e164
+        except PhoneError:
+            number = address
+        number_hash = self.keys.lookup_hash(PLATFORM_LOOKUP, number)
+        return Handset(number, number_hash, reply_key_id(number_hash))
+
+    def reply(self, route: str, pdu: DeliverSm, at: datetime) -> Reply:
+        """A deliver_sm that is no receipt, as the raw reply of its sender (its key is made
+        when the reply is recorded)."""
+        body = message_bytes(pdu)
+        handset = self.named(pdu.source_addr)
+        identity = hashlib.sha256(body + pdu.source_addr.encode() + at.isoformat().encode())
+        return Reply(
+            reply_id=uuid5(INBOUND_NAMESPACE, identity.hexdigest()),
+            route=route,
+            sender_hash=handset.number_hash,
+            sender=PersonalData(handset.key_id, handset.number),
+            recipient=pdu.destination_addr,
+            text=PersonalData(handset.key_id, reply_text(body, pdu.data_coding)),
+            received_at=at,
+        )

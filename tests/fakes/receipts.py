@@ -1,0 +1,51 @@
+"""In-memory fakes of the DLR and MO ingest's ports (``services.receipts``): the carrier-id
+index keyed as ``adapters.postgres.claims`` keys it, and a recorder that, like the Messaging
+application, records a batch of unmatched receipts only once per batch id."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from uuid import UUID
+
+from adapters.smpp.message_id import IdFormat, canonical_message_id
+from domain.messaging.records import DeliveryReport, Reply, UnmatchedReceipt
+from services.receipts import IndexedPart
+
+
+class FakeCarrierIds:
+    def __init__(self) -> None:
+        self.rows: dict[tuple[str, str], IndexedPart] = {}
+        self.lookups: list[set[tuple[str, str]]] = []
+
+    def add(self, carrier: str, carrier_id: str, part: IndexedPart) -> None:
+        """What recording an accepted submit writes (the id as the SMSC answered it)."""
+        self.rows[(carrier, canonical_message_id(carrier_id, IdFormat.OPAQUE))] = part
+
+    def lookup(self, keys: Collection[tuple[str, str]]) -> dict[tuple[str, str], IndexedPart]:
+        self.lookups.append(set(keys))
+        return {k: self.rows[k] for k in keys if k in self.rows}
+
+
+class FakeReceiptRecorder:
+    def __init__(self) -> None:
+        self.deliveries: list[tuple[str, list[DeliveryReport]]] = []
+        self.replies: list[tuple[str, list[Reply]]] = []
+        self.unmatched: dict[UUID, list[UnmatchedReceipt]] = {}
+
+    @property
+    def reports(self) -> list[DeliveryReport]:
+        return [r for _, batch in self.deliveries for r in batch]
+
+    def record_deliveries(self, route: str, reports: Sequence[DeliveryReport]) -> object:
+        self.deliveries.append((route, list(reports)))
+        return None
+
+    def record_replies(self, route: str, replies: Sequence[Reply]) -> object:
+        self.replies.append((route, list(replies)))
+        return None
+
+    def record_unmatched(self, batch_id: UUID, receipts: Sequence[UnmatchedReceipt]) -> bool:
+        if batch_id in self.unmatched:
+            return False
+        self.unmatched[batch_id] = list(receipts)
+        return True
