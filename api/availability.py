@@ -18,7 +18,14 @@ from typing import Any
 import msgspec
 from litestar.enums import ScopeType
 from litestar.middleware import ASGIMiddleware
-from litestar.types import ASGIApp, Receive, Scope, Send
+from litestar.types import (
+    ASGIApp,
+    HTTPResponseBodyEvent,
+    HTTPResponseStartEvent,
+    Receive,
+    Scope,
+    Send,
+)
 
 from adapters.postgres.eventstore import DATABASE_ERRORS
 
@@ -84,6 +91,11 @@ async def _unavailable(send: Send, scope: Scope, wait: int) -> None:
         (b"retry-after", str(wait).encode()),
         (b"content-length", str(len(body)).encode()),
     ]
-    start: Any = {"type": "http.response.start", "status": 503, "headers": headers}
+    start: HTTPResponseStartEvent = {
+        "type": "http.response.start",
+        "status": 503,
+        "headers": headers,
+    }
+    done: HTTPResponseBodyEvent = {"type": "http.response.body", "body": body, "more_body": False}
     await send(start)
-    await send({"type": "http.response.body", "body": body})
+    await send(done)

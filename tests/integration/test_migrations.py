@@ -56,7 +56,8 @@ def test_an_earlier_releases_layout_is_migrated_once_and_recorded(unmigrated_url
     assert migrate(unmigrated_url) == []  # recorded: a second start runs nothing
 
     with psycopg.connect(unmigrated_url) as conn:
-        history = dict(conn.execute("SELECT message_id, history FROM msg_messages").fetchall())
+        rows = conn.execute("SELECT message_id, history FROM msg_messages").fetchall()
+        history: dict[UUID, list[int]] = dict(rows)
         assert history == {kept: [4, 17], untouched: []}
         assert conn.execute("SELECT to_regclass('msg_history')").fetchone() == (None,)
         assert conn.execute("SELECT to_regclass('send_recipients_person')").fetchone() == (None,)
