@@ -1,8 +1,9 @@
 """Ports shared by several services: the clock, the key ring and the opt-out list.
 
 A port is the smallest Protocol a service needs of something outside it. The real ones live in
-``adapters/`` (``adapters.crypto.keyring.Keyring``, ``adapters.postgres.optouts``...), the fakes
-in ``tests/fakes``; a port used by one service only is declared in that service's module.
+``adapters/`` (``adapters.crypto.keyring.Keyring``,
+``adapters.contacts.optouts.PostgresOptOuts``...), the fakes in ``tests/fakes``; a port used by
+one service only is declared in that service's module.
 """
 
 from __future__ import annotations
