@@ -22,6 +22,18 @@ from domain.phone.exceptions import PhoneError
 from domain.phone.parser import PhoneNumberParser
 from services.ports import Keys
 
+TAIL_DIGITS = 9
+"""Digits of a number that identify a handset whatever the format a carrier writes it in
+(+49151..., 0049151..., 0151...)."""
+
+
+def handset_tail(keys: Keys, account_id: UUID, number: str) -> str:
+    """A handset's lookup hash (under the account's secret) by its last ``TAIL_DIGITS``
+    digits: what the carrier-id index keeps to tell whether a receipt comes from the handset
+    its message went to, without keeping the number."""
+    digits = "".join(ch for ch in number if ch.isdigit())
+    return keys.lookup_hash(account_id, "tail:" + digits[-TAIL_DIGITS:])
+
 
 @dataclass(frozen=True, slots=True)
 class Handset:

@@ -10,7 +10,10 @@ of deliver_sm PDUs as the carrier sender stored them (``Offered``), and answers 
 - Matching: a receipt's carrier id is looked up in the carrier-id index (``CarrierIds``) under
   every key it can stand for (``message_id_candidates``: decimal, then hex), one lookup for the
   whole fetch; the first key found names the message part, and the receipt becomes a
-  ``DeliveryReport``.
+  ``DeliveryReport``. The index names the latest submission of each id (an SMSC may hand an
+  id out again after a restart) and the number it went to: a receipt from another handset is
+  not about that message (an older message's late receipt, another account's), so it is taken
+  as matching nothing, never attached to a stranger's message.
 - A receipt that arrives before its submit result was recorded finds nothing yet: it is early,
   and ``park`` decides. A NATS message without early receipts is acknowledged. A lone early
   receipt is offered again later (``Nak``, 1 s doubling up to 60 s), until it was offered
@@ -47,14 +50,15 @@ from adapters.smpp.receipt import Receipt, ReceiptParseError, is_receipt, parse_
 from domain.messaging.records import DeliveryReport, Reply, UnmatchedReceipt
 from domain.personal import PersonalData
 from services.acks import ACK, Ack, Nak
-from services.handsets import Handset, Handsets
+from services.handsets import Handset, Handsets, handset_tail
 from services.ports import Keys
 
 log = logging.getLogger(__name__)
 MAX_PARKED_DELIVERIES = 40
 
-IndexedPart = tuple[UUID, UUID, UUID, int]
-"""What the carrier-id index names: (message id, send id, account id, part)."""
+IndexedPart = tuple[UUID, UUID, UUID, int, str]
+"""What the carrier-id index names: (message id, send id, account id, part, the handset it went
+to as ``services.handsets.handset_tail``; empty for rows written before the index kept it)."""
 
 
 class CarrierIds(Protocol):
@@ -159,7 +163,7 @@ def matching(
 
 
 def delivery_report(part: IndexedPart, receipt: Receipt, at: datetime) -> DeliveryReport:
-    message_id, send_id, account_id, number = part
+    message_id, send_id, account_id, number, _ = part
     return DeliveryReport(
         message_id=message_id,
         send_id=send_id,
@@ -257,11 +261,23 @@ class Receipts:
         for delivered, receipt, candidates in parsed:
             carrier = delivered.inbound.carrier
             part = matching(index, carrier, candidates)
+            if part is not None and not self._same_handset(part, delivered.pdu.source_addr):
+                log.warning(
+                    "receipt from another handset than its carrier id's message; not matched",
+                    extra={"carrier": carrier, "carrier_id": receipt.message_id},
+                )
+                part = None
             if part is None:
                 early.append(Early(delivered, receipt))
             else:
                 reports[carrier].append(delivery_report(part, receipt, delivered.at))
         return reports, early
+
+    def _same_handset(self, part: IndexedPart, address: str) -> bool:
+        """The receipt's handset is the one the indexed message went to (rows from before
+        the index kept numbers are taken as they are)."""
+        expected = part[4]
+        return not expected or handset_tail(self.keys, part[2], address) == expected
 
     def _record(self, reports: dict[str, list[DeliveryReport]], replies: list[Reply]) -> None:
         for carrier, batch in reports.items():

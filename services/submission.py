@@ -2,29 +2,39 @@
 
 ``Submission.submit`` takes the batches' messages and answers each NATS message. On the way:
 
-1. Independent lookups, side by side (the batch waits for one round trip, not four): every
-   message is claimed (``Claims``: a redelivery finds its earlier claim), the numbers are
-   checked against the accounts' opt-out lists (``OptOuts``), the sends' cancellation is asked
-   (``Cancellations``, at most once a second per send) and the data keys are loaded
-   (``Keys.prefetch``).
+1. Independent lookups, side by side (the batch waits for one round trip, not four): the
+   messages' earlier claims (``Claims.earlier``: a redelivery finds them), the accounts'
+   opt-out lists (``OptOuts``), the sends' cancellation (``Cancellations``, at most once a
+   second per send) and the data keys (``Keys.prefetch``).
 2. ``triage``: what each message needs. Nothing, when its claim is final (submitted before: a
-   redelivery never submits twice). Cancelled, when its send was cancelled or its number opted
-   out after the send was accepted. Expired, when its ``deadline`` passed (a message days late
-   is worse than none, and its reservation has closed). Otherwise a submit, attempt n; a claim
-   still ``submitting`` (the sender died between submit and record: the carrier may have it)
-   first records the earlier attempt as uncertain.
+   redelivery never submits twice). Nothing now, when a live sender holds its claim (its
+   answers are slow, or it waits for the database to record them): its NATS message comes back
+   after ``HELD_DELAY``. Cancelled, when its send was cancelled or its number opted out after
+   the send was accepted. Expired, when its ``deadline`` passed (a message days late is worse
+   than none, and its reservation has closed). Otherwise a submit, attempt n; a claim still
+   ``submitting`` whose sender died (the carrier may have it) first records that attempt as
+   uncertain.
 3. Each message to submit is opened (a redacted text or a shredded key cancels it: the person
-   was erased) and its parts go to the ``Carrier`` (``services.submit_parts``): accepted,
-   rejected, uncertain, or ``Requeue`` when its first part could not go out yet.
-4. Every result is recorded at once (``ResultRecorder``: the ``CarrierReport`` with the claims'
-   new states and the carrier-id index, one transaction); requeued messages' claims are given
-   back (their redelivery is a first attempt again).
+   was erased) and its parts go to the ``Carrier`` (``services.submit_parts``). Its claim is
+   taken only when its first part has its window slot, right before the write
+   (``ClaimWaves``: the parts reaching the wire in one turn of the event loop share one
+   statement): so what a crash leaves in doubt is what was on the wire, not the whole batch.
+   A claim someone else took meanwhile leaves the message unsent.
+4. Results are recorded as they come, in reports of up to ``FLUSH_AT`` results or every
+   ``FLUSH_AFTER`` seconds (``ResultRecorder``: the ``CarrierReport`` with the claims' new
+   states and the carrier-id index, one transaction), so that a crash loses few answers. A
+   report the database cannot take now is kept and tried again (``RECORD_RETRY``) until it
+   is recorded: an answer in hand is never thrown away, and its message never goes twice.
+   Requeued messages' claims are given back (their redelivery is a first attempt again).
 5. ``acknowledgements``: a NATS message holding a requeued message is offered again after
    ``REQUEUE_DELAY``, one holding an uncertain message after ``RETRY_DELAY`` (it is submitted
-   again, and that attempt is recorded as such), any other is acknowledged.
+   again, and that attempt is recorded as such), one holding a message another sender is at
+   after ``HELD_DELAY``; any other is acknowledged.
 
 Invariants: nothing is acknowledged before its results are recorded; a message with a final
-claim is never submitted again; a result is recorded together with its claim's new state.
+claim, or one a live sender holds, is never submitted again; a result is recorded together with
+its claim's new state; a message is submitted a second time only after an attempt whose answer
+never came (the carrier may have it), and that attempt is recorded uncertain.
 The ports are synchronous (PostgreSQL through a pool): the service runs them in threads.
 """
 
@@ -32,40 +42,58 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import logging
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 from uuid import UUID
 
 from adapters.jetstream.payloads import OutboundMessage, Sealed
+from adapters.postgres.eventstore import DATABASE_ERRORS
 from adapters.smpp.smpptime import relative_smpp_time
 from domain.messaging.claims import Claim
 from domain.messaging.records import SubmitOutcome, SubmitResult
 from services.acks import ACK, Ack, Nak
+from services.handsets import handset_tail
 from services.ports import Clock, Keys, OptOuts
 from services.submit_parts import Carrier, Requeue, Sleep, answers, message_result, result_of
+
+log = logging.getLogger(__name__)
 
 REQUEUE_DELAY = 1.0
 """Seconds before a batch with a requeued message (throttled, queue full) is offered again."""
 RETRY_DELAY = 5.0
 """Seconds before a batch with an uncertain message is offered again (to submit it again)."""
+HELD_DELAY = 20.0
+"""Seconds before a batch with a message another live sender is at is offered again (by then
+that sender has recorded it, or its lease has run out)."""
+FLUSH_AT = 250
+"""Results recorded together at most (one ``CarrierReport``)."""
+FLUSH_AFTER = 0.2
+"""Seconds a result waits at most for others to be recorded with."""
+RECORD_RETRY = (0.5, 1.0, 2.0, 5.0)
+"""Pauses between attempts to record a report the database refused (then every 5 s)."""
 CANCELLATION_TTL = 1.0
 """Seconds a send's cancellation state is trusted: a cancellation stops its messages within
 about a second, while a campaign's batches cost one load of their send a second, not one each."""
 
 
 class Claims(Protocol):
-    """The submit claims (``adapters.postgres.claims.PostgresClaims``)."""
+    """The submit claims of this sender (``adapters.postgres.claims.PostgresClaims``)."""
 
-    def claim(self, route: str, message_ids: Sequence[UUID]) -> dict[UUID, Claim]:
-        """Claim the messages for a submit: the claims that existed before (a redelivery), as
-        they were, and every other message now ``submitting`` attempt 1; a claim that was not
-        final is ``submitting`` its next attempt now."""
+    def earlier(self, message_ids: Sequence[UUID]) -> dict[UUID, Claim]:
+        """The claims the messages have (a redelivery finds them), each saying whether a
+        live sender holds it."""
         ...
 
-    def unclaim(self, message_ids: Iterable[UUID]) -> None:
+    def take(self, attempts: Sequence[tuple[UUID, int]]) -> set[UUID]:
+        """Claim ``(message id, attempt)`` right before the write, if the claim is still as
+        triage saw it (nobody took it meanwhile); the ids taken."""
+        ...
+
+    def give_back(self, message_ids: Iterable[UUID]) -> None:
         """Give back the first-attempt claims of messages never written to the carrier."""
         ...
 
@@ -80,7 +108,9 @@ class ResultRecorder(Protocol):
     """Records submit results with their claims' states and carrier-id index rows, in one
     transaction (``adapters.postgres.claims.ResultRecorder``)."""
 
-    def record(self, results: Sequence[SubmitResult]) -> None: ...
+    def record(self, results: Sequence[SubmitResult], handsets: Mapping[UUID, str]) -> None:
+        """``handsets``: each submitted message's ``handset_tail`` (the index keeps it)."""
+        ...
 
 
 Submit = tuple[OutboundMessage, int]
@@ -92,6 +122,8 @@ class Triage:
     results: list[SubmitResult]
     """To record without a submit: earlier attempts' uncertainty, cancellations, expiries."""
     to_submit: list[Submit]
+    held: list[UUID]
+    """Messages a live sender is at: left alone now."""
 
 
 def deadline(message: OutboundMessage, validity: float) -> float:
@@ -116,10 +148,14 @@ def triage(
     ``cancelled_sends`` sends; ``earlier`` is what ``Claims.claim`` answered."""
     results: list[SubmitResult] = []
     to_submit: list[Submit] = []
+    held: list[UUID] = []
     epoch = now.timestamp()
     for message in messages:
         claim = earlier.get(message.message_id)
         if claim is not None and claim.final:
+            continue
+        if claim is not None and claim.in_work:
+            held.append(message.message_id)
             continue
         attempt = 1 if claim is None else claim.attempt + 1
         if claim is not None and claim.interrupted:
@@ -136,7 +172,7 @@ def triage(
             to_submit.append((message, attempt))
             continue
         results.append(result_of(message, outcome, route=route, attempt=attempt, at=now))
-    return Triage(results, to_submit)
+    return Triage(results, to_submit, held)
 
 
 def opted_out(opt_outs: OptOuts, messages: Iterable[OutboundMessage]) -> set[UUID]:
@@ -156,10 +192,12 @@ def acknowledgements(
     batches: Sequence[Sequence[OutboundMessage]],
     requeued: Collection[UUID],
     retried: Collection[UUID],
+    held: Collection[UUID] = (),
 ) -> list[Ack | Nak]:
     """The answer to each NATS message (given as the messages it held), once the results are
-    recorded: its messages that were requeued or came out uncertain are why it comes again."""
-    if not requeued and not retried:
+    recorded: its messages that were requeued, came out uncertain or are another sender's
+    are why it comes again (the soonest of their delays)."""
+    if not requeued and not retried and not held:
         return [ACK] * len(batches)
     answers: list[Ack | Nak] = []
     for batch in batches:
@@ -168,6 +206,8 @@ def acknowledgements(
             answers.append(Nak(REQUEUE_DELAY))
         elif not ids.isdisjoint(retried):
             answers.append(Nak(RETRY_DELAY))
+        elif not ids.isdisjoint(held):
+            answers.append(Nak(HELD_DELAY))
         else:
             answers.append(ACK)
     return answers
@@ -220,7 +260,7 @@ class Submission:
         # is parsed once per batch.
         key_ids = {k: UUID(k) for k in {k for m in messages for k in (m.number.k, m.text.k)}}
         earlier, opted, cancelled, _ = await asyncio.gather(
-            asyncio.to_thread(self.claims.claim, self.route, list(by_id)),
+            asyncio.to_thread(self.claims.earlier, list(by_id)),
             asyncio.to_thread(opted_out, self.opt_outs, messages),
             self._cancelled_sends({m.send_id for m in messages}),
             asyncio.to_thread(self.keys.prefetch, list(key_ids.values())),
@@ -229,39 +269,54 @@ class Submission:
         plan = triage(
             messages, earlier, opted, cancelled, now=now, validity=self.validity, route=self.route
         )
+        sink = ResultSink(self.recorder, self.sleep)
+        sink.add(plan.results)
+        waves = ClaimWaves(self.claims)
         outcomes = await asyncio.gather(
-            *(self._submit(m, attempt, key_ids, now) for m, attempt in plan.to_submit)
+            *(self._submit(m, attempt, key_ids, now, waves, sink) for m, attempt in plan.to_submit)
         )
-        results = plan.results
+        await sink.close()
         requeued: set[UUID] = set()
         retried: set[UUID] = set()
         for (message, _), outcome in zip(plan.to_submit, outcomes, strict=True):
             if isinstance(outcome, Requeue):
                 requeued.add(message.message_id)
-                continue
-            results.append(outcome)
-            if outcome.outcome is SubmitOutcome.UNCERTAIN:
+            elif outcome.outcome is SubmitOutcome.UNCERTAIN:
                 retried.add(message.message_id)
-        if results:
-            await asyncio.to_thread(self.recorder.record, results)
         if requeued:
-            await asyncio.to_thread(self.claims.unclaim, requeued)
-        return acknowledgements(batches, requeued, retried)
+            await _until_done(self.sleep, self.claims.give_back, requeued)
+        return acknowledgements(batches, requeued, retried, plan.held)
 
     async def _submit(
-        self, message: OutboundMessage, attempt: int, key_ids: Mapping[str, UUID], now: datetime
+        self,
+        message: OutboundMessage,
+        attempt: int,
+        key_ids: Mapping[str, UUID],
+        now: datetime,
+        waves: ClaimWaves,
+        sink: ResultSink,
     ) -> SubmitResult | Requeue:
         number = opened(self.keys, message.number, key_ids)
         text = None if number is None else opened(self.keys, message.text, key_ids)
         if number is None or text is None:  # the person was erased after it was recorded
-            return result_of(
+            result = result_of(
                 message, SubmitOutcome.CANCELLED, route=self.route, attempt=attempt, at=now
             )
+            sink.add([result])
+            return result
         left = int(deadline(message, self.validity) - now.timestamp())
+        sink.handsets[message.message_id] = handset_tail(self.keys, message.account_id, number)
+
+        async def admit() -> bool:
+            return await waves.take(message.message_id, attempt)
+
         parts = await answers(
-            self.carrier, message, number, text, relative_smpp_time(left), self.sleep
+            self.carrier, message, number, text, relative_smpp_time(left), self.sleep, admit
         )
-        return message_result(message, parts, route=self.route, attempt=attempt, at=self.clock())
+        outcome = message_result(message, parts, route=self.route, attempt=attempt, at=self.clock())
+        if not isinstance(outcome, Requeue):
+            sink.add([outcome])
+        return outcome
 
     async def _cancelled_sends(self, send_ids: set[UUID]) -> set[UUID]:
         """Which of the sends were cancelled; a send not asked about within the last
@@ -277,3 +332,100 @@ class Submission:
         if len(known) > 10_000:  # forget sends no batch asked about for a while
             self._cancelled = {s: c for s, c in known.items() if c[0] >= now}
         return {s for s in send_ids if known[s][1]}
+
+
+class ClaimWaves:
+    """Takes the claims of the messages whose first parts reach the wire in one turn of the
+    event loop with one ``Claims.take``, while their window slots wait. A message whose claim
+    cannot be taken (another sender took it, or the database is away) stays unsent."""
+
+    def __init__(self, claims: Claims) -> None:
+        self.claims = claims
+        self._pending: list[tuple[UUID, int, asyncio.Future[bool]]] = []
+        self._running: set[asyncio.Task[None]] = set()
+
+    async def take(self, message_id: UUID, attempt: int) -> bool:
+        loop = asyncio.get_running_loop()
+        taken: asyncio.Future[bool] = loop.create_future()
+        if not self._pending:
+            loop.call_soon(self._flush)
+        self._pending.append((message_id, attempt, taken))
+        return await taken
+
+    def _flush(self) -> None:
+        wave, self._pending = self._pending, []
+        task = asyncio.create_task(self._take(wave))
+        self._running.add(task)
+        task.add_done_callback(self._running.discard)
+
+    async def _take(self, wave: list[tuple[UUID, int, asyncio.Future[bool]]]) -> None:
+        try:
+            taken = await asyncio.to_thread(self.claims.take, [(m, a) for m, a, _ in wave])
+        except DATABASE_ERRORS as exc:
+            log.warning("claims could not be taken; not sent", extra={"error": repr(exc)})
+            taken = set()
+        for message_id, _, future in wave:
+            if not future.done():
+                future.set_result(message_id in taken)
+
+
+class ResultSink:
+    """Records a batch's results as they come: a report once ``FLUSH_AT`` are waiting or the
+    oldest has waited ``FLUSH_AFTER`` seconds, one report at a time, each tried until the
+    database takes it (see the module docstring)."""
+
+    def __init__(self, recorder: ResultRecorder, sleep: Sleep):
+        self.recorder = recorder
+        self.handsets: dict[UUID, str] = {}
+        """Each submitted message's ``handset_tail`` (the carrier-id index keeps it)."""
+        self.sleep = sleep
+        self._waiting: list[SubmitResult] = []
+        self._timer: asyncio.TimerHandle | None = None
+        self._writing: asyncio.Task[None] | None = None
+        self._lock = asyncio.Lock()
+
+    def add(self, results: Sequence[SubmitResult]) -> None:
+        if not results:
+            return
+        self._waiting.extend(results)
+        if len(self._waiting) >= FLUSH_AT:
+            self._flush()
+        elif self._timer is None:
+            self._timer = asyncio.get_running_loop().call_later(FLUSH_AFTER, self._flush)
+
+    def _flush(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        report, self._waiting = self._waiting, []
+        if report:
+            previous = self._writing
+            self._writing = asyncio.create_task(self._write(report, previous))
+
+    async def _write(self, report: list[SubmitResult], previous: asyncio.Task[None] | None) -> None:
+        if previous is not None:
+            await previous  # reports are recorded in order: a message's last result wins
+        await _until_done(self.sleep, self.recorder.record, report, self.handsets)
+
+    async def close(self) -> None:
+        """Record what is waiting and wait until every report is recorded."""
+        self._flush()
+        if self._writing is not None:
+            await self._writing
+
+
+async def _until_done(sleep: Sleep, call: Callable[..., object], *args: object) -> None:
+    """Run ``call`` in a thread until the database takes it (answers in hand are never
+    dropped: dropping them would send their messages again)."""
+    pauses = iter(RECORD_RETRY)
+    while True:
+        try:
+            await asyncio.to_thread(call, *args)
+            return
+        except DATABASE_ERRORS as exc:
+            pause = next(pauses, RECORD_RETRY[-1])
+            log.warning(
+                "database refused the carrier's answers; trying again",
+                extra={"error": repr(exc), "retry_in": pause},
+            )
+            await sleep(pause)

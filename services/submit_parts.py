@@ -42,10 +42,17 @@ RETRY_DELAYS = (0.2, 0.5, 1.0, 2.0, 4.0, 8.0)
 """Seconds a later part waits before each new try (15.7 s in all, then it counts unanswered)."""
 
 
+Admit = Callable[[], Awaitable[bool]]
+"""Asked right before a message's first part is written (its claim is taken there)."""
+
+
 class Carrier(Protocol):
     """A bound SMPP connection (``adapters.smpp.client.SmppClient``)."""
 
-    async def submit(self, request: SubmitRequest) -> PartOutcome: ...
+    async def submit(self, request: SubmitRequest, admit: Admit | None = None) -> PartOutcome:
+        """One part; ``admit`` is awaited once it has its window slot, right before it is
+        written (``False``: it stays unsent, ``NotSent``)."""
+        ...
 
 
 Sleep = Callable[[float], Awaitable[None]]
@@ -97,9 +104,11 @@ async def answers(
     text: str,
     validity_period: str,
     sleep: Sleep,
+    admit: Admit | None = None,
 ) -> list[PartOutcome]:
     """The answer to each part of the message, in order, up to the first that is not an
-    acceptance (see the rules above). Raises the text errors of ``encode_parts``."""
+    acceptance (see the rules above); ``admit`` goes with the first part (a later part's
+    message is at the carrier already). Raises the text errors of ``encode_parts``."""
     outcomes: list[PartOutcome] = []
     registered_delivery = 1 if message.delivery_reports else 0
     # The concatenation reference ties the parts together; the message id's last byte keeps
@@ -116,7 +125,7 @@ async def answers(
         )
         first = not outcomes
         for delay in RETRY_DELAYS:
-            outcome = await carrier.submit(request)
+            outcome = await carrier.submit(request, admit if first else None)
             if first or not could_not_go_out(outcome):
                 break
             await sleep(delay)

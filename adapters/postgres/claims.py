@@ -11,15 +11,16 @@ the index rows, each one statement over arrays (a batch of 256 results costs two
 not 512). So a claim is never final without its result, and a receipt never matches a message
 whose acceptance was not recorded.
 
-``PostgresClaims`` is ``services.submission.Claims``, ``PostgresCarrierIds`` is
+``PostgresClaims`` is ``services.submission.Claims`` (with the sender's lease, see
+``domain.messaging.claims``), ``PostgresCarrierIds`` is
 ``services.receipts.CarrierIds``, ``ResultRecorder`` is ``services.submission.ResultRecorder``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from psycopg_pool import ConnectionPool
 
@@ -35,7 +36,13 @@ CREATE TABLE IF NOT EXISTS submit_claims (
     route text NOT NULL,
     state text NOT NULL,
     attempt integer NOT NULL,
-    updated_at timestamptz NOT NULL DEFAULT now()
+    updated_at timestamptz NOT NULL DEFAULT now(),
+    owner uuid
+);
+CREATE TABLE IF NOT EXISTS carrier_leases (
+    owner uuid PRIMARY KEY,
+    route text NOT NULL,
+    expires_at timestamptz NOT NULL
 );
 CREATE TABLE IF NOT EXISTS carrier_ids (
     carrier text NOT NULL,
@@ -44,10 +51,19 @@ CREATE TABLE IF NOT EXISTS carrier_ids (
     send_id uuid NOT NULL,
     account_id uuid NOT NULL,
     part smallint NOT NULL,
+    handset text NOT NULL DEFAULT '',
+    submitted_at timestamptz,
     PRIMARY KEY (carrier, carrier_id)
 );
 CREATE INDEX IF NOT EXISTS carrier_ids_message ON carrier_ids (message_id);
 """
+
+LEASE_SECONDS = 20.0
+"""How long a sender's claims count as in work after its last renewal: a sender that died is
+known as such this long after it stopped renewing (its NATS messages come back after their
+30 s ack_wait, by then its claims are interrupted)."""
+RENEW_EVERY = 4.0
+"""Seconds between a live sender's lease renewals."""
 
 
 def create_tables(pool: ConnectionPool[Any]) -> None:
@@ -56,43 +72,66 @@ def create_tables(pool: ConnectionPool[Any]) -> None:
 
 
 class PostgresClaims:
-    def __init__(self, pool: ConnectionPool[Any]) -> None:
+    """The claims of one sender process (``owner``) on one route, and its lease."""
+
+    def __init__(self, pool: ConnectionPool[Any], route: str, owner: UUID | None = None) -> None:
         self.pool = pool
+        self.route = route
+        self.owner = owner or uuid4()
         create_tables(pool)
 
-    def claim(self, route: str, message_ids: Sequence[UUID]) -> dict[UUID, Claim]:
-        """Claim the messages for a submit. Returns the claims that already existed (a
-        redelivery) with the state they had; the others are now ``submitting`` attempt 1."""
-        ids = list(message_ids)
-        with self.pool.connection() as conn, conn.transaction():
-            fresh = {
-                row[0]
-                for row in conn.execute(
-                    "INSERT INTO submit_claims (message_id, route, state, attempt)"
-                    " SELECT id, %s, 'submitting', 1 FROM unnest(%b::uuid[]) AS id"
-                    " ON CONFLICT DO NOTHING RETURNING message_id",
-                    (route, ids),
-                ).fetchall()
-            }
-            older = [m for m in ids if m not in fresh]
-            if not older:
-                return {}
-            rows = conn.execute(
-                "SELECT message_id, state, attempt FROM submit_claims"
-                " WHERE message_id = ANY(%b) FOR UPDATE",
-                (older,),
-            ).fetchall()
-            found = {row[0]: Claim(row[1], row[2]) for row in rows}
-            retried = [m for m, claim in found.items() if claim.state not in FINAL]
-            if retried:
-                conn.execute(
-                    "UPDATE submit_claims SET state = 'submitting', attempt = attempt + 1,"
-                    " updated_at = now() WHERE message_id = ANY(%b)",
-                    (retried,),
-                )
-        return found
+    def renew_lease(self) -> None:
+        """Start or renew this sender's lease (``LEASE_SECONDS`` from now, database time)."""
+        with self.pool.connection() as conn:
+            conn.execute(
+                "INSERT INTO carrier_leases VALUES (%s, %s, now() + make_interval(secs => %s))"
+                " ON CONFLICT (owner) DO UPDATE SET expires_at = EXCLUDED.expires_at",
+                (self.owner, self.route, LEASE_SECONDS),
+            )
 
-    def unclaim(self, message_ids: Iterable[UUID]) -> None:
+    def end_lease(self) -> None:
+        """A sender that stopped: whatever it still claims is interrupted at once."""
+        with self.pool.connection() as conn:
+            conn.execute("DELETE FROM carrier_leases WHERE owner = %s", (self.owner,))
+
+    def earlier(self, message_ids: Sequence[UUID]) -> dict[UUID, Claim]:
+        """The claims the messages have, each saying whether a live sender holds it."""
+        if not message_ids:
+            return {}
+        with self.pool.connection() as conn:
+            rows = conn.execute(
+                "SELECT c.message_id, c.state, c.attempt,"
+                " c.state = 'submitting' AND coalesce(l.expires_at > now(), false)"
+                " FROM submit_claims c LEFT JOIN carrier_leases l ON l.owner = c.owner"
+                " WHERE c.message_id = ANY(%b)",
+                (list(message_ids),),
+            ).fetchall()
+        return {row[0]: Claim(row[1], row[2], held=row[3]) for row in rows}
+
+    def take(self, attempts: Sequence[tuple[UUID, int]]) -> set[UUID]:
+        """Claim messages right before they are written: each ``(message id, attempt)`` is
+        taken if its claim is still as triage saw it (none for attempt 1, an earlier attempt
+        that is not final and not held by a live sender otherwise); returns those taken."""
+        if not attempts:
+            return set()
+        ids = [a[0] for a in attempts]
+        numbers = [a[1] for a in attempts]
+        with self.pool.connection() as conn:
+            rows = conn.execute(
+                "INSERT INTO submit_claims AS c (message_id, route, state, attempt, owner)"
+                " SELECT id, %s, 'submitting', n, %s FROM unnest(%b::uuid[], %b::int[]) AS u(id, n)"
+                " ON CONFLICT (message_id) DO UPDATE"
+                " SET state = 'submitting', attempt = EXCLUDED.attempt, owner = EXCLUDED.owner,"
+                " route = EXCLUDED.route, updated_at = now()"
+                " WHERE c.attempt < EXCLUDED.attempt AND c.state <> ALL(%s)"
+                " AND NOT (c.state = 'submitting' AND EXISTS (SELECT FROM carrier_leases l"
+                "  WHERE l.owner = c.owner AND l.expires_at > now()))"
+                " RETURNING message_id",
+                (self.route, self.owner, ids, numbers, sorted(FINAL)),
+            ).fetchall()
+        return {row[0] for row in rows}
+
+    def give_back(self, message_ids: Iterable[UUID]) -> None:
         """Give claims back for messages that were never written to the SMSC (throttled,
         queue full, no bind): their redelivery is an ordinary first attempt again."""
         ids = list(message_ids)
@@ -100,9 +139,18 @@ class PostgresClaims:
             with self.pool.connection() as conn:
                 conn.execute(
                     "DELETE FROM submit_claims WHERE message_id = ANY(%b)"
-                    " AND state = 'submitting' AND attempt = 1",
-                    (ids,),
+                    " AND state = 'submitting' AND attempt = 1 AND owner = %s",
+                    (ids, self.owner),
                 )
+
+    def adopt_carrier(self, carrier: str, login: str) -> int:
+        """Index rows written when carriers were named by their address (``system_id@host:
+        port``, before the carriers file named them) are renamed to the carrier's name."""
+        with self.pool.connection() as conn:
+            cursor = conn.execute(
+                "UPDATE carrier_ids SET carrier = %s WHERE carrier = %s", (carrier, login)
+            )
+            return int(cursor.rowcount)
 
 
 def index_key(carrier_id: str) -> str:
@@ -118,29 +166,47 @@ class PostgresCarrierIds:
 
     def lookup(
         self, keys: Collection[tuple[str, str]]
-    ) -> dict[tuple[str, str], tuple[UUID, UUID, UUID, int]]:
-        """(message id, send id, account id, part) per (carrier, index key) found; one query."""
+    ) -> dict[tuple[str, str], tuple[UUID, UUID, UUID, int, str]]:
+        """(message id, send id, account id, part, handset) of the latest submission per
+        (carrier, index key) found; one query."""
         if not keys:
             return {}
         carriers = [k[0] for k in keys]
         ids = [k[1] for k in keys]
         with self.pool.connection() as conn:
             rows = conn.execute(
-                "SELECT c.carrier, c.carrier_id, c.message_id, c.send_id, c.account_id, c.part"
+                "SELECT c.carrier, c.carrier_id, c.message_id, c.send_id, c.account_id, c.part,"
+                " c.handset"
                 " FROM carrier_ids c JOIN unnest(%b::text[], %b::text[]) AS k(carrier, carrier_id)"
                 " USING (carrier, carrier_id)",
                 (carriers, ids),
             ).fetchall()
-        return {(r[0], r[1]): (r[2], r[3], r[4], r[5]) for r in rows}
+        return {(r[0], r[1]): (r[2], r[3], r[4], r[5], r[6]) for r in rows}
 
 
-def side_effects(results: Sequence[SubmitResult], carrier: str) -> list[tuple[str, list[Any]]]:
-    """The claim updates and carrier-id index rows saved with a CarrierReport."""
+def side_effects(
+    results: Sequence[SubmitResult], carrier: str, handsets: Mapping[UUID, str]
+) -> list[tuple[str, list[Any]]]:
+    """The claims' new states and the carrier-id index rows saved with a CarrierReport.
+
+    A claim is set to its message's last result (written if the message was never claimed:
+    one cancelled or expired before a submit); an index row names the latest submission of a
+    carrier id (an SMSC may hand out an id again, after a restart), with the handset the
+    message went to (``handsets``: ``services.handsets.handset_tail``), so that a receipt for
+    the same id from another handset is not taken for it."""
     final: dict[UUID, tuple[str, int]] = {}
     for r in results:  # the last result of a message wins (uncertain, then its resubmit)
         final[r.message_id] = (r.outcome.value, r.attempt)
     index = [
-        (index_key(carrier_id), r.message_id, r.send_id, r.account_id, part)
+        (
+            index_key(carrier_id),
+            r.message_id,
+            r.send_id,
+            r.account_id,
+            part,
+            handsets.get(r.message_id, ""),
+            r.at,
+        )
         for r in results
         if r.outcome in (SubmitOutcome.ACCEPTED, SubmitOutcome.UNCERTAIN)
         for part, carrier_id in enumerate(r.carrier_ids, start=1)
@@ -148,18 +214,31 @@ def side_effects(results: Sequence[SubmitResult], carrier: str) -> list[tuple[st
     ]
     statements: list[tuple[str, list[Any]]] = [
         (
-            "UPDATE submit_claims c SET state = u.state, attempt = u.attempt, updated_at = now()"
-            " FROM unnest(%b::uuid[], %b::text[], %b::int[]) AS u(message_id, state, attempt)"
-            " WHERE c.message_id = u.message_id",
-            [(list(final), [v[0] for v in final.values()], [v[1] for v in final.values()])],
+            "INSERT INTO submit_claims AS c (message_id, route, state, attempt)"
+            " SELECT * FROM unnest(%b::uuid[], %b::text[], %b::text[], %b::int[])"
+            " ON CONFLICT (message_id) DO UPDATE SET state = EXCLUDED.state,"
+            " attempt = EXCLUDED.attempt, updated_at = now()",
+            [
+                (
+                    list(final),
+                    [results[0].route] * len(final),
+                    [v[0] for v in final.values()],
+                    [v[1] for v in final.values()],
+                )
+            ],
         )
     ]
     if index:
         statements.append(
             (
-                "INSERT INTO carrier_ids (carrier, carrier_id, message_id, send_id, account_id,"
-                " part) SELECT %s, * FROM unnest(%b::text[], %b::uuid[], %b::uuid[], %b::uuid[],"
-                " %b::smallint[]) ON CONFLICT DO NOTHING",
+                "INSERT INTO carrier_ids AS c (carrier, carrier_id, message_id, send_id,"
+                " account_id, part, handset, submitted_at) SELECT %s, * FROM unnest("
+                "%b::text[], %b::uuid[], %b::uuid[], %b::uuid[], %b::smallint[], %b::text[],"
+                " %b::timestamptz[]) ON CONFLICT (carrier, carrier_id) DO UPDATE SET"
+                " message_id = EXCLUDED.message_id, send_id = EXCLUDED.send_id,"
+                " account_id = EXCLUDED.account_id, part = EXCLUDED.part,"
+                " handset = EXCLUDED.handset, submitted_at = EXCLUDED.submitted_at"
+                " WHERE c.message_id <> EXCLUDED.message_id",
                 [(carrier, *map(list, zip(*index, strict=True)))],
             )
         )
@@ -175,7 +254,8 @@ class ResultRecorder:
         self.carrier = carrier
         """The carrier account (``adapters.carriers.Bind.carrier``): receipts match by it."""
 
-    def record(self, results: Sequence[SubmitResult]) -> None:
+    def record(self, results: Sequence[SubmitResult], handsets: Mapping[UUID, str]) -> None:
+        """``handsets``: each submitted message's handset (the index keeps it)."""
         self.messaging.record_results(
-            self.route, results, side_effects=side_effects(results, self.carrier)
+            self.route, results, side_effects=side_effects(results, self.carrier, handsets)
         )

@@ -59,6 +59,14 @@ DO $$ BEGIN
 END $$
 """,
     ),
+    Migration(
+        4,
+        "claims name their sender (leases); carrier ids keep the handset and the time",
+        "ALTER TABLE IF EXISTS submit_claims ADD COLUMN IF NOT EXISTS owner uuid;"
+        " ALTER TABLE IF EXISTS carrier_ids ADD COLUMN IF NOT EXISTS handset text"
+        " NOT NULL DEFAULT '';"
+        " ALTER TABLE IF EXISTS carrier_ids ADD COLUMN IF NOT EXISTS submitted_at timestamptz",
+    ),
 )
 
 TABLE = """

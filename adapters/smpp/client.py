@@ -38,6 +38,7 @@ import asyncio
 import contextlib
 import logging
 import random
+from collections.abc import Awaitable, Callable
 
 from adapters.smpp.address import source_address
 from adapters.smpp.config import ClientConfig, DeliverHandler
@@ -80,6 +81,8 @@ from adapters.smpp.session import SmppSession
 from adapters.smpp.smpptime import parse_smpp_time
 
 log = logging.getLogger(__name__)
+Admit = Callable[[], Awaitable[bool]]
+"""Asked right before a part is written; False keeps it unsent."""
 
 
 class SmppClient:
@@ -91,6 +94,7 @@ class SmppClient:
         self._session: SmppSession | None = None
         self._bound = asyncio.Event()
         self._closing = False
+        self._draining = False
         self._supervisor: asyncio.Task[None] | None = None
         self._deliveries: set[asyncio.Task[None]] = set()
         self._jitter = random.Random()  # noqa: S311 - back-off jitter, not a secret
@@ -117,17 +121,29 @@ class SmppClient:
         await self._connect()
         self._supervisor = asyncio.create_task(self._supervise(), name=f"smpp-{self.config.name}")
 
-    async def submit(self, request: SubmitRequest) -> PartOutcome:
+    async def submit(  # noqa: PLR0911 - one return per way a part can end
+        self, request: SubmitRequest, admit: Admit | None = None
+    ) -> PartOutcome:
+        """Submit one part. ``admit`` is awaited once the part has its window slot and a
+        bound session, right before it is written: ``False`` leaves it unsent (``NotSent``).
+        The carrier sender writes its claim there, so that only parts about to go out are
+        claimed; an exception from it ends the submit unsent."""
         pdu = build_submit_sm(request)  # PduEncodeError here is the caller's bad request
-        if self._closing:
+        if self._closing or self._draining:
             return NotSent("client closed")
         async with self._window:
+            if self.draining:  # waited for a slot while the sender began to stop
+                return NotSent("client closed")
             # Paced inside the window: a sender that passed the limiter before a throttle
             # must not then go out at the old pace.
             await self.limiter.acquire()
             session = await self._ready_session()
             if session is None:
                 return NotSent("client closed" if self._closing else "not bound")
+            if admit is not None and not await admit():
+                return NotSent("not admitted")
+            if not session.is_open:  # the link dropped while admit waited: nothing went out
+                return NotSent("not bound")
             sent_at = self.limiter.now()
             try:
                 future = session.request(pdu, self.config.response_timeout)
@@ -167,6 +183,16 @@ class SmppClient:
             error_code=pdu.error_code,
             final_date=parse_smpp_time(pdu.final_date),
         )
+
+    @property
+    def draining(self) -> bool:
+        """``stop_sending`` was called: no further submit_sm is written."""
+        return self._draining
+
+    def stop_sending(self) -> None:
+        """Write no further submit_sm (they answer ``NotSent``); the ones written keep their
+        window slots until answered, and receipts keep coming, until ``close``."""
+        self._draining = True
 
     async def close(self) -> None:
         """Stop sending, let answers in flight arrive, finish deliveries, unbind, disconnect."""

@@ -1,14 +1,19 @@
 """A submit claim: the carrier sender's write-ahead note about one message.
 
-Before a message goes to the carrier its claim is written (``submitting``, attempt n); the
-result recorded for it sets the claim to that result's outcome, in the same transaction. What
-a redelivery finds therefore tells the carrier sender what happened before:
+Right before a message's first part is written to the carrier (its window slot taken), its
+claim is written: ``submitting``, attempt n, owned by the sender process that writes it. The
+result recorded for it sets the claim to that result's outcome, in the same transaction. A
+sender process holds a lease it renews while it lives; a claim is ``held`` while its owner's
+lease runs. What a redelivery finds therefore tells the carrier sender what happened before:
 
-- no claim: never tried (or given back unsent): attempt 1;
+- no claim: never written (or given back unsent): attempt 1;
 - a final claim (accepted, rejected, cancelled, expired): done, never submitted again;
 - ``uncertain``: submitted without an answer and recorded so: submitted again, attempt n + 1;
-- still ``submitting``: the sender died between submit and record, so the carrier may have it;
-  that uncertainty is recorded before the message is submitted again.
+- ``submitting`` and held: a live sender is at it (its answers may be slow, or it is waiting
+  for the database to record them): left alone, never submitted a second time;
+- ``submitting`` and not held: its sender died between writing and recording, so the carrier
+  may have it; that uncertainty is recorded before the message is submitted again. Because
+  claims are written only right before the write, that is at most the sender's window.
 
 The claims live outside the event store (``adapters.postgres.claims``): they are working state
 of the sender, and every fact they stand for is also in a recorded ``CarrierReport``.
@@ -40,6 +45,8 @@ class Claim:
     state: str
     """``submitting`` or the value of the last ``SubmitOutcome`` recorded for the message."""
     attempt: int
+    held: bool = False
+    """Its owner's lease runs: a live sender is submitting it (only for ``submitting``)."""
 
     @property
     def final(self) -> bool:
@@ -47,5 +54,11 @@ class Claim:
 
     @property
     def interrupted(self) -> bool:
-        """The attempt was made but never recorded: the carrier may have the message."""
-        return self.state == SUBMITTING
+        """The attempt was written but its sender died before recording it: the carrier may
+        have the message."""
+        return self.state == SUBMITTING and not self.held
+
+    @property
+    def in_work(self) -> bool:
+        """A live sender is submitting it right now."""
+        return self.state == SUBMITTING and self.held

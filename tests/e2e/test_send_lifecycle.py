@@ -248,6 +248,18 @@ def test_long_texts_go_as_concatenated_parts_and_are_delivered_when_every_part_i
             201,
         )
         part_price = short["total_price"]
+        # Every worker is up once the short message is delivered and shown: only then can the
+        # long ones' receipts be watched coming in part by part (on a busy machine the
+        # projections may otherwise start after every receipt is in).
+        short_id = short["messages"][0]["message_id"]
+
+        def short_delivered() -> bool:
+            response = client.get(f"/v1/messages/{short_id}", headers=key)
+            return response.status_code == 200 and response.json()["message"]["state"] == (
+                "delivered"
+            )
+
+        pipeline.wait_for(short_delivered, what="the short message delivered")
         sent: dict[str, dict[str, Any]] = {}
         for number, text, encoding in (
             ("+4915150000001", GSM_200, "gsm7"),

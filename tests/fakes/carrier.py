@@ -1,43 +1,69 @@
 """In-memory fakes of the carrier sender's ports (``services.submission``,
 ``services.submit_parts``, ``services.status_queries``).
 
-``FakeClaims`` keeps the rules of ``adapters.postgres.claims.PostgresClaims`` (a claim that was
-not final is ``submitting`` its next attempt once claimed; only first attempts are given back),
-and ``FakeResultRecorder`` sets the claims' states from the results it records, as the real
-recorder does in the transaction of the ``CarrierReport``: so a redelivery in a test meets
-exactly what it would meet in PostgreSQL."""
+``FakeClaims`` keeps the rules of ``adapters.postgres.claims.PostgresClaims`` (a claim is taken
+for an attempt only if no live sender holds it and it is not final; only first attempts are
+given back; ``die`` ends a sender's lease), and ``FakeResultRecorder`` sets the claims' states
+from the results it records, as the real recorder does in the transaction of the
+``CarrierReport``: so a redelivery in a test meets exactly what it would meet in PostgreSQL.
+``FakeCarrier`` asks ``admit`` before it "writes" a part, as the SMPP client does."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from uuid import UUID
 
+from eventsourcing.persistence import OperationalError
+
 from adapters.jetstream.payloads import StatusQuery
-from adapters.smpp.outcomes import PartAccepted, PartOutcome, QueryResult, SubmitRequest
-from domain.messaging.claims import FINAL, SUBMITTING, Claim
+from adapters.smpp.outcomes import NotSent, PartAccepted, PartOutcome, QueryResult, SubmitRequest
+from domain.messaging.claims import SUBMITTING, Claim
 from domain.messaging.records import DeliveryReport, SubmitResult
+from services.submit_parts import Admit
 
 
 class FakeClaims:
-    def __init__(self) -> None:
+    def __init__(self, owner: str = "me") -> None:
+        self.owner = owner
         self.claims: dict[UUID, Claim] = {}
+        self.owners: dict[UUID, str] = {}
+        self.alive: set[str] = {owner}
         self.unclaimed: list[UUID] = []
+        self.takes: list[list[UUID]] = []
+        self.failing = 0
+        """Takes to refuse as a database that is away would."""
 
-    def claim(self, route: str, message_ids: Sequence[UUID]) -> dict[UUID, Claim]:
+    def die(self, owner: str) -> None:
+        self.alive.discard(owner)
+
+    def earlier(self, message_ids: Sequence[UUID]) -> dict[UUID, Claim]:
         found: dict[UUID, Claim] = {}
         for message_id in message_ids:
             claim = self.claims.get(message_id)
-            if claim is None:
-                self.claims[message_id] = Claim(SUBMITTING, 1)
-                continue
-            found[message_id] = claim
-            if claim.state not in FINAL:
-                self.claims[message_id] = Claim(SUBMITTING, claim.attempt + 1)
+            if claim is not None:
+                held = claim.state == SUBMITTING and self.owners.get(message_id) in self.alive
+                found[message_id] = Claim(claim.state, claim.attempt, held=held)
         return found
 
-    def unclaim(self, message_ids: Iterable[UUID]) -> None:
+    def take(self, attempts: Sequence[tuple[UUID, int]]) -> set[UUID]:
+        if self.failing:
+            self.failing -= 1
+            raise OperationalError("the database is away")
+        self.takes.append([m for m, _ in attempts])
+        taken: set[UUID] = set()
+        for message_id, attempt in attempts:
+            claim = self.earlier([message_id]).get(message_id)
+            if claim is not None and (claim.final or claim.held or claim.attempt >= attempt):
+                continue
+            self.claims[message_id] = Claim(SUBMITTING, attempt)
+            self.owners[message_id] = self.owner
+            taken.add(message_id)
+        return taken
+
+    def give_back(self, message_ids: Iterable[UUID]) -> None:
         for message_id in message_ids:
-            if self.claims.get(message_id) == Claim(SUBMITTING, 1):
+            claim = self.claims.get(message_id)
+            if claim == Claim(SUBMITTING, 1) and self.owners.get(message_id) == self.owner:
                 del self.claims[message_id]
                 self.unclaimed.append(message_id)
 
@@ -59,13 +85,20 @@ class FakeResultRecorder:
     def __init__(self, claims: FakeClaims) -> None:
         self.claims = claims
         self.reports: list[list[SubmitResult]] = []
+        self.handsets: dict[UUID, str] = {}
+        self.failing = 0
+        """Reports to refuse as a database that is away would."""
 
     @property
     def results(self) -> list[SubmitResult]:
         return [r for report in self.reports for r in report]
 
-    def record(self, results: Sequence[SubmitResult]) -> None:
+    def record(self, results: Sequence[SubmitResult], handsets: Mapping[UUID, str]) -> None:
+        if self.failing:
+            self.failing -= 1
+            raise OperationalError("the database is away")
         self.reports.append(list(results))
+        self.handsets.update(handsets)
         for r in results:  # the last result of a message wins, as in the real side effects
             self.claims.claims[r.message_id] = Claim(r.outcome.value, r.attempt)
 
@@ -84,7 +117,9 @@ class FakeCarrier:
         self.requests: list[SubmitRequest] = []
         self.query_answers: dict[str, QueryResult] = {}
 
-    async def submit(self, request: SubmitRequest) -> PartOutcome:
+    async def submit(self, request: SubmitRequest, admit: Admit | None = None) -> PartOutcome:
+        if admit is not None and not await admit():
+            return NotSent("not admitted")
         self.requests.append(request)
         if self.script is not None:
             return self.script(request, len(self.requests) - 1)

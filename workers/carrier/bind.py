@@ -3,8 +3,9 @@
 The client exists once per bind: the submitter's submit_sm, the status query's query_sm and
 the SMSC's deliver_sm (to the receipt tap) all travel over its window. Start: the route's
 inbound key first (sealing a deliver_sm then needs no database), then the bind, then the
-workers; stop (the runtime's stop event): the workers are cancelled, then the client closes,
-waiting for the answers in flight and unbinding.
+workers; stop (the runtime's stop event): the submitter drains (no further part written; the
+batches in work get their answers, record them and answer NATS), the other workers are
+cancelled, then the client closes, finishing the deliveries in hand and unbinding.
 """
 
 from __future__ import annotations
@@ -20,6 +21,11 @@ from workers.carrier.receipt_tap import InboundStore, ReceiptTap
 from workers.carrier.status_query import StatusQuery
 from workers.carrier.submitter import Submitter
 from workers.runtime import WorkerRuntime
+
+DRAIN_SECONDS = 12.0
+"""How long a stopping sender lets its batches in work finish: the answers to what is on the
+wire (the client's response timeout is 10 s) and their recording, inside the 15 s ``kontor up``
+gives a child to stop and the 20 s a worker gives itself."""
 
 
 def utc_now() -> datetime:
@@ -55,6 +61,7 @@ class CarrierBind:
         try:
             await self.runtime.stop.wait()
         finally:
+            await self.submitter.drain(DRAIN_SECONDS)
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)

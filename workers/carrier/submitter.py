@@ -2,10 +2,18 @@
 
 Per fetch (a few ``OutboundBatch`` NATS messages from the dispatcher) it decodes the batches,
 hands them to ``services.submission.Submission`` (claims, triage, submits through the bind's
-client, one recorded ``CarrierReport``) and answers each NATS message as the service says:
+client, the recorded ``CarrierReport``s) and answers each NATS message as the service says:
 acknowledged once its results are recorded, or given back to be redelivered later (a requeued
-or uncertain message). A fetch that fails is left unacknowledged and redelivered after the
-consumer's ``ack_wait``; its messages already recorded then find final claims.
+or uncertain message, or one another sender is at). While a fetch is in work its NATS messages
+are marked in progress every ``IN_PROGRESS_EVERY`` seconds, so a slow carrier or a database
+that is away for a while never makes JetStream hand them to another follower meanwhile; and
+the process renews its claims' lease. A fetch that fails is left unacknowledged and
+redelivered after the consumer's ``ack_wait``; its messages already recorded then find final
+claims.
+
+Stopping (``drain``): no further fetch, no further part written; the batches in work get the
+answers to what is on the wire, record them and answer their NATS messages (what was not
+written is requeued, its claim given back); then the lease ends.
 
 The lanes run side by side (or in processes of their own, see ``KONTOR_LANES``): a single
 message never waits for a campaign's batch to be recorded.
@@ -14,6 +22,7 @@ message never waits for a campaign's batch to be recorded.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from typing import Any
 
@@ -23,7 +32,7 @@ from nats.js.api import AckPolicy, ConsumerConfig
 from adapters.carriers import Bind
 from adapters.contacts.optouts import PostgresOptOuts
 from adapters.jetstream.payloads import batch_decoder
-from adapters.postgres.claims import PostgresClaims, ResultRecorder
+from adapters.postgres.claims import RENEW_EVERY, PostgresClaims, ResultRecorder
 from adapters.send_states import SendCancellations
 from adapters.smpp.client import SmppClient
 from services.acks import Ack, Nak
@@ -43,6 +52,10 @@ as the message is there, and a backlog is taken one batch per round trip (a frac
 millisecond each)."""
 BULK_FETCH = 2
 """Batches a campaign follower takes at once (each up to a recorded chunk, 500 messages)."""
+ACK_WAIT = 30.0
+"""Seconds JetStream waits for an answer before it hands a NATS message out again."""
+IN_PROGRESS_EVERY = 10.0
+"""Seconds between "still working on it" signals for the NATS messages of a batch in work."""
 
 
 class Submitter:
@@ -51,13 +64,15 @@ class Submitter:
     ) -> None:
         self.runtime = runtime
         self.bind = bind
+        self.client = client
         backend = runtime.backend
         pool = backend.pool
         if pool is None:
             raise RuntimeError("the carrier sender needs PostgreSQL")
+        self.claims = PostgresClaims(pool, bind.name)
         self.service = Submission(
             route=bind.name,
-            claims=PostgresClaims(pool),
+            claims=self.claims,
             opt_outs=PostgresOptOuts(pool),
             cancellations=SendCancellations(backend.messaging),
             keys=backend.keyring,
@@ -66,20 +81,50 @@ class Submitter:
             clock=clock,
             validity=runtime.settings.message_validity_hours * 3600.0,
         )
+        self.draining = asyncio.Event()
+        self._followers: list[asyncio.Task[None]] = []
 
     async def start(self) -> list[asyncio.Task[None]]:
-        """Subscribe to the lanes this process serves and start their followers."""
+        """Take the lease, subscribe to the lanes this process serves and start their
+        followers (and the lease's renewal)."""
+        await asyncio.to_thread(self.claims.renew_lease)
+        renamed = await asyncio.to_thread(
+            self.claims.adopt_carrier, self.bind.carrier, self.bind.login
+        )
+        if renamed:
+            log.info("carrier ids renamed", extra={"carrier": self.bind.carrier, "rows": renamed})
         lanes = self.runtime.settings.lane_set
-        tasks = []
         if "tx" in lanes:
             tx = await self._subscribe("tx")
-            tasks.append(asyncio.create_task(self._follow(tx, TX_FETCH)))
+            self._followers.append(asyncio.create_task(self._follow(tx, TX_FETCH)))
         if "bulk" in lanes:
             bulk = await self._subscribe("bulk")
-            tasks += [
+            self._followers += [
                 asyncio.create_task(self._follow(bulk, BULK_FETCH)) for _ in range(BULK_FOLLOWERS)
             ]
-        return tasks
+        return [*self._followers, asyncio.create_task(self._renew_lease())]
+
+    async def drain(self, timeout: float) -> None:
+        """Stop taking work and finish what is in work (see the module docstring); what is
+        still running after ``timeout`` seconds is cancelled (its claims are interrupted and
+        recorded uncertain by whoever sends those messages next)."""
+        self.draining.set()
+        self.client.stop_sending()
+        if self._followers:
+            _, late = await asyncio.wait(self._followers, timeout=timeout)
+            for task in late:
+                task.cancel()
+            await asyncio.gather(*late, return_exceptions=True)
+        with contextlib.suppress(Exception):
+            await asyncio.to_thread(self.claims.end_lease)
+
+    async def _renew_lease(self) -> None:
+        while not self.draining.is_set():
+            await asyncio.sleep(RENEW_EVERY)
+            try:
+                await asyncio.to_thread(self.claims.renew_lease)
+            except Exception as exc:  # noqa: BLE001 - renewed again at the next turn
+                log.warning("lease not renewed", extra={"bind": self.bind.name, "error": repr(exc)})
 
     async def _subscribe(self, lane: str) -> Any:
         topology = self.runtime.topology
@@ -88,12 +133,12 @@ class Submitter:
             durable=topology.consumer("carrier", self.bind.name, lane),
             stream=topology.route_stream,
             config=ConsumerConfig(
-                ack_policy=AckPolicy.EXPLICIT, ack_wait=30, max_ack_pending=10_000
+                ack_policy=AckPolicy.EXPLICIT, ack_wait=ACK_WAIT, max_ack_pending=10_000
             ),
         )
 
     async def _follow(self, subscription: Any, batch: int) -> None:
-        while not self.runtime.stop.is_set():
+        while not self.draining.is_set() and not self.runtime.stop.is_set():
             try:
                 msgs = await subscription.fetch(batch, timeout=0.5)
             except (TimeoutError, NatsTimeout):
@@ -106,10 +151,25 @@ class Submitter:
 
     async def process(self, msgs: list[Any]) -> None:
         batches = [batch_decoder.decode(msg.data).messages for msg in msgs]
-        answers = await self.service.submit(batches)
+        keeper = asyncio.create_task(_keep_in_progress(msgs))
+        try:
+            answers = await self.service.submit(batches)
+        finally:
+            keeper.cancel()
         for msg, answer in zip(msgs, answers, strict=True):
             match answer:
                 case Ack():
                     await msg.ack()
                 case Nak(delay=delay):
                     await msg.nak(delay=delay)
+
+
+async def _keep_in_progress(msgs: list[Any]) -> None:
+    """Tell JetStream every ``IN_PROGRESS_EVERY`` seconds that the batch is still in work."""
+    while True:
+        await asyncio.sleep(IN_PROGRESS_EVERY)
+        for msg in msgs:
+            try:
+                await msg.in_progress()
+            except Exception as exc:  # noqa: BLE001 - NATS away: the next turn tries again
+                log.warning("in-progress signal failed", extra={"error": repr(exc)})

@@ -22,6 +22,7 @@ from adapters.smpp.outcomes import QueryResult
 from adapters.smpp.pdu import DeliverSm
 from adapters.smpp.receipt import DeliveryState
 from services.acks import ACK, Nak
+from services.handsets import handset_tail
 from services.receipts import (
     MAX_PARKED_DELIVERIES,
     GiveUp,
@@ -57,9 +58,13 @@ class World:
         self.service = Receipts(index=self.index, recorder=self.recorder, keys=self.keys)
         self.sequence = 0
 
-    def sent(self, carrier_id: str, part: int = 1, carrier: str = CARRIER) -> IndexedPart:
-        """A part whose acceptance (under ``carrier_id``) was recorded."""
-        indexed = (uuid4(), uuid4(), uuid4(), part)
+    def sent(
+        self, carrier_id: str, part: int = 1, carrier: str = CARRIER, handset: str = HANDSET
+    ) -> IndexedPart:
+        """A part whose acceptance (under ``carrier_id``, to ``handset``) was recorded."""
+        account_id = uuid4()
+        tail = handset_tail(self.keys, account_id, handset)
+        indexed = (uuid4(), uuid4(), account_id, part, tail)
         self.index.add(carrier, carrier_id, indexed)
         return indexed
 
@@ -94,7 +99,7 @@ class World:
 
 def test_a_receipt_becomes_the_delivery_report_of_the_part_its_carrier_id_names() -> None:
     world = World()
-    message_id, send_id, account_id, _ = world.sent("77", part=2)
+    message_id, send_id, account_id, _, _ = world.sent("77", part=2)
     answers = world.service.process([world.offered(world.receipt("77", stat="UNDELIV", err="034"))])
     assert answers == [ACK]
     (route, [report]), *_ = world.recorder.deliveries
@@ -130,6 +135,31 @@ def test_receipts_match_by_carrier_account_so_another_accounts_id_is_no_match() 
     world.sent("77", carrier="other@smsc:2775")
     assert world.service.process([world.offered(world.receipt("77"))]) == [Nak(1.0)]
     assert world.recorder.reports == []
+
+
+def test_a_receipt_from_another_handset_than_its_ids_message_is_no_match() -> None:
+    world = World()
+    world.sent("77", handset="4917099999999")  # the id's latest submit went elsewhere
+    assert world.service.process([world.offered(world.receipt("77"))]) == [Nak(1.0)]
+    assert world.recorder.reports == []
+
+
+@pytest.mark.parametrize("spelling", ["+4915112345678", "004915112345678", "015112345678"])
+def test_a_handset_matches_whatever_the_format_the_carrier_writes_its_number_in(
+    spelling: str,
+) -> None:
+    world = World()
+    sent = world.sent("77", handset=spelling)  # the receipt comes from 4915112345678
+    world.service.process([world.offered(world.receipt("77"))])
+    assert [r.message_id for r in world.recorder.reports] == [sent[0]]
+
+
+def test_an_index_row_written_before_handsets_were_kept_matches_as_before() -> None:
+    world = World()
+    message_id, send_id, account_id, part, _ = world.sent("77")
+    world.index.add(CARRIER, "77", (message_id, send_id, account_id, part, ""))
+    world.service.process([world.offered(world.receipt("77"))])
+    assert [r.message_id for r in world.recorder.reports] == [message_id]
 
 
 def test_every_receipt_of_a_fetch_is_looked_up_in_one_query() -> None:

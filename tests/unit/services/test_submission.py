@@ -3,9 +3,10 @@ triage, deadlines, part outcomes, acknowledgements, and whole batches with redel
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import os
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from datetime import timedelta
 from uuid import UUID, uuid4
 
@@ -28,7 +29,10 @@ from adapters.smpp.smpptime import parse_relative_smpp_time
 from domain.messaging.claims import SUBMITTING, Claim
 from domain.messaging.records import SubmitOutcome, SubmitResult
 from services.acks import ACK, Ack, Nak
+from services.handsets import handset_tail
 from services.submission import (
+    FLUSH_AT,
+    HELD_DELAY,
     REQUEUE_DELAY,
     RETRY_DELAY,
     Submission,
@@ -36,7 +40,14 @@ from services.submission import (
     deadline,
     triage,
 )
-from services.submit_parts import RETRY_DELAYS, Requeue, answers, message_result
+from services.submit_parts import (
+    RETRY_DELAYS,
+    Admit,
+    Requeue,
+    answers,
+    message_result,
+    result_of,
+)
 from tests.fakes import FakeClock, FakeOptOuts
 from tests.fakes.carrier import (
     FakeCancellations,
@@ -140,6 +151,7 @@ def plan(
         validity=VALIDITY,
         route=ROUTE,
     )
+    assert result.held == []
     return [(r.outcome, r.attempt) for r in result.results], [
         attempt for _, attempt in result.to_submit
     ]
@@ -362,8 +374,9 @@ async def test_a_batch_is_submitted_recorded_and_acknowledged() -> None:
     assert await world.submit(batch) == [ACK]
     assert world.outcomes() == [(SubmitOutcome.ACCEPTED, 1), (SubmitOutcome.ACCEPTED, 1)]
     assert [r.carrier_ids for r in world.recorder.results] == [("id-1",), ("id-2", "id-3")]
-    assert len(world.recorder.reports) == 1  # one CarrierReport for the whole batch
+    assert len(world.recorder.reports) == 1  # one CarrierReport for a batch answered at once
     assert {c.state for c in world.claims.claims.values()} == {"accepted"}
+    assert world.claims.takes == [[m.message_id for m in batch]]  # one wave: one statement
 
 
 async def test_a_redelivered_batch_is_acknowledged_without_a_second_submit() -> None:
@@ -404,10 +417,106 @@ async def test_an_unanswered_message_is_recorded_uncertain_then_submitted_as_att
 async def test_a_sender_that_died_after_submitting_records_the_uncertainty_then_resubmits() -> None:
     world = World()
     message = world.message()
-    world.claims.claim(ROUTE, [message.message_id])  # claimed, submitted, never recorded
+    world.claims.owner = "dead"
+    world.claims.take([(message.message_id, 1)])  # claimed, written, never recorded
+    world.claims.die("dead")
+    world.claims.owner = "me"
     assert await world.submit([message]) == [ACK]
     assert world.outcomes() == [(SubmitOutcome.UNCERTAIN, 1), (SubmitOutcome.ACCEPTED, 2)]
     assert world.claims.claims[message.message_id] == Claim("accepted", 2)
+
+
+async def test_a_message_a_live_sender_is_at_is_left_alone_and_its_batch_comes_back_later() -> None:
+    world = World()
+    slow, free = world.message(0), world.message(1)
+    world.claims.owner = "other"
+    world.claims.alive.add("other")
+    world.claims.take([(slow.message_id, 1)])  # the other sender waits for its answer
+    world.claims.owner = "me"
+    assert await world.submit([slow], [free]) == [Nak(HELD_DELAY), ACK]
+    assert [r.destination for r in world.carrier.requests] == [NUMBER]  # only the free one
+    assert slow.message_id not in {r.message_id for r in world.recorder.results}
+    world.recorder.record(  # the other sender records its answer
+        [result_of(slow, SubmitOutcome.ACCEPTED, route=ROUTE, attempt=1, at=world.clock())], {}
+    )
+    assert await world.submit([slow]) == [ACK]
+    assert len(world.carrier.requests) == 1
+
+
+async def test_a_message_another_sender_took_since_the_triage_is_not_written() -> None:
+    world = World()
+    message = world.message()
+    real_take = world.claims.take
+
+    def take_after_the_other(attempts: Sequence[tuple[UUID, int]]) -> set[UUID]:
+        world.claims.owner = "other"
+        world.claims.alive.add("other")
+        real_take(attempts)  # the other sender wins the race for the claim
+        world.claims.owner = "me"
+        return real_take(attempts)
+
+    world.claims.take = take_after_the_other  # type: ignore[method-assign]
+    assert await world.submit([message]) == [Nak(REQUEUE_DELAY)]
+    assert world.carrier.requests == []
+    assert world.recorder.results == []
+    assert world.claims.claims[message.message_id] == Claim(SUBMITTING, 1)  # still the other's
+
+
+async def test_claims_are_taken_when_the_parts_reach_the_wire_not_for_the_whole_batch() -> None:
+    world = World()
+    window = asyncio.Semaphore(2)  # a carrier with two window slots, answering after a turn
+    carrier = world.carrier
+
+    async def windowed(request: SubmitRequest, admit: Admit | None = None) -> PartOutcome:
+        async with window:
+            if admit is not None and not await admit():
+                return NotSent("not admitted")
+            carrier.requests.append(request)
+            await asyncio.sleep(0)
+            return PartAccepted(f"id-{len(carrier.requests)}")
+
+    carrier.submit = windowed  # type: ignore[method-assign]
+    batch = [world.message(n) for n in range(6)]
+    assert await world.submit(batch) == [ACK]
+    # Claimed two by two, as window slots came free: never more than could be on the wire.
+    assert [len(t) for t in world.claims.takes] == [2, 2, 2]
+
+
+async def test_a_claim_the_database_cannot_take_leaves_the_message_unsent_for_later() -> None:
+    world = World()
+    world.claims.failing = 1
+    message = world.message()
+    assert await world.submit([message]) == [Nak(REQUEUE_DELAY)]
+    assert world.carrier.requests == []
+    assert await world.submit([message]) == [ACK]
+    assert world.outcomes() == [(SubmitOutcome.ACCEPTED, 1)]
+
+
+async def test_answers_the_database_refuses_are_kept_and_recorded_once_it_takes_them() -> None:
+    world = World()
+    world.recorder.failing = 3
+    message = world.message()
+    assert await world.submit([message]) == [ACK]
+    assert world.outcomes() == [(SubmitOutcome.ACCEPTED, 1)]
+    assert len(world.carrier.requests) == 1  # never submitted again
+    assert world.sleep.pauses == [0.5, 1.0, 2.0]
+
+
+async def test_a_big_batchs_answers_are_recorded_in_several_reports_as_they_come() -> None:
+    world = World()
+    batch = [world.message(n) for n in range(FLUSH_AT + 10)]
+    assert await world.submit(batch) == [ACK]
+    assert [len(r) for r in world.recorder.reports] == [FLUSH_AT, 10]
+    assert len({r.message_id for r in world.recorder.results}) == FLUSH_AT + 10
+
+
+async def test_the_handset_each_message_went_to_is_recorded_with_its_result() -> None:
+    world = World()
+    message = world.message()
+    await world.submit([message])
+    assert world.recorder.handsets == {
+        message.message_id: handset_tail(world.keys, world.account_id, NUMBER)
+    }
 
 
 async def test_a_message_to_an_erased_person_is_recorded_cancelled_and_never_submitted() -> None:

@@ -1,0 +1,107 @@
+"""Submit claims and the carrier-id index in PostgreSQL: leases, races for a claim, the
+claims' final states and the latest submission of a carrier id."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID, uuid4
+
+import pytest
+from psycopg_pool import ConnectionPool
+
+from adapters.postgres.claims import PostgresCarrierIds, PostgresClaims, side_effects
+from domain.messaging.claims import SUBMITTING, Claim
+from domain.messaging.records import SubmitOutcome, SubmitResult
+
+AT = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def pool(fresh_database_url: str) -> Iterator[ConnectionPool[Any]]:
+    with ConnectionPool(fresh_database_url, min_size=1, max_size=4) as pool:
+        yield pool
+
+
+def result(message_id: UUID, outcome: SubmitOutcome, *ids: str, attempt: int = 1) -> SubmitResult:
+    return SubmitResult(message_id=message_id, send_id=uuid4(), account_id=uuid4(), index=0,
+                        parts=len(ids) or 1, price=790, outcome=outcome, carrier_ids=ids,
+                        command_status=0, attempt=attempt, route="standard", at=AT)  # fmt: skip
+
+
+def apply(
+    pool: ConnectionPool[Any], results: list[SubmitResult], handsets: dict[UUID, str]
+) -> None:
+    with pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
+        for statement, rows in side_effects(results, "simulator", handsets):
+            cur.executemany(statement, rows)
+
+
+def test_a_live_senders_claim_is_held_and_cannot_be_taken_by_another(
+    pool: ConnectionPool[Any],
+) -> None:
+    one, two = PostgresClaims(pool, "standard"), PostgresClaims(pool, "standard")
+    one.renew_lease()
+    two.renew_lease()
+    message = uuid4()
+    assert one.take([(message, 1)]) == {message}
+    assert two.take([(message, 1)]) == set()  # a first attempt is taken once
+    assert two.take([(message, 2)]) == set()  # held: no second attempt while one lives
+    assert two.earlier([message]) == {message: Claim(SUBMITTING, 1, held=True)}
+    one.end_lease()  # the first sender stopped (or its lease ran out): interrupted
+    assert two.earlier([message]) == {message: Claim(SUBMITTING, 1, held=False)}
+    assert two.take([(message, 2)]) == {message}
+    assert two.take([(message, 2)]) == set()  # the same attempt twice: taken once
+
+
+def test_a_final_claim_is_never_taken_again_and_results_upsert_claims(
+    pool: ConnectionPool[Any],
+) -> None:
+    claims = PostgresClaims(pool, "standard")
+    claims.renew_lease()
+    sent, cancelled = uuid4(), uuid4()
+    claims.take([(sent, 1)])
+    apply(
+        pool,
+        [result(sent, SubmitOutcome.ACCEPTED, "77"), result(cancelled, SubmitOutcome.CANCELLED)],
+        {sent: "tail"},
+    )
+    found = claims.earlier([sent, cancelled])
+    assert found == {sent: Claim("accepted", 1), cancelled: Claim("cancelled", 1)}
+    assert claims.take([(sent, 2), (cancelled, 2)]) == set()
+
+
+def test_only_the_senders_own_unwritten_first_attempts_are_given_back(
+    pool: ConnectionPool[Any],
+) -> None:
+    mine, theirs = PostgresClaims(pool, "standard"), PostgresClaims(pool, "standard")
+    a, b = uuid4(), uuid4()
+    mine.take([(a, 1)])
+    theirs.take([(b, 1)])
+    mine.give_back([a, b])
+    assert set(mine.earlier([a, b])) == {b}
+
+
+def test_the_index_names_the_latest_submission_of_a_carrier_id_and_its_handset(
+    pool: ConnectionPool[Any],
+) -> None:
+    index = PostgresCarrierIds(pool)
+    old, new = uuid4(), uuid4()
+    apply(pool, [result(old, SubmitOutcome.ACCEPTED, "100")], {old: "tail-old"})
+    apply(pool, [result(new, SubmitOutcome.ACCEPTED, "100")], {new: "tail-new"})  # id reused
+    ((message_id, _, _, part, handset),) = index.lookup({("simulator", "100")}).values()
+    assert (message_id, part, handset) == (new, 1, "tail-new")
+
+
+def test_index_rows_named_by_a_carriers_address_take_its_name(pool: ConnectionPool[Any]) -> None:
+    claims = PostgresClaims(pool, "standard")
+    message = uuid4()
+    with pool.connection() as conn:
+        conn.execute(
+            "INSERT INTO carrier_ids (carrier, carrier_id, message_id, send_id, account_id, part)"
+            " VALUES ('kontor@127.0.0.1:2775', '5', %s, %s, %s, 1)",
+            (message, uuid4(), uuid4()),
+        )
+    assert claims.adopt_carrier("simulator", "kontor@127.0.0.1:2775") == 1
+    assert set(PostgresCarrierIds(pool).lookup({("simulator", "5")})) == {("simulator", "5")}
