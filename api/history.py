@@ -1,24 +1,45 @@
 """A message's state and its whole history, replayed from the event store in order.
 
 The history index (``msg_messages.history``) names the notifications that mention the message;
-they are read and decoded with the application's mapper (so the owner sees number and text, and
-a shredded key shows the redaction marker), and only the entries about this message are kept.
+they are read with the stored events' structs (``adapters.postgres.stored_events``) and only the
+entries about this message are kept. Nothing else is opened: the message's number and text are
+the only values decrypted (so the owner sees them, and a shredded key shows the redaction
+marker), not the other 499 recipients of its chunk. Each entry's details are fields of the
+stored record, named below.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import StoredEvent
+import msgspec
 
+from adapters.postgres import stored_events as stored
 from api.context import ApiContext
 from api.schemas.messages import HistoryEntry, MessageDetail, MessageRow
-from domain.messaging.batches import CarrierReport, DeliveryBatch, MessageChunk, chunk_id
+from domain.messaging.batches import MessageChunk, chunk_id
 from domain.messaging.records import RecordedMessage
 from domain.messaging.states import COLOURS, MessageState
 from domain.personal import REDACTED
 from projections import messaging_queries as q
+
+RECORDED = ("parts", "price", "encoding", "region")
+"""What a ``recorded`` entry shows of the message, followed by ``CHUNK`` of its chunk."""
+CHUNK = ("sender", "tariff", "lane")
+CARRIER_RESULT = ("outcome", "carrier_ids", "command_status", "attempt", "route")
+DELIVERY_REPORT = (
+    "part",
+    "carrier_id",
+    "state",
+    "status_text",
+    "error_code",
+    "final",
+    "done_at",
+    "source",
+)
 
 
 def message_row(row: dict[str, Any]) -> MessageRow:
@@ -41,19 +62,17 @@ def message_row(row: dict[str, Any]) -> MessageRow:
     )
 
 
-def stored_events(ctx: ApiContext, notification_ids: list[int]) -> list[tuple[int, Any]]:
+def stored_events(ctx: ApiContext, notification_ids: list[int]) -> list[stored.StoredEvent | None]:
+    """The Messaging notifications of these ids in order, as stored (None: a topic no struct
+    reads)."""
     table = f"{ctx.backend.messaging.name.lower()}_events"
     with ctx.pool.connection() as conn:
         rows = conn.execute(
-            f"SELECT notification_id, originator_id, originator_version, topic, state"  # noqa: S608
-            f" FROM {table} WHERE notification_id = ANY(%b) ORDER BY notification_id",
+            f"SELECT topic, state FROM {table}"  # noqa: S608
+            f" WHERE notification_id = ANY(%b) ORDER BY notification_id",
             (notification_ids,),
         ).fetchall()
-    mapper = ctx.backend.messaging.mapper
-    return [
-        (n, mapper.to_domain_event(StoredEvent(oid, version, topic, bytes(state))))
-        for n, oid, version, topic, state in rows
-    ]
+    return [stored.decode(topic, bytes(state)) for topic, state in rows]
 
 
 def recorded_messages(ctx: ApiContext, send_id: UUID) -> list[RecordedMessage]:
@@ -72,73 +91,59 @@ def recorded_messages(ctx: ApiContext, send_id: UUID) -> list[RecordedMessage]:
 
 
 def message_detail(ctx: ApiContext, row: dict[str, Any]) -> MessageDetail:
-    message_id = row["message_id"]
-    history: list[HistoryEntry] = []
-    to, text = REDACTED, REDACTED
-    for position, (_, event) in enumerate(stored_events(ctx, q.history_ids(ctx.pool, message_id))):
-        if isinstance(event, MessageChunk.Recorded):
-            for m in event.messages:
-                if m.message_id == message_id:
-                    to, text = m.number.shown(), m.text.shown()
-                    history.append(
-                        HistoryEntry(
-                            position,
-                            event.timestamp,
-                            "recorded",
-                            {
-                                "parts": m.parts,
-                                "price": m.price,
-                                "encoding": m.encoding,
-                                "region": m.region,
-                                "sender": event.sender,
-                                "tariff": event.tariff.value,
-                                "lane": event.lane.value,
-                            },
-                        )
-                    )
-        elif isinstance(event, CarrierReport.Recorded):
-            for r in event.results:
-                if r.message_id == message_id:
-                    history.append(
-                        HistoryEntry(
-                            position,
-                            r.at,
-                            "carrier_result",
-                            {
-                                "outcome": r.outcome.value,
-                                "carrier_ids": list(r.carrier_ids),
-                                "command_status": r.command_status,
-                                "attempt": r.attempt,
-                                "route": r.route,
-                            },
-                        )
-                    )
-        elif isinstance(event, DeliveryBatch.Recorded):
-            for d in event.reports:
-                if d.message_id == message_id:
-                    history.append(
-                        HistoryEntry(
-                            position,
-                            d.received_at,
-                            "delivery_report",
-                            {
-                                "part": d.part,
-                                "carrier_id": d.carrier_id,
-                                "state": d.state,
-                                "status_text": d.status_text,
-                                "error_code": d.error_code,
-                                "final": d.final,
-                                "done_at": d.done_at,
-                                "source": d.source,
-                            },
-                        )
-                    )
-    display = "00" + to[1:] if to.startswith("+") else to
+    events = stored_events(ctx, q.history_ids(ctx.pool, row["message_id"]))
+    history = message_history(row["message_id"], events, ctx.backend.keyring)
+    display = "00" + history.to[1:] if history.to.startswith("+") else history.to
     return MessageDetail(
         message=message_row(row),
         to=display,
-        text=text,
+        text=history.text,
         encoding=row["encoding"],
         route=row["route"],
-        history=history,
+        history=history.entries,
     )
+
+
+@dataclass(frozen=True)
+class History:
+    to: str
+    """The number as recorded (E.164), or the redaction marker."""
+    text: str
+    entries: list[HistoryEntry]
+
+
+def message_history(
+    message_id: UUID, events: Sequence[stored.StoredEvent | None], keyring: stored.Opener
+) -> History:
+    """The entries of ``events`` (a message's history notifications, in order) about one
+    message, each at its position among them, and its number and text opened."""
+    entries: list[HistoryEntry] = []
+    recorded: stored.RecordedMessage | None = None
+    for position, event in enumerate(events):
+        if isinstance(event, stored.ChunkRecorded):
+            for m in event.messages:
+                if m.message_id == message_id:
+                    recorded = m
+                    details = {**_shown(m, RECORDED), **_shown(event, CHUNK)}
+                    entries.append(HistoryEntry(position, event.timestamp, "recorded", details))
+        elif isinstance(event, stored.CarrierReportRecorded):
+            for r in event.results:
+                if r.message_id == message_id:
+                    details = _shown(r, CARRIER_RESULT)
+                    entries.append(HistoryEntry(position, r.at, "carrier_result", details))
+        elif isinstance(event, stored.DeliveryBatchRecorded):
+            for d in event.reports:
+                if d.message_id == message_id:
+                    details = _shown(d, DELIVERY_REPORT)
+                    entries.append(
+                        HistoryEntry(position, d.received_at, "delivery_report", details)
+                    )
+    if recorded is None:
+        return History(REDACTED, REDACTED, entries)
+    to = recorded.number.opened(keyring).shown()
+    return History(to, recorded.text.opened(keyring).shown(), entries)
+
+
+def _shown(record: msgspec.Struct, names: tuple[str, ...]) -> dict[str, Any]:
+    fields = msgspec.structs.asdict(record)
+    return {name: fields[name] for name in names}

@@ -13,6 +13,7 @@ from litestar.status_codes import HTTP_200_OK
 
 from adapters.crypto.inbound_keys import PLATFORM_LOOKUP
 from adapters.jetstream.payloads import StatusQuery, encoder
+from adapters.postgres import stored_events as stored
 from api.auth import admin_only
 from api.context import ApiContext, AuthRequest, Ctx
 from api.history import stored_events
@@ -24,7 +25,6 @@ from api.schemas.messages import (
     UnmatchedReceiptRead,
 )
 from api.send_views import campaign_read, keyset_after, keyset_next, local, own_send, parse_number
-from domain.messaging.batches import UnmatchedReceipts
 from domain.personal import REDACTED
 from projections import messaging_queries as q
 
@@ -108,7 +108,9 @@ class AdminSendsController(Controller):
             after=after,
             limit=limit,
         )
-        numbers = handsets(ctx, sorted({int(r["notification_id"]) for r in rows}))
+        numbers = handsets(
+            ctx, sorted({int(r["notification_id"]) for r in rows}), {r["receipt_id"] for r in rows}
+        )
         reads = [
             UnmatchedReceiptRead(
                 receipt_id=r["receipt_id"],
@@ -129,11 +131,18 @@ class AdminSendsController(Controller):
         return UnmatchedReceiptPage(reads, next_cursor)
 
 
-def handsets(ctx: ApiContext, notification_ids: list[int]) -> dict[UUID, str]:
-    """The numbers the receipts name, opened from their events (redacted once erased)."""
-    found: dict[UUID, str] = {}
-    for _, event in stored_events(ctx, notification_ids):
-        if isinstance(event, UnmatchedReceipts.Recorded):
-            for receipt in event.receipts:
-                found[receipt.receipt_id] = receipt.number.shown()
-    return found
+def handsets(
+    ctx: ApiContext, notification_ids: list[int], receipt_ids: set[UUID]
+) -> dict[UUID, str]:
+    """The numbers these receipts name, opened from their events (redacted once erased); the
+    other receipts of those events stay sealed."""
+    receipts = [
+        receipt
+        for event in stored_events(ctx, notification_ids)
+        if isinstance(event, stored.UnmatchedReceiptsRecorded)
+        for receipt in event.receipts
+        if receipt.receipt_id in receipt_ids
+    ]
+    keyring = ctx.backend.keyring
+    keyring.prefetch([UUID(r.number.k) for r in receipts])  # one round trip for a page's keys
+    return {r.receipt_id: r.number.opened(keyring).shown() for r in receipts}

@@ -2,25 +2,29 @@
 ids, search by number hash and date, and each message's history index: the notifications that
 mention it).
 
-Events are read as stored, with msgspec structs of their own (``projections/messaging_events``):
+Events are read as stored, with the stored events' structs (``adapters.postgres.stored_events``):
 the dashboards never need a number or a text, so nothing is decrypted here, which keeps a
 100,000-message campaign's read models up with the send path. A report never moves a message
 backwards (``domain.messaging.states.advance``), so duplicates and late reports are harmless.
+A send's state is the aggregate's own rule (``domain.messaging.send.state_after``) applied to
+what its row keeps, never a second copy of it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 
+import msgspec
 import psycopg
 from eventsourcing.persistence import Notification
 
+from adapters.postgres import stored_events as ev
 from adapters.postgres.schema import ensure_schema
 from domain.messaging.records import SubmitOutcome
+from domain.messaging.send import SendState, state_after
 from domain.messaging.states import MessageState, PartState, advance, roll_up
-from projections import messaging_events as ev
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS msg_sends (
@@ -141,8 +145,15 @@ OUTCOME_STATE = {
 }
 OUTCOME_STATUS = {SubmitOutcome.EXPIRED: "validity period passed before submission"}
 UNCERTAIN_BEFORE = "; an earlier attempt may have reached the carrier"
-NOT_SENT = frozenset({SubmitOutcome.CANCELLED.value, SubmitOutcome.EXPIRED.value})
+NOT_SENT = frozenset({SubmitOutcome.CANCELLED, SubmitOutcome.EXPIRED})
 """Outcomes of messages that did not go on the wire (no submission time)."""
+
+
+class Notified(NamedTuple):
+    """A stored event and the aggregate it belongs to (a column, not part of its state)."""
+
+    originator_id: UUID
+    event: ev.StoredEvent
 
 
 class MessagingProjection:
@@ -151,31 +162,39 @@ class MessagingProjection:
     def setup(self, conn: psycopg.Connection[Any]) -> None:
         ensure_schema(conn, SCHEMA)
 
-    def decode(self, notification: Notification) -> Any:
-        return ev.decode(notification)
+    def decode(self, notification: Notification) -> Notified | None:
+        event = ev.decode(notification.topic, notification.state)
+        if event is None:
+            return None
+        originator_id = notification.originator_id
+        return Notified(
+            originator_id if isinstance(originator_id, UUID) else UUID(originator_id), event
+        )
 
-    def process(self, conn: psycopg.Connection[Any], events: Sequence[tuple[int, Any]]) -> None:
-        for notification_id, event in events:
+    def process(
+        self, conn: psycopg.Connection[Any], events: Sequence[tuple[int, Notified]]
+    ) -> None:
+        for notification_id, (originator_id, event) in events:
             if isinstance(event, ev.SendAccepted):
-                self._send_accepted(conn, event)
+                self._send_accepted(conn, originator_id, event)
             elif isinstance(event, ev.SendChanged):
-                self._send_changed(conn, event)
+                self._send_changed(conn, originator_id, event)
             elif isinstance(event, ev.ChunkRecorded):
                 self._chunk(conn, notification_id, event)
-            elif isinstance(event, ev.CarrierRecorded):
+            elif isinstance(event, ev.CarrierReportRecorded):
                 self._results(conn, notification_id, event)
-            elif isinstance(event, ev.DeliveriesRecorded):
+            elif isinstance(event, ev.DeliveryBatchRecorded):
                 self._reports(conn, notification_id, event)
-            elif isinstance(event, ev.RepliesRecorded):
+            elif isinstance(event, ev.ReplyBatchRecorded):
                 self._replies(conn, notification_id, event)
-            elif isinstance(event, ev.UnmatchedRecorded):
+            elif isinstance(event, ev.UnmatchedReceiptsRecorded):
                 self._unmatched(conn, notification_id, event)
 
-    def _send_accepted(self, conn: psycopg.Connection[Any], e: ev.SendAccepted) -> None:
-        state = (
-            "awaiting_review"
-            if e.review_required
-            else ("scheduled" if e.schedule_at else "sending")
+    def _send_accepted(
+        self, conn: psycopg.Connection[Any], send_id: UUID, e: ev.SendAccepted
+    ) -> None:
+        state = state_after(
+            e.event_class, None, review_required=e.review_required, schedule_at=e.schedule_at
         )
         conn.execute(
             "INSERT INTO msg_sends (send_id, account_id, lane, name, state, total, parts,"
@@ -183,15 +202,15 @@ class MessagingProjection:
             " created_at, updated_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s,"
             " %s, %s, %s, %s) ON CONFLICT DO NOTHING",
             (
-                e.originator_id,
+                send_id,
                 e.account_id,
                 e.lane,
                 e.name,
-                state,
+                state.value,
                 e.total,
                 e.parts,
                 e.expected_cost,
-                ev.skipped_json(e.skipped),
+                msgspec.json.encode(e.skipped).decode(),
                 e.sender,
                 e.tariff,
                 e.list_id,
@@ -202,19 +221,31 @@ class MessagingProjection:
             ),
         )
 
-    def _send_changed(self, conn: psycopg.Connection[Any], e: ev.SendChanged) -> None:
+    def _send_changed(
+        self, conn: psycopg.Connection[Any], send_id: UUID, e: ev.SendChanged
+    ) -> None:
+        # Send events are few (a handful per send and chunk): reading the row for each costs
+        # nothing next to a chunk's messages, and keeps the state machine in the domain.
+        row = conn.execute(
+            "SELECT state, schedule_at, recorded, total FROM msg_sends WHERE send_id = %s",
+            (send_id,),
+        ).fetchone()
+        if row is None:
+            return
+        count = e.count if isinstance(e, ev.SendChunkRecorded) else 0
+        state = state_after(
+            e.event_class,
+            SendState(row[0]),
+            schedule_at=row[1],
+            recorded=row[2],
+            total=row[3],
+            count=count,
+        )
+        completed = isinstance(e, ev.SendCompleted)
         conn.execute(
-            "UPDATE msg_sends SET state = CASE"
-            "  WHEN %(kind)s = 'released' THEN"
-            "   CASE WHEN schedule_at IS NULL THEN 'sending' ELSE 'scheduled' END"
-            "  WHEN %(kind)s = 'chunk' AND state IN ('scheduled', 'sending') THEN"
-            "   CASE WHEN recorded + %(count)s >= total THEN 'recorded' ELSE 'sending' END"
-            "  WHEN %(kind)s IN ('cancelled', 'completed') THEN %(kind)s"
-            "  ELSE state END,"
-            " recorded = recorded + %(count)s, updated_at = %(at)s,"
-            " completed_at = CASE WHEN %(kind)s = 'completed' THEN %(at)s ELSE completed_at END"
-            " WHERE send_id = %(id)s",
-            {"kind": e.state, "count": e.count, "at": e.timestamp, "id": e.originator_id},
+            "UPDATE msg_sends SET state = %s, recorded = recorded + %s, updated_at = %s,"
+            " completed_at = CASE WHEN %s THEN %s ELSE completed_at END WHERE send_id = %s",
+            (state.value, count, e.timestamp, completed, e.timestamp, send_id),
         )
 
     def _chunk(
@@ -237,19 +268,16 @@ class MessagingProjection:
         )  # fmt: skip
 
     def _results(
-        self, conn: psycopg.Connection[Any], notification_id: int, e: ev.CarrierRecorded
+        self, conn: psycopg.Connection[Any], notification_id: int, e: ev.CarrierReportRecorded
     ) -> None:
-        latest: dict[UUID, ev.Result] = {}
+        latest: dict[UUID, ev.SubmitResult] = {}
         for r in e.results:  # an uncertain attempt and its resubmit: the later one counts
             previous = latest.get(r.message_id)
             if previous is None or r.attempt >= previous.attempt:
                 latest[r.message_id] = r
-        uncertain = {r.message_id for r in e.results if r.outcome == "uncertain"}
+        uncertain = {r.message_id for r in e.results if r.outcome is SubmitOutcome.UNCERTAIN}
         rows = list(latest.values())
-        states = [
-            state.value if (state := OUTCOME_STATE.get(SubmitOutcome(r.outcome))) else None
-            for r in rows
-        ]
+        states = [state.value if (state := OUTCOME_STATE.get(r.outcome)) else None for r in rows]
         # A result never overrides a final state (a late duplicate of an earlier attempt).
         conn.execute(
             "UPDATE msg_messages m SET"
@@ -275,12 +303,12 @@ class MessagingProjection:
              [",".join(r.carrier_ids) for r in rows], [r.attempt for r in rows],
              [r.message_id in uncertain for r in rows], [r.at for r in rows],
              [str(r.command_status) if r.command_status else None for r in rows],
-             [OUTCOME_STATUS.get(SubmitOutcome(r.outcome)) for r in rows],
+             [OUTCOME_STATUS.get(r.outcome) for r in rows],
              [r.outcome not in NOT_SENT for r in rows]),
         )  # fmt: skip
 
     def _reports(
-        self, conn: psycopg.Connection[Any], notification_id: int, e: ev.DeliveriesRecorded
+        self, conn: psycopg.Connection[Any], notification_id: int, e: ev.DeliveryBatchRecorded
     ) -> None:
         ids = list({r.message_id for r in e.reports})
         current = {
@@ -326,7 +354,7 @@ class MessagingProjection:
             )  # fmt: skip
 
     def _replies(
-        self, conn: psycopg.Connection[Any], notification_id: int, e: ev.RepliesRecorded
+        self, conn: psycopg.Connection[Any], notification_id: int, e: ev.ReplyBatchRecorded
     ) -> None:
         with conn.cursor() as cur:
             cur.executemany(
@@ -345,7 +373,7 @@ class MessagingProjection:
             )
 
     def _unmatched(
-        self, conn: psycopg.Connection[Any], notification_id: int, e: ev.UnmatchedRecorded
+        self, conn: psycopg.Connection[Any], notification_id: int, e: ev.UnmatchedReceiptsRecorded
     ) -> None:
         with conn.cursor() as cur:
             cur.executemany(

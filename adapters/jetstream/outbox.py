@@ -18,8 +18,9 @@ from dataclasses import dataclass
 from eventsourcing.persistence import Notification
 
 from adapters.jetstream.connection import NatsConnection
-from adapters.jetstream.payloads import OutboundMessage, batch_payloads, chunk_decoder
+from adapters.jetstream.payloads import OutboundMessage, batch_payloads
 from adapters.jetstream.topology import Topology
+from adapters.postgres import stored_events
 
 log = logging.getLogger(__name__)
 
@@ -36,8 +37,11 @@ class Publication:
 
 
 def outbound(notification: Notification) -> list[OutboundMessage]:
-    """The messages of a recorded chunk (its stored state, sealed as stored)."""
-    chunk = chunk_decoder.decode(notification.state)
+    """The messages of a recorded chunk (its stored state, sealed as stored); none for an event
+    that records no chunk."""
+    chunk = stored_events.decode(notification.topic, notification.state)
+    if not isinstance(chunk, stored_events.ChunkRecorded):
+        return []
     recorded_at = chunk.timestamp.timestamp()
     expires_at = chunk.expires_at.timestamp() if chunk.expires_at is not None else None
     return [

@@ -1,46 +1,18 @@
 """NATS payloads of the send path (msgspec Structs). Numbers and texts travel sealed exactly as
-the event store holds them (``{"k": data key id, "c": ciphertext}``): no NATS message carries
-personal data in plain text, and the relay never decrypts."""
+the event store holds them (``Sealed``: ``{"k": data key id, "c": ciphertext}``): no NATS
+message carries personal data in plain text, and the relay never decrypts."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 from uuid import UUID
 
 import msgspec
 
+from adapters.postgres import stored_events
 
-class Sealed(msgspec.Struct, frozen=True):
-    k: str
-    c: str | None
-
-
-class RawMessage(msgspec.Struct, frozen=True):
-    index: int
-    message_id: UUID
-    number_hash: str
-    number: Sealed
-    text: Sealed
-    region: str
-    encoding: str
-    parts: int
-    price: int
-    delivery_reports: bool
-
-
-class ChunkEvent(msgspec.Struct, frozen=True):
-    """A ``MessageChunk`` creation event as stored (only the fields the relay needs)."""
-
-    send_id: UUID
-    chunk: int
-    account_id: UUID
-    lane: str
-    sender: str
-    tariff: str
-    messages: list[RawMessage]
-    timestamp: datetime
-    expires_at: datetime | None = None
+Sealed = stored_events.Sealed
+"""Personal data as the event store holds it; defined once, with the stored events."""
 
 
 class OutboundMessage(msgspec.Struct, frozen=True):
@@ -139,6 +111,5 @@ class StatusQuery(msgspec.Struct, frozen=True):
 
 encoder = msgspec.json.Encoder()
 batch_decoder = msgspec.json.Decoder(OutboundBatch)
-chunk_decoder = msgspec.json.Decoder(ChunkEvent)
 inbound_decoder = msgspec.json.Decoder(InboundBatch)
 query_decoder = msgspec.json.Decoder(StatusQuery)

@@ -6,7 +6,8 @@ translates them:
 
 - ``MsgspecTranscoder`` writes compact JSON. ``PersonalData`` values are encrypted through the
   keyring (``{"k": key id, "c": ciphertext}``) and decrypted on read; a shredded key reads back
-  as a redacted value.
+  as a redacted value. (Processes that read the stored JSON without this mapper use the structs
+  of ``adapters.postgres.stored_events``, which open sealed values the same way.)
 - ``TypedMapper`` decodes each event's state with the event class's own type hints, so UUIDs,
   timezone-aware datetimes, enums, tuples, sets and nested value objects come back as exactly
   what was recorded (eventsourcing's JSON transcoder would hand back strings and lists).
@@ -43,6 +44,7 @@ from psycopg.pq import TransactionStatus
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
 
+from adapters.postgres.stored_events import open_sealed
 from domain.personal import PersonalData, SealedPersonalData
 
 
@@ -91,11 +93,7 @@ class MsgspecTranscoder(Transcoder):
 
     def _dec_hook(self, type_: type, obj: Any) -> Any:
         if type_ is PersonalData:
-            key_id = UUID(obj["k"])
-            if obj.get("c") is None or self.keyring is None:
-                return PersonalData(key_id, None)
-            opened = self.keyring.open(key_id, base64.b64decode(obj["c"]))
-            return PersonalData(key_id, None if opened is None else opened.decode())
+            return open_sealed(self.keyring, obj["k"], obj.get("c"))
         raise NotImplementedError(f"cannot decode {type_!r}")
 
 

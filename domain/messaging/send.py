@@ -8,6 +8,10 @@ period ends before an operator released it from review). Its messages are record
 expander collides. The expected cost is held in the Ledger's reservation for this send (id
 derived from the send id). Consumed by the expander, the settlement worker (capture, release,
 close) and the campaign dashboards.
+
+The state machine is written once, in ``state_after``: the ``@event`` bodies apply it, and so
+does the dashboards' read model (``projections.messaging``) from the facts its rows keep, so
+the two cannot drift apart.
 """
 
 from __future__ import annotations
@@ -148,12 +152,9 @@ class Send(Aggregate):
         self.expires_at = expires_at
         self.recorded = 0
         self.chunks = 0
-        if review_required:
-            self.state = SendState.AWAITING_REVIEW
-        elif schedule_at is not None:
-            self.state = SendState.SCHEDULED
-        else:
-            self.state = SendState.SENDING
+        self.state = state_after(
+            Send.Accepted, None, review_required=review_required, schedule_at=schedule_at
+        )
 
     def is_due(self, now: datetime) -> bool:
         """Messages may be recorded now: released, due, and not all recorded yet. (Past the
@@ -181,7 +182,7 @@ class Send(Aggregate):
 
     @event(ReviewReleased)
     def _review_released(self, actor: str) -> None:
-        self.state = SendState.SCHEDULED if self.schedule_at is not None else SendState.SENDING
+        self.state = state_after(Send.ReviewReleased, self.state, schedule_at=self.schedule_at)
 
     # -- recording -------------------------------------------------------------------------
 
@@ -202,11 +203,15 @@ class Send(Aggregate):
     @event(ChunkRecorded)
     def _chunk_recorded(self, chunk: int, count: int) -> None:
         self.chunks = chunk + 1
+        self.state = state_after(
+            Send.ChunkRecorded,
+            self.state,
+            schedule_at=self.schedule_at,
+            recorded=self.recorded,
+            total=self.total,
+            count=count,
+        )
         self.recorded += count
-        if self.state is SendState.SCHEDULED:
-            self.state = SendState.SENDING
-        if self.recorded >= self.total:
-            self.state = SendState.RECORDED
 
     # -- cancel and complete ---------------------------------------------------------------
 
@@ -232,7 +237,7 @@ class Send(Aggregate):
 
     @event(Cancelled)
     def _cancelled(self, actor: str, reason: str, recorded: int) -> None:
-        self.state = SendState.CANCELLED
+        self.state = state_after(Send.Cancelled, self.state, schedule_at=self.schedule_at)
 
     class Completed(Aggregate.Event):
         captured: int
@@ -244,4 +249,41 @@ class Send(Aggregate):
 
     @event(Completed)
     def _completed(self, captured: int, settled: int) -> None:
-        self.state = SendState.COMPLETED
+        self.state = state_after(Send.Completed, self.state, schedule_at=self.schedule_at)
+
+
+def state_after(
+    event: type[Aggregate.Event],
+    state: SendState | None,
+    *,
+    schedule_at: datetime | None,
+    review_required: bool = False,
+    recorded: int = 0,
+    total: int = 0,
+    count: int = 0,
+) -> SendState:
+    """The state a send is in after ``event`` (a ``Send`` event class), from what a read model
+    keeps of it as well: the state before (None before ``Accepted``), whether it was held for
+    review and its schedule, and for ``ChunkRecorded`` the messages recorded before it, the
+    chunk's ``count`` and the send's ``total``.
+
+    It assigns, it does not guard: the commands refuse what is not allowed, and a stored event
+    must replay to the state it gave when it was recorded. (Sends recorded before
+    ``record_chunk`` refused a cancelled send may hold a chunk after their cancellation; the
+    last one makes such a send recorded, as its messages did go out.)
+    """
+    if issubclass(event, Send.Accepted) and review_required:
+        return SendState.AWAITING_REVIEW
+    if issubclass(event, (Send.Accepted, Send.ReviewReleased)):
+        return SendState.SCHEDULED if schedule_at is not None else SendState.SENDING
+    if state is None:
+        raise TypeError(f"{event.__qualname__} of a send that was never accepted")
+    if issubclass(event, Send.ChunkRecorded):
+        if recorded + count >= total:
+            return SendState.RECORDED
+        return SendState.SENDING if state is SendState.SCHEDULED else state
+    if issubclass(event, Send.Cancelled):
+        return SendState.CANCELLED
+    if issubclass(event, Send.Completed):
+        return SendState.COMPLETED
+    raise TypeError(f"{event.__qualname__} is not an event of a send")

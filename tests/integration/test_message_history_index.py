@@ -9,8 +9,8 @@ from uuid import UUID, uuid4
 
 import psycopg
 
-from projections import messaging_events as ev
-from projections.messaging import MessagingProjection
+from adapters.postgres import stored_events as ev
+from projections.messaging import MessagingProjection, Notified
 
 AT = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 
@@ -90,22 +90,29 @@ def test_a_report_projected_twice_is_in_the_history_once(fresh_database_url: str
     with psycopg.connect(fresh_database_url, autocommit=True) as conn:
         projection.setup(conn)
         message_id = _insert_message(conn)
-        report = ev.DeliveriesRecorded(
-            originator_id=uuid4(),
-            timestamp=AT,
-            route="sim",
-            reports=[
-                ev.Report(
-                    message_id=message_id,
-                    part=1,
-                    state="delivered",
-                    status_text="DELIVRD",
-                    error_code=None,
-                    final=True,
-                    received_at=AT,
-                    source="receipt",
-                ),
-            ],
+        report = Notified(
+            uuid4(),
+            ev.DeliveryBatchRecorded(
+                timestamp=AT,
+                originator_topic="domain.messaging.batches:DeliveryBatch",
+                route="sim",
+                reports=[
+                    ev.DeliveryReport(
+                        message_id=message_id,
+                        send_id=uuid4(),
+                        account_id=uuid4(),
+                        part=1,
+                        carrier_id="0A1B",
+                        state="delivered",
+                        status_text="DELIVRD",
+                        error_code=None,
+                        final=True,
+                        done_at=AT,
+                        received_at=AT,
+                        source="deliver_sm",
+                    ),
+                ],
+            ),
         )
         projection.process(conn, [(41, report), (41, report), (42, report)])
         history, state = conn.execute(

@@ -117,6 +117,7 @@ def test_a_failed_publish_is_only_logged(caplog: pytest.LogCaptureFixture) -> No
 
     chunk = _chunk_notification()
     topology = Topology("t")
+    assert publications(topology, chunk)  # what fails below is the publish, not the chunk
     with caplog.at_level(logging.WARNING):
         stored = asyncio.run(publish_now(Connection(), topology, [chunk]))  # type: ignore[arg-type]
     assert stored == 0
@@ -140,10 +141,11 @@ def _chunk_notification() -> Notification:
     state = (
         b'{"send_id":"8c9f1f4e-3f4a-4f57-9f3c-2b1f0f1e2d3c","chunk":0,'
         b'"account_id":"0d4b8f1e-5a1c-4c43-8d0e-5f5b6a7c8d9e","lane":"tx","sender":"Kontor",'
-        b'"tariff":"standard","timestamp":"2026-03-02T09:00:00+00:00","messages":[{"index":0,'
+        b'"tariff":"quality","timestamp":"2026-03-02T09:00:00+00:00","messages":[{"index":0,'
         b'"message_id":"6b0b4c5e-1f2a-4b3c-9d4e-5f6a7b8c9d0e","number_hash":"h",'
         b'"number":{"k":"k","c":"c"},"text":{"k":"k","c":"c"},"region":"DE",'
-        b'"encoding":"gsm7","parts":1,"price":790,"delivery_reports":true}]}'
+        b'"encoding":"gsm7","parts":1,"price":790,"delivery_reports":true}],'
+        b'"originator_topic":"domain.messaging.batches:MessageChunk"}'
     )
     return Notification(
         id=1,
