@@ -76,39 +76,16 @@ CREATE TABLE IF NOT EXISTS msg_messages (
     updated_at timestamptz NOT NULL,
     history bigint[] NOT NULL DEFAULT '{}'
     -- the history index: the notifications that mention the message, each added once by the
-    -- update that projects it (no index table with an insertion per message and event)
+    -- update that projects it (no index table with an insertion per message and event; a
+    -- database of an earlier release gets the column by migration 2, see
+    -- adapters/postgres/migrations.py)
 );
-DO $$ BEGIN
-    -- Only when missing: ALTER TABLE locks the table exclusively even when it changes nothing,
-    -- and this runs at every start of the API and the projections.
-    IF NOT EXISTS (SELECT FROM information_schema.columns WHERE table_schema = current_schema()
-                   AND table_name = 'msg_messages' AND column_name = 'history') THEN
-        ALTER TABLE msg_messages ADD COLUMN history bigint[] NOT NULL DEFAULT '{}';
-    END IF;
-END $$;
 CREATE INDEX IF NOT EXISTS msg_messages_send ON msg_messages (send_id, state, idx);
 CREATE INDEX IF NOT EXISTS msg_messages_number
     ON msg_messages (account_id, number_hash, recorded_at);
 CREATE INDEX IF NOT EXISTS msg_messages_account ON msg_messages (account_id, recorded_at);
 CREATE INDEX IF NOT EXISTS msg_messages_open ON msg_messages (recorded_at)
     WHERE state IN ('queued', 'pending', 'buffered');
-DO $$ BEGIN
-    -- The history index's earlier table: what it holds is merged into the rows (never
-    -- replacing what they hold) and it is emptied, not dropped, so that a process of the
-    -- earlier release still running during an upgrade keeps working; the next start merges
-    -- what it wrote meanwhile. (A later release drops the table.)
-    IF to_regclass('msg_history') IS NOT NULL THEN
-        IF EXISTS (SELECT FROM msg_history) THEN
-            LOCK TABLE msg_history IN SHARE MODE;  -- no insert between the merge and the emptying
-            UPDATE msg_messages m
-            SET history = ARRAY(SELECT DISTINCT n FROM unnest(m.history || h.ids) AS n ORDER BY n)
-            FROM (SELECT message_id, array_agg(notification_id) AS ids
-                  FROM msg_history GROUP BY message_id) h
-            WHERE m.message_id = h.message_id;
-            TRUNCATE msg_history;
-        END IF;
-    END IF;
-END $$;
 CREATE TABLE IF NOT EXISTS msg_replies (
     reply_id uuid PRIMARY KEY,
     notification_id bigint NOT NULL,

@@ -38,7 +38,6 @@ CREATE TABLE IF NOT EXISTS send_recipients (
     dlr boolean NOT NULL,
     PRIMARY KEY (send_id, idx)
 );
-DROP INDEX IF EXISTS send_recipients_person;
 """
 
 

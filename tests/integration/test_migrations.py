@@ -65,6 +65,28 @@ def test_an_earlier_releases_layout_is_migrated_once_and_recorded(unmigrated_url
         assert recorded == [(m.version, m.name) for m in MIGRATIONS]
 
 
+def test_the_earlier_history_table_is_merged_into_history_the_rows_have_not_replacing_it(
+    unmigrated_url: str,
+) -> None:
+    with psycopg.connect(unmigrated_url, autocommit=True) as conn:
+        MessagingProjection().setup(conn)  # a row that already has history of its own
+        message_id = _message(conn)
+        conn.execute(
+            "UPDATE msg_messages SET history = '{4,9}' WHERE message_id = %s", (message_id,)
+        )
+        conn.execute(
+            "CREATE TABLE msg_history (message_id uuid NOT NULL, notification_id bigint NOT NULL,"
+            " PRIMARY KEY (message_id, notification_id))"
+        )
+        conn.execute("INSERT INTO msg_history VALUES (%s, 17), (%s, 4)", (message_id, message_id))
+    migrate(unmigrated_url)
+    with psycopg.connect(unmigrated_url) as conn:
+        history = conn.execute(
+            "SELECT history FROM msg_messages WHERE message_id = %s", (message_id,)
+        ).fetchone()
+        assert history == ([4, 9, 17],)
+
+
 def test_a_fresh_database_takes_every_migration_before_its_tables_exist(
     unmigrated_url: str,
 ) -> None:
