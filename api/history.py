@@ -118,7 +118,7 @@ def message_history(
     """The entries of ``events`` (a message's history notifications, in order) about one
     message, each at its position among them, and its number and text opened."""
     entries: list[HistoryEntry] = []
-    recorded: stored.RecordedMessage | None = None
+    recorded: stored.StoredMessage | None = None
     for position, event in enumerate(events):
         if isinstance(event, stored.ChunkRecorded):
             for m in event.messages:

@@ -247,7 +247,7 @@ class MessagingProjection:
     def _results(
         self, conn: psycopg.Connection[Any], notification_id: int, e: ev.CarrierReportRecorded
     ) -> None:
-        latest: dict[UUID, ev.SubmitResult] = {}
+        latest: dict[UUID, ev.StoredResult] = {}
         for r in e.results:  # an uncertain attempt and its resubmit: the later one counts
             previous = latest.get(r.message_id)
             if previous is None or r.attempt >= previous.attempt:

@@ -89,7 +89,7 @@ class StoredCreated(StoredEvent, frozen=True, kw_only=True):
 # -- Send ----------------------------------------------------------------------------------
 
 
-class Skipped(msgspec.Struct, frozen=True):
+class StoredSkipped(msgspec.Struct, frozen=True):
     reason: str
     count: int
 
@@ -105,7 +105,7 @@ class SendAccepted(StoredCreated, frozen=True, kw_only=True):
     total: int
     parts: int
     expected_cost: int
-    skipped: list[Skipped]
+    skipped: list[StoredSkipped]
     schedule_at: datetime | None
     review_required: bool
     fingerprint: str
@@ -146,7 +146,7 @@ SendChanged = SendReviewReleased | SendChunkRecorded | SendCancelled | SendCompl
 # -- the send path's batches ---------------------------------------------------------------
 
 
-class RecordedMessage(msgspec.Struct, frozen=True):
+class StoredMessage(msgspec.Struct, frozen=True):
     index: int
     message_id: UUID
     number_hash: str
@@ -167,7 +167,7 @@ class ChunkRecorded(StoredCreated, frozen=True, kw_only=True):
     lane: Lane
     sender: str
     tariff: Tariff
-    messages: list[RecordedMessage]
+    messages: list[StoredMessage]
     expires_at: datetime | None = None
     class_version: int = 1
 
@@ -178,7 +178,7 @@ class TransactionalChunkRecorded(ChunkRecorded, frozen=True, kw_only=True):
     event_class = MessageChunk.TransactionalRecorded
 
 
-class SubmitResult(msgspec.Struct, frozen=True):
+class StoredResult(msgspec.Struct, frozen=True):
     message_id: UUID
     send_id: UUID
     account_id: UUID
@@ -196,10 +196,10 @@ class SubmitResult(msgspec.Struct, frozen=True):
 class CarrierReportRecorded(StoredCreated, frozen=True, kw_only=True):
     event_class = CarrierReport.Recorded
     route: str
-    results: list[SubmitResult]
+    results: list[StoredResult]
 
 
-class DeliveryReport(msgspec.Struct, frozen=True):
+class StoredReport(msgspec.Struct, frozen=True):
     message_id: UUID
     send_id: UUID
     account_id: UUID
@@ -217,10 +217,10 @@ class DeliveryReport(msgspec.Struct, frozen=True):
 class DeliveryBatchRecorded(StoredCreated, frozen=True, kw_only=True):
     event_class = DeliveryBatch.Recorded
     route: str
-    reports: list[DeliveryReport]
+    reports: list[StoredReport]
 
 
-class Reply(msgspec.Struct, frozen=True):
+class StoredReply(msgspec.Struct, frozen=True):
     reply_id: UUID
     route: str
     sender_hash: str
@@ -233,10 +233,10 @@ class Reply(msgspec.Struct, frozen=True):
 class ReplyBatchRecorded(StoredCreated, frozen=True, kw_only=True):
     event_class = ReplyBatch.Recorded
     route: str
-    replies: list[Reply]
+    replies: list[StoredReply]
 
 
-class UnmatchedReceipt(msgspec.Struct, frozen=True):
+class StoredUnmatched(msgspec.Struct, frozen=True):
     receipt_id: UUID
     carrier: str
     carrier_id: str
@@ -253,7 +253,7 @@ class UnmatchedReceipt(msgspec.Struct, frozen=True):
 
 class UnmatchedReceiptsRecorded(StoredCreated, frozen=True, kw_only=True):
     event_class = UnmatchedReceipts.Recorded
-    receipts: list[UnmatchedReceipt]
+    receipts: list[StoredUnmatched]
 
 
 STRUCTS: tuple[type[StoredEvent], ...] = (

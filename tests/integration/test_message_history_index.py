@@ -39,7 +39,7 @@ def test_a_report_projected_twice_is_in_the_history_once(fresh_database_url: str
                 originator_topic="domain.messaging.batches:DeliveryBatch",
                 route="sim",
                 reports=[
-                    ev.DeliveryReport(
+                    ev.StoredReport(
                         message_id=message_id,
                         send_id=uuid4(),
                         account_id=uuid4(),
