@@ -25,6 +25,7 @@ from litestar import Controller, post
 from litestar.di import NamedDependency, Provide
 from litestar.params import JSONBody
 
+from api.schemas.messages import RecipientIn
 from domain.money import format_eur
 from domain.pricing.preview import Preview, PreviewRules, Recipient, preview_messages
 from domain.tariff import DEFAULT_TARIFF, Tariff
@@ -34,13 +35,6 @@ from domain.text.template import Template
 
 MAX_RECIPIENTS = 10_000
 """Per preview request; a campaign's full list is previewed by the campaign itself."""
-
-
-class RecipientIn(msgspec.Struct, forbid_unknown_fields=True):
-    number: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
-    fields: dict[str, Annotated[str, msgspec.Meta(max_length=1_000)]] = msgspec.field(
-        default_factory=dict
-    )
 
 
 TEMPLATE_SYNTAX = (

@@ -16,8 +16,11 @@ Sender = Annotated[str, msgspec.Meta(min_length=1, max_length=20)]
 
 
 class RecipientIn(msgspec.Struct, forbid_unknown_fields=True):
+    """A recipient with its placeholder values, the same for a preview and a send (so that the
+    preview shows what the send will make of it)."""
+
     number: Annotated[str, msgspec.Meta(min_length=1, max_length=40)]
-    fields: dict[str, str] = {}
+    fields: dict[str, Annotated[str, msgspec.Meta(max_length=1_000)]] = {}
 
 
 RecipientOrNumber = Annotated[str, msgspec.Meta(min_length=1, max_length=40)] | RecipientIn
