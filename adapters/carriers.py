@@ -10,6 +10,8 @@ system_id = "kontor"
 password = "secret"
 window = 64               # outstanding submit_sm at most
 tps = 500                 # SMS parts per second through this bind (the dispatcher's rate)
+unanswered = "resubmit"   # a submit whose answer is lost: "resubmit" after resubmit_after
+resubmit_after = 30       # seconds (unless its receipt comes first), or "report" it uncertain
 
 [[routes]]                # first match wins
 tariffs = ["economy", "quality"]
@@ -52,6 +54,18 @@ class Bind:
     tps: float = 500.0
     carrier: str = ""
     """The carrier account's stable name (receipts match by it); empty: the bind's name."""
+    unanswered: str = "resubmit"
+    """What happens to a message whose submit was written but never answered (the link died,
+    the sender died, the answer timed out): ``resubmit`` it after ``resubmit_after`` seconds,
+    unless its receipt arrives first and shows the carrier has it (the default: a message
+    counts more than a rare duplicate, which is recorded uncertain), or ``report`` it
+    uncertain and never submit it again (no duplicate, ever; it may not have arrived)."""
+    resubmit_after: float = 30.0
+
+    @property
+    def resubmit_delay(self) -> float | None:
+        """Seconds before a message whose answer was lost goes again; None: never."""
+        return self.resubmit_after if self.unanswered == "resubmit" else None
 
     def __post_init__(self) -> None:
         if not self.carrier:
@@ -98,11 +112,17 @@ def parse_carriers(document: dict[str, Any]) -> Carriers:
                 window=int(table.get("window", 64)),
                 tps=float(table.get("tps", 500)),
                 carrier=str(table.get("carrier", "")),
+                unanswered=str(table.get("unanswered", "resubmit")),
+                resubmit_after=float(table.get("resubmit_after", 30)),
             )
         except (KeyError, ValueError, TypeError) as exc:
             raise CarriersFileError(f"bind {table.get('name', '?')}: {exc}") from exc
         if bind.name in binds:
             raise CarriersFileError(f"bind {bind.name} appears twice")
+        if bind.unanswered not in ("resubmit", "report"):
+            raise CarriersFileError(f"bind {bind.name}: unanswered is resubmit or report")
+        if bind.resubmit_after < 0:
+            raise CarriersFileError(f"bind {bind.name}: resubmit_after is seconds, 0 or more")
         binds[bind.name] = bind
     _one_name_per_account(binds.values())
     routes = []

@@ -17,7 +17,7 @@ from settings import Settings, SettingsError, load_settings
 Main = Callable[[list[str], Settings], int]
 
 
-def benchmark(name: str) -> Main | None:
+def benchmark(name: str) -> Main | None:  # noqa: PLR0911 - a return per benchmark
     """The benchmark's ``main`` (each module imported only when it is the one asked for)."""
     if name == "smpp":
         from benchmarks import smpp
@@ -39,6 +39,10 @@ def benchmark(name: str) -> Main | None:
         from benchmarks import pipeline
 
         return pipeline.main
+    if name == "chaos":
+        from benchmarks import chaos
+
+        return chaos.main
     return None
 
 

@@ -27,12 +27,12 @@ TAIL_DIGITS = 9
 (+49151..., 0049151..., 0151...)."""
 
 
-def handset_tail(keys: Keys, account_id: UUID, number: str) -> str:
-    """A handset's lookup hash (under the account's secret) by its last ``TAIL_DIGITS``
-    digits: what the carrier-id index keeps to tell whether a receipt comes from the handset
-    its message went to, without keeping the number."""
+def handset_tail(keys: Keys, number: str) -> str:
+    """A handset's platform-wide lookup hash by its last ``TAIL_DIGITS`` digits: what claims
+    and the carrier-id index keep to tell whether a receipt comes from the handset a message
+    went to, without keeping the number."""
     digits = "".join(ch for ch in number if ch.isdigit())
-    return keys.lookup_hash(account_id, "tail:" + digits[-TAIL_DIGITS:])
+    return keys.lookup_hash(PLATFORM_LOOKUP, "tail:" + digits[-TAIL_DIGITS:])
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,12 @@ of deliver_sm PDUs as the carrier sender stored them (``Offered``), and answers 
   id out again after a restart) and the number it went to: a receipt from another handset is
   not about that message (an older message's late receipt, another account's), so it is taken
   as matching nothing, never attached to a stranger's message.
+- A receipt whose carrier id nobody knows may be the receipt of an attempt whose answer was
+  lost (its sender died between writing and recording it, or the answer never came): if its
+  handset has exactly one single-part message in doubt at that carrier (``InDoubtClaims``),
+  that attempt is recorded accepted under the receipt's carrier id and the receipt is its
+  report; the message is then not sent again. Several in doubt for the handset: nobody can
+  tell which, so none is chosen (logged), and the receipt waits like an early one.
 - A receipt that arrives before its submit result was recorded finds nothing yet: it is early,
   and ``park`` decides. A NATS message without early receipts is acknowledged. A lone early
   receipt is offered again later (``Nak``, 1 s doubling up to 60 s), until it was offered
@@ -47,6 +53,7 @@ from adapters.smpp.codec import decode
 from adapters.smpp.message_id import message_id_candidates
 from adapters.smpp.pdu import DeliverSm
 from adapters.smpp.receipt import Receipt, ReceiptParseError, is_receipt, parse_receipt
+from domain.messaging.claims import InDoubt
 from domain.messaging.records import DeliveryReport, Reply, UnmatchedReceipt
 from domain.personal import PersonalData
 from services.acks import ACK, Ack, Nak
@@ -66,6 +73,21 @@ class CarrierIds(Protocol):
 
     def lookup(self, keys: Collection[tuple[str, str]]) -> Mapping[tuple[str, str], IndexedPart]:
         """The parts found for (carrier account, index key) pairs; one query."""
+        ...
+
+
+class InDoubtClaims(Protocol):
+    """Messages whose attempt's answer was lost (``adapters.postgres.claims.PostgresInDoubt``)."""
+
+    def in_doubt(
+        self, handsets: Collection[tuple[str, str]]
+    ) -> Mapping[tuple[str, str], Sequence[InDoubt]]:
+        """Per (carrier, handset) asked about, the claims in doubt; one query."""
+        ...
+
+    def recover(self, doubt: InDoubt, carrier_id: str, at: datetime) -> bool:
+        """Record the attempt accepted under ``carrier_id``; False if it is not in doubt any
+        more (sent again meanwhile, or recovered by another receipt)."""
         ...
 
 
@@ -203,16 +225,25 @@ def unmatched_receipt(early: Early, offered: Offered, handset: Handset) -> Unmat
 class Receipts:
     """The ingest's rules over its ports (see the module docstring)."""
 
-    def __init__(self, *, index: CarrierIds, recorder: ReceiptRecorder, keys: Keys) -> None:
+    def __init__(
+        self,
+        *,
+        index: CarrierIds,
+        recorder: ReceiptRecorder,
+        keys: Keys,
+        in_doubt: InDoubtClaims | None = None,
+    ) -> None:
         self.index = index
         self.recorder = recorder
         self.keys = keys
+        self.in_doubt = in_doubt
         self.handsets = Handsets(keys)
 
     def process(self, offered: Sequence[Offered]) -> list[Answer]:
         """Record what the fetch's PDUs say; the answer to each offered message, in order."""
         receipts, replies = self._read(offered)
         reports, early = self._match(receipts)
+        early = self._recover(early, reports)
         self._record(reports, [self.handsets.reply(d.inbound.route, d.pdu, d.at) for d in replies])
         waiting: dict[int, list[Early]] = defaultdict(list)
         for e in early:
@@ -273,11 +304,45 @@ class Receipts:
                 reports[carrier].append(delivery_report(part, receipt, delivered.at))
         return reports, early
 
+    def _recover(self, early: list[Early], reports: dict[str, list[DeliveryReport]]) -> list[Early]:
+        """Settle attempts whose answers were lost by the early receipts of their handsets (see
+        the module docstring); the receipts still early after that."""
+        if self.in_doubt is None or not early:
+            return early
+        handset_of = {id(e): handset_tail(self.keys, e.delivered.pdu.source_addr) for e in early}
+        pairs = {(e.delivered.inbound.carrier, handset_of[id(e)]) for e in early}
+        doubts = {pair: list(found) for pair, found in self.in_doubt.in_doubt(pairs).items()}
+        still: list[Early] = []
+        for e in early:
+            carrier = e.delivered.inbound.carrier
+            candidates = doubts.get((carrier, handset_of[id(e)]), [])
+            if len(candidates) > 1:
+                log.warning(
+                    "receipt of an unknown id from a handset with several messages in doubt",
+                    extra={"carrier": carrier, "carrier_id": e.receipt.message_id},
+                )
+            doubt = candidates[0] if len(candidates) == 1 else None
+            if doubt is None or doubt.ticket.parts != 1:
+                still.append(e)
+                continue
+            if not self.in_doubt.recover(doubt, e.receipt.message_id, e.delivered.at):
+                still.append(e)
+                continue
+            candidates.clear()  # settled: no second receipt of this fetch takes it
+            t = doubt.ticket
+            part = (t.message_id, t.send_id, t.account_id, 1, t.handset)
+            reports[carrier].append(delivery_report(part, e.receipt, e.delivered.at))
+            log.info(
+                "an attempt whose answer was lost is settled by its receipt",
+                extra={"message_id": str(t.message_id), "carrier_id": e.receipt.message_id},
+            )
+        return still
+
     def _same_handset(self, part: IndexedPart, address: str) -> bool:
         """The receipt's handset is the one the indexed message went to (rows from before
         the index kept numbers are taken as they are)."""
         expected = part[4]
-        return not expected or handset_tail(self.keys, part[2], address) == expected
+        return not expected or handset_tail(self.keys, address) == expected
 
     def _record(self, reports: dict[str, list[DeliveryReport]], replies: list[Reply]) -> None:
         for carrier, batch in reports.items():

@@ -11,9 +11,9 @@
    answers are slow, or it waits for the database to record them): its NATS message comes back
    after ``HELD_DELAY``. Cancelled, when its send was cancelled or its number opted out after
    the send was accepted. Expired, when its ``deadline`` passed (a message days late is worse
-   than none, and its reservation has closed). Otherwise a submit, attempt n; a claim still
-   ``submitting`` whose sender died (the carrier may have it) first records that attempt as
-   uncertain.
+   than none, and its reservation has closed). Otherwise a submit, attempt n. A claim still
+   ``submitting`` whose sender died (the carrier may have it) is recorded uncertain and waits
+   (``waiting``) for its receipt or the resubmit delay, whichever comes first.
 3. Each message to submit is opened (a redacted text or a shredded key cancels it: the person
    was erased) and its parts go to the ``Carrier`` (``services.submit_parts``). Its claim is
    taken only when its first part has its window slot, right before the write
@@ -27,9 +27,11 @@
    is recorded: an answer in hand is never thrown away, and its message never goes twice.
    Requeued messages' claims are given back (their redelivery is a first attempt again).
 5. ``acknowledgements``: a NATS message holding a requeued message is offered again after
-   ``REQUEUE_DELAY``, one holding an uncertain message after ``RETRY_DELAY`` (it is submitted
-   again, and that attempt is recorded as such), one holding a message another sender is at
-   after ``HELD_DELAY``; any other is acknowledged.
+   ``REQUEUE_DELAY``, one holding a message whose answer was lost after the bind's
+   ``resubmit_after`` (``RESUBMIT_AFTER``: it is submitted again then, and that attempt is
+   recorded as such, unless its receipt came meanwhile and settled it), one holding a message
+   another sender is at after ``HELD_DELAY``; any other is acknowledged. A bind that never
+   resubmits (``resubmit_after`` None) leaves such a message uncertain.
 
 Invariants: nothing is acknowledged before its results are recorded; a message with a final
 claim, or one a live sender holds, is never submitted again; a result is recorded together with
@@ -53,7 +55,7 @@ from uuid import UUID
 from adapters.jetstream.payloads import OutboundMessage, Sealed
 from adapters.postgres.eventstore import DATABASE_ERRORS
 from adapters.smpp.smpptime import relative_smpp_time
-from domain.messaging.claims import Claim
+from domain.messaging.claims import Claim, ClaimTicket
 from domain.messaging.records import SubmitOutcome, SubmitResult
 from services.acks import ACK, Ack, Nak
 from services.handsets import handset_tail
@@ -64,8 +66,10 @@ log = logging.getLogger(__name__)
 
 REQUEUE_DELAY = 1.0
 """Seconds before a batch with a requeued message (throttled, queue full) is offered again."""
-RETRY_DELAY = 5.0
-"""Seconds before a batch with an uncertain message is offered again (to submit it again)."""
+RESUBMIT_AFTER = 30.0
+"""Seconds an attempt whose answer is lost waits before its message is submitted again (the
+default of a bind's ``resubmit_after``): meanwhile its receipt, if the carrier had it, settles
+it (``domain.messaging.claims.InDoubt``) and it is not sent twice."""
 HELD_DELAY = 20.0
 """Seconds before a batch with a message another live sender is at is offered again (by then
 that sender has recorded it, or its lease has run out)."""
@@ -88,8 +92,8 @@ class Claims(Protocol):
         live sender holds it."""
         ...
 
-    def take(self, attempts: Sequence[tuple[UUID, int]]) -> set[UUID]:
-        """Claim ``(message id, attempt)`` right before the write, if the claim is still as
+    def take(self, tickets: Sequence[ClaimTicket]) -> set[UUID]:
+        """Claim each ticket's attempt right before the write, if the claim is still as
         triage saw it (nobody took it meanwhile); the ids taken."""
         ...
 
@@ -124,6 +128,9 @@ class Triage:
     to_submit: list[Submit]
     held: list[UUID]
     """Messages a live sender is at: left alone now."""
+    waiting: list[UUID]
+    """Messages whose sender died after writing them, recorded uncertain now: submitted again
+    after the resubmit delay unless a receipt settles them first."""
 
 
 def deadline(message: OutboundMessage, validity: float) -> float:
@@ -143,12 +150,15 @@ def triage(
     now: datetime,
     validity: float,
     route: str,
+    resubmit: bool = True,
 ) -> Triage:
     """What each message needs (see step 2 above). ``opted_out`` names messages,
-    ``cancelled_sends`` sends; ``earlier`` is what ``Claims.claim`` answered."""
+    ``cancelled_sends`` sends; ``earlier`` is what ``Claims.earlier`` answered. ``resubmit``
+    False: a message whose answer was lost is never submitted again (reported uncertain)."""
     results: list[SubmitResult] = []
     to_submit: list[Submit] = []
     held: list[UUID] = []
+    waiting: list[UUID] = []
     epoch = now.timestamp()
     for message in messages:
         claim = earlier.get(message.message_id)
@@ -157,8 +167,11 @@ def triage(
         if claim is not None and claim.in_work:
             held.append(message.message_id)
             continue
+        if claim is not None and claim.state == SubmitOutcome.UNCERTAIN and not resubmit:
+            continue  # reported uncertain, never sent twice
         attempt = 1 if claim is None else claim.attempt + 1
-        if claim is not None and claim.interrupted:
+        interrupted = claim is not None and claim.interrupted
+        if interrupted:
             results.append(
                 result_of(
                     message, SubmitOutcome.UNCERTAIN, route=route, attempt=attempt - 1, at=now
@@ -168,11 +181,15 @@ def triage(
             outcome = SubmitOutcome.CANCELLED
         elif epoch > deadline(message, validity):
             outcome = SubmitOutcome.EXPIRED
+        elif interrupted:
+            if resubmit:  # not now: its receipt may still settle it (see RESUBMIT_AFTER)
+                waiting.append(message.message_id)
+            continue
         else:
             to_submit.append((message, attempt))
             continue
         results.append(result_of(message, outcome, route=route, attempt=attempt, at=now))
-    return Triage(results, to_submit, held)
+    return Triage(results, to_submit, held, waiting)
 
 
 def opted_out(opt_outs: OptOuts, messages: Iterable[OutboundMessage]) -> set[UUID]:
@@ -193,10 +210,11 @@ def acknowledgements(
     requeued: Collection[UUID],
     retried: Collection[UUID],
     held: Collection[UUID] = (),
+    resubmit_after: float = RESUBMIT_AFTER,
 ) -> list[Ack | Nak]:
     """The answer to each NATS message (given as the messages it held), once the results are
-    recorded: its messages that were requeued, came out uncertain or are another sender's
-    are why it comes again (the soonest of their delays)."""
+    recorded: its messages that were requeued, are uncertain and to be submitted again, or are
+    another sender's are why it comes again (the soonest of their delays)."""
     if not requeued and not retried and not held:
         return [ACK] * len(batches)
     answers: list[Ack | Nak] = []
@@ -205,7 +223,7 @@ def acknowledgements(
         if not ids.isdisjoint(requeued):
             answers.append(Nak(REQUEUE_DELAY))
         elif not ids.isdisjoint(retried):
-            answers.append(Nak(RETRY_DELAY))
+            answers.append(Nak(resubmit_after))
         elif not ids.isdisjoint(held):
             answers.append(Nak(HELD_DELAY))
         else:
@@ -237,6 +255,7 @@ class Submission:
         clock: Clock,
         validity: float,
         sleep: Sleep = asyncio.sleep,
+        resubmit_after: float | None = RESUBMIT_AFTER,
     ) -> None:
         self.route = route
         self.claims = claims
@@ -249,6 +268,9 @@ class Submission:
         self.validity = validity
         """Seconds a message recorded without an ``expires_at`` stays sendable."""
         self.sleep = sleep
+        self.resubmit_after = resubmit_after
+        """Seconds before a message whose answer was lost is submitted again; ``None``: never
+        (it stays uncertain, unless its receipt settles it)."""
         self._cancelled: dict[UUID, tuple[float, bool]] = {}
 
     async def submit(self, batches: Sequence[Sequence[OutboundMessage]]) -> list[Ack | Nak]:
@@ -266,8 +288,16 @@ class Submission:
             asyncio.to_thread(self.keys.prefetch, list(key_ids.values())),
         )
         now = self.clock()
+        resubmit = self.resubmit_after is not None
         plan = triage(
-            messages, earlier, opted, cancelled, now=now, validity=self.validity, route=self.route
+            messages,
+            earlier,
+            opted,
+            cancelled,
+            now=now,
+            validity=self.validity,
+            route=self.route,
+            resubmit=resubmit,
         )
         sink = ResultSink(self.recorder, self.sleep)
         sink.add(plan.results)
@@ -281,11 +311,14 @@ class Submission:
         for (message, _), outcome in zip(plan.to_submit, outcomes, strict=True):
             if isinstance(outcome, Requeue):
                 requeued.add(message.message_id)
-            elif outcome.outcome is SubmitOutcome.UNCERTAIN:
+            elif outcome.outcome is SubmitOutcome.UNCERTAIN and resubmit:
                 retried.add(message.message_id)
         if requeued:
             await _until_done(self.sleep, self.claims.give_back, requeued)
-        return acknowledgements(batches, requeued, retried, plan.held)
+        retried.update(plan.waiting)
+        return acknowledgements(
+            batches, requeued, retried, plan.held, self.resubmit_after or RESUBMIT_AFTER
+        )
 
     async def _submit(
         self,
@@ -305,10 +338,21 @@ class Submission:
             sink.add([result])
             return result
         left = int(deadline(message, self.validity) - now.timestamp())
-        sink.handsets[message.message_id] = handset_tail(self.keys, message.account_id, number)
+        handset = handset_tail(self.keys, number)
+        sink.handsets[message.message_id] = handset
+        ticket = ClaimTicket(
+            message_id=message.message_id,
+            attempt=attempt,
+            handset=handset,
+            send_id=message.send_id,
+            account_id=message.account_id,
+            index=message.index,
+            parts=message.parts,
+            price=message.price,
+        )
 
         async def admit() -> bool:
-            return await waves.take(message.message_id, attempt)
+            return await waves.take(ticket)
 
         parts = await answers(
             self.carrier, message, number, text, relative_smpp_time(left), self.sleep, admit
@@ -341,15 +385,15 @@ class ClaimWaves:
 
     def __init__(self, claims: Claims) -> None:
         self.claims = claims
-        self._pending: list[tuple[UUID, int, asyncio.Future[bool]]] = []
+        self._pending: list[tuple[ClaimTicket, asyncio.Future[bool]]] = []
         self._running: set[asyncio.Task[None]] = set()
 
-    async def take(self, message_id: UUID, attempt: int) -> bool:
+    async def take(self, ticket: ClaimTicket) -> bool:
         loop = asyncio.get_running_loop()
         taken: asyncio.Future[bool] = loop.create_future()
         if not self._pending:
             loop.call_soon(self._flush)
-        self._pending.append((message_id, attempt, taken))
+        self._pending.append((ticket, taken))
         return await taken
 
     def _flush(self) -> None:
@@ -358,15 +402,15 @@ class ClaimWaves:
         self._running.add(task)
         task.add_done_callback(self._running.discard)
 
-    async def _take(self, wave: list[tuple[UUID, int, asyncio.Future[bool]]]) -> None:
+    async def _take(self, wave: list[tuple[ClaimTicket, asyncio.Future[bool]]]) -> None:
         try:
-            taken = await asyncio.to_thread(self.claims.take, [(m, a) for m, a, _ in wave])
+            taken = await asyncio.to_thread(self.claims.take, [t for t, _ in wave])
         except DATABASE_ERRORS as exc:
             log.warning("claims could not be taken; not sent", extra={"error": repr(exc)})
             taken = set()
-        for message_id, _, future in wave:
+        for ticket, future in wave:
             if not future.done():
-                future.set_result(message_id in taken)
+                future.set_result(ticket.message_id in taken)
 
 
 class ResultSink:

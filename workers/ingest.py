@@ -20,7 +20,7 @@ from nats.errors import TimeoutError as NatsTimeout
 from nats.js.api import AckPolicy, ConsumerConfig
 
 from adapters.jetstream.payloads import InboundBatch, InboundPdu, encoder, inbound_decoder
-from adapters.postgres.claims import PostgresCarrierIds
+from adapters.postgres.claims import PostgresCarrierIds, PostgresInDoubt
 from services.acks import Ack, Nak
 from services.receipts import Answer, GiveUp, Offered, ParkAlone, Receipts
 from settings import Settings
@@ -40,6 +40,7 @@ class Ingest:
             index=PostgresCarrierIds(pool),
             recorder=self.backend.messaging,
             keys=self.backend.keyring,
+            in_doubt=PostgresInDoubt(pool, self.backend.messaging),
         )
 
     async def run(self) -> None:

@@ -19,15 +19,17 @@ whose acceptance was not recorded.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
+from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid4
 
+from eventsourcing.persistence import DataError as EventSourcingDataError
 from psycopg_pool import ConnectionPool
 
 from adapters.postgres.schema import ensure_schema
 from adapters.smpp.message_id import IdFormat, canonical_message_id
 from domain.messaging.application import Messaging
-from domain.messaging.claims import FINAL, Claim
+from domain.messaging.claims import FINAL, Claim, ClaimTicket, InDoubt
 from domain.messaging.records import SubmitOutcome, SubmitResult
 
 SCHEMA = """
@@ -37,8 +39,17 @@ CREATE TABLE IF NOT EXISTS submit_claims (
     state text NOT NULL,
     attempt integer NOT NULL,
     updated_at timestamptz NOT NULL DEFAULT now(),
-    owner uuid
+    owner uuid,
+    carrier text,
+    handset text,
+    send_id uuid,
+    account_id uuid,
+    idx integer,
+    parts smallint,
+    price integer
 );
+CREATE INDEX IF NOT EXISTS submit_claims_in_doubt ON submit_claims (carrier, handset)
+    WHERE state IN ('submitting', 'uncertain');
 CREATE TABLE IF NOT EXISTS carrier_leases (
     owner uuid PRIMARY KEY,
     route text NOT NULL,
@@ -72,11 +83,18 @@ def create_tables(pool: ConnectionPool[Any]) -> None:
 
 
 class PostgresClaims:
-    """The claims of one sender process (``owner``) on one route, and its lease."""
+    """The claims of one sender process (``owner``) on one route of a carrier, and its lease."""
 
-    def __init__(self, pool: ConnectionPool[Any], route: str, owner: UUID | None = None) -> None:
+    def __init__(
+        self,
+        pool: ConnectionPool[Any],
+        route: str,
+        carrier: str = "",
+        owner: UUID | None = None,
+    ) -> None:
         self.pool = pool
         self.route = route
+        self.carrier = carrier or route
         self.owner = owner or uuid4()
         create_tables(pool)
 
@@ -108,26 +126,39 @@ class PostgresClaims:
             ).fetchall()
         return {row[0]: Claim(row[1], row[2], held=row[3]) for row in rows}
 
-    def take(self, attempts: Sequence[tuple[UUID, int]]) -> set[UUID]:
-        """Claim messages right before they are written: each ``(message id, attempt)`` is
-        taken if its claim is still as triage saw it (none for attempt 1, an earlier attempt
-        that is not final and not held by a live sender otherwise); returns those taken."""
-        if not attempts:
+    def take(self, tickets: Sequence[ClaimTicket]) -> set[UUID]:
+        """Claim messages right before they are written: each ticket's attempt is taken if
+        its claim is still as triage saw it (none for attempt 1, an earlier attempt that is
+        not final and not held by a live sender otherwise); returns those taken."""
+        if not tickets:
             return set()
-        ids = [a[0] for a in attempts]
-        numbers = [a[1] for a in attempts]
+        columns = (
+            [t.message_id for t in tickets],
+            [t.attempt for t in tickets],
+            [t.handset for t in tickets],
+            [t.send_id for t in tickets],
+            [t.account_id for t in tickets],
+            [t.index for t in tickets],
+            [t.parts for t in tickets],
+            [t.price for t in tickets],
+        )
         with self.pool.connection() as conn:
             rows = conn.execute(
-                "INSERT INTO submit_claims AS c (message_id, route, state, attempt, owner)"
-                " SELECT id, %s, 'submitting', n, %s FROM unnest(%b::uuid[], %b::int[]) AS u(id, n)"
+                "INSERT INTO submit_claims AS c (message_id, route, state, attempt, owner,"
+                " carrier, handset, send_id, account_id, idx, parts, price)"
+                " SELECT u.id, %s, 'submitting', u.n, %s, %s, u.handset, u.send_id,"
+                " u.account_id, u.idx, u.parts, u.price FROM unnest(%b::uuid[], %b::int[],"
+                " %b::text[], %b::uuid[], %b::uuid[], %b::int[], %b::smallint[], %b::int[])"
+                " AS u(id, n, handset, send_id, account_id, idx, parts, price)"
                 " ON CONFLICT (message_id) DO UPDATE"
                 " SET state = 'submitting', attempt = EXCLUDED.attempt, owner = EXCLUDED.owner,"
-                " route = EXCLUDED.route, updated_at = now()"
+                " route = EXCLUDED.route, carrier = EXCLUDED.carrier,"
+                " handset = EXCLUDED.handset, updated_at = now()"
                 " WHERE c.attempt < EXCLUDED.attempt AND c.state <> ALL(%s)"
                 " AND NOT (c.state = 'submitting' AND EXISTS (SELECT FROM carrier_leases l"
                 "  WHERE l.owner = c.owner AND l.expires_at > now()))"
                 " RETURNING message_id",
-                (self.route, self.owner, ids, numbers, sorted(FINAL)),
+                (self.route, self.owner, self.carrier, *columns, sorted(FINAL)),
             ).fetchall()
         return {row[0] for row in rows}
 
@@ -151,6 +182,64 @@ class PostgresClaims:
                 "UPDATE carrier_ids SET carrier = %s WHERE carrier = %s", (carrier, login)
             )
             return int(cursor.rowcount)
+
+
+# A claim in doubt: its attempt's answer is lost (recorded uncertain, or its sender died).
+IN_DOUBT_BY_HANDSET = (
+    "SELECT c.carrier, c.handset, c.message_id, c.attempt, c.send_id, c.account_id,"
+    " c.idx, c.parts, c.price, c.route FROM submit_claims c"
+    " JOIN unnest(%b::text[], %b::text[]) AS k(carrier, handset) USING (carrier, handset)"
+    " WHERE c.send_id IS NOT NULL AND (c.state = 'uncertain' OR (c.state = 'submitting'"
+    " AND NOT EXISTS (SELECT FROM carrier_leases l WHERE l.owner = c.owner"
+    " AND l.expires_at > now())))"
+)
+STILL_IN_DOUBT = (
+    "WITH held AS (SELECT 1 FROM submit_claims c WHERE c.message_id = %s AND c.attempt = %s"
+    " AND (c.state = 'uncertain' OR (c.state = 'submitting' AND NOT EXISTS (SELECT FROM"
+    " carrier_leases l WHERE l.owner = c.owner AND l.expires_at > now()))) FOR UPDATE)"
+    " SELECT 1 / count(*) FROM held"
+)
+"""Fails the transaction (division by zero) unless the claim is still in doubt as found."""
+
+
+class PostgresInDoubt:
+    """The messages in doubt at a carrier, by handset, and the recovery of one by a receipt
+    (``services.receipts.InDoubtClaims``); see ``domain.messaging.claims.InDoubt``."""
+
+    def __init__(self, pool: ConnectionPool[Any], messaging: Messaging) -> None:
+        self.pool = pool
+        self.messaging = messaging
+        create_tables(pool)
+
+    def in_doubt(
+        self, handsets: Collection[tuple[str, str]]
+    ) -> dict[tuple[str, str], list[InDoubt]]:
+        """The claims in doubt per (carrier, handset) asked about; one query."""
+        if not handsets:
+            return {}
+        carriers = [h[0] for h in handsets]
+        tails = [h[1] for h in handsets]
+        with self.pool.connection() as conn:
+            rows = conn.execute(IN_DOUBT_BY_HANDSET, (carriers, tails)).fetchall()
+        found: dict[tuple[str, str], list[InDoubt]] = {}
+        for r in rows:
+            ticket = ClaimTicket(r[2], r[3], r[1], r[4], r[5], r[6], r[7], r[8])
+            found.setdefault((r[0], r[1]), []).append(InDoubt(ticket, r[9], r[0]))
+        return found
+
+    def recover(self, doubt: InDoubt, carrier_id: str, at: datetime) -> bool:
+        """Record the attempt accepted under ``carrier_id`` (with its claim and index row, one
+        transaction), if the claim is still in doubt as found; False if it is not (its
+        message was sent again meanwhile, or another receipt recovered it)."""
+        result = doubt.accepted_as(carrier_id, at)
+        handsets = {result.message_id: doubt.ticket.handset}
+        statements = side_effects([result], doubt.carrier, handsets)
+        guard = (STILL_IN_DOUBT, [(doubt.ticket.message_id, doubt.ticket.attempt)])
+        try:
+            self.messaging.record_results(doubt.route, [result], side_effects=[guard, *statements])
+        except EventSourcingDataError:  # division by zero: the claim changed meanwhile
+            return False
+        return True
 
 
 def index_key(carrier_id: str) -> str:

@@ -67,6 +67,17 @@ END $$
         " NOT NULL DEFAULT '';"
         " ALTER TABLE IF EXISTS carrier_ids ADD COLUMN IF NOT EXISTS submitted_at timestamptz",
     ),
+    Migration(
+        5,
+        "claims keep what settles a lost answer by its receipt (handset, carrier, message)",
+        "ALTER TABLE IF EXISTS submit_claims ADD COLUMN IF NOT EXISTS carrier text,"
+        " ADD COLUMN IF NOT EXISTS handset text, ADD COLUMN IF NOT EXISTS send_id uuid,"
+        " ADD COLUMN IF NOT EXISTS account_id uuid, ADD COLUMN IF NOT EXISTS idx integer,"
+        " ADD COLUMN IF NOT EXISTS parts smallint, ADD COLUMN IF NOT EXISTS price integer;"
+        " DO $$ BEGIN IF to_regclass('submit_claims') IS NOT NULL THEN"
+        " CREATE INDEX IF NOT EXISTS submit_claims_in_doubt ON submit_claims (carrier, handset)"
+        " WHERE state IN ('submitting', 'uncertain'); END IF; END $$",
+    ),
 )
 
 TABLE = """

@@ -22,8 +22,10 @@ of the sender, and every fact they stand for is also in a recorded ``CarrierRepo
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
 
-from domain.messaging.records import SubmitOutcome
+from domain.messaging.records import SubmitOutcome, SubmitResult
 
 SUBMITTING = "submitting"
 """The state of a claim whose submit has no recorded result (yet)."""
@@ -62,3 +64,49 @@ class Claim:
     def in_work(self) -> bool:
         """A live sender is submitting it right now."""
         return self.state == SUBMITTING and self.held
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimTicket:
+    """What a claim records of its message when it is taken: enough to settle an attempt
+    whose answer was lost by a receipt alone (see ``InDoubt``)."""
+
+    message_id: UUID
+    attempt: int
+    handset: str
+    """The handset it goes to (``services.handsets.handset_tail``)."""
+    send_id: UUID
+    account_id: UUID
+    index: int
+    parts: int
+    price: int
+
+
+@dataclass(frozen=True, slots=True)
+class InDoubt:
+    """A message whose attempt went to a carrier without an answer the platform kept: its
+    sender died between writing and recording, or the answer never came (recorded uncertain).
+    A receipt from its handset with a carrier id nobody knows is that attempt's, if it is the
+    handset's only message in doubt at that carrier: the attempt is then recorded accepted
+    under that id, and the message is not sent again."""
+
+    ticket: ClaimTicket
+    route: str
+    carrier: str
+
+    def accepted_as(self, carrier_id: str, at: datetime) -> SubmitResult:
+        t = self.ticket
+        return SubmitResult(
+            message_id=t.message_id,
+            send_id=t.send_id,
+            account_id=t.account_id,
+            index=t.index,
+            parts=t.parts,
+            price=t.price,
+            outcome=SubmitOutcome.ACCEPTED,
+            carrier_ids=(carrier_id,),
+            command_status=0,
+            attempt=t.attempt,
+            route=self.route,
+            at=at,
+        )

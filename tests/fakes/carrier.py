@@ -17,7 +17,7 @@ from eventsourcing.persistence import OperationalError
 
 from adapters.jetstream.payloads import StatusQuery
 from adapters.smpp.outcomes import NotSent, PartAccepted, PartOutcome, QueryResult, SubmitRequest
-from domain.messaging.claims import SUBMITTING, Claim
+from domain.messaging.claims import SUBMITTING, Claim, ClaimTicket
 from domain.messaging.records import DeliveryReport, SubmitResult
 from services.submit_parts import Admit
 
@@ -45,13 +45,13 @@ class FakeClaims:
                 found[message_id] = Claim(claim.state, claim.attempt, held=held)
         return found
 
-    def take(self, attempts: Sequence[tuple[UUID, int]]) -> set[UUID]:
+    def take(self, tickets: Sequence[ClaimTicket]) -> set[UUID]:
         if self.failing:
             self.failing -= 1
             raise OperationalError("the database is away")
-        self.takes.append([m for m, _ in attempts])
+        self.takes.append([t.message_id for t in tickets])
         taken: set[UUID] = set()
-        for message_id, attempt in attempts:
+        for message_id, attempt in ((t.message_id, t.attempt) for t in tickets):
             claim = self.earlier([message_id]).get(message_id)
             if claim is not None and (claim.final or claim.held or claim.attempt >= attempt):
                 continue

@@ -1,13 +1,15 @@
 """In-memory fakes of the DLR and MO ingest's ports (``services.receipts``): the carrier-id
-index keyed as ``adapters.postgres.claims`` keys it, and a recorder that, like the Messaging
-application, records a batch of unmatched receipts only once per batch id."""
+index keyed as ``adapters.postgres.claims`` keys it, the claims in doubt, and a recorder that,
+like the Messaging application, records a batch of unmatched receipts only once per batch id."""
 
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from datetime import datetime
 from uuid import UUID
 
 from adapters.smpp.message_id import IdFormat, canonical_message_id
+from domain.messaging.claims import InDoubt
 from domain.messaging.records import DeliveryReport, Reply, UnmatchedReceipt
 from services.receipts import IndexedPart
 
@@ -24,6 +26,32 @@ class FakeCarrierIds:
     def lookup(self, keys: Collection[tuple[str, str]]) -> dict[tuple[str, str], IndexedPart]:
         self.lookups.append(set(keys))
         return {k: self.rows[k] for k in keys if k in self.rows}
+
+
+class FakeInDoubt:
+    """Claims in doubt by (carrier, handset); ``recover`` records the settled attempt once."""
+
+    def __init__(self) -> None:
+        self.doubts: dict[tuple[str, str], list[InDoubt]] = {}
+        self.recovered: list[tuple[InDoubt, str]] = []
+        self.refuse = False
+        """Every claim changed since it was found (sent again meanwhile)."""
+
+    def add(self, doubt: InDoubt) -> None:
+        self.doubts.setdefault((doubt.carrier, doubt.ticket.handset), []).append(doubt)
+
+    def in_doubt(
+        self, handsets: Collection[tuple[str, str]]
+    ) -> dict[tuple[str, str], list[InDoubt]]:
+        return {k: list(self.doubts[k]) for k in handsets if self.doubts.get(k)}
+
+    def recover(self, doubt: InDoubt, carrier_id: str, at: datetime) -> bool:
+        waiting = self.doubts.get((doubt.carrier, doubt.ticket.handset), [])
+        if self.refuse or doubt not in waiting:
+            return False
+        waiting.remove(doubt)
+        self.recovered.append((doubt, carrier_id))
+        return True
 
 
 class FakeReceiptRecorder:

@@ -11,8 +11,15 @@ from uuid import UUID, uuid4
 import pytest
 from psycopg_pool import ConnectionPool
 
-from adapters.postgres.claims import PostgresCarrierIds, PostgresClaims, side_effects
-from domain.messaging.claims import SUBMITTING, Claim
+from adapters.postgres.claims import (
+    PostgresCarrierIds,
+    PostgresClaims,
+    PostgresInDoubt,
+    side_effects,
+)
+from adapters.postgres.eventstore import event_store_env
+from domain.messaging.application import Messaging
+from domain.messaging.claims import SUBMITTING, Claim, ClaimTicket
 from domain.messaging.records import SubmitOutcome, SubmitResult
 
 AT = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -22,6 +29,10 @@ AT = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 def pool(fresh_database_url: str) -> Iterator[ConnectionPool[Any]]:
     with ConnectionPool(fresh_database_url, min_size=1, max_size=4) as pool:
         yield pool
+
+
+def ticket(message_id: UUID, attempt: int, handset: str = "tail") -> ClaimTicket:
+    return ClaimTicket(message_id, attempt, handset, uuid4(), uuid4(), 0, 1, 790)
 
 
 def result(message_id: UUID, outcome: SubmitOutcome, *ids: str, attempt: int = 1) -> SubmitResult:
@@ -45,14 +56,14 @@ def test_a_live_senders_claim_is_held_and_cannot_be_taken_by_another(
     one.renew_lease()
     two.renew_lease()
     message = uuid4()
-    assert one.take([(message, 1)]) == {message}
-    assert two.take([(message, 1)]) == set()  # a first attempt is taken once
-    assert two.take([(message, 2)]) == set()  # held: no second attempt while one lives
+    assert one.take([ticket(message, 1)]) == {message}
+    assert two.take([ticket(message, 1)]) == set()  # a first attempt is taken once
+    assert two.take([ticket(message, 2)]) == set()  # held: no second attempt while one lives
     assert two.earlier([message]) == {message: Claim(SUBMITTING, 1, held=True)}
     one.end_lease()  # the first sender stopped (or its lease ran out): interrupted
     assert two.earlier([message]) == {message: Claim(SUBMITTING, 1, held=False)}
-    assert two.take([(message, 2)]) == {message}
-    assert two.take([(message, 2)]) == set()  # the same attempt twice: taken once
+    assert two.take([ticket(message, 2)]) == {message}
+    assert two.take([ticket(message, 2)]) == set()  # the same attempt twice: taken once
 
 
 def test_a_final_claim_is_never_taken_again_and_results_upsert_claims(
@@ -61,7 +72,7 @@ def test_a_final_claim_is_never_taken_again_and_results_upsert_claims(
     claims = PostgresClaims(pool, "standard")
     claims.renew_lease()
     sent, cancelled = uuid4(), uuid4()
-    claims.take([(sent, 1)])
+    claims.take([ticket(sent, 1)])
     apply(
         pool,
         [result(sent, SubmitOutcome.ACCEPTED, "77"), result(cancelled, SubmitOutcome.CANCELLED)],
@@ -69,7 +80,7 @@ def test_a_final_claim_is_never_taken_again_and_results_upsert_claims(
     )
     found = claims.earlier([sent, cancelled])
     assert found == {sent: Claim("accepted", 1), cancelled: Claim("cancelled", 1)}
-    assert claims.take([(sent, 2), (cancelled, 2)]) == set()
+    assert claims.take([ticket(sent, 2), ticket(cancelled, 2)]) == set()
 
 
 def test_only_the_senders_own_unwritten_first_attempts_are_given_back(
@@ -77,8 +88,8 @@ def test_only_the_senders_own_unwritten_first_attempts_are_given_back(
 ) -> None:
     mine, theirs = PostgresClaims(pool, "standard"), PostgresClaims(pool, "standard")
     a, b = uuid4(), uuid4()
-    mine.take([(a, 1)])
-    theirs.take([(b, 1)])
+    mine.take([ticket(a, 1)])
+    theirs.take([ticket(b, 1)])
     mine.give_back([a, b])
     assert set(mine.earlier([a, b])) == {b}
 
@@ -105,3 +116,49 @@ def test_index_rows_named_by_a_carriers_address_take_its_name(pool: ConnectionPo
         )
     assert claims.adopt_carrier("simulator", "kontor@127.0.0.1:2775") == 1
     assert set(PostgresCarrierIds(pool).lookup({("simulator", "5")})) == {("simulator", "5")}
+
+
+@pytest.fixture
+def messaging(fresh_database_url: str) -> Iterator[Messaging]:
+    app = Messaging(env=event_store_env(fresh_database_url))
+    yield app
+    app.close()
+
+
+def test_messages_in_doubt_are_found_by_handset_and_settled_once(
+    pool: ConnectionPool[Any], messaging: Messaging
+) -> None:
+    dead, live = PostgresClaims(pool, "standard", "sim"), PostgresClaims(pool, "standard", "sim")
+    dead.renew_lease()
+    live.renew_lease()
+    lost, held = uuid4(), uuid4()
+    dead.take([ticket(lost, 1, "h1")])
+    live.take([ticket(held, 1, "h1")])
+    dead.end_lease()  # its sender died after writing it
+    doubts = PostgresInDoubt(pool, messaging)
+    (found,) = doubts.in_doubt({("sim", "h1")})[("sim", "h1")]  # not the live sender's
+    assert (found.ticket.message_id, found.ticket.attempt, found.route) == (lost, 1, "standard")
+    assert doubts.recover(found, "4711", AT)
+    assert not doubts.recover(found, "4712", AT)  # settled already: once
+    assert dead.earlier([lost]) == {lost: Claim("accepted", 1)}
+    ((message_id, _, _, part, handset),) = (
+        PostgresCarrierIds(pool).lookup({("sim", "4711")}).values()
+    )
+    assert (message_id, part, handset) == (lost, 1, "h1")
+    assert doubts.in_doubt({("sim", "h1")}) == {}
+
+
+def test_a_message_sent_again_meanwhile_is_not_settled_by_a_late_receipt(
+    pool: ConnectionPool[Any], messaging: Messaging
+) -> None:
+    first, second = PostgresClaims(pool, "standard", "sim"), PostgresClaims(pool, "standard", "sim")
+    message = uuid4()
+    first.take([ticket(message, 1, "h2")])  # never renewed: in doubt at once
+    doubts = PostgresInDoubt(pool, messaging)
+    (found,) = doubts.in_doubt({("sim", "h2")})[("sim", "h2")]
+    second.renew_lease()
+    assert second.take([ticket(message, 2, "h2")]) == {message}  # resubmitted first
+    before = messaging.recorder.max_notification_id()
+    assert not doubts.recover(found, "4711", AT)
+    assert messaging.recorder.max_notification_id() == before  # nothing recorded
+    assert second.earlier([message]) == {message: Claim(SUBMITTING, 2, held=True)}

@@ -69,7 +69,7 @@ class Submitter:
         pool = backend.pool
         if pool is None:
             raise RuntimeError("the carrier sender needs PostgreSQL")
-        self.claims = PostgresClaims(pool, bind.name)
+        self.claims = PostgresClaims(pool, bind.name, bind.carrier)
         self.service = Submission(
             route=bind.name,
             claims=self.claims,
@@ -80,6 +80,7 @@ class Submitter:
             carrier=client,
             clock=clock,
             validity=runtime.settings.message_validity_hours * 3600.0,
+            resubmit_after=bind.resubmit_delay,
         )
         self.draining = asyncio.Event()
         self._followers: list[asyncio.Task[None]] = []

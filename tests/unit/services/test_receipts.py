@@ -21,6 +21,7 @@ from adapters.smpp.codec import encode
 from adapters.smpp.outcomes import QueryResult
 from adapters.smpp.pdu import DeliverSm
 from adapters.smpp.receipt import DeliveryState
+from domain.messaging.claims import ClaimTicket, InDoubt
 from services.acks import ACK, Nak
 from services.handsets import handset_tail
 from services.receipts import (
@@ -35,7 +36,7 @@ from services.receipts import (
 from services.status_queries import StatusQueries
 from tests.fakes import FakeClock
 from tests.fakes.carrier import FakeCarrier, FakeReportRecorder, status_query
-from tests.fakes.receipts import FakeCarrierIds, FakeReceiptRecorder
+from tests.fakes.receipts import FakeCarrierIds, FakeInDoubt, FakeReceiptRecorder
 
 CARRIER = "kontor@smsc:2775"
 HANDSET = "4915112345678"
@@ -56,6 +57,7 @@ class World:
         self.index = FakeCarrierIds()
         self.recorder = FakeReceiptRecorder()
         self.service = Receipts(index=self.index, recorder=self.recorder, keys=self.keys)
+        self.doubts = FakeInDoubt()
         self.sequence = 0
 
     def sent(
@@ -63,7 +65,7 @@ class World:
     ) -> IndexedPart:
         """A part whose acceptance (under ``carrier_id``, to ``handset``) was recorded."""
         account_id = uuid4()
-        tail = handset_tail(self.keys, account_id, handset)
+        tail = handset_tail(self.keys, handset)
         indexed = (uuid4(), uuid4(), account_id, part, tail)
         self.index.add(carrier, carrier_id, indexed)
         return indexed
@@ -299,3 +301,85 @@ async def test_an_answered_query_is_recorded_as_a_query_sm_report_an_unanswered_
         True,
     )
     assert (report.done_at, report.received_at) == (done, clock())
+
+
+# -- attempts whose answers were lost, settled by their receipts ----------------------------------
+
+
+def in_doubt(world: World, handset: str = HANDSET, parts: int = 1, attempt: int = 1) -> InDoubt:
+    ticket = ClaimTicket(uuid4(), attempt, handset_tail(world.keys, handset), uuid4(), uuid4(),
+                         3, parts, 790)  # fmt: skip
+    doubt = InDoubt(ticket, route="sim-1", carrier=CARRIER)
+    world.doubts.add(doubt)
+    return doubt
+
+
+def recovering_world() -> World:
+    world = World()
+    world.doubts = FakeInDoubt()
+    world.service = Receipts(
+        index=world.index, recorder=world.recorder, keys=world.keys, in_doubt=world.doubts
+    )
+    return world
+
+
+def test_a_receipt_of_an_unknown_id_settles_the_handsets_one_message_in_doubt() -> None:
+    world = recovering_world()
+    doubt = in_doubt(world)
+    answers = world.service.process([world.offered(world.receipt("9001", stat="DELIVRD"))])
+    assert answers == [ACK]
+    assert world.doubts.recovered == [(doubt, "9001")]
+    (report,) = world.recorder.reports
+    assert (report.message_id, report.part, report.carrier_id, report.state) == (
+        doubt.ticket.message_id,
+        1,
+        "9001",
+        "delivered",
+    )
+    accepted = doubt.accepted_as("9001", datetime.fromtimestamp(AT, UTC))
+    assert (accepted.outcome.value, accepted.carrier_ids, accepted.attempt) == (
+        "accepted",
+        ("9001",),
+        1,
+    )
+
+
+def test_a_handset_with_several_messages_in_doubt_settles_none_of_them() -> None:
+    world = recovering_world()
+    in_doubt(world)
+    in_doubt(world)
+    assert world.service.process([world.offered(world.receipt("9001"))]) == [Nak(1.0)]
+    assert world.doubts.recovered == []
+    assert world.recorder.reports == []
+
+
+def test_a_message_in_doubt_of_several_parts_is_not_settled_by_one_receipt() -> None:
+    world = recovering_world()
+    in_doubt(world, parts=2)
+    assert world.service.process([world.offered(world.receipt("9001"))]) == [Nak(1.0)]
+    assert world.doubts.recovered == []
+
+
+def test_another_handsets_receipt_settles_nothing() -> None:
+    world = recovering_world()
+    in_doubt(world, handset="4917011111111")
+    assert world.service.process([world.offered(world.receipt("9001"))]) == [Nak(1.0)]
+    assert world.doubts.recovered == []
+
+
+def test_a_claim_sent_again_meanwhile_is_not_settled_and_its_receipt_waits() -> None:
+    world = recovering_world()
+    doubt = in_doubt(world)
+    world.doubts.refuse = True  # it was sent again a moment ago
+    assert world.service.process([world.offered(world.receipt("9001"))]) == [Nak(1.0)]
+    assert world.doubts.doubts[(CARRIER, doubt.ticket.handset)] == [doubt]
+    assert world.recorder.reports == []
+
+
+def test_two_receipts_of_one_fetch_settle_a_message_once() -> None:
+    world = recovering_world()
+    in_doubt(world)
+    first, second = world.receipt("9001"), world.receipt("9002")
+    answers = world.service.process([world.offered(first), world.offered(second)])
+    assert answers == [ACK, Nak(1.0)]
+    assert len(world.doubts.recovered) == 1

@@ -26,7 +26,7 @@ from adapters.smpp.outcomes import (
     Unknown,
 )
 from adapters.smpp.smpptime import parse_relative_smpp_time
-from domain.messaging.claims import SUBMITTING, Claim
+from domain.messaging.claims import SUBMITTING, Claim, ClaimTicket
 from domain.messaging.records import SubmitOutcome, SubmitResult
 from services.acks import ACK, Ack, Nak
 from services.handsets import handset_tail
@@ -34,7 +34,7 @@ from services.submission import (
     FLUSH_AT,
     HELD_DELAY,
     REQUEUE_DELAY,
-    RETRY_DELAY,
+    RESUBMIT_AFTER,
     Submission,
     acknowledgements,
     deadline,
@@ -61,6 +61,11 @@ ROUTE = "sim-1"
 VALIDITY = 48 * 3600.0
 NUMBER = "+4915112345678"
 LONG_TEXT = "Ihre Bestellung ist unterwegs. " * 6  # 186 GSM-7 characters: two parts
+
+
+def ticket(message: OutboundMessage, attempt: int) -> ClaimTicket:
+    return ClaimTicket(message.message_id, attempt, "tail", message.send_id, message.account_id,
+                       message.index, message.parts, message.price)  # fmt: skip
 
 
 class World:
@@ -172,11 +177,21 @@ def test_a_message_with_a_final_claim_is_neither_submitted_nor_recorded_again(st
     assert plan(world, [message], earlier={message.message_id: Claim(state, 1)}) == ([], [])
 
 
-def test_an_interrupted_attempt_is_recorded_uncertain_before_the_message_goes_again() -> None:
+def test_an_interrupted_attempt_is_recorded_uncertain_and_waits_for_its_receipt() -> None:
     world = World()
     message = world.message()
     earlier = {message.message_id: Claim(SUBMITTING, 2)}
-    assert plan(world, [message], earlier=earlier) == ([(SubmitOutcome.UNCERTAIN, 2)], [3])
+    assert plan(world, [message], earlier=earlier) == ([(SubmitOutcome.UNCERTAIN, 2)], [])
+    waits = triage([message], earlier, (), (), now=world.clock(), validity=VALIDITY, route=ROUTE)
+    assert waits.waiting == [message.message_id]
+
+
+def test_a_bind_that_never_resubmits_leaves_an_uncertain_message_uncertain() -> None:
+    world = World()
+    message = world.message()
+    result = triage([message], {message.message_id: Claim("uncertain", 1)}, (), (),
+                    now=world.clock(), validity=VALIDITY, route=ROUTE, resubmit=False)  # fmt: skip
+    assert (result.results, result.to_submit, result.waiting) == ([], [], [])
 
 
 def test_a_message_recorded_uncertain_is_submitted_again_without_a_second_uncertainty() -> None:
@@ -361,8 +376,8 @@ def test_a_requeued_message_brings_its_batch_back_in_a_second_an_uncertain_one_i
     requeued, uncertain, done = world.message(0), world.message(1), world.message(2)
     batches = [[requeued, uncertain], [uncertain], [done]]
     got = acknowledgements(batches, {requeued.message_id}, {uncertain.message_id})
-    assert got == [Nak(REQUEUE_DELAY), Nak(RETRY_DELAY), ACK]
-    assert (REQUEUE_DELAY, RETRY_DELAY) == (1.0, 5.0)  # the requeue wins in the first batch
+    assert got == [Nak(REQUEUE_DELAY), Nak(RESUBMIT_AFTER), ACK]
+    assert (REQUEUE_DELAY, RESUBMIT_AFTER) == (1.0, 30.0)  # the requeue wins in the first batch
 
 
 # -- whole batches -------------------------------------------------------------------------------
@@ -409,19 +424,31 @@ async def test_a_throttled_message_gives_its_claim_back_and_its_batch_comes_agai
 async def test_an_unanswered_message_is_recorded_uncertain_then_submitted_as_attempt_two() -> None:
     world = World(Unknown("timeout"))
     message = world.message()
-    assert await world.submit([message]) == [Nak(5.0)]
+    assert await world.submit([message]) == [Nak(RESUBMIT_AFTER)]
     assert await world.submit([message]) == [ACK]
     assert world.outcomes() == [(SubmitOutcome.UNCERTAIN, 1), (SubmitOutcome.ACCEPTED, 2)]
+
+
+async def test_a_bind_that_never_resubmits_reports_an_unanswered_message_uncertain() -> None:
+    world = World(Unknown("timeout"))
+    world.service.resubmit_after = None
+    message = world.message()
+    assert await world.submit([message]) == [ACK]
+    assert await world.submit([message]) == [ACK]  # a redelivery sends nothing
+    assert world.outcomes() == [(SubmitOutcome.UNCERTAIN, 1)]
+    assert len(world.carrier.requests) == 1
 
 
 async def test_a_sender_that_died_after_submitting_records_the_uncertainty_then_resubmits() -> None:
     world = World()
     message = world.message()
     world.claims.owner = "dead"
-    world.claims.take([(message.message_id, 1)])  # claimed, written, never recorded
+    world.claims.take([ticket(message, 1)])  # claimed, written, never recorded
     world.claims.die("dead")
     world.claims.owner = "me"
-    assert await world.submit([message]) == [ACK]
+    assert await world.submit([message]) == [Nak(RESUBMIT_AFTER)]  # its receipt may settle it
+    assert world.carrier.requests == []
+    assert await world.submit([message]) == [ACK]  # no receipt came: it goes again
     assert world.outcomes() == [(SubmitOutcome.UNCERTAIN, 1), (SubmitOutcome.ACCEPTED, 2)]
     assert world.claims.claims[message.message_id] == Claim("accepted", 2)
 
@@ -431,7 +458,7 @@ async def test_a_message_a_live_sender_is_at_is_left_alone_and_its_batch_comes_b
     slow, free = world.message(0), world.message(1)
     world.claims.owner = "other"
     world.claims.alive.add("other")
-    world.claims.take([(slow.message_id, 1)])  # the other sender waits for its answer
+    world.claims.take([ticket(slow, 1)])  # the other sender waits for its answer
     world.claims.owner = "me"
     assert await world.submit([slow], [free]) == [Nak(HELD_DELAY), ACK]
     assert [r.destination for r in world.carrier.requests] == [NUMBER]  # only the free one
@@ -448,12 +475,12 @@ async def test_a_message_another_sender_took_since_the_triage_is_not_written() -
     message = world.message()
     real_take = world.claims.take
 
-    def take_after_the_other(attempts: Sequence[tuple[UUID, int]]) -> set[UUID]:
+    def take_after_the_other(tickets: Sequence[ClaimTicket]) -> set[UUID]:
         world.claims.owner = "other"
         world.claims.alive.add("other")
-        real_take(attempts)  # the other sender wins the race for the claim
+        real_take(tickets)  # the other sender wins the race for the claim
         world.claims.owner = "me"
-        return real_take(attempts)
+        return real_take(tickets)
 
     world.claims.take = take_after_the_other  # type: ignore[method-assign]
     assert await world.submit([message]) == [Nak(REQUEUE_DELAY)]
@@ -514,9 +541,7 @@ async def test_the_handset_each_message_went_to_is_recorded_with_its_result() ->
     world = World()
     message = world.message()
     await world.submit([message])
-    assert world.recorder.handsets == {
-        message.message_id: handset_tail(world.keys, world.account_id, NUMBER)
-    }
+    assert world.recorder.handsets == {message.message_id: handset_tail(world.keys, NUMBER)}
 
 
 async def test_a_message_to_an_erased_person_is_recorded_cancelled_and_never_submitted() -> None:
