@@ -163,14 +163,22 @@ class PostgresClaims:
         return {row[0] for row in rows}
 
     def give_back(self, message_ids: Iterable[UUID]) -> None:
-        """Give claims back for messages that were never written to the SMSC (throttled,
-        queue full, no bind): their redelivery is an ordinary first attempt again."""
+        """Give back this sender's claims of messages whose attempt did not go out (throttled,
+        queue full, no bind, or the answer to ``take`` was lost): a first attempt's claim goes
+        (its redelivery is a first attempt again), a later one's is uncertain again, as it was
+        before it was taken."""
         ids = list(message_ids)
         if ids:
-            with self.pool.connection() as conn:
+            with self.pool.connection() as conn, conn.transaction():
                 conn.execute(
                     "DELETE FROM submit_claims WHERE message_id = ANY(%b)"
                     " AND state = 'submitting' AND attempt = 1 AND owner = %s",
+                    (ids, self.owner),
+                )
+                conn.execute(
+                    "UPDATE submit_claims SET state = 'uncertain', attempt = attempt - 1,"
+                    " owner = NULL, updated_at = now() WHERE message_id = ANY(%b)"
+                    " AND state = 'submitting' AND attempt > 1 AND owner = %s",
                     (ids, self.owner),
                 )
 

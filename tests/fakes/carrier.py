@@ -63,9 +63,15 @@ class FakeClaims:
     def give_back(self, message_ids: Iterable[UUID]) -> None:
         for message_id in message_ids:
             claim = self.claims.get(message_id)
-            if claim == Claim(SUBMITTING, 1) and self.owners.get(message_id) == self.owner:
+            if claim is None or claim.state != SUBMITTING:
+                continue
+            if self.owners.get(message_id) != self.owner:
+                continue
+            if claim.attempt == 1:
                 del self.claims[message_id]
-                self.unclaimed.append(message_id)
+            else:  # uncertain again, as it was before this attempt took it
+                self.claims[message_id] = Claim("uncertain", claim.attempt - 1)
+            self.unclaimed.append(message_id)
 
 
 class FakeCancellations:

@@ -162,3 +162,16 @@ def test_a_message_sent_again_meanwhile_is_not_settled_by_a_late_receipt(
     assert not doubts.recover(found, "4711", AT)
     assert messaging.recorder.max_notification_id() == before  # nothing recorded
     assert second.earlier([message]) == {message: Claim(SUBMITTING, 2, held=True)}
+
+
+def test_a_later_attempt_that_did_not_go_out_is_uncertain_again_not_held(
+    pool: ConnectionPool[Any],
+) -> None:
+    claims = PostgresClaims(pool, "standard")
+    claims.renew_lease()
+    message = uuid4()
+    apply(pool, [result(message, SubmitOutcome.UNCERTAIN, attempt=1)], {})
+    assert claims.take([ticket(message, 2)]) == {message}
+    claims.give_back([message])  # throttled, or the take's answer was lost
+    assert claims.earlier([message]) == {message: Claim("uncertain", 1)}
+    assert claims.take([ticket(message, 2)]) == {message}  # the next try takes it again

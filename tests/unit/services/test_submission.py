@@ -586,3 +586,13 @@ async def test_a_sends_state_is_asked_once_a_second_so_a_cancellation_stops_it_w
     assert world.cancellations.asked == [world.send_id, world.send_id]
     assert world.recorder.results[-1].outcome is SubmitOutcome.CANCELLED
     assert len(world.carrier.requests) == 2
+
+
+async def test_a_throttled_second_attempt_is_uncertain_again_and_taken_next_time() -> None:
+    world = World(Unknown("timeout"), Throttled())
+    message = world.message()
+    assert await world.submit([message]) == [Nak(RESUBMIT_AFTER)]
+    assert await world.submit([message]) == [Nak(REQUEUE_DELAY)]  # attempt 2 could not go out
+    assert world.claims.claims[message.message_id] == Claim("uncertain", 1)
+    assert await world.submit([message]) == [ACK]
+    assert world.outcomes() == [(SubmitOutcome.UNCERTAIN, 1), (SubmitOutcome.ACCEPTED, 2)]
