@@ -128,9 +128,10 @@ class Triage:
     to_submit: list[Submit]
     held: list[UUID]
     """Messages a live sender is at: left alone now."""
-    waiting: list[UUID]
-    """Messages whose sender died after writing them, recorded uncertain now: submitted again
-    after the resubmit delay unless a receipt settles them first."""
+    waiting: dict[UUID, float]
+    """Messages whose answer was lost (their sender died after writing them: recorded
+    uncertain now; or recorded uncertain less than the resubmit delay ago), with the seconds
+    until they may go again; meanwhile a receipt may settle them."""
 
 
 def deadline(message: OutboundMessage, validity: float) -> float:
@@ -150,15 +151,16 @@ def triage(
     now: datetime,
     validity: float,
     route: str,
-    resubmit: bool = True,
+    resubmit_after: float | None = RESUBMIT_AFTER,
 ) -> Triage:
     """What each message needs (see step 2 above). ``opted_out`` names messages,
-    ``cancelled_sends`` sends; ``earlier`` is what ``Claims.earlier`` answered. ``resubmit``
-    False: a message whose answer was lost is never submitted again (reported uncertain)."""
+    ``cancelled_sends`` sends; ``earlier`` is what ``Claims.earlier`` answered. A message
+    whose answer was lost goes again once ``resubmit_after`` seconds have passed since; None:
+    never (it is reported uncertain)."""
     results: list[SubmitResult] = []
     to_submit: list[Submit] = []
     held: list[UUID] = []
-    waiting: list[UUID] = []
+    waiting: dict[UUID, float] = {}
     epoch = now.timestamp()
     for message in messages:
         claim = earlier.get(message.message_id)
@@ -167,10 +169,16 @@ def triage(
         if claim is not None and claim.in_work:
             held.append(message.message_id)
             continue
-        if claim is not None and claim.state == SubmitOutcome.UNCERTAIN and not resubmit:
+        uncertain = claim is not None and claim.state == SubmitOutcome.UNCERTAIN
+        if uncertain and resubmit_after is None:
             continue  # reported uncertain, never sent twice
         attempt = 1 if claim is None else claim.attempt + 1
         interrupted = claim is not None and claim.interrupted
+        wait = 0.0
+        if interrupted and resubmit_after is not None:
+            wait = resubmit_after
+        elif uncertain and claim is not None and resubmit_after is not None:
+            wait = max(0.0, resubmit_after - claim.age)
         if interrupted:
             results.append(
                 result_of(
@@ -181,9 +189,10 @@ def triage(
             outcome = SubmitOutcome.CANCELLED
         elif epoch > deadline(message, validity):
             outcome = SubmitOutcome.EXPIRED
-        elif interrupted:
-            if resubmit:  # not now: its receipt may still settle it (see RESUBMIT_AFTER)
-                waiting.append(message.message_id)
+        elif interrupted and resubmit_after is None:
+            continue
+        elif wait > 0:  # not yet: its receipt may still settle it (see RESUBMIT_AFTER)
+            waiting[message.message_id] = wait
             continue
         else:
             to_submit.append((message, attempt))
@@ -208,22 +217,23 @@ def opted_out(opt_outs: OptOuts, messages: Iterable[OutboundMessage]) -> set[UUI
 def acknowledgements(
     batches: Sequence[Sequence[OutboundMessage]],
     requeued: Collection[UUID],
-    retried: Collection[UUID],
+    waiting: Mapping[UUID, float],
     held: Collection[UUID] = (),
-    resubmit_after: float = RESUBMIT_AFTER,
 ) -> list[Ack | Nak]:
     """The answer to each NATS message (given as the messages it held), once the results are
-    recorded: its messages that were requeued, are uncertain and to be submitted again, or are
-    another sender's are why it comes again (the soonest of their delays)."""
-    if not requeued and not retried and not held:
+    recorded: its messages that were requeued, wait to be submitted again (``waiting``: the
+    seconds until then) or are another sender's are why it comes again (the soonest first: a
+    message offered again too early only waits again)."""
+    if not requeued and not waiting and not held:
         return [ACK] * len(batches)
     answers: list[Ack | Nak] = []
     for batch in batches:
         ids = {m.message_id for m in batch}
+        delays = [waiting[i] for i in ids if i in waiting]
         if not ids.isdisjoint(requeued):
             answers.append(Nak(REQUEUE_DELAY))
-        elif not ids.isdisjoint(retried):
-            answers.append(Nak(resubmit_after))
+        elif delays:
+            answers.append(Nak(max(REQUEUE_DELAY, min(delays))))
         elif not ids.isdisjoint(held):
             answers.append(Nak(HELD_DELAY))
         else:
@@ -288,7 +298,6 @@ class Submission:
             asyncio.to_thread(self.keys.prefetch, list(key_ids.values())),
         )
         now = self.clock()
-        resubmit = self.resubmit_after is not None
         plan = triage(
             messages,
             earlier,
@@ -297,7 +306,7 @@ class Submission:
             now=now,
             validity=self.validity,
             route=self.route,
-            resubmit=resubmit,
+            resubmit_after=self.resubmit_after,
         )
         sink = ResultSink(self.recorder, self.sleep)
         sink.add(plan.results)
@@ -307,18 +316,15 @@ class Submission:
         )
         await sink.close()
         requeued: set[UUID] = set()
-        retried: set[UUID] = set()
+        waiting = dict(plan.waiting)
         for (message, _), outcome in zip(plan.to_submit, outcomes, strict=True):
             if isinstance(outcome, Requeue):
                 requeued.add(message.message_id)
-            elif outcome.outcome is SubmitOutcome.UNCERTAIN and resubmit:
-                retried.add(message.message_id)
+            elif outcome.outcome is SubmitOutcome.UNCERTAIN and self.resubmit_after is not None:
+                waiting[message.message_id] = self.resubmit_after
         if requeued:
             await _until_done(self.sleep, self.claims.give_back, requeued)
-        retried.update(plan.waiting)
-        return acknowledgements(
-            batches, requeued, retried, plan.held, self.resubmit_after or RESUBMIT_AFTER
-        )
+        return acknowledgements(batches, requeued, waiting, plan.held)
 
     async def _submit(
         self,

@@ -119,12 +119,13 @@ class PostgresClaims:
         with self.pool.connection() as conn:
             rows = conn.execute(
                 "SELECT c.message_id, c.state, c.attempt,"
-                " c.state = 'submitting' AND coalesce(l.expires_at > now(), false)"
+                " c.state = 'submitting' AND coalesce(l.expires_at > now(), false),"
+                " extract(epoch FROM now() - c.updated_at)::float8"
                 " FROM submit_claims c LEFT JOIN carrier_leases l ON l.owner = c.owner"
                 " WHERE c.message_id = ANY(%b)",
                 (list(message_ids),),
             ).fetchall()
-        return {row[0]: Claim(row[1], row[2], held=row[3]) for row in rows}
+        return {row[0]: Claim(row[1], row[2], held=row[3], age=row[4]) for row in rows}
 
     def take(self, tickets: Sequence[ClaimTicket]) -> set[UUID]:
         """Claim messages right before they are written: each ticket's attempt is taken if

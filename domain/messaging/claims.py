@@ -21,7 +21,7 @@ of the sender, and every fact they stand for is also in a recorded ``CarrierRepo
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from uuid import UUID
 
@@ -49,6 +49,9 @@ class Claim:
     attempt: int
     held: bool = False
     """Its owner's lease runs: a live sender is submitting it (only for ``submitting``)."""
+    age: float = field(default=0.0, compare=False)
+    """Seconds since its state was set (an uncertain message waits its resubmit delay); not
+    part of a claim's identity."""
 
     @property
     def final(self) -> bool:

@@ -11,6 +11,7 @@ from the results it records, as the real recorder does in the transaction of the
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import datetime
 from uuid import UUID
 
 from eventsourcing.persistence import OperationalError
@@ -19,12 +20,16 @@ from adapters.jetstream.payloads import StatusQuery
 from adapters.smpp.outcomes import NotSent, PartAccepted, PartOutcome, QueryResult, SubmitRequest
 from domain.messaging.claims import SUBMITTING, Claim, ClaimTicket
 from domain.messaging.records import DeliveryReport, SubmitResult
+from services.ports import Clock
 from services.submit_parts import Admit
 
 
 class FakeClaims:
-    def __init__(self, owner: str = "me") -> None:
+    def __init__(self, owner: str = "me", clock: Clock | None = None) -> None:
         self.owner = owner
+        self.clock = clock
+        """Ages claims (``Claim.age``) when given; without one every claim is brand new."""
+        self.set_at: dict[UUID, datetime] = {}
         self.claims: dict[UUID, Claim] = {}
         self.owners: dict[UUID, str] = {}
         self.alive: set[str] = {owner}
@@ -42,8 +47,20 @@ class FakeClaims:
             claim = self.claims.get(message_id)
             if claim is not None:
                 held = claim.state == SUBMITTING and self.owners.get(message_id) in self.alive
-                found[message_id] = Claim(claim.state, claim.attempt, held=held)
+                found[message_id] = Claim(
+                    claim.state, claim.attempt, held=held, age=self._age(message_id)
+                )
         return found
+
+    def put(self, message_id: UUID, claim: Claim) -> None:
+        self.claims[message_id] = claim
+        if self.clock is not None:
+            self.set_at[message_id] = self.clock()
+
+    def _age(self, message_id: UUID) -> float:
+        if self.clock is None or message_id not in self.set_at:
+            return 0.0
+        return (self.clock() - self.set_at[message_id]).total_seconds()
 
     def take(self, tickets: Sequence[ClaimTicket]) -> set[UUID]:
         if self.failing:
@@ -55,7 +72,7 @@ class FakeClaims:
             claim = self.earlier([message_id]).get(message_id)
             if claim is not None and (claim.final or claim.held or claim.attempt >= attempt):
                 continue
-            self.claims[message_id] = Claim(SUBMITTING, attempt)
+            self.put(message_id, Claim(SUBMITTING, attempt))
             self.owners[message_id] = self.owner
             taken.add(message_id)
         return taken
@@ -70,7 +87,7 @@ class FakeClaims:
             if claim.attempt == 1:
                 del self.claims[message_id]
             else:  # uncertain again, as it was before this attempt took it
-                self.claims[message_id] = Claim("uncertain", claim.attempt - 1)
+                self.put(message_id, Claim("uncertain", claim.attempt - 1))
             self.unclaimed.append(message_id)
 
 
@@ -106,7 +123,7 @@ class FakeResultRecorder:
         self.reports.append(list(results))
         self.handsets.update(handsets)
         for r in results:  # the last result of a message wins, as in the real side effects
-            self.claims.claims[r.message_id] = Claim(r.outcome.value, r.attempt)
+            self.claims.put(r.message_id, Claim(r.outcome.value, r.attempt))
 
 
 Script = Callable[[SubmitRequest, int], PartOutcome]

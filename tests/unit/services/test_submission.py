@@ -74,7 +74,7 @@ class World:
     def __init__(self, *answers: PartOutcome) -> None:
         self.clock = FakeClock()
         self.keys = Keyring(os.urandom(32), MemoryKeyStore())
-        self.claims = FakeClaims()
+        self.claims = FakeClaims(clock=self.clock)
         self.opt_outs = FakeOptOuts()
         self.cancellations = FakeCancellations()
         self.recorder = FakeResultRecorder(self.claims)
@@ -183,22 +183,26 @@ def test_an_interrupted_attempt_is_recorded_uncertain_and_waits_for_its_receipt(
     earlier = {message.message_id: Claim(SUBMITTING, 2)}
     assert plan(world, [message], earlier=earlier) == ([(SubmitOutcome.UNCERTAIN, 2)], [])
     waits = triage([message], earlier, (), (), now=world.clock(), validity=VALIDITY, route=ROUTE)
-    assert waits.waiting == [message.message_id]
+    assert waits.waiting == {message.message_id: RESUBMIT_AFTER}
 
 
 def test_a_bind_that_never_resubmits_leaves_an_uncertain_message_uncertain() -> None:
     world = World()
     message = world.message()
-    result = triage([message], {message.message_id: Claim("uncertain", 1)}, (), (),
-                    now=world.clock(), validity=VALIDITY, route=ROUTE, resubmit=False)  # fmt: skip
-    assert (result.results, result.to_submit, result.waiting) == ([], [], [])
+    result = triage([message], {message.message_id: Claim("uncertain", 1, age=3600)}, (), (),
+                    now=world.clock(), validity=VALIDITY, route=ROUTE,
+                    resubmit_after=None)  # fmt: skip
+    assert (result.results, result.to_submit, result.waiting) == ([], [], {})
 
 
-def test_a_message_recorded_uncertain_is_submitted_again_without_a_second_uncertainty() -> None:
+def test_a_message_recorded_uncertain_goes_again_once_its_resubmit_delay_has_passed() -> None:
     world = World()
     message = world.message()
-    earlier = {message.message_id: Claim("uncertain", 1)}
-    assert plan(world, [message], earlier=earlier) == ([], [2])
+    fresh = {message.message_id: Claim("uncertain", 1, age=RESUBMIT_AFTER - 12)}
+    early = triage([message], fresh, (), (), now=world.clock(), validity=VALIDITY, route=ROUTE)
+    assert (early.results, early.to_submit, early.waiting) == ([], [], {message.message_id: 12})
+    earlier = {message.message_id: Claim("uncertain", 1, age=RESUBMIT_AFTER)}
+    assert plan(world, [message], earlier=earlier) == ([], [2])  # no second uncertainty
 
 
 def test_a_message_of_a_cancelled_send_is_recorded_cancelled_and_never_submitted() -> None:
@@ -368,16 +372,15 @@ async def test_each_part_carries_its_udh_the_sender_and_the_validity_left() -> N
 def test_batches_whose_messages_are_all_done_are_acknowledged() -> None:
     world = World()
     batches = [[world.message(0)], [world.message(1)]]
-    assert acknowledgements(batches, set(), set()) == [ACK, ACK]
+    assert acknowledgements(batches, set(), {}) == [ACK, ACK]
 
 
 def test_a_requeued_message_brings_its_batch_back_in_a_second_an_uncertain_one_in_five() -> None:
     world = World()
     requeued, uncertain, done = world.message(0), world.message(1), world.message(2)
     batches = [[requeued, uncertain], [uncertain], [done]]
-    got = acknowledgements(batches, {requeued.message_id}, {uncertain.message_id})
-    assert got == [Nak(REQUEUE_DELAY), Nak(RESUBMIT_AFTER), ACK]
-    assert (REQUEUE_DELAY, RESUBMIT_AFTER) == (1.0, 30.0)  # the requeue wins in the first batch
+    got = acknowledgements(batches, {requeued.message_id}, {uncertain.message_id: 12.5})
+    assert got == [Nak(REQUEUE_DELAY), Nak(12.5), ACK]  # the soonest reason wins
 
 
 # -- whole batches -------------------------------------------------------------------------------
@@ -425,6 +428,9 @@ async def test_an_unanswered_message_is_recorded_uncertain_then_submitted_as_att
     world = World(Unknown("timeout"))
     message = world.message()
     assert await world.submit([message]) == [Nak(RESUBMIT_AFTER)]
+    world.clock.advance(timedelta(seconds=10))
+    assert await world.submit([message]) == [Nak(RESUBMIT_AFTER - 10)]  # too early: it waits
+    world.clock.advance(timedelta(seconds=RESUBMIT_AFTER))
     assert await world.submit([message]) == [ACK]
     assert world.outcomes() == [(SubmitOutcome.UNCERTAIN, 1), (SubmitOutcome.ACCEPTED, 2)]
 
@@ -448,6 +454,7 @@ async def test_a_sender_that_died_after_submitting_records_the_uncertainty_then_
     world.claims.owner = "me"
     assert await world.submit([message]) == [Nak(RESUBMIT_AFTER)]  # its receipt may settle it
     assert world.carrier.requests == []
+    world.clock.advance(timedelta(seconds=RESUBMIT_AFTER))
     assert await world.submit([message]) == [ACK]  # no receipt came: it goes again
     assert world.outcomes() == [(SubmitOutcome.UNCERTAIN, 1), (SubmitOutcome.ACCEPTED, 2)]
     assert world.claims.claims[message.message_id] == Claim("accepted", 2)
@@ -592,7 +599,10 @@ async def test_a_throttled_second_attempt_is_uncertain_again_and_taken_next_time
     world = World(Unknown("timeout"), Throttled())
     message = world.message()
     assert await world.submit([message]) == [Nak(RESUBMIT_AFTER)]
+    world.clock.advance(timedelta(seconds=RESUBMIT_AFTER))
     assert await world.submit([message]) == [Nak(REQUEUE_DELAY)]  # attempt 2 could not go out
     assert world.claims.claims[message.message_id] == Claim("uncertain", 1)
+    assert await world.submit([message]) == [Nak(RESUBMIT_AFTER)]  # its wait starts again
+    world.clock.advance(timedelta(seconds=RESUBMIT_AFTER))
     assert await world.submit([message]) == [ACK]
     assert world.outcomes() == [(SubmitOutcome.UNCERTAIN, 1), (SubmitOutcome.ACCEPTED, 2)]
