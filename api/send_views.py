@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from eventsourcing.application import AggregateNotFoundError
 from litestar.exceptions import PermissionDeniedException
 
 from api.auth import Principal
@@ -160,7 +161,7 @@ def campaign_read(ctx: ApiContext, row: dict[str, Any], *, counts: bool) -> Camp
     if counts:
         try:
             cost = ctx.backend.ledger.reservation(reservation_id_for(send_id)).captured
-        except Exception:  # noqa: BLE001 - no reservation yet means nothing spent yet
+        except AggregateNotFoundError:  # no reservation yet: nothing spent yet
             cost = 0
         remaining = row["total"] - sum(
             n for state, n in state_counts.items() if state not in OPEN_STATES

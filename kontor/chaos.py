@@ -100,6 +100,11 @@ class Figures:
     """Repeated submits of messages not recorded uncertain: must be 0."""
     in_doubt: int
     """Messages the carrier answered with an id the platform never recorded."""
+    over_flagged: int
+    """Messages recorded uncertain that the carrier received only once, by their last attempt:
+    their first attempt never reached it (claimed right before the write when a crash came,
+    or written into a link that died first). The platform cannot tell these from real doubt;
+    they are bounded by the window at each harm."""
     lost: int
     """Messages without a final state once the campaign completed (or timed out)."""
     charged: int
@@ -237,7 +242,8 @@ class ChaosStack:
         twice = [h for h, r in by_handset.items() if len(r) > len({x.payload_hex for x in r})]
         with psycopg.connect(str(self.settings.database_url)) as conn:
             messages = conn.execute(
-                "SELECT idx, state, price, uncertain FROM msg_messages WHERE send_id = %s",
+                "SELECT idx, state, price, uncertain, attempts FROM msg_messages"
+                " WHERE send_id = %s",
                 (campaign_id,),
             ).fetchall()
             known = {
@@ -246,7 +252,12 @@ class ChaosStack:
                     "SELECT carrier_id FROM carrier_ids WHERE send_id = %s", (campaign_id,)
                 ).fetchall()
             }
-        uncertain_handsets = {numbers[idx].lstrip("+") for idx, _, _, flag in messages if flag}
+        uncertain_handsets = {numbers[m[0]].lstrip("+") for m in messages if m[3]}
+        over_flagged = sum(
+            1
+            for idx, _, _, flag, attempts in messages
+            if flag and attempts >= 2 and len(by_handset.get(numbers[idx].lstrip("+"), [])) == 1
+        )
         unrecorded = sum(
             len(by_handset[h]) - len({x.payload_hex for x in by_handset[h]})
             for h in twice
@@ -255,8 +266,8 @@ class ChaosStack:
         in_doubt = len(
             {r.destination_addr for r in rows if canonical_message_id(r.message_id) not in known}
         )
-        captured = sum(price for _, state, price, _ in messages if state in ("delivered", "failed"))
-        lost = len(numbers) - sum(1 for _, state, _, _ in messages if state in FINAL)
+        captured = sum(m[2] for m in messages if m[1] in ("delivered", "failed"))
+        lost = len(numbers) - sum(1 for m in messages if m[1] in FINAL)
         return Figures(
             experiment=name,
             messages=len(numbers),
@@ -266,6 +277,7 @@ class ChaosStack:
             uncertain=len(uncertain_handsets),
             unrecorded_repeats=unrecorded,
             in_doubt=in_doubt,
+            over_flagged=over_flagged,
             lost=lost,
             charged=int(final["cost_so_far"]) if final else -1,
             captured_prices=captured,
