@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from adapters.gcpolicy import settle
 from adapters.postgres.priority import lead_session_group
-from kontor import preview_cli
+from kontor import preview_cli, projections_cli
 from kontor.logs import configure_logging
 from settings import Settings, SettingsError, load_settings, settings_table
 
@@ -68,6 +68,10 @@ def cmd_worker(args: argparse.Namespace) -> int:
     return run(settings)
 
 
+def cmd_projections(args: argparse.Namespace) -> int:
+    return projections_cli.run(args, _settings())
+
+
 def cmd_settings(args: argparse.Namespace) -> int:
     if args.update_readme:
         from pathlib import Path
@@ -119,6 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sim.add_argument("args", nargs=argparse.REMAINDER, help="the simulator's own options")
     preview_cli.add_parser(sub)
+    projections_cli.add_parser(sub)
     return parser
 
 
@@ -130,6 +135,7 @@ COMMANDS = {
     "bench": cmd_bench,
     "smsc-sim": cmd_smsc_sim,
     "preview": preview_cli.run,
+    "projections": cmd_projections,
 }
 
 
