@@ -56,6 +56,7 @@ def cmd_api(_: argparse.Namespace) -> int:
 
 def cmd_worker(args: argparse.Namespace) -> int:
     from kontor.processes import WORKERS, worker_main
+    from workers.heartbeat import Heartbeat
 
     if args.name not in WORKERS:
         print(f"kontor worker: unknown worker {args.name!r}; one of: {', '.join(WORKERS)}")
@@ -65,7 +66,17 @@ def cmd_worker(args: argparse.Namespace) -> int:
     lead_session_group()
     run = worker_main(args.name)
     settle()  # the imported modules live as long as the process (adapters/gcpolicy.py)
-    return run(settings)
+    # Its row in worker_processes: `kontor up` and /ready learn from it when it is ready.
+    heartbeat = (
+        None if settings.database_url is None else Heartbeat(settings.database_url, args.name)
+    )
+    if heartbeat is not None:
+        heartbeat.start()
+    try:
+        return run(settings)
+    finally:
+        if heartbeat is not None:
+            heartbeat.stop()
 
 
 def cmd_projections(args: argparse.Namespace) -> int:

@@ -12,6 +12,9 @@ import psutil
 import psycopg
 import pytest
 
+from adapters.postgres.heartbeats import processes
+from kontor.processes import instances
+from settings import load_settings
 from tests.support.platform import RunningPlatform, wait_gone
 from tests.support.servers import TEST_VAR, unique_name
 
@@ -44,6 +47,11 @@ def test_up_starts_everything_and_stops_everything_on_sigterm_and_sigkill(var_di
         state = platform.wait_up()
         body = _wait_ready(platform)
         assert {c["name"] for c in body["components"]} == {"postgresql", "nats-jetstream"}  # type: ignore[attr-defined]
+        # "Kontor is up" waited for every worker: each had reported ready when it was printed.
+        expected = {p.name for p in instances(load_settings({}))}
+        with psycopg.connect(str(state["database_url"])) as conn:
+            reported = {p.name: p.state for p in processes(conn)}
+        assert reported == dict.fromkeys(expected, "ready")
         output = platform.output.read_text()
         assert "Kontor is up." in output
         assert str(state["api"]) in output
