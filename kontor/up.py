@@ -2,7 +2,7 @@
 
 PostgreSQL and NATS are embedded unless ``KONTOR_DATABASE_URL`` / ``KONTOR_NATS_URL`` point at
 servers of your own. Their ports are chosen once per ``up`` and kept across restarts of the child,
-so the API and workers never lose track of them.
+so the API and workers never lose track of them (the API's metrics port too).
 
 The workers start together once the API is ready (``GET /ready`` answers 200: PostgreSQL and
 NATS answer), and each is ready when its heartbeat row (``adapters/postgres/heartbeats.py``,
@@ -51,6 +51,7 @@ class PlatformUrls:
     database_url: str
     nats_url: str
     api_url: str
+    metrics_url: str
 
 
 async def _nats_ready(url: str) -> bool:
@@ -148,6 +149,8 @@ def plan(settings: Settings) -> tuple[list[ChildSpec], PlatformUrls]:
 
     port = settings.http_port or free_port(settings.http_host)
     api_url = f"http://{settings.http_host}:{port}"
+    metrics_port = settings.metrics_port or free_port(settings.metrics_host)
+    metrics_url = f"http://{settings.metrics_host}:{metrics_port}/metrics"
     shared_env = {
         "KONTOR_DATABASE_URL": database_url,
         "KONTOR_NATS_URL": nats_url,
@@ -167,13 +170,17 @@ def plan(settings: Settings) -> tuple[list[ChildSpec], PlatformUrls]:
         ChildSpec(
             name="api",
             argv=niced([python, "-m", "kontor", "api"], TX_NICE),
-            env={**shared_env, **database_name("api")},
+            env={
+                **shared_env,
+                **database_name("api"),
+                "KONTOR_METRICS_PORT": str(metrics_port),
+            },
             ready=api_ready,
             before_start=migrate_database,
         )
     )
     children += worker_children(settings, shared_env, WorkerReports(database_url))
-    return children, PlatformUrls(database_url, nats_url, api_url)
+    return children, PlatformUrls(database_url, nats_url, api_url, metrics_url)
 
 
 def worker_children(
@@ -222,7 +229,7 @@ def run_up(settings: Settings, environ: Mapping[str, str]) -> int:
             "api": urls.api_url,
             "openapi": urls.api_url + "/schema",
             "docs": urls.api_url + "/schema/swagger",
-            "metrics": urls.api_url + "/metrics",
+            "metrics": urls.metrics_url,
             "database_url": urls.database_url,
             "nats_url": urls.nats_url,
             "pids": supervisor.pids(),
@@ -236,7 +243,7 @@ def run_up(settings: Settings, environ: Mapping[str, str]) -> int:
                     f"  API            {urls.api_url}",
                     f"  OpenAPI docs   {urls.api_url}/schema/swagger",
                     f"  OpenAPI JSON   {urls.api_url}/schema/openapi.json",
-                    f"  Metrics        {urls.api_url}/metrics",
+                    f"  Metrics        {urls.metrics_url}",
                     f"  Readiness      {urls.api_url}/ready",
                     f"  PostgreSQL     {urls.database_url}",
                     f"  NATS           {urls.nats_url}",

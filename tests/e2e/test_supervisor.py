@@ -8,6 +8,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import psutil
 import psycopg
 import pytest
@@ -52,10 +53,23 @@ def test_up_starts_everything_and_stops_everything_on_sigterm_and_sigkill(var_di
         with psycopg.connect(str(state["database_url"])) as conn:
             reported = {p.name: p.state for p in processes(conn)}
         assert reported == dict.fromkeys(expected, "ready")
+        workers = {w["name"]: w["state"] for w in body["workers"]}  # type: ignore[attr-defined]
+        assert workers == dict.fromkeys(expected, "ready")
+        assert body["status"] == "ready", body["problems"]
         output = platform.output.read_text()
         assert "Kontor is up." in output
         assert str(state["api"]) in output
         assert "/schema/swagger" in output
+        # The metrics are on a loopback listener of their own, not on the API's port.
+        metrics_url = str(state["metrics"])
+        assert metrics_url.startswith("http://127.0.0.1:")
+        assert metrics_url in output
+        assert not metrics_url.startswith(str(state["api"]))
+        metrics = httpx.get(metrics_url, timeout=5)
+        assert metrics.status_code == 200
+        assert 'kontor_worker_ready{host="' in metrics.text
+        assert "kontor_projection_failing{" in metrics.text
+        assert platform.get("/metrics").status_code == 404
         names = {p.name() for p in platform.descendants()}
         assert "postgres" in names
         assert "nats-server" in names
