@@ -21,8 +21,9 @@ from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
-from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
-from psycopg_pool import AsyncConnectionPool
+from litestar.plugins.prometheus import PrometheusConfig
+from prometheus_client import REGISTRY
+from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
 from adapters.backend import open_backend
 from adapters.gcpolicy import settle
@@ -39,6 +40,7 @@ from api.health import HealthController
 from api.imports import ImportController, ListImportController
 from api.lists import ListController
 from api.messages import CampaignsController, MessagesController
+from api.metrics import MetricsListener, ReadSideCollector
 from api.optouts import OptOutController
 from api.preview import PreviewController, preview_dependencies
 from api.privacy import PrivacyController
@@ -49,6 +51,8 @@ from projections.setup import setup_read_models
 from settings import Settings
 
 PUBLIC_PATHS = ["^/health$", "^/ready$", "^/metrics", "^/schema"]
+"""Answered without a key. ``/metrics`` is among them so that anyone asking the public port
+gets the plain 404 (the metrics are served on ``KONTOR_METRICS_PORT``, see ``api.metrics``)."""
 
 
 @dataclass
@@ -58,6 +62,8 @@ class Resources:
     settings: Settings
     pg_pool: AsyncConnectionPool[Any]
     nats: NatsConnection
+    read_pool: ConnectionPool[Any] | None = None
+    """The synchronous pool ``/ready`` reads the read side's state with."""
 
 
 def _utc_now() -> datetime:
@@ -101,7 +107,9 @@ def create_app(
             admin_key=settings.admin_api_key,
             finance_key=settings.finance_api_key,
         )
-        app.state.resources = Resources(settings=settings, pg_pool=pool, nats=nats)
+        app.state.resources = Resources(
+            settings=settings, pg_pool=pool, nats=nats, read_pool=backend.pool
+        )
         app.state.database_gate = DatabaseGate()
         app.state.authenticator = authenticator
         app.state.ctx = await asyncio.to_thread(
@@ -113,6 +121,12 @@ def create_app(
             clock=clock or _utc_now,
             price_per_sms=sms_price,
         )
+        metrics = MetricsListener(settings.metrics_host, settings.metrics_port)
+        collector: ReadSideCollector | None = None
+        if backend.pool is not None:
+            collector = ReadSideCollector(backend.pool, settings.ready_timeout)
+            REGISTRY.register(collector)
+        app.state.metrics = metrics
         # Everything built so far (the app, its routes and schema, price lists, number rules)
         # lives as long as the process: keep it out of the garbage collector's full passes,
         # which otherwise show up as periodic multi-millisecond stalls of every request.
@@ -120,6 +134,9 @@ def create_app(
         try:
             yield
         finally:
+            if collector is not None:
+                REGISTRY.unregister(collector)
+            metrics.close()
             await nats.close()
             await pool.close()
             await asyncio.to_thread(app.state.ctx.acceptance.close)
@@ -139,7 +156,6 @@ def create_app(
     return Litestar(
         route_handlers=[
             HealthController,
-            PrometheusController,
             RegistrationController,
             AccountController,
             AdminAccountsController,

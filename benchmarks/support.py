@@ -99,7 +99,7 @@ def settings_env(settings: Settings) -> dict[str, str]:
 def api_server(settings: Settings, log_path: Path) -> Iterator[str]:
     """A real ``kontor api`` process on a free port; yields its base URL."""
     port = free_port()
-    env = settings_env(replace(settings, http_port=port))
+    env = settings_env(replace(settings, http_port=port, metrics_port=0))
     with open(log_path, "ab") as log:
         process = subprocess.Popen(
             orphan_proof([sys.executable, "-m", "kontor", "api"]),

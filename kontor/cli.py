@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from adapters.gcpolicy import settle
 from adapters.postgres.priority import lead_session_group
-from kontor import preview_cli
+from kontor import preview_cli, projections_cli
 from kontor.logs import configure_logging
 from settings import Settings, SettingsError, load_settings, settings_table
 
@@ -56,6 +56,7 @@ def cmd_api(_: argparse.Namespace) -> int:
 
 def cmd_worker(args: argparse.Namespace) -> int:
     from kontor.processes import WORKERS, worker_main
+    from workers.heartbeat import Heartbeat
 
     if args.name not in WORKERS:
         print(f"kontor worker: unknown worker {args.name!r}; one of: {', '.join(WORKERS)}")
@@ -65,7 +66,21 @@ def cmd_worker(args: argparse.Namespace) -> int:
     lead_session_group()
     run = worker_main(args.name)
     settle()  # the imported modules live as long as the process (adapters/gcpolicy.py)
-    return run(settings)
+    # Its row in worker_processes: `kontor up` and /ready learn from it when it is ready.
+    heartbeat = (
+        None if settings.database_url is None else Heartbeat(settings.database_url, args.name)
+    )
+    if heartbeat is not None:
+        heartbeat.start()
+    try:
+        return run(settings)
+    finally:
+        if heartbeat is not None:
+            heartbeat.stop()
+
+
+def cmd_projections(args: argparse.Namespace) -> int:
+    return projections_cli.run(args, _settings())
 
 
 def cmd_settings(args: argparse.Namespace) -> int:
@@ -119,6 +134,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sim.add_argument("args", nargs=argparse.REMAINDER, help="the simulator's own options")
     preview_cli.add_parser(sub)
+    projections_cli.add_parser(sub)
     return parser
 
 
@@ -130,6 +146,7 @@ COMMANDS = {
     "bench": cmd_bench,
     "smsc-sim": cmd_smsc_sim,
     "preview": preview_cli.run,
+    "projections": cmd_projections,
 }
 
 

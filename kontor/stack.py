@@ -56,7 +56,9 @@ class Pipeline:
         carriers = workdir / "carriers.toml"
         carriers.write_text(simulator_carriers(self.simulator.port, "kontor", "secret", tps=tps))
         self.api_port = free_port()
-        self.settings = replace(settings, carriers_file=carriers, http_port=self.api_port)
+        self.settings = replace(
+            settings, carriers_file=carriers, http_port=self.api_port, metrics_port=0
+        )
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
         self.workers = {p.name: p for p in instances(self.settings)}
         self.base_url = f"http://127.0.0.1:{self.api_port}"

@@ -1,7 +1,9 @@
 """``kontor up``: start the whole platform in order, keep it running, stop all of it.
 
 Children start one after another and each must report ready before the next starts (a
-PostgreSQL server before the API that needs it). A child that exits while the platform runs is
+PostgreSQL server before the API that needs it), except those marked ``parallel`` (the workers):
+they start together, each restarted at once if it exits, and the platform is announced only
+when every one of them is ready too. A child that exits while the platform runs is
 restarted with exponential back-off. Ctrl-C or SIGTERM stops the children in reverse order. Every
 child is started with the parent-death signal set, so a SIGKILLed supervisor leaves none behind.
 """
@@ -24,7 +26,10 @@ from adapters.process import orphan_proof
 
 log = logging.getLogger("kontor.supervisor")
 
-ReadyCheck = Callable[[], Awaitable[bool]]
+ReadyCheck = Callable[[int], Awaitable[bool]]
+"""Whether the child, running as the given pid, is ready."""
+WAITING_NOTE_EVERY = 15.0
+"""Seconds between the notes naming the parallel children not ready yet."""
 
 
 @dataclass
@@ -42,6 +47,9 @@ class ChildSpec:
     after_ready: Callable[[], Awaitable[None]] | None = None
     before_start: Callable[[], Awaitable[None]] | None = None
     """Run once before the first start (the API's: the database migrations)."""
+    parallel: bool = False
+    """Start the next child without waiting for this one; the platform is announced once it
+    is ready (it may exit and be restarted meanwhile)."""
 
 
 @dataclass
@@ -79,30 +87,64 @@ class Supervisor:
             loop.add_signal_handler(sig, self.request_stop)
         self.log_dir.mkdir(parents=True, exist_ok=True)
         try:
+            parallel: list[Child] = []
             for child in self.children:
                 if self._stopping.is_set():
                     break
                 if child.spec.before_start is not None:
                     await child.spec.before_start()
                 await self._start(child)
+                if child.spec.parallel:
+                    child.watcher = asyncio.create_task(self._watch(child))
+                    parallel.append(child)
+                    continue
                 if not await self._wait_ready(child):
-                    log.error("child not ready", extra={"child": child.spec.name})
-                    print(
-                        f"kontor up: {child.spec.name} did not become ready; see "
-                        f"{self._log_path(child)}",
-                        file=sys.stderr,
-                        flush=True,
-                    )
-                    return 1
+                    return self._not_ready(child)
                 if child.spec.after_ready is not None:
                     await child.spec.after_ready()
                 child.watcher = asyncio.create_task(self._watch(child))
+            late = await self._wait_all_ready(parallel)
+            if late is not None:
+                return self._not_ready(late)
             if not self._stopping.is_set() and self.announce is not None:
                 self.announce()
             await self._stopping.wait()
             return 0
         finally:
             await self._stop_all()
+
+    def _not_ready(self, child: Child) -> int:
+        log.error("child not ready", extra={"child": child.spec.name})
+        print(
+            f"kontor up: {child.spec.name} did not become ready; see {self._log_path(child)}",
+            file=sys.stderr,
+            flush=True,
+        )
+        return 1
+
+    async def _wait_all_ready(self, children: list[Child]) -> Child | None:
+        """Wait for the parallel children (restarted if they exit meanwhile); the first that
+        is not ready in its time, or None."""
+        if not children:
+            return None
+        waits = {
+            child.spec.name: asyncio.create_task(self._wait_ready(child, exits_end_it=False))
+            for child in children
+        }
+        try:
+            while True:
+                done, pending = await asyncio.wait(waits.values(), timeout=WAITING_NOTE_EVERY)
+                for child in children:
+                    task = waits[child.spec.name]
+                    if task in done and not task.result() and not self._stopping.is_set():
+                        return child
+                if not pending:
+                    return None
+                names = [c.spec.name for c in children if waits[c.spec.name] in pending]
+                print(f"kontor up: waiting for {', '.join(names)}", file=sys.stderr, flush=True)
+        finally:
+            for task in waits.values():
+                task.cancel()
 
     def _log_path(self, child: Child) -> Path:
         return self.log_dir / f"{child.spec.name}.log"
@@ -125,17 +167,22 @@ class Supervisor:
         child.started_at = time.monotonic()
         log.info("child started", extra={"child": spec.name, "pid": child.process.pid})
 
-    async def _wait_ready(self, child: Child) -> bool:
+    async def _wait_ready(self, child: Child, *, exits_end_it: bool = True) -> bool:
+        """Poll the child's ready check until it says so or ``ready_timeout`` passes; a child
+        that exits ends the wait (unless ``exits_end_it`` is false: its watcher restarts it and
+        the check then asks about the new process)."""
         check = child.spec.ready
         if check is None:
             return True
         deadline = time.monotonic() + child.spec.ready_timeout
         while time.monotonic() < deadline and not self._stopping.is_set():
-            if child.process is not None and child.process.returncode is not None:
+            process = child.process
+            if process is not None and process.returncode is None:
+                with contextlib.suppress(Exception):
+                    if await check(process.pid):
+                        return True
+            elif exits_end_it:
                 return False
-            with contextlib.suppress(Exception):
-                if await check():
-                    return True
             await asyncio.sleep(0.2)
         return False
 

@@ -2,7 +2,12 @@
 
 PostgreSQL and NATS are embedded unless ``KONTOR_DATABASE_URL`` / ``KONTOR_NATS_URL`` point at
 servers of your own. Their ports are chosen once per ``up`` and kept across restarts of the child,
-so the API and workers never lose track of them.
+so the API and workers never lose track of them (the API's metrics port too).
+
+The workers start together once the API is ready (``GET /ready`` answers 200: PostgreSQL and
+NATS answer), and each is ready when its heartbeat row (``adapters/postgres/heartbeats.py``,
+same host and pid) says so: its backend and NATS are open and a round of its loop has run (the
+projections: they have caught up with what was recorded before). "Kontor is up" waits for all.
 """
 
 from __future__ import annotations
@@ -30,10 +35,15 @@ from adapters.embedded import (
 from adapters.postgres.migrations import migrate
 from kontor.processes import TX_NICE, database_name, instances, niced
 from kontor.secrets import generated_secrets, secrets_env, write_private
-from kontor.supervisor import ChildSpec, Supervisor, write_state
+from kontor.supervisor import ChildSpec, ReadyCheck, Supervisor, write_state
+from kontor.worker_reports import WorkerReports
 from settings import Settings
 
 DATABASE_NAME = "kontor"
+WORKER_READY_TIMEOUT = 120.0
+"""Seconds a worker may take to report ready (a loaded machine starts a dozen at once)."""
+CATCH_UP_TIMEOUT = 900.0
+"""Seconds the projections may take to catch up with what was recorded before ``up``."""
 
 
 @dataclass(frozen=True)
@@ -41,6 +51,7 @@ class PlatformUrls:
     database_url: str
     nats_url: str
     api_url: str
+    metrics_url: str
 
 
 async def _nats_ready(url: str) -> bool:
@@ -75,7 +86,7 @@ def plan(settings: Settings) -> tuple[list[ChildSpec], PlatformUrls]:
         server_url = pg_spec.url
         database_url = with_database(server_url, DATABASE_NAME)
 
-        async def pg_ready() -> bool:
+        async def pg_ready(_: int) -> bool:
             return await asyncio.to_thread(postgres_answers, server_url)
 
         async def create_db() -> None:
@@ -100,7 +111,7 @@ def plan(settings: Settings) -> tuple[list[ChildSpec], PlatformUrls]:
         nats_spec = embedded_nats.spec()
         nats_url = nats_spec.url
 
-        async def nats_ready() -> bool:
+        async def nats_ready(_: int) -> bool:
             return await _nats_ready(nats_url)
 
         children.append(ChildSpec(name="nats", argv=nats_spec.argv, ready=nats_ready))
@@ -130,7 +141,7 @@ def plan(settings: Settings) -> tuple[list[ChildSpec], PlatformUrls]:
         ]
         sim_url = f"smpp://127.0.0.1:{sim_port}"
 
-        async def sim_ready() -> bool:
+        async def sim_ready(_: int) -> bool:
             return await asyncio.to_thread(tcp_answers, sim_url)
 
         (var / "smsc").mkdir(parents=True, exist_ok=True)
@@ -138,6 +149,8 @@ def plan(settings: Settings) -> tuple[list[ChildSpec], PlatformUrls]:
 
     port = settings.http_port or free_port(settings.http_host)
     api_url = f"http://{settings.http_host}:{port}"
+    metrics_port = settings.metrics_port or free_port(settings.metrics_host)
+    metrics_url = f"http://{settings.metrics_host}:{metrics_port}/metrics"
     shared_env = {
         "KONTOR_DATABASE_URL": database_url,
         "KONTOR_NATS_URL": nats_url,
@@ -146,7 +159,7 @@ def plan(settings: Settings) -> tuple[list[ChildSpec], PlatformUrls]:
         **secrets_env(settings),
     }
 
-    async def api_ready() -> bool:
+    async def api_ready(_: int) -> bool:
         return await _http_ready(api_url + "/ready")
 
     async def migrate_database() -> None:
@@ -157,20 +170,48 @@ def plan(settings: Settings) -> tuple[list[ChildSpec], PlatformUrls]:
         ChildSpec(
             name="api",
             argv=niced([python, "-m", "kontor", "api"], TX_NICE),
-            env={**shared_env, **database_name("api")},
+            env={
+                **shared_env,
+                **database_name("api"),
+                "KONTOR_METRICS_PORT": str(metrics_port),
+            },
             ready=api_ready,
             before_start=migrate_database,
         )
     )
-    for process in instances(settings):
-        children.append(
-            ChildSpec(
-                name=f"worker-{process.name}",
-                argv=niced([python, "-m", "kontor", "worker", process.worker], process.nice),
-                env={**shared_env, **process.env},
-            )
+    children += worker_children(settings, shared_env, WorkerReports(database_url))
+    return children, PlatformUrls(database_url, nats_url, api_url, metrics_url)
+
+
+def worker_children(
+    settings: Settings, env: dict[str, str], reports: WorkerReports
+) -> list[ChildSpec]:
+    """Every worker process, started together, each ready when its heartbeat says so."""
+    processes = instances(settings)
+
+    async def expect_them() -> None:
+        await reports.expect([p.name for p in processes])
+
+    def ready_check(name: str) -> ReadyCheck:
+        async def ready(pid: int) -> bool:
+            return await reports.ready(name, pid)
+
+        return ready
+
+    return [
+        ChildSpec(
+            name=f"worker-{process.name}",
+            argv=niced([sys.executable, "-m", "kontor", "worker", process.worker], process.nice),
+            env={**env, **process.env},
+            ready=ready_check(process.name),
+            ready_timeout=CATCH_UP_TIMEOUT
+            if process.worker == "projections"
+            else WORKER_READY_TIMEOUT,
+            parallel=True,
+            before_start=expect_them if n == 0 else None,
         )
-    return children, PlatformUrls(database_url, nats_url, api_url)
+        for n, process in enumerate(processes)
+    ]
 
 
 def run_up(settings: Settings, environ: Mapping[str, str]) -> int:
@@ -188,7 +229,7 @@ def run_up(settings: Settings, environ: Mapping[str, str]) -> int:
             "api": urls.api_url,
             "openapi": urls.api_url + "/schema",
             "docs": urls.api_url + "/schema/swagger",
-            "metrics": urls.api_url + "/metrics",
+            "metrics": urls.metrics_url,
             "database_url": urls.database_url,
             "nats_url": urls.nats_url,
             "pids": supervisor.pids(),
@@ -202,7 +243,7 @@ def run_up(settings: Settings, environ: Mapping[str, str]) -> int:
                     f"  API            {urls.api_url}",
                     f"  OpenAPI docs   {urls.api_url}/schema/swagger",
                     f"  OpenAPI JSON   {urls.api_url}/schema/openapi.json",
-                    f"  Metrics        {urls.api_url}/metrics",
+                    f"  Metrics        {urls.metrics_url}",
                     f"  Readiness      {urls.api_url}/ready",
                     f"  PostgreSQL     {urls.database_url}",
                     f"  NATS           {urls.nats_url}",

@@ -7,6 +7,7 @@ from typing import Any
 
 from psycopg_pool import ConnectionPool
 
+from projections.failures import setup_failures
 from projections.ledger_balances import BalancesProjection
 from projections.ledger_journal import JournalProjection
 from projections.messaging import MessagingProjection
@@ -16,5 +17,6 @@ from projections.runner import setup_tracking
 def setup_read_models(pool: ConnectionPool[Any]) -> None:
     setup_tracking(pool)
     with pool.connection() as conn:
+        setup_failures(conn)
         for projection in (JournalProjection(), BalancesProjection(), MessagingProjection()):
             projection.setup(conn)

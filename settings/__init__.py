@@ -48,6 +48,14 @@ class Settings:
     http_port: int = 8000
     """Port the API server binds (``0``: a free port, printed at start)."""
 
+    metrics_host: str = "127.0.0.1"
+    """Address the API's Prometheus metrics listener binds: loopback, so only this machine can
+    scrape it (set an address of a private network for a Prometheus elsewhere)."""
+
+    metrics_port: int = 9464
+    """Port of the API's Prometheus metrics listener (``GET /metrics``; the API's own port
+    answers 404 there). ``0``: a free port, printed at start (``kontor up`` prints the URL)."""
+
     log_level: str = "INFO"
     """Log level for the structured JSON logs (DEBUG, INFO, WARNING, ERROR)."""
 

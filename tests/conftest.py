@@ -113,6 +113,7 @@ def settings_for_tests(
             nats_prefix=nats_prefix,
             var_dir=tmp_path / "var",
             log_json=False,
+            metrics_port=0,  # a free port: sessions of several people share the machine
         )
     )
 

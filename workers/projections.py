@@ -1,6 +1,11 @@
 """The projections worker: keeps the read models up to date with the notification logs — the
 ledger's (journal, balances, lots, reservations) and messaging's (sends, messages, history,
-replies), each in a thread of its own. Several workers can run; they take turns per batch."""
+replies), each in a thread of its own. Several workers can run; they take turns per batch.
+
+An event a projection cannot apply holds that projection only (``projections.runner``). The
+process is ready (``workers.runtime.READINESS``) once each runner has caught up with its log as
+it was when the worker started, or is held before it: "Kontor is up" then means that the read
+models show what was recorded before, not that they will in a minute."""
 
 from __future__ import annotations
 
@@ -13,7 +18,7 @@ from projections.ledger_journal import JournalProjection
 from projections.messaging import MessagingProjection
 from projections.runner import Projection, ProjectionRunner
 from settings import Settings
-from workers.runtime import stop_event_on_signals
+from workers.runtime import READINESS, stop_event_on_signals
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +41,13 @@ def run(settings: Settings) -> int:
     backend = open_backend_patiently(settings, pool_size=6)
     runners = [ledger_runner(backend), messaging_runner(backend)]
     threads = [
-        threading.Thread(target=r.run_forever, args=(stop, 0.05), name=r.app.name) for r in runners
+        threading.Thread(
+            target=r.run_forever,
+            args=(stop, 0.05),
+            kwargs={"on_caught_up": READINESS.hold(f"{r.app.name} projections catching up")},
+            name=r.app.name,
+        )
+        for r in runners
     ]
     for thread in threads:
         thread.start()

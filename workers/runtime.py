@@ -1,5 +1,15 @@
-"""What every send-path worker shares: a stop signal, NATS with the topology, the backend, and
-a way to wait for new events in PostgreSQL (LISTEN on the application's table channel)."""
+"""What every worker shares: a stop signal, NATS with the topology, the backend, a way to wait
+for new events in PostgreSQL (LISTEN on the application's table channel), and its readiness.
+
+Readiness: a worker process is ready once one of its loops has come round once. Every worker
+loop asks its stop signal ``while not stop.is_set()`` before each round (a loop without an event
+loop also waits on it after one), and opens its backend (and NATS, with the topology) before its
+first, so the second question asked from one thread or task means that its backend is open and
+a round of it has run. The stop signals made here
+tell ``READINESS``; a worker may also hold readiness back for a condition of its own
+(``Readiness.hold``: the projections until they have caught up). ``workers.heartbeat`` reports
+it in PostgreSQL, where ``kontor up`` and ``/ready`` read it.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +21,7 @@ import signal
 import threading
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from typing import Any
 
 import psycopg
 
@@ -41,12 +52,85 @@ def exit_unless_stopped_within(seconds: float, name: str) -> None:
     timer.start()
 
 
+class Readiness:
+    """Whether this worker process is ready: one of its loops came round, and nothing it holds
+    readiness back for is pending. One per process (``READINESS``), as its signal handlers are."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._seen: set[object] = set()
+        self._came_round = False
+        self._holds: set[str] = set()
+
+    def loop_asked(self, loop: object | None) -> None:
+        """A loop (a thread's id, or a task) asks whether to stop, before a round."""
+        if self._came_round or loop is None:
+            return
+        with self._lock:
+            if loop in self._seen:
+                self._came_round = True
+                self._seen.clear()
+            else:
+                self._seen.add(loop)
+
+    def hold(self, reason: str) -> Callable[[], None]:
+        """Hold readiness back until the returned function is called."""
+        with self._lock:
+            self._holds.add(reason)
+
+        def release() -> None:
+            with self._lock:
+                self._holds.discard(reason)
+
+        return release
+
+    @property
+    def ready(self) -> bool:
+        return self._came_round and not self._holds
+
+    def waiting_for(self) -> list[str]:
+        with self._lock:
+            return ([] if self._came_round else ["a first round"]) + sorted(self._holds)
+
+
+READINESS = Readiness()
+
+
+class ThreadStop(threading.Event):
+    """The stop signal of a worker without an event loop; its questions tell ``READINESS``. A
+    wait on it counts as a question too: such a loop waits after its round (the sweeper's for
+    ten seconds), and then it has come round."""
+
+    def is_set(self) -> bool:
+        READINESS.loop_asked(threading.get_ident())
+        return super().is_set()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        READINESS.loop_asked(threading.get_ident())
+        return super().wait(timeout)
+
+
+class LoopStop(asyncio.Event):
+    """The stop signal of a worker with an event loop; its questions tell ``READINESS``."""
+
+    def is_set(self) -> bool:
+        try:
+            task: Any = asyncio.current_task()
+        except RuntimeError:  # asked outside a running loop
+            task = None
+        READINESS.loop_asked(task)
+        return super().is_set()
+
+
 def stopper(name: str, stop: threading.Event | asyncio.Event) -> Callable[..., None]:
     """A signal handler: the first call sets ``stop`` and gives the process ``SHUTDOWN_GRACE``
     seconds to stop before it exits anyway."""
+    fired = False
 
     def handle(*_: object) -> None:
-        if not stop.is_set():
+        nonlocal fired
+        if not fired:
+            fired = True
             stop.set()
             exit_unless_stopped_within(SHUTDOWN_GRACE, name)
 
@@ -56,7 +140,7 @@ def stopper(name: str, stop: threading.Event | asyncio.Event) -> Callable[..., N
 def stop_event_on_signals(name: str) -> threading.Event:
     """For the workers without an event loop: SIGTERM and SIGINT set the returned event (see
     ``stopper``)."""
-    stop = threading.Event()
+    stop = ThreadStop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, stopper(name, stop))
     return stop
@@ -79,7 +163,7 @@ def topology_of(settings: Settings) -> Topology:
 async def worker_runtime(
     settings: Settings, name: str, pool_size: int = 4
 ) -> AsyncIterator[WorkerRuntime]:
-    stop = asyncio.Event()
+    stop = LoopStop()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stopper(name, stop))

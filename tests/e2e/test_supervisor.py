@@ -8,10 +8,14 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import psutil
 import psycopg
 import pytest
 
+from adapters.postgres.heartbeats import processes
+from kontor.processes import instances
+from settings import load_settings
 from tests.support.platform import RunningPlatform, wait_gone
 from tests.support.servers import TEST_VAR, unique_name
 
@@ -44,10 +48,28 @@ def test_up_starts_everything_and_stops_everything_on_sigterm_and_sigkill(var_di
         state = platform.wait_up()
         body = _wait_ready(platform)
         assert {c["name"] for c in body["components"]} == {"postgresql", "nats-jetstream"}  # type: ignore[attr-defined]
+        # "Kontor is up" waited for every worker: each had reported ready when it was printed.
+        expected = {p.name for p in instances(load_settings({}))}
+        with psycopg.connect(str(state["database_url"])) as conn:
+            reported = {p.name: p.state for p in processes(conn)}
+        assert reported == dict.fromkeys(expected, "ready")
+        workers = {w["name"]: w["state"] for w in body["workers"]}  # type: ignore[attr-defined]
+        assert workers == dict.fromkeys(expected, "ready")
+        assert body["status"] == "ready", body["problems"]
         output = platform.output.read_text()
         assert "Kontor is up." in output
         assert str(state["api"]) in output
         assert "/schema/swagger" in output
+        # The metrics are on a loopback listener of their own, not on the API's port.
+        metrics_url = str(state["metrics"])
+        assert metrics_url.startswith("http://127.0.0.1:")
+        assert metrics_url in output
+        assert not metrics_url.startswith(str(state["api"]))
+        metrics = httpx.get(metrics_url, timeout=5)
+        assert metrics.status_code == 200
+        assert 'kontor_worker_ready{host="' in metrics.text
+        assert "kontor_projection_failing{" in metrics.text
+        assert platform.get("/metrics").status_code == 404
         names = {p.name() for p in platform.descendants()}
         assert "postgres" in names
         assert "nats-server" in names

@@ -25,6 +25,7 @@ class RunningPlatform:
             {
                 "KONTOR_VAR_DIR": str(var_dir),
                 "KONTOR_HTTP_PORT": "0",
+                "KONTOR_METRICS_PORT": "0",
                 "KONTOR_RESTART_BACKOFF_MAX": "2",
             }
         )
