@@ -22,13 +22,13 @@ import psycopg
 import pytest
 from eventsourcing.persistence import Notification
 
+from adapters.postgres import stored_events as ev
 from domain.ledger.lots import PaymentMethod
 from domain.messaging.records import Lane
 from domain.messaging.send import Send
 from domain.personal import PersonalData
 from domain.tariff import Tariff
 from kontor import cli
-from projections import messaging_events as ev
 from projections.failures import Backoff, Failure, failures, request_retry
 from projections.ledger_balances import BalancesProjection
 from projections.ledger_journal import JournalProjection
@@ -70,10 +70,14 @@ class NulTolerantMessaging(MessagingProjection):
     """The fix as it would be deployed: the messaging projection, minding NULs in names."""
 
     def decode(self, notification: Notification) -> Any:
-        event = super().decode(notification)
+        decoded = super().decode(notification)
+        if decoded is None:
+            return None
+        event = decoded.event
         if isinstance(event, ev.SendAccepted) and "\x00" in event.name:
-            return msgspec.structs.replace(event, name=event.name.replace("\x00", "\ufffd"))
-        return event
+            fixed = msgspec.structs.replace(event, name=event.name.replace("\x00", "\ufffd"))
+            return decoded._replace(event=fixed)
+        return decoded
 
 
 def _rows(api: ApiHarness, query: str, *args: Any) -> list[tuple[Any, ...]]:
