@@ -128,7 +128,9 @@ class ChaosStack:
         prefix: str = "chaos",
     ) -> None:
         self.workdir = workdir
-        postgres = EmbeddedPostgres(workdir / "postgres" / "data", durable=False)
+        # Durable: a SIGKILLed server must keep every commit it acknowledged (a test server
+        # without synchronous commits loses the last few hundred milliseconds of them).
+        postgres = EmbeddedPostgres(workdir / "postgres" / "data")
         postgres.prepare()
         nats = EmbeddedNats(workdir / "nats")
         nats.prepare()
@@ -326,6 +328,7 @@ def run_experiment(
 ) -> Figures:
     """One campaign of ``messages`` through a fresh stack while ``harm`` is done to it."""
     stack = ChaosStack(workdir, base, sim_args or [], tps=tps, prefix=f"chaos{seed}")
+    kept = True  # the logs of a run that went wrong stay for whoever looks into it
     try:
         stack.start()
         started = time.monotonic()
@@ -335,10 +338,13 @@ def run_experiment(
             campaign_id = stack.campaign(client, key, numbers)
             harm(stack, messages)
             final = stack.wait_done(client, key, campaign_id, timeout)
-        return stack.figures(name, numbers, campaign_id, final, started)
+        figures = stack.figures(name, numbers, campaign_id, final, started)
+        kept = final is None or figures.lost > 0 or figures.unrecorded_repeats > 0
+        return figures
     finally:
         stack.close()
-        shutil.rmtree(workdir, ignore_errors=True)
+        if not kept:
+            shutil.rmtree(workdir, ignore_errors=True)
 
 
 # -- the harms of the exactly-once issue's experiments ---------------------------------------------

@@ -61,7 +61,13 @@ def test_every_message_goes_once_or_is_recorded_uncertain(
     sim_args, harm = EXPERIMENTS[name]
     workdir = TEST_VAR / unique_name("chaos-")
     figures = run_experiment(
-        name, workdir, settings_for_tests, messages=MESSAGES, harm=harm, sim_args=sim_args
+        name,
+        workdir,
+        settings_for_tests,
+        messages=MESSAGES,
+        harm=harm,
+        sim_args=sim_args,
+        timeout=300,  # a campaign that hangs is reported with its figures and logs (workdir)
     )
     print("exactly-once:", json.dumps(figures.as_dict()))  # the figures, for whoever reads the log
     if name in WITHOUT_DOUBT:
