@@ -221,7 +221,7 @@ def test_the_operator_administers_state_tariff_modules_and_senders(api: ApiHarne
     unknown = api.client.patch(
         f"/v1/admin/accounts/{customer.account_id}", json={"state": "frozen"}, headers=api.admin
     )
-    assert unknown.status_code == 400
+    assert unknown.status_code == 422
 
 
 def test_notice_dates_follow_the_contract(api: ApiHarness) -> None:
