@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from litestar import Litestar, Request
+from litestar.config.cors import CORSConfig
 from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
 from litestar.middleware.rate_limit import RateLimitConfig
@@ -22,6 +23,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.prometheus import PrometheusConfig
+from litestar.routes import HTTPRoute
 from prometheus_client import REGISTRY
 from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
@@ -45,6 +47,7 @@ from api.optouts import OptOutController
 from api.preview import PreviewController, preview_dependencies
 from api.privacy import PrivacyController
 from api.recipients import RecipientController
+from api.requests import KontorRequest
 from api.send_admin import AdminSendsController
 from api.wiring import make_context, pricing_context
 from projections.setup import setup_read_models
@@ -68,6 +71,20 @@ class Resources:
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+def _cors(settings: Settings) -> CORSConfig | None:
+    """The CORS policy of ``KONTOR_CORS_ORIGINS`` (None, no policy, when it is empty)."""
+    origins = settings.cors_origin_list
+    if not origins:
+        return None
+    return CORSConfig(
+        allow_origins=origins,
+        allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+        allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "X-Api-Key"],
+        expose_headers=["Retry-After", "Location"],
+        max_age=600,
+    )
 
 
 def create_app(
@@ -153,7 +170,7 @@ def create_app(
             r.method == "POST" and r.url.path.rstrip("/") == "/v1/accounts"
         ),
     )
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             HealthController,
             RegistrationController,
@@ -183,6 +200,8 @@ def create_app(
             DefineMiddleware(ApiKeyMiddleware, exclude=PUBLIC_PATHS),
         ],
         exception_handlers=EXCEPTION_HANDLERS,
+        cors_config=_cors(settings),
+        request_class=KontorRequest,
         openapi_config=OpenAPIConfig(
             title="Kontor API",
             version="1",
@@ -197,3 +216,27 @@ def create_app(
         ),
         debug=False,
     )
+    _complete_allow_headers(app)
+    return app
+
+
+def _complete_allow_headers(app: Litestar) -> None:
+    """Make the ``Allow`` of Litestar's own OPTIONS answers list every method of a path.
+
+    Litestar (2.x) builds a path's OPTIONS handler when the path's first handlers are
+    registered, as a closure over that first route object; handlers of the same path added
+    later (``GET /`` and ``POST /`` of one controller) land on a merged route the closure never
+    sees, so ``OPTIONS /v1/campaigns`` answered ``Allow: OPTIONS, POST``. Point each closure
+    at the route that holds it.
+    """
+    for route in app.routes:
+        if not isinstance(route, HTTPRoute):
+            continue
+        for handler in route.route_handlers:
+            fn = getattr(handler.fn, "func", handler.fn)
+            code = getattr(fn, "__code__", None)
+            closure = getattr(fn, "__closure__", None)
+            if code is None or closure is None or fn.__name__ != "options_handler":
+                continue
+            if "self" in code.co_freevars:
+                closure[code.co_freevars.index("self")].cell_contents = route
