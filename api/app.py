@@ -215,6 +215,9 @@ def create_app(
             security=[{"apiKey": []}],
         ),
         debug=False,
+        # The process configured logging already (kontor.logs: JSON lines); Litestar's default
+        # LoggingConfig would replace the root handler with its plain-text format.
+        logging_config=None,
     )
     _complete_allow_headers(app)
     return app
