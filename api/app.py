@@ -24,8 +24,10 @@ from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.prometheus import PrometheusConfig
 from litestar.routes import HTTPRoute
+from litestar.static_files import create_static_files_router
 from prometheus_client import REGISTRY
 from psycopg_pool import AsyncConnectionPool, ConnectionPool
+from swagger_ui_bundle import swagger_ui_path  # type: ignore[import-untyped]
 
 from adapters.backend import open_backend
 from adapters.gcpolicy import settle
@@ -43,9 +45,11 @@ from api.imports import ImportController, ListImportController
 from api.lists import ListController
 from api.messages import CampaignsController, MessagesController
 from api.metrics import MetricsListener, ReadSideCollector
+from api.openapi import document
 from api.optouts import OptOutController
 from api.preview import PreviewController, preview_dependencies
 from api.privacy import PrivacyController
+from api.query import refuse_loose_times
 from api.recipients import RecipientController
 from api.requests import KontorRequest
 from api.send_admin import AdminSendsController
@@ -53,7 +57,10 @@ from api.wiring import make_context, pricing_context
 from projections.setup import setup_read_models
 from settings import Settings
 
-PUBLIC_PATHS = ["^/health$", "^/ready$", "^/metrics", "^/schema"]
+SWAGGER_ASSETS = "/static/swagger-ui"
+"""Where the API serves Swagger UI's scripts and styles, from the ``swagger-ui-bundle-v2``
+package (never a CDN: the docs work offline and load nothing from a third party)."""
+PUBLIC_PATHS = ["^/health$", "^/ready$", "^/metrics", "^/schema", f"^{SWAGGER_ASSETS}/"]
 """Answered without a key. ``/metrics`` is among them so that anyone asking the public port
 gets the plain 404 (the metrics are served on ``KONTOR_METRICS_PORT``, see ``api.metrics``)."""
 
@@ -187,6 +194,9 @@ def create_app(
             ImportController,
             OptOutController,
             PrivacyController,
+            create_static_files_router(
+                path=SWAGGER_ASSETS, directories=[swagger_ui_path], include_in_schema=False
+            ),
         ],
         dependencies={
             "ctx": Provide(provide_ctx, sync_to_thread=False),
@@ -202,11 +212,19 @@ def create_app(
         exception_handlers=EXCEPTION_HANDLERS,
         cors_config=_cors(settings),
         request_class=KontorRequest,
+        before_request=refuse_loose_times,
         openapi_config=OpenAPIConfig(
             title="Kontor API",
             version="1",
             path="/schema",
-            render_plugins=[SwaggerRenderPlugin()],
+            render_plugins=[
+                SwaggerRenderPlugin(
+                    js_url=f"{SWAGGER_ASSETS}/swagger-ui-bundle.js",
+                    css_url=f"{SWAGGER_ASSETS}/swagger-ui.css",
+                    standalone_preset_js_url=f"{SWAGGER_ASSETS}/swagger-ui-standalone-preset.js",
+                    favicon=f"<link rel='icon' href='{SWAGGER_ASSETS}/favicon-32x32.png'>",
+                )
+            ],
             components=Components(
                 security_schemes={
                     "apiKey": SecurityScheme(type="http", scheme="bearer", description="kt_... key")
@@ -220,6 +238,7 @@ def create_app(
         logging_config=None,
     )
     _complete_allow_headers(app)
+    document(app, PUBLIC_PATHS)
     return app
 
 

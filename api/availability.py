@@ -34,7 +34,7 @@ PROBLEM_JSON = b"application/problem+json"
 
 RETRY_AFTER = 5.0
 """Seconds a client is asked to wait, and the gate stays shut, after a database failure."""
-UNGATED = ("/health", "/ready", "/metrics", "/schema")
+UNGATED = ("/health", "/ready", "/metrics", "/schema", "/static/")
 """Paths that answer without the database (or say themselves that it is away)."""
 
 

@@ -169,7 +169,12 @@ class CampaignsController(Controller):
     tags = ["campaigns"]  # noqa: RUF012
     guards = [customer_only]  # noqa: RUF012
 
-    @post("/", sync_to_thread=True, summary="Accept a bulk send (202 at once)")
+    @post(
+        "/",
+        status_code=HTTP_202_ACCEPTED,
+        sync_to_thread=True,
+        summary="Accept a bulk send (202 at once)",
+    )
     def create(
         self,
         request: AuthRequest,

@@ -25,7 +25,7 @@ from litestar import Controller, post
 from litestar.di import NamedDependency, Provide
 from litestar.params import JSONBody
 
-from api.schemas.common import MULTILINE_PATTERN, Sender
+from api.schemas.common import Sender, text_meta
 from api.schemas.messages import RecipientIn
 from domain.money import format_eur
 from domain.pricing.preview import Preview, PreviewRules, Recipient, preview_messages
@@ -50,12 +50,7 @@ TEMPLATE_SYNTAX = (
 class PreviewRequest(msgspec.Struct, forbid_unknown_fields=True):
     text: Annotated[
         str,
-        msgspec.Meta(
-            min_length=1,
-            max_length=MAX_CHARACTERS,
-            pattern=MULTILINE_PATTERN,
-            description=TEMPLATE_SYNTAX,
-        ),
+        text_meta(MAX_CHARACTERS, 1, multiline=True, description=TEMPLATE_SYNTAX),
     ]
     recipients: Annotated[list[RecipientIn], msgspec.Meta(min_length=1, max_length=MAX_RECIPIENTS)]
     sender: Sender | None = None

@@ -8,9 +8,11 @@ rules (``api.schemas.common``). None of them is clamped or ignored silently.
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal, cast, get_args
 
+from litestar import Request
 from litestar.params import QueryParameter
 
 from api.errors import ProblemError
@@ -42,6 +44,48 @@ Cursor = Annotated[
 Limit1000 = Annotated[int, QueryParameter(ge=1, le=1_000, description="page size, 1 to 1000")]
 Limit500 = Annotated[int, QueryParameter(ge=1, le=500, description="page size, 1 to 500")]
 Limit10000 = Annotated[int, QueryParameter(ge=1, le=10_000, description="page size, 1 to 10000")]
+
+
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+ISO_DATETIME = re.compile(
+    r"\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|z|[+-]\d{2}(:?\d{2})?)?)?"
+)
+
+
+def _time_kind(annotation: Any) -> type | None:
+    """``datetime`` or ``date`` for a parameter of that type (optional or annotated too)."""
+    if annotation is datetime or annotation is date:
+        return cast("type", annotation)
+    for inner in get_args(annotation):
+        found = _time_kind(inner)
+        if found is not None:
+            return found
+    return None
+
+
+def refuse_loose_times(request: Request[Any, Any, Any]) -> None:
+    """Times in the query are ISO 8601, as the document says (``format: date-time``).
+
+    Litestar converts query values leniently, so ``as_of=0.5`` passed as a Unix timestamp;
+    run before every handler, this refuses any time or date that is not written as one.
+    """
+    for name, parameter in request.route_handler.parsed_fn_signature.parameters.items():
+        kind = _time_kind(parameter.annotation)
+        if kind is None:
+            continue
+        definition = parameter.kwarg_definition
+        key = getattr(definition, "query", None) or getattr(definition, "name", None) or name
+        value = request.query_params.get(key)
+        if value is None:
+            continue
+        pattern = ISO_DATETIME if kind is datetime else ISO_DATE
+        if pattern.fullmatch(value) is None:
+            raise ProblemError(
+                422,
+                "validation",
+                "The request is not valid",
+                f"`{key}` must be an ISO 8601 {'date-time' if kind is datetime else 'date'}",
+            )
 
 
 def _aware(moment: datetime) -> datetime:

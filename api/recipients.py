@@ -25,8 +25,9 @@ from api.schemas.contacts import (
     RecipientUpdate,
 )
 
-RecipientId = Annotated[int, PathParameter(ge=1, le=2**63 - 1)]
-"""A recipient's id: a bigint (a larger number could only be refused by the database)."""
+RecipientId = Annotated[int, PathParameter(ge=1, le=2**53 - 1)]
+"""A recipient's id: a bigint, at most 2^53 - 1 so that the document's bound is exact in every
+JSON reader (2^63 - 1 reads as 2^63 in a double)."""
 
 
 class RecipientController(Controller):

@@ -21,10 +21,32 @@ from domain.text.segments import MAX_CHARACTERS
 
 _CONTROLS = r"\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f"
 _SURROGATES = r"\ud800-\udfff"
-LINE_PATTERN = rf"^[^{_CONTROLS}\u0009\u000a\u000d{_SURROGATES}]*$"
-"""A single line: no control character at all, no lone surrogate."""
-MULTILINE_PATTERN = rf"^[^{_CONTROLS}{_SURROGATES}]*$"
+LINE_PATTERN = rf"^[^{_CONTROLS}\u0009\u000a\u000d]*$"
+"""A single line: no control character at all (the pattern the OpenAPI document states)."""
+MULTILINE_PATTERN = rf"^[^{_CONTROLS}]*$"
 """A message text: line feed, carriage return and tab allowed, no other control character."""
+LINE_CHECK = rf"^[^{_CONTROLS}\u0009\u000a\u000d{_SURROGATES}]*$"
+MULTILINE_CHECK = rf"^[^{_CONTROLS}{_SURROGATES}]*$"
+"""What the decoder checks: the patterns above, and no lone surrogate either. The document
+leaves the surrogates out, as its regex dialect (ECMA 262, and the Rust engine of schema
+tools) cannot name them, and no request can carry one: the JSON decoder refuses a lone
+surrogate escape and query strings are decoded as UTF-8 with replacement. The check stays as a
+guard for values that reach a struct another way (``msgspec.convert``)."""
+
+
+def text_meta(
+    max_length: int, min_length: int = 0, *, multiline: bool = False, **meta: Any
+) -> msgspec.Meta:
+    """Constraints of a text: checked with surrogates refused, documented without them."""
+    documented = MULTILINE_PATTERN if multiline else LINE_PATTERN
+    return msgspec.Meta(
+        min_length=min_length,
+        max_length=max_length,
+        pattern=MULTILINE_CHECK if multiline else LINE_CHECK,
+        extra_json_schema={"extra": {"pattern": documented}},
+        **meta,
+    )
+
 
 MAX_COUNT = 2**31 - 1
 """The largest count (SMS parts, limits, thresholds) a request may give: fits an integer column."""
@@ -43,7 +65,7 @@ def check_time(name: str, moment: datetime | None) -> None:
 
 def line(max_length: int, min_length: int = 0, **meta: Any) -> msgspec.Meta:
     """The constraints of a one-line text of at most ``max_length`` characters."""
-    return msgspec.Meta(min_length=min_length, max_length=max_length, pattern=LINE_PATTERN, **meta)
+    return text_meta(max_length, min_length, **meta)
 
 
 Amount = Annotated[
@@ -71,10 +93,10 @@ PositiveCount = Annotated[int, msgspec.Meta(ge=1, le=MAX_COUNT)]
 
 MessageText = Annotated[
     str,
-    msgspec.Meta(
-        min_length=1,
-        max_length=MAX_CHARACTERS,
-        pattern=MULTILINE_PATTERN,
+    text_meta(
+        MAX_CHARACTERS,
+        1,
+        multiline=True,
         description=f"the message text or template, at most {MAX_CHARACTERS} characters",
     ),
 ]

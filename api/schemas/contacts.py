@@ -54,9 +54,7 @@ class RecipientsAdd(msgspec.Struct, forbid_unknown_fields=True):
     and the rest added)."""
 
     recipients: list[RecipientCreate] = msgspec.field(default_factory=list)
-    pasted: (
-        Annotated[str, msgspec.Meta(max_length=1_000_000, pattern=common.MULTILINE_PATTERN)] | None
-    ) = None
+    pasted: Annotated[str, common.text_meta(1_000_000, multiline=True)] | None = None
 
 
 class PastedRejection(msgspec.Struct):

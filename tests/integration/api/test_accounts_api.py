@@ -80,7 +80,7 @@ def test_invalid_registrations_are_422_problems_naming_the_field(api: ApiHarness
             "admin": True,
         },
     )
-    assert unknown_field.status_code == 400
+    assert unknown_field.status_code == 422
     assert unknown_field.headers["content-type"] == PROBLEM
 
 
