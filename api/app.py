@@ -49,7 +49,7 @@ from api.openapi import document
 from api.optouts import OptOutController
 from api.preview import PreviewController, preview_dependencies
 from api.privacy import PrivacyController
-from api.query import refuse_loose_times
+from api.query import check_query
 from api.recipients import RecipientController
 from api.requests import KontorRequest
 from api.send_admin import AdminSendsController
@@ -212,7 +212,7 @@ def create_app(
         exception_handlers=EXCEPTION_HANDLERS,
         cors_config=_cors(settings),
         request_class=KontorRequest,
-        before_request=refuse_loose_times,
+        before_request=check_query,
         openapi_config=OpenAPIConfig(
             title="Kontor API",
             version="1",

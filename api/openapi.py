@@ -101,8 +101,8 @@ def statuses(path: str, method: str, operation: Operation, *, public: bool) -> s
         found |= {401, 403}
     if operation.parameters or operation.request_body:
         found.add(422)
-    if operation.request_body is not None:
-        found.add(400)  # not JSON, or not multipart form data
+    if operation.request_body is not None or operation.parameters:
+        found.add(400)  # a body that is not JSON (or form data), a query that is not UTF-8
     if path.startswith("/v1/"):
         found.add(404)
         if method != "get":

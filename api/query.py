@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 from typing import Annotated, Any, Literal, cast, get_args
+from urllib.parse import unquote_to_bytes
 
 from litestar import Request
 from litestar.params import QueryParameter
@@ -63,12 +64,21 @@ def _time_kind(annotation: Any) -> type | None:
     return None
 
 
-def refuse_loose_times(request: Request[Any, Any, Any]) -> None:
-    """Times in the query are ISO 8601, as the document says (``format: date-time``).
+def check_query(request: Request[Any, Any, Any]) -> None:
+    """Run before every handler: the query is UTF-8, and its times are ISO 8601.
 
-    Litestar converts query values leniently, so ``as_of=0.5`` passed as a Unix timestamp;
-    run before every handler, this refuses any time or date that is not written as one.
+    The query parser replaces bytes that are not UTF-8 (a lone surrogate's, say) by U+FFFD, so
+    a search for them silently searched for something else: refuse them (400). Litestar
+    converts query values leniently, so ``as_of=0.5`` passed as a Unix timestamp: refuse any
+    time or date that is not written as the document says (``format: date-time``).
     """
+    raw = request.scope.get("query_string", b"")
+    try:
+        unquote_to_bytes(raw.replace(b"+", b" ")).decode("utf-8")
+    except UnicodeDecodeError:
+        raise ProblemError(
+            400, "malformed-query", "The query string is not valid UTF-8", "percent-encode UTF-8"
+        ) from None
     for name, parameter in request.route_handler.parsed_fn_signature.parameters.items():
         kind = _time_kind(parameter.annotation)
         if kind is None:
