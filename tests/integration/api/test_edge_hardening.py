@@ -11,6 +11,7 @@ import pytest
 from settings import Settings
 from tests.integration.api.edge_routes import concrete, operations
 from tests.support.api import ApiHarness, Customer, running_api
+from workers.projections import messaging_runner
 
 PROBLEM = "application/problem+json"
 ONE = "+4915112345678"
@@ -193,6 +194,7 @@ def test_another_accounts_campaign_and_a_random_id_answer_alike(api: ApiHarness)
         headers=owner.headers,
     )
     theirs = created.json()["campaign_id"]
+    messaging_runner(api.backend).catch_up()  # the campaign is in the read model, as in life
     for suffix in ("", "/messages"):
         other = api.client.get(f"/v1/campaigns/{theirs}{suffix}", headers=stranger.headers)
         nobody = api.client.get(f"/v1/campaigns/{uuid4()}{suffix}", headers=stranger.headers)
