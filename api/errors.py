@@ -285,7 +285,7 @@ def _known_problem(  # noqa: PLR0911 - a return per kind of error
             request, status=spec.status, slug=spec.slug, title=spec.title, detail=detail, **extra
         )
     if isinstance(exc, ValidationException):
-        errors = exc.extra if isinstance(exc.extra, list) else []
+        errors = [_readable(error) for error in exc.extra] if isinstance(exc.extra, list) else []
         if _text_too_long(errors):
             return _known_problem(request, TextTooLongError(_characters(request), MAX_CHARACTERS))
         # One rule for every value a request gives (body, query, path, header): a value the
@@ -332,6 +332,23 @@ def _characters(request: Request[Any, Any, Any]) -> int:
         return len(Template.compile(text).literal_text)
     except TextError:
         return len(text)
+
+
+def _readable(error: Any) -> Any:
+    """A validation error as the client wrote the request: ``from``, not the handler's
+    parameter ``from_``; "contains a control character", not the pattern that found it."""
+    if not isinstance(error, dict):
+        return error
+    error = dict(error)
+    key = error.get("key")
+    if isinstance(key, str) and key.endswith("_"):
+        error["key"] = key.rstrip("_")
+    message = str(error.get("message", ""))
+    if "matching regex" in message:
+        error["message"] = (
+            "must not contain control characters (nor, but in a message text, tabs or line breaks)"
+        )
+    return error
 
 
 def _text_too_long(errors: list[Any]) -> bool:
