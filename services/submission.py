@@ -414,6 +414,9 @@ class ClaimWaves:
         except DATABASE_ERRORS as exc:
             log.warning("claims could not be taken; not sent", extra={"error": repr(exc)})
             taken = set()
+        except Exception:  # a refused statement: unsent too, never a submit left waiting
+            log.exception("claims refused by the database; not sent")
+            taken = set()
         for ticket, future in wave:
             if not future.done():
                 future.set_result(ticket.message_id in taken)
@@ -472,10 +475,15 @@ async def _until_done(sleep: Sleep, call: Callable[..., object], *args: object) 
         try:
             await asyncio.to_thread(call, *args)
             return
-        except DATABASE_ERRORS as exc:
+        except Exception as exc:  # noqa: BLE001 - answers in hand are never dropped
+            # Kept also when the statement itself was refused (a bug to fix): the sender
+            # holds the claims meanwhile, so nothing is sent again while it waits.
             pause = next(pauses, RECORD_RETRY[-1])
-            log.warning(
-                "database refused the carrier's answers; trying again",
+            outage = isinstance(exc, DATABASE_ERRORS)
+            log.log(
+                logging.WARNING if outage else logging.ERROR,
+                "database %s the carrier's answers; trying again",
+                "is away for" if outage else "refused",
                 extra={"error": repr(exc), "retry_in": pause},
             )
             await sleep(pause)

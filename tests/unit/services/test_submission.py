@@ -12,6 +12,7 @@ from uuid import UUID, uuid4
 
 import msgspec
 import pytest
+from eventsourcing.persistence import DataError
 
 from adapters.crypto.keyring import Keyring, MemoryKeyStore
 from adapters.jetstream.payloads import OutboundMessage, Sealed
@@ -524,6 +525,26 @@ async def test_a_claim_the_database_cannot_take_leaves_the_message_unsent_for_la
     assert world.carrier.requests == []
     assert await world.submit([message]) == [ACK]
     assert world.outcomes() == [(SubmitOutcome.ACCEPTED, 1)]
+
+
+async def test_a_claim_statement_the_database_refuses_leaves_the_message_unsent() -> None:
+    """Not only an outage: a refused statement must not leave the submit waiting for ever."""
+    world = World()
+    world.claims.failing = 1
+    world.claims.refusal = DataError("value out of range")
+    message = world.message()
+    assert await world.submit([message]) == [Nak(REQUEUE_DELAY)]
+    assert world.carrier.requests == []
+
+
+async def test_answers_are_kept_even_when_the_database_refuses_the_statement() -> None:
+    world = World()
+    world.recorder.failing = 2
+    world.recorder.refusal = DataError("value out of range")
+    message = world.message()
+    assert await world.submit([message]) == [ACK]
+    assert world.outcomes() == [(SubmitOutcome.ACCEPTED, 1)]
+    assert len(world.carrier.requests) == 1
 
 
 async def test_answers_the_database_refuses_are_kept_and_recorded_once_it_takes_them() -> None:
