@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from uuid import UUID
 
 import msgspec
-from litestar import Controller, Response, delete, get, patch, post, put
+from litestar import Controller, Request, Response, delete, get, patch, post, put
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
@@ -88,7 +88,9 @@ class RegistrationController(Controller):
         exclude_from_auth=True,
         summary="Register: a new account with trial credit and its first API key (shown once)",
     )
-    def register(self, data: JSONBody[RegistrationCreate], ctx: Ctx) -> RegistrationRead:
+    def register(
+        self, request: Request[Any, Any, Any], data: JSONBody[RegistrationCreate], ctx: Ctx
+    ) -> RegistrationRead:
         key = apikeys.generate(ctx.backend.pepper)
         registered = ctx.registrations.register(
             RegistrationForm(
@@ -101,6 +103,7 @@ class RegistrationController(Controller):
             ),
             NewApiKey(key.plaintext, key.prefix, key.digest),
             ctx.now(),
+            client=request.client.host if request.client else "unknown",
         )
         return RegistrationRead(
             account_id=registered.account_id,

@@ -17,7 +17,6 @@ from typing import Any
 from litestar import Litestar, Request
 from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
-from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
@@ -147,12 +146,6 @@ def create_app(
         return ctx
 
     prometheus = PrometheusConfig(app_name="kontor", prefix="kontor", group_path=True)
-    registration_limit = RateLimitConfig(
-        rate_limit=("hour", settings.registrations_per_hour),
-        check_throttle_handler=lambda r: (
-            r.method == "POST" and r.url.path.rstrip("/") == "/v1/accounts"
-        ),
-    )
     return Litestar(
         route_handlers=[
             HealthController,
@@ -179,7 +172,6 @@ def create_app(
         middleware=[
             DatabaseGateMiddleware(),
             prometheus.middleware,
-            registration_limit.middleware,
             DefineMiddleware(ApiKeyMiddleware, exclude=PUBLIC_PATHS),
         ],
         exception_handlers=EXCEPTION_HANDLERS,

@@ -45,6 +45,7 @@ class ProblemSpec:
     slug: str
     title: str
     extra: Callable[[Any], dict[str, Any]] | None = None
+    headers: Callable[[Any], dict[str, str]] | None = None
 
 
 def _shortfall(exc: Any) -> dict[str, Any]:
@@ -97,6 +98,13 @@ PROBLEM_TYPES: dict[type[Exception], ProblemSpec] = {
         422, "invalid-registration", "Invalid registration"
     ),
     accounts.UsernameTakenError: ProblemSpec(409, "username-taken", "Username taken"),
+    accounts.RegistrationLimitError: ProblemSpec(
+        429,
+        "registration-limit",
+        "Too many registrations from this address",
+        _attributes("limit", "retry_after"),
+        lambda e: {"Retry-After": str(e.retry_after)},
+    ),
     accounts.AccountNotActiveError: ProblemSpec(
         403, "account-not-active", "Account not active", lambda e: {"state": e.state}
     ),
@@ -250,7 +258,13 @@ def handle_exception(request: Request[Any, Any, Any], exc: Exception) -> Respons
     if spec is not None:
         extra = spec.extra(exc) if spec.extra else {}
         return problem_response(
-            request, status=spec.status, slug=spec.slug, title=spec.title, detail=str(exc), **extra
+            request,
+            status=spec.status,
+            slug=spec.slug,
+            title=spec.title,
+            detail=str(exc),
+            headers=spec.headers(exc) if spec.headers else None,
+            **extra,
         )
     if isinstance(exc, ValidationException):
         errors = exc.extra if isinstance(exc.extra, list) else []

@@ -11,6 +11,7 @@ from litestar import Request
 from adapters.backend import Backend
 from adapters.contacts.optouts import PostgresOptOuts
 from adapters.jetstream.topology import Topology
+from adapters.postgres.registration_limit import PostgresRegistrationSlots
 from adapters.postgres.send_staging import Staging
 from api.auth import Authenticator, Principal
 from api.context import ApiContext, Clock, PricePerSms
@@ -22,6 +23,7 @@ from services.acceptance import SendAcceptance
 from services.adjustments import Credits
 from services.administration import Administration
 from services.registration import Registrations, Trial
+from services.registration_limit import RegistrationLimit
 from settings import Settings
 
 
@@ -44,6 +46,8 @@ def make_context(
         raise RuntimeError("the API needs PostgreSQL")
     staging = Staging(pool, backend.keyring)
     staging.setup()
+    slots = PostgresRegistrationSlots(pool)
+    slots.setup()
 
     def month_volume(account_id: UUID, now: datetime) -> int:
         return messaging_queries.month_parts(pool, account_id, month_start(now))
@@ -83,6 +87,7 @@ def make_context(
             backend.accounts,
             backend.ledger,
             Trial(settings.trial_credit, timedelta(days=settings.trial_validity_days)),
+            RegistrationLimit(slots, settings.registrations_per_hour, backend.pepper),
         ),
         credits=Credits(
             backend.accounts,

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import time
-from dataclasses import replace
 
 from api.context import TARIFF_CACHE_SECONDS
-from settings import Settings
-from tests.support.api import ApiHarness, running_api
+from tests.support.api import ApiHarness
 
 PROBLEM = "application/problem+json"
 
@@ -82,24 +80,6 @@ def test_invalid_registrations_are_422_problems_naming_the_field(api: ApiHarness
     )
     assert unknown_field.status_code == 400
     assert unknown_field.headers["content-type"] == PROBLEM
-
-
-def test_registration_is_rate_limited_per_client_address(settings_for_tests: Settings) -> None:
-    settings = replace(settings_for_tests, registrations_per_hour=2)
-    with running_api(settings) as api:
-        api.register()
-        api.register()
-        response = api.client.post(
-            "/v1/accounts",
-            json={
-                "kind": "person",
-                "contact_name": "D",
-                "email": "d@example.de",
-                "username": "third-one",
-            },
-        )
-        assert response.status_code == 429
-        assert response.headers["content-type"] == PROBLEM
 
 
 def test_requests_without_a_valid_key_are_401_problems(api: ApiHarness) -> None:
