@@ -111,6 +111,9 @@ PROBLEM_TYPES: dict[type[Exception], ProblemSpec] = {
     accounts.InvalidLimitError: ProblemSpec(422, "invalid-limit", "Invalid limit"),
     accounts.InvalidContractError: ProblemSpec(422, "invalid-contract", "Invalid contract"),
     accounts.ApiKeyNotFoundError: ProblemSpec(404, "api-key-not-found", "API key not found"),
+    accounts.LastApiKeyError: ProblemSpec(
+        409, "last-api-key", "The account's last API key cannot be revoked"
+    ),
     accounts.SenderBlockedError: ProblemSpec(
         422, "sender-blocked", "Sender ID blocked", lambda e: {"sender": e.sender}
     ),

@@ -61,3 +61,14 @@ class RegistrationLimitError(AccountError):
         super().__init__(
             f"at most {limit} registrations an hour from one address; try again in {retry_after} s"
         )
+
+
+class LastApiKeyError(AccountError):
+    """An account keeps at least one live API key: the last one is not revoked (issue another
+    key first), since without one nobody could act for the account again."""
+
+    def __init__(self, key_id: object) -> None:
+        self.key_id = key_id
+        super().__init__(
+            f"API key {key_id} is the account's last live key; issue another key before revoking it"
+        )

@@ -116,6 +116,28 @@ def test_a_revoked_key_stops_working_and_other_accounts_keys_cannot_be_revoked(
     assert api.client.get("/v1/account", headers=alice.headers).status_code == 200
 
 
+def test_the_last_api_key_cannot_be_revoked(api: ApiHarness) -> None:
+    registered = api.client.post(
+        "/v1/accounts",
+        json={"kind": "person", "contact_name": "E", "email": "e@example.de", "username": "eee"},
+    ).json()
+    first_key = registered["api_key_id"]
+    alice = {"Authorization": f"Bearer {registered['api_key']}"}
+    refused = api.client.delete(f"/v1/account/api-keys/{first_key}", headers=alice)
+    assert refused.status_code == 409
+    assert refused.headers["content-type"] == PROBLEM
+    assert refused.json()["type"].endswith("/last-api-key")
+    assert api.client.get("/v1/account", headers=alice).status_code == 200
+    rotated = api.client.post("/v1/account/api-keys", json={"label": "new"}, headers=alice)
+    new_headers = {"Authorization": f"Bearer {rotated.json()['api_key']}"}
+    revoked = api.client.delete(f"/v1/account/api-keys/{first_key}", headers=new_headers)
+    assert revoked.status_code == 204
+    assert api.client.get("/v1/account", headers=alice).status_code == 401
+    last = api.client.delete(f"/v1/account/api-keys/{rotated.json()['id']}", headers=new_headers)
+    assert last.status_code == 409
+    assert api.client.get("/v1/account", headers=new_headers).status_code == 200
+
+
 def test_customer_keys_never_reach_admin_or_finance_endpoints(api: ApiHarness) -> None:
     alice, bob = api.register(), api.register()
     attempts = [
