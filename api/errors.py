@@ -90,6 +90,12 @@ PROBLEM_TYPES: dict[type[Exception], ProblemSpec] = {
     ledger.ReservationMismatchError: ProblemSpec(
         409, "reservation-mismatch", "Reservation mismatch"
     ),
+    ledger.CreditExpiresBeforeScheduleError: ProblemSpec(
+        422,
+        "schedule-beyond-credit",
+        "The credit expires before the scheduled time",
+        _attributes("send_at", "required", "valid_then"),
+    ),
     ledger.NoExpiredCreditError: ProblemSpec(409, "no-expired-credit", "No expired credit"),
     ledger.PaymentReferenceReusedError: ProblemSpec(
         409, "payment-reference-reused", "Payment reference already used"
@@ -132,6 +138,18 @@ PROBLEM_TYPES: dict[type[Exception], ProblemSpec] = {
     ),
     messaging.SendExpiredError: ProblemSpec(
         409, "send-expired", "The send's validity period has passed", _attributes("expired_at")
+    ),
+    messaging.ScheduleInPastError: ProblemSpec(
+        422,
+        "schedule-in-past",
+        "The scheduled time is in the past",
+        _attributes("send_at", "now", "grace_seconds"),
+    ),
+    messaging.ScheduleTooFarError: ProblemSpec(
+        422,
+        "schedule-too-far",
+        "The scheduled time is too far ahead",
+        _attributes("send_at", "latest"),
     ),
     messaging.TooManyRecipientsError: ProblemSpec(
         422, "too-many-recipients", "Too many recipients", _attributes("count", "limit")

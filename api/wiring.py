@@ -75,6 +75,7 @@ def make_context(
         validity=timedelta(hours=settings.message_validity_hours),
         month_volume=month_volume,
         single_send_max_recipients=settings.single_send_max_recipients,
+        schedule_horizon=timedelta(days=settings.schedule_horizon_days),
     )
     return ApiContext(
         settings=settings,

@@ -1,6 +1,7 @@
 """Accepting a send: the process behind ``POST /v1/messages`` and ``POST /v1/campaigns``.
 
-1. The account must be active and the sender ID valid and not blocked for it.
+1. The account must be active and the sender ID valid and not blocked for it; a schedule time
+   must be at most a few minutes past and within the horizon (``domain.messaging.schedule``).
 2. Every recipient is rendered, checked and priced by the one preview engine (the customer is
    charged what a preview shows); opted-out numbers and refused recipients are skipped and
    reported, the others are numbered 0..n-1 (message ids derive from send id and number).
@@ -38,6 +39,7 @@ from domain.ledger.application import Ledger
 from domain.messaging.application import Messaging
 from domain.messaging.exceptions import NoRecipientsError, TooManyRecipientsError
 from domain.messaging.records import Lane, RecordedMessage
+from domain.messaging.schedule import scheduled_time
 from domain.messaging.send import Send, Skipped
 from domain.personal import PersonalData, recipient_key_ids
 from domain.pricing.preview import PreviewRules, Recipient, RecipientPreview, preview_messages
@@ -133,6 +135,7 @@ class SendAcceptance:
         validity: timedelta,
         month_volume: MonthVolume,
         single_send_max_recipients: int = 50,
+        schedule_horizon: timedelta = timedelta(days=365),
     ) -> None:
         self.accounts = accounts
         self.ledger = ledger
@@ -144,6 +147,7 @@ class SendAcceptance:
         self.validity = validity
         self.month_volume = month_volume
         self.single_send_max_recipients = single_send_max_recipients
+        self.schedule_horizon = schedule_horizon
         self._key_workers = ThreadPoolExecutor(KEY_WORKERS, thread_name_prefix="data-keys")
 
     def close(self) -> None:
@@ -168,6 +172,7 @@ class SendAcceptance:
             existing = self.messaging.existing(send_id, fingerprint, request.idempotency_key)
             if existing is not None:
                 return AcceptedSend(existing, repeated=True)
+        schedule_at = scheduled_time(request.schedule_at, now, self.schedule_horizon)
         tariff = request.tariff or account.tariff
         preview = preview_messages(
             request.text,
@@ -188,8 +193,7 @@ class SendAcceptance:
         parts = sum(m.parts for m in messages)
         limits = account.contract.limits
         limited = account.contract.type is not ContractType.PREPAID
-        starts = request.schedule_at or now
-        expires_at = max(starts, now) + self.validity
+        expires_at = (schedule_at or now) + self.validity
         # The recipients' data keys are created meanwhile: if the ledger refuses, they stay
         # unused (a key without data; an erasure deletes it with the others).
         keys = self._key_workers.submit(
@@ -208,11 +212,12 @@ class SendAcceptance:
                 expires_at=expires_at,
                 daily_limit=limits.daily_parts if limited else None,
                 monthly_limit=limits.monthly_parts if limited else None,
+                valid_until=schedule_at,
             )
         finally:
             keys.result()
         review = request.lane is Lane.BULK and len(messages) > account.review_threshold
-        scheduled = request.schedule_at is not None and request.schedule_at > now
+        scheduled = schedule_at is not None
         send = Send(
             id=send_id,
             account_id=request.account_id,
@@ -225,7 +230,7 @@ class SendAcceptance:
             parts=parts,
             expected_cost=expected,
             skipped=_counts(skipped),
-            schedule_at=request.schedule_at if scheduled else None,
+            schedule_at=schedule_at,
             review_required=review,
             fingerprint=fingerprint,
             idempotency_key=request.idempotency_key,

@@ -130,6 +130,10 @@ class Settings:
     """Extra options for the bundled SMSC simulator that ``kontor up`` starts (for example
     ``--scenario undeliverable --undeliverable 0.05``)."""
 
+    schedule_horizon_days: int = 365
+    """How far ahead a send may be scheduled (``send_at``), in days. A prepaid send is also
+    refused when the credit it would hold expires before its time."""
+
     single_send_max_recipients: int = 50
     """Recipients ``POST /v1/messages`` accepts at most (more: use a campaign)."""
 

@@ -251,9 +251,12 @@ class Ledger(KontorApplication):
         expires_at: datetime,
         daily_limit: int | None = None,
         monthly_limit: int | None = None,
+        valid_until: datetime | None = None,
     ) -> UUID:
         """Hold a send's expected cost (idempotent per send). Raises InsufficientCreditError or
-        SendLimitExceededError, naming the shortfall, when the wallet cannot cover it."""
+        SendLimitExceededError, naming the shortfall, when the wallet cannot cover it, and
+        CreditExpiresBeforeScheduleError when a scheduled send (``valid_until``: its time)
+        would hold credit that expires before it goes."""
         reservation_id = reservation_id_for(send_id)
 
         def attempt() -> UUID:
@@ -275,6 +278,7 @@ class Ledger(KontorApplication):
                 now=now,
                 daily_limit=daily_limit,
                 monthly_limit=monthly_limit,
+                valid_until=valid_until,
             )
             wallet.request_recharge_if_low(uuid5(reservation_id, "recharge"), now)
             day, month = UsageCounter.period_of(now)

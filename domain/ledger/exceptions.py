@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from uuid import UUID
 
 
@@ -103,4 +104,18 @@ class PaymentReferenceReusedError(LedgerError):
         self.requested = requested
         super().__init__(
             f"payment reference {reference!r} already credited {credited}, not {requested}"
+        )
+
+
+class CreditExpiresBeforeScheduleError(LedgerError):
+    """Prepaid credit held for a scheduled send must still be valid at the send's time: credit
+    is not held past its expiry."""
+
+    def __init__(self, send_at: datetime, required: int, valid_then: int) -> None:
+        self.send_at = send_at.isoformat()
+        self.required = required
+        self.valid_then = valid_then
+        super().__init__(
+            f"only {valid_then} of the {required} needed is credit still valid at {self.send_at}"
+            " (prepaid credit expires; schedule earlier or top up)"
         )

@@ -20,6 +20,7 @@ from eventsourcing.domain import Aggregate, event
 
 from domain.ledger.billing import Billing, UsageCounter
 from domain.ledger.exceptions import (
+    CreditExpiresBeforeScheduleError,
     InsufficientCreditError,
     InvalidAmountError,
     InvalidAutoRechargeError,
@@ -244,9 +245,12 @@ class Wallet(Aggregate):
         now: datetime,
         daily_limit: int | None,
         monthly_limit: int | None,
+        valid_until: datetime | None = None,
     ) -> Allocation:
         """Move a send's expected cost out of available credit (prepaid), or count its parts
-        against the daily and monthly limits (postpaid, small-volume)."""
+        against the daily and monthly limits (postpaid, small-volume). A scheduled send's
+        credit (``valid_until``: its time) comes only from lots still valid then
+        (``CreditExpiresBeforeScheduleError`` when those do not cover it)."""
         if amount < 0 or parts <= 0:
             raise InvalidAmountError(f"a hold needs parts > 0 and amount >= 0 ({parts}, {amount})")
         self.expire_lots(now)
@@ -254,7 +258,18 @@ class Wallet(Aggregate):
         if self.billing is Billing.PREPAID:
             if amount > self.available:
                 raise InsufficientCreditError(amount, self.available)
-            allocation = allocate(amount, self.remaining, self.lots)
+            usable = self.remaining
+            if valid_until is not None:
+                usable = {
+                    lot_id: left
+                    for lot_id, left in self.remaining.items()
+                    if not self.lots[lot_id].is_expired(valid_until)
+                }
+                if amount > sum(usable.values()):
+                    raise CreditExpiresBeforeScheduleError(
+                        valid_until, amount, sum(usable.values())
+                    )
+            allocation = allocate(amount, usable, self.lots)
         else:
             self.usage.check(day, month, parts, daily_limit, monthly_limit)
             allocation = ()

@@ -181,7 +181,6 @@ def test_a_postpaid_month_accrues_a_receivable_and_stops_at_the_daily_limit(
     ledger = api.backend.ledger
     account = UUID(customer.account_id)
     now = api.clock()
-    limits = {"daily_limit": 100, "monthly_limit": 1000}
     expires_at = now + timedelta(hours=72)
     ledger.reserve(
         account,
@@ -191,7 +190,8 @@ def test_a_postpaid_month_accrues_a_receivable_and_stops_at_the_daily_limit(
         count=80,
         now=now,
         expires_at=expires_at,
-        **limits,
+        daily_limit=100,
+        monthly_limit=1000,
     )
     with pytest.raises(SendLimitExceededError) as refused:
         ledger.reserve(
@@ -202,7 +202,8 @@ def test_a_postpaid_month_accrues_a_receivable_and_stops_at_the_daily_limit(
             count=30,
             now=now,
             expires_at=expires_at,
-            **limits,
+            daily_limit=100,
+            monthly_limit=1000,
         )
     exc = refused.value
     assert (exc.period, exc.limit, exc.used, exc.requested) == ("daily", 100, 80, 30)
