@@ -40,7 +40,7 @@ from domain.messaging.application import Messaging
 from domain.messaging.exceptions import NoRecipientsError, TooManyRecipientsError
 from domain.messaging.records import Lane, RecordedMessage
 from domain.messaging.schedule import scheduled_time
-from domain.messaging.send import Send, Skipped
+from domain.messaging.send import ScheduledMessage, Send, Skipped
 from domain.personal import PersonalData, recipient_key_ids
 from domain.pricing.preview import PreviewRules, Recipient, RecipientPreview, preview_messages
 from domain.tariff import Tariff
@@ -240,6 +240,8 @@ class SendAcceptance:
         immediate = request.lane is Lane.TRANSACTIONAL and not scheduled and not review
         if not immediate:
             self.staging.stage(send_id, messages)
+        if request.lane is Lane.TRANSACTIONAL and scheduled:
+            send.show_scheduled(tuple(scheduled_message(m) for m in messages))
         recorded, chunks = self.messaging.accept(send, messages if immediate else ())
         return AcceptedSend(recorded, messages, skipped, recorded is not send, chunks)
 
@@ -294,6 +296,12 @@ class SendAcceptance:
             for index, (preview, number_hash, number, text) in enumerate(taken)
         ]
         return messages, skipped
+
+
+def scheduled_message(m: RecordedMessage) -> ScheduledMessage:
+    return ScheduledMessage(
+        m.message_id, m.index, m.number_hash, m.region, m.encoding, m.parts, m.price
+    )
 
 
 def _counts(skipped: list[SkippedRecipient]) -> tuple[Skipped, ...]:

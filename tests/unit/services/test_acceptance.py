@@ -21,7 +21,7 @@ from domain.messaging.exceptions import (
     TooManyRecipientsError,
 )
 from domain.messaging.records import Lane
-from domain.messaging.send import SendState, Skipped
+from domain.messaging.send import Send, SendState, Skipped
 from domain.pricing.preview import Recipient
 from domain.tariff import Tariff
 from services.acceptance import SendAcceptance, SendRequest
@@ -183,6 +183,11 @@ def test_a_scheduled_send_holds_its_credit_until_its_time_plus_the_validity(
     assert accepted.send.state is SendState.SCHEDULED
     assert accepted.send.expires_at == at() + timedelta(hours=72)
     assert len(staging.sends[accepted.send.id]) == 1
+    shown = [
+        e for e in apps.messaging.events.get(accepted.send.id)
+        if isinstance(e, Send.MessagesScheduled)
+    ]  # fmt: skip
+    assert [m.message_id for m in shown[0].messages] == [accepted.messages[0].message_id]
 
 
 def test_a_single_send_to_more_than_its_limit_is_refused_before_anything_else(
