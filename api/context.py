@@ -22,6 +22,7 @@ from domain.tariff import Tariff
 from services.acceptance import SendAcceptance
 from services.adjustments import Credits
 from services.administration import Administration
+from services.cancellation import SendCancellation
 from services.registration import Registrations
 from settings import Settings
 
@@ -48,6 +49,7 @@ class ApiContext:
     administration: Administration
     numbers: PhoneNumberParser
     topology: Topology
+    cancellation: SendCancellation
     list_source: ListSource | None = None
     _tariffs: dict[UUID, tuple[float, Tariff]] = field(default_factory=dict, repr=False)
 

@@ -133,6 +133,12 @@ PROBLEM_TYPES: dict[type[Exception], ProblemSpec] = {
     messaging.SendNotCancellableError: ProblemSpec(
         409, "not-cancellable", "The send cannot be cancelled", _attributes("state")
     ),
+    messaging.NothingToCancelError: ProblemSpec(
+        409,
+        "nothing-to-cancel",
+        "Every message of the send has gone already",
+        _attributes("sent", "in_flight", "rejected"),
+    ),
     messaging.NotAwaitingReviewError: ProblemSpec(
         409, "not-awaiting-review", "The send is not awaiting review", _attributes("state")
     ),

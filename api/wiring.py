@@ -11,6 +11,7 @@ from litestar import Request
 from adapters.backend import Backend
 from adapters.contacts.optouts import PostgresOptOuts
 from adapters.jetstream.topology import Topology
+from adapters.postgres.claims import PostgresClaimCounts
 from adapters.postgres.registration_limit import PostgresRegistrationSlots
 from adapters.postgres.send_staging import Staging
 from api.auth import Authenticator, Principal
@@ -22,6 +23,7 @@ from projections import messaging_queries
 from services.acceptance import SendAcceptance
 from services.adjustments import Credits
 from services.administration import Administration
+from services.cancellation import SendCancellation
 from services.registration import Registrations, Trial
 from services.registration_limit import RegistrationLimit
 from settings import Settings
@@ -98,6 +100,7 @@ def make_context(
         administration=Administration(backend.accounts, backend.ledger),
         numbers=rules.numbers,
         topology=Topology(settings.nats_prefix, settings.nats_duplicate_window),
+        cancellation=SendCancellation(backend.messaging, PostgresClaimCounts(pool)),
         list_source=list_source,
     )
 

@@ -100,3 +100,17 @@ class ScheduleTooFarError(MessagingError):
         self.send_at = send_at.isoformat()
         self.latest = latest.isoformat()
         super().__init__(f"send_at {self.send_at} is after the latest allowed, {self.latest}")
+
+
+class NothingToCancelError(MessagingError):
+    """A send whose every message has already gone to the carrier (or was refused by it) has
+    nothing left to stop: cancelling it would only mislabel what was sent and charged."""
+
+    def __init__(self, sent: int, in_flight: int, rejected: int) -> None:
+        self.sent = sent
+        self.in_flight = in_flight
+        self.rejected = rejected
+        super().__init__(
+            f"every message has gone already: {sent} accepted by the carrier, {in_flight}"
+            f" being submitted, {rejected} refused by it"
+        )
