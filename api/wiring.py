@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -111,8 +112,10 @@ def pricing_context(request: Request[Any, Any, Any]) -> PricingContext:
     principal = request.user
     if not isinstance(principal, Principal) or principal.account_id is None:
         return PricingContext()
-    account = ctx.backend.accounts.account(principal.account_id)
+    account_id = principal.account_id
+    account = ctx.backend.accounts.account(account_id)
     return PricingContext(
         tariff=account.tariff,
-        month_volume=ctx.acceptance.month_volume(principal.account_id, ctx.now()),
+        month_volume=ctx.acceptance.month_volume(account_id, ctx.now()),
+        screen=functools.partial(ctx.acceptance.verdicts.screen_preview, account_id),
     )

@@ -1,10 +1,12 @@
 """Accepting a send: the process behind ``POST /v1/messages`` and ``POST /v1/campaigns``.
 
-1. The account must be active and the sender ID valid and not blocked for it; a schedule time
+1. The account must be active and the sender ID valid and not blocked for it (the rules the
+   preview shares, ``services.send_verdicts``); a schedule time
    must be at most a few minutes past and within the horizon (``domain.messaging.schedule``).
 2. Every recipient is rendered, checked and priced by the one preview engine (the customer is
-   charged what a preview shows); opted-out numbers and refused recipients are skipped and
-   reported, the others are numbered 0..n-1 (message ids derive from send id and number).
+   charged what a preview shows); opted-out numbers, repeated numbers and refused recipients
+   are skipped and reported (``services.send_verdicts``, the preview shows the same), the
+   others are numbered 0..n-1 (message ids derive from send id and number).
 3. The Ledger reserves the expected cost (prepaid credit, or the postpaid / small-volume parts
    limits); a refusal is a 402 naming the shortfall, and nothing is recorded.
 4. Messaging records the send. A single immediate send records its messages in the same
@@ -33,7 +35,6 @@ from eventsourcing.persistence import Notification
 
 from domain.accounts.application import Accounts
 from domain.accounts.contract import ContractType
-from domain.accounts.exceptions import SenderBlockedError
 from domain.ids import message_ids, send_id_for
 from domain.ledger.application import Ledger
 from domain.messaging.application import Messaging
@@ -46,6 +47,7 @@ from domain.pricing.preview import PreviewRules, Recipient, RecipientPreview, pr
 from domain.tariff import Tariff
 from domain.text.sender import SenderId
 from services.ports import Keys, OptOuts
+from services.send_verdicts import SendVerdicts, SkippedRecipient
 
 MonthVolume = Callable[[UUID, datetime], int]
 """SMS parts the account sent this month up to the given moment (volume tiers of the price)."""
@@ -98,13 +100,6 @@ class SendRequest:
         return hashlib.sha256(msgspec.json.encode(fields)).hexdigest()
 
 
-@dataclass(frozen=True)
-class SkippedRecipient:
-    position: int
-    reason: str
-    detail: str
-
-
 @dataclass
 class AcceptedSend:
     send: Send
@@ -148,6 +143,7 @@ class SendAcceptance:
         self.month_volume = month_volume
         self.single_send_max_recipients = single_send_max_recipients
         self.schedule_horizon = schedule_horizon
+        self.verdicts = SendVerdicts(accounts, keys, opt_outs)
         self._key_workers = ThreadPoolExecutor(KEY_WORKERS, thread_name_prefix="data-keys")
 
     def close(self) -> None:
@@ -157,11 +153,8 @@ class SendAcceptance:
         limit = self.single_send_max_recipients
         if request.lane is Lane.TRANSACTIONAL and len(request.recipients) > limit:
             raise TooManyRecipientsError(len(request.recipients), limit)
-        account = self.accounts.account(request.account_id)
-        account.ensure_active()
+        account = self.verdicts.check_request(request.account_id, request.sender)
         sender = SenderId.parse(request.sender)
-        if account.is_sender_blocked(sender.value):
-            raise SenderBlockedError(sender.value)
         fingerprint = request.fingerprint()
         send_id = (
             send_id_for(request.account_id, request.idempotency_key)
@@ -253,27 +246,13 @@ class SendAcceptance:
         *,
         keep_repeats: bool,
     ) -> tuple[list[RecordedMessage], list[SkippedRecipient]]:
-        digest = self.keys.lookup_hasher(account_id)  # lookup_hash, batched
-        hashes = [
-            digest(p.to_e164).hex() if p.error is None and p.to_e164 else "" for p in previews
-        ]
-        opted_out = self.opt_outs.suppressed(account_id, [h for h in hashes if h])
+        hashes = self.verdicts.number_hashes(account_id, previews)
+        verdicts = self.verdicts.skipped(account_id, previews, hashes, keep_repeats=keep_repeats)
         taken: list[tuple[RecipientPreview, str, str, str]] = []
         skipped: list[SkippedRecipient] = []
-        first_at: dict[str, int] = {}
-        for position, (preview, number_hash) in enumerate(zip(previews, hashes, strict=True)):
-            if preview.error is not None:
-                skipped.append(
-                    SkippedRecipient(position, preview.error_code or "refused", preview.error)
-                )
-                continue
-            if number_hash in opted_out:
-                skipped.append(SkippedRecipient(position, "opted_out", "the number opted out"))
-                continue
-            first = first_at.setdefault(number_hash, position)
-            if first != position and not keep_repeats:
-                detail = f"the same number as recipient {first} of this send"
-                skipped.append(SkippedRecipient(position, "repeated", detail))
+        for preview, number_hash, verdict in zip(previews, hashes, verdicts, strict=True):
+            if verdict is not None:
+                skipped.append(verdict)
                 continue
             if preview.to_e164 is None or preview.text is None:  # pragma: no cover
                 raise RuntimeError("the preview accepted a recipient without number or text")
