@@ -40,9 +40,12 @@ from api.schemas.accounts import (
 from domain.accounts.account import Account
 from domain.accounts.contract import Limits
 from domain.ledger.billing import BERLIN
-from domain.money import format_eur
+from domain.money import format_eur_de
 from projections import ledger_queries
 from services.registration import NewApiKey, RegistrationForm
+
+CSV = "text/csv"
+"""Litestar adds ``; charset=utf-8`` to a text type (given here too, it was sent twice)."""
 
 
 def account_read(account: Account) -> AccountRead:
@@ -177,7 +180,7 @@ class AccountController(Controller):
             limit=limit,
         )
         if format == "csv":
-            return Response(statement_csv(lines), media_type="text/csv; charset=utf-8")
+            return Response(statement_csv(lines), media_type=CSV)
         reads = [StatementLineRead(**vars(line)) for line in lines]
         next_cursor = lines[-1].position if len(lines) == limit else None
         return Response(StatementRead(reads, next_cursor))
@@ -293,8 +296,8 @@ def statement_csv(lines: list[ledger_queries.StatementLine]) -> str:
                 line.recorded_at.astimezone(BERLIN).isoformat(),
                 line.kind,
                 spreadsheet_safe(line.description),
-                format_eur(line.amount),
-                format_eur(line.balance),
+                format_eur_de(line.amount),
+                format_eur_de(line.balance),
             ]
         )
     return out.getvalue()
