@@ -90,6 +90,12 @@ PROBLEM_TYPES: dict[type[Exception], ProblemSpec] = {
     ledger.ReservationMismatchError: ProblemSpec(
         409, "reservation-mismatch", "Reservation mismatch"
     ),
+    ledger.AdjustmentReferenceReusedError: ProblemSpec(
+        409,
+        "adjustment-reference-reused",
+        "Reference already used with another amount",
+        _attributes("reference", "recorded", "requested"),
+    ),
     ledger.CreditExpiresBeforeScheduleError: ProblemSpec(
         422,
         "schedule-beyond-credit",

@@ -107,6 +107,19 @@ class PaymentReferenceReusedError(LedgerError):
         )
 
 
+class AdjustmentReferenceReusedError(LedgerError):
+    """An adjustment's reference identifies one adjustment of its kind (goodwill, correction,
+    refund): repeating it changes nothing, repeating it with another amount is refused."""
+
+    def __init__(self, reference: str, recorded: int, requested: int) -> None:
+        self.reference = reference
+        self.recorded = recorded
+        self.requested = requested
+        super().__init__(
+            f"reference {reference!r} was already booked with {recorded}, not {requested}"
+        )
+
+
 class CreditExpiresBeforeScheduleError(LedgerError):
     """Prepaid credit held for a scheduled send must still be valid at the send's time: credit
     is not held past its expiry."""

@@ -164,7 +164,7 @@ def test_an_unclosed_quote_fails_the_import_naming_its_line_not_swallowing_rows(
 ) -> None:
     customer = api.register()
     list_id = create_list(api, customer)
-    data = 'Handy;Name\n0171 2345678;Anna\n0160 1234567;"Bob\n0151 12345678;Cem\n'.encode()
+    data = b'Handy;Name\n0171 2345678;Anna\n0160 1234567;"Bob\n0151 12345678;Cem\n'
     job = import_file(api, customer, list_id, data)
     assert job["state"] == "failed"
     assert job["error"]["code"] == "malformed"
