@@ -142,7 +142,11 @@ class AccountController(Controller):
             figures = ledger_queries.balance(pool, account_id, now)
         else:
             figures = ledger_queries.balance_as_of(pool, account_id, _aware(as_of))
-        price = ctx.price_per_sms(tariff, now)
+        # The price the account pays now (its month volume's tier), and how many SMS its
+        # credit buys from there on, into the cheaper tiers.
+        rate = ctx.sms_rate(tariff, now)
+        volume = ctx.month_volume_of(account_id)
+        price = rate.cost(volume, 1)
         return BalanceRead(
             available=figures.available,
             held=figures.held,
@@ -154,7 +158,7 @@ class AccountController(Controller):
             receivable=figures.receivable,
             tariff=tariff,
             price_per_sms=price,
-            remaining_sms=figures.available // price if price else 0,
+            remaining_sms=rate.parts_for(figures.available, volume),
             as_of=as_of,
         )
 

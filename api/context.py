@@ -18,6 +18,7 @@ from adapters.jetstream.topology import Topology
 from api.auth import Authenticator, Principal
 from domain.phone.parser import PhoneNumberParser
 from domain.pricing.preview import Recipient
+from domain.pricing.pricelist import Rate
 from domain.tariff import Tariff
 from services.acceptance import SendAcceptance
 from services.adjustments import Credits
@@ -27,7 +28,8 @@ from services.registration import Registrations
 from settings import Settings
 
 Clock = Callable[[], datetime]
-PricePerSms = Callable[[Tariff, datetime], int]
+SmsRate = Callable[[Tariff, datetime], Rate]
+"""The rate of an SMS to a German mobile number (``adapters.pricelist.default_sms_rate``)."""
 
 
 ListSource = Callable[[UUID, UUID], list[Recipient]]
@@ -42,7 +44,7 @@ class ApiContext:
     backend: Backend
     authenticator: Authenticator
     clock: Clock
-    price_per_sms: PricePerSms
+    sms_rate: SmsRate
     acceptance: SendAcceptance
     registrations: Registrations
     credits: Credits
@@ -52,6 +54,21 @@ class ApiContext:
     cancellation: SendCancellation
     list_source: ListSource | None = None
     _tariffs: dict[UUID, tuple[float, Tariff]] = field(default_factory=dict, repr=False)
+    _volumes: dict[UUID, tuple[float, int]] = field(default_factory=dict, repr=False)
+
+    def month_volume_of(self, account_id: UUID) -> int:
+        """SMS parts the account sent this month, for figures that only display it (the
+        balance's price tier): cached ``TARIFF_CACHE_SECONDS`` like the tariff, as summing a
+        big account's month on every page view costs more than the rest of the balance."""
+        now = time.monotonic()
+        cached = self._volumes.get(account_id)
+        if cached is None or cached[0] < now:
+            if len(self._volumes) > 100_000:
+                self._volumes.clear()
+            volume = self.acceptance.month_volume(account_id, self.now())
+            cached = (now + TARIFF_CACHE_SECONDS, volume)
+            self._volumes[account_id] = cached
+        return cached[1]
 
     def now(self) -> datetime:
         return self.clock()

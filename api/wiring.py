@@ -16,7 +16,7 @@ from adapters.postgres.claims import PostgresClaimCounts
 from adapters.postgres.registration_limit import PostgresRegistrationSlots
 from adapters.postgres.send_staging import Staging
 from api.auth import Authenticator, Principal
-from api.context import ApiContext, Clock, PricePerSms
+from api.context import ApiContext, Clock, SmsRate
 from api.preview import PricingContext
 from domain.ledger.billing import BERLIN
 from domain.pricing.preview import PreviewRules, Recipient
@@ -42,7 +42,7 @@ def make_context(
     rules: PreviewRules,
     *,
     clock: Clock,
-    price_per_sms: PricePerSms,
+    sms_rate: SmsRate,
 ) -> ApiContext:
     pool = backend.pool
     if pool is None:
@@ -85,7 +85,7 @@ def make_context(
         backend=backend,
         authenticator=authenticator,
         clock=clock,
-        price_per_sms=price_per_sms,
+        sms_rate=sms_rate,
         acceptance=acceptance,
         registrations=Registrations(
             backend.accounts,

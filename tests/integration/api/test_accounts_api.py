@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import time
+from typing import Any
+from uuid import uuid4
 
 from api.context import TARIFF_CACHE_SECONDS
 from tests.support.api import ApiHarness
@@ -276,3 +278,20 @@ def test_the_balance_prices_remaining_sms_at_a_changed_tariff_within_the_cache_t
     assert after["tariff"] == "economy"
     assert after["price_per_sms"] < before["price_per_sms"]
     assert after["remaining_sms"] == after["available"] // after["price_per_sms"]
+
+
+def test_remaining_sms_counts_at_the_tier_the_account_pays_not_the_first(
+    api: ApiHarness,
+) -> None:
+    customer, _ = api.send_single(credit=1_000_000)
+    pool: Any = api.backend.pool
+    with pool.connection() as conn:  # the month so far: 20,000 parts (the read model's rows)
+        conn.execute(
+            "INSERT INTO msg_messages (message_id, send_id, account_id, idx, number_hash, region,"
+            " encoding, parts, price, state, part_states, recorded_at, updated_at)"
+            " VALUES (%s, %s, %s, 0, 'h', 'DE', 'gsm7', 20000, 0, 'delivered', '{}', %s, %s)",
+            (uuid4(), uuid4(), customer.account_id, api.clock(), api.clock()),
+        )
+    balance = api.balance(customer)  # its first read: nothing cached
+    assert balance["price_per_sms"] == 740  # quality, from 10,000 parts a month on
+    assert balance["remaining_sms"] == balance["available"] // 740
