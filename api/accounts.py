@@ -39,6 +39,7 @@ from api.schemas.accounts import (
 )
 from domain.accounts.account import Account
 from domain.accounts.contract import Limits
+from domain.ledger.as_of import past_day, past_moment
 from domain.ledger.billing import BERLIN
 from domain.money import format_eur_de
 from projections import ledger_queries
@@ -138,10 +139,11 @@ class AccountController(Controller):
         tariff = ctx.tariff_of(account_id)
         pool = ctx.pool
         now = ctx.now()
-        if as_of is None:
+        moment = past_moment(as_of, ctx.recorded_now())
+        if moment is None:
             figures = ledger_queries.balance(pool, account_id, now)
         else:
-            figures = ledger_queries.balance_as_of(pool, account_id, _aware(as_of))
+            figures = ledger_queries.balance_as_of(pool, account_id, moment)
         # The price the account pays now (its month volume's tier), and how many SMS its
         # credit buys from there on, into the cheaper tiers.
         rate = ctx.sms_rate(tariff, now)
@@ -175,6 +177,8 @@ class AccountController(Controller):
     ) -> Response[Any]:
         if not 1 <= limit <= 10_000:
             raise ProblemError(422, "invalid-limit", "Invalid limit", "limit must be 1..10000")
+        past_day(from_, ctx.recorded_now())
+        past_day(to, ctx.recorded_now())
         lines = ledger_queries.statement(
             ctx.pool,
             request.user.customer_account,
@@ -265,10 +269,6 @@ class AccountController(Controller):
             request.user.customer_account, data.threshold, data.package_net
         )
         return data
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=BERLIN)
 
 
 def _day_start(day: date | None) -> datetime | None:

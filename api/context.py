@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -72,6 +72,13 @@ class ApiContext:
 
     def now(self) -> datetime:
         return self.clock()
+
+    @staticmethod
+    def recorded_now() -> datetime:
+        """Now on the event store's clock: "as of T" means the events recorded up to T, and
+        they carry eventsourcing's own timestamps (the wall clock; in tests ``now`` may be a
+        business clock set elsewhere)."""
+        return datetime.now(UTC)
 
     def tariff_of(self, account_id: UUID) -> Tariff:
         """The account's tariff for figures that only display it (the balance asked for on

@@ -96,6 +96,9 @@ PROBLEM_TYPES: dict[type[Exception], ProblemSpec] = {
         "Reference already used with another amount",
         _attributes("reference", "recorded", "requested"),
     ),
+    ledger.AsOfInFutureError: ProblemSpec(
+        422, "as-of-in-future", "No figures as of a future moment", _attributes("as_of", "now")
+    ),
     ledger.CreditExpiresBeforeScheduleError: ProblemSpec(
         422,
         "schedule-beyond-credit",

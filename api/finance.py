@@ -21,6 +21,7 @@ from api.schemas.admin import (
     TrialBalanceLine,
     TrialBalanceRead,
 )
+from domain.ledger.as_of import past_moment
 from domain.ledger.billing import BERLIN
 from domain.money import format_eur_de
 from projections import ledger_queries
@@ -44,7 +45,7 @@ class FinanceController(Controller):
         as_of: FromQuery[datetime | None] = None,
         format: FromQuery[str] = "json",
     ) -> Response[Any]:
-        balances = ledger_queries.trial_balance(ctx.pool, _aware(as_of))
+        balances = ledger_queries.trial_balance(ctx.pool, past_moment(as_of, ctx.recorded_now()))
         lines = [
             TrialBalanceLine(code, ledger_queries.account_title(code), max(v, 0), max(-v, 0))
             for code, v in balances.items()

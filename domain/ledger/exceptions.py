@@ -132,3 +132,13 @@ class CreditExpiresBeforeScheduleError(LedgerError):
             f"only {valid_then} of the {required} needed is credit still valid at {self.send_at}"
             " (prepaid credit expires; schedule earlier or top up)"
         )
+
+
+class AsOfInFutureError(LedgerError):
+    """Figures "as of" a moment are built from the events recorded up to it: a moment (or a
+    statement day) after now has no figures yet, and today's would be passed off as them."""
+
+    def __init__(self, as_of: str, now: datetime) -> None:
+        self.as_of = as_of
+        self.now = now.isoformat()
+        super().__init__(f"{as_of} is in the future (now {self.now}): no figures as of then yet")
