@@ -36,6 +36,12 @@ def test_send_at_in_the_past_or_beyond_the_credit_or_horizon_is_a_problem(
     too_far = send_at(timedelta(days=400))
     assert str(too_far["type"]).endswith("/schedule-too-far")
     assert too_far["latest"] == (now + timedelta(days=365)).isoformat()
+    for end_of_time in ("9999-12-31T23:59:59Z", "9999-12-31T23:59:59"):  # no OverflowError
+        body = {"to": ["+4915112345678"], "text": "Nie", "sender": "Kontor",
+                "send_at": end_of_time}  # fmt: skip
+        response = api.client.post("/v1/messages", json=body, headers=customer.headers)
+        assert response.status_code == 422, response.text
+        assert response.json()["type"].endswith("/schedule-too-far")
     recent = api.client.post(
         "/v1/messages",
         json={
