@@ -101,6 +101,13 @@ DO $$ BEGIN
 END $$
 """,
     ),
+    Migration(
+        7,
+        "claims are found by their send (what a cancellation stopped and what had gone)",
+        "DO $$ BEGIN IF to_regclass('submit_claims') IS NOT NULL THEN"
+        " CREATE INDEX IF NOT EXISTS submit_claims_send ON submit_claims (send_id);"
+        " END IF; END $$",
+    ),
 )
 
 TABLE = """
