@@ -27,7 +27,8 @@ from api.contacts_support import (
 from api.context import AuthRequest, Ctx
 from api.schemas.contacts import ListCreate, ListRead, ListsPage, ListUpdate
 
-CSV = "text/csv; charset=utf-8"
+CSV = "text/csv"
+"""Litestar adds ``; charset=utf-8`` to a text type (given here too, it was sent twice)."""
 
 
 class ListController(Controller):

@@ -86,6 +86,20 @@ class CampaignAccepted(msgspec.Struct):
     repeated: bool
 
 
+class CancellationRead(msgspec.Struct):
+    """What a cancellation stopped and what had already gone (from the carrier sender's
+    claims, counted right after the cancellation was recorded)."""
+
+    stopped: int
+    """Never sent: their credit goes back."""
+    sent: int
+    """Accepted by the carrier before the cancellation (charged)."""
+    in_flight: int
+    """Being submitted as the send was cancelled: may still go (within about a second)."""
+    rejected: int
+    """Refused by the carrier (not charged)."""
+
+
 class CampaignRead(msgspec.Struct):
     campaign_id: UUID
     name: str
@@ -105,6 +119,8 @@ class CampaignRead(msgspec.Struct):
     created_at: datetime
     completed_at: datetime | None
     eta_seconds: float | None
+    cancellation: CancellationRead | None = None
+    """Only in the answer to a cancellation."""
 
 
 class CampaignPage(msgspec.Struct):
