@@ -30,14 +30,26 @@ def read_default(name: str) -> str:
 
 
 def default_price_per_sms(path: Path | None = None) -> Callable[[Tariff, datetime], int]:
-    """Price of one SMS to a German mobile number at a tariff and time (first tier of the
-    price list valid then): what the API divides available credit by for "Restvolumen"."""
+    """List price of one SMS to a German mobile number at a tariff and time (first tier of the
+    price list valid then, before volume discounts; the balance uses ``default_sms_rate``)."""
     book = load_price_book(path)
 
     def price_per_sms(tariff: Tariff, at: datetime) -> int:
         return book.at(at).list_price(tariff)
 
     return price_per_sms
+
+
+def default_sms_rate(path: Path | None = None) -> Callable[[Tariff, datetime], Rate]:
+    """The rate (with its volume tiers) of an SMS to a German mobile number at a tariff and
+    time: what the remaining credit is counted in ("Restvolumen"), at the tier the account's
+    month volume has reached."""
+    book = load_price_book(path)
+
+    def sms_rate(tariff: Tariff, at: datetime) -> Rate:
+        return book.at(at).rate_for(tariff, "DE", NumberType.MOBILE)
+
+    return sms_rate
 
 
 def load_price_book(path: Path | None = None) -> PriceBook:

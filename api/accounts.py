@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from uuid import UUID
 
 import msgspec
-from litestar import Controller, Response, delete, get, patch, post, put
+from litestar import Controller, Request, Response, delete, get, patch, post, put
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
@@ -40,10 +40,14 @@ from api.schemas.accounts import (
 )
 from domain.accounts.account import Account
 from domain.accounts.contract import Limits
+from domain.ledger.as_of import past_day, past_moment
 from domain.ledger.billing import BERLIN
-from domain.money import format_eur
+from domain.money import format_eur_de
 from projections import ledger_queries
 from services.registration import NewApiKey, RegistrationForm
+
+CSV = "text/csv"
+"""Litestar adds ``; charset=utf-8`` to a text type (given here too, it was sent twice)."""
 
 
 def account_read(account: Account) -> AccountRead:
@@ -89,7 +93,9 @@ class RegistrationController(Controller):
         exclude_from_auth=True,
         summary="Register: a new account with trial credit and its first API key (shown once)",
     )
-    def register(self, data: JSONBody[RegistrationCreate], ctx: Ctx) -> RegistrationRead:
+    def register(
+        self, request: Request[Any, Any, Any], data: JSONBody[RegistrationCreate], ctx: Ctx
+    ) -> RegistrationRead:
         key = apikeys.generate(ctx.backend.pepper)
         registered = ctx.registrations.register(
             RegistrationForm(
@@ -102,6 +108,7 @@ class RegistrationController(Controller):
             ),
             NewApiKey(key.plaintext, key.prefix, key.digest),
             ctx.now(),
+            client=request.client.host if request.client else "unknown",
         )
         return RegistrationRead(
             account_id=registered.account_id,
@@ -133,11 +140,16 @@ class AccountController(Controller):
         tariff = ctx.tariff_of(account_id)
         pool = ctx.pool
         now = ctx.now()
-        if as_of is None:
+        moment = past_moment(as_of, ctx.recorded_now())
+        if moment is None:
             figures = ledger_queries.balance(pool, account_id, now)
         else:
-            figures = ledger_queries.balance_as_of(pool, account_id, _aware(as_of))
-        price = ctx.price_per_sms(tariff, now)
+            figures = ledger_queries.balance_as_of(pool, account_id, moment)
+        # The price the account pays now (its month volume's tier), and how many SMS its
+        # credit buys from there on, into the cheaper tiers.
+        rate = ctx.sms_rate(tariff, now)
+        volume = ctx.month_volume_of(account_id)
+        price = rate.cost(volume, 1)
         return BalanceRead(
             available=figures.available,
             held=figures.held,
@@ -149,7 +161,7 @@ class AccountController(Controller):
             receivable=figures.receivable,
             tariff=tariff,
             price_per_sms=price,
-            remaining_sms=figures.available // price if price else 0,
+            remaining_sms=rate.parts_for(figures.available, volume),
             as_of=as_of,
         )
 
@@ -165,6 +177,8 @@ class AccountController(Controller):
         format: Format = "json",
     ) -> Response[Any]:
         check_range(from_, to)
+        past_day(from_, ctx.recorded_now())
+        past_day(to, ctx.recorded_now())
         lines = ledger_queries.statement(
             ctx.pool,
             request.user.customer_account,
@@ -174,7 +188,7 @@ class AccountController(Controller):
             limit=limit,
         )
         if format == "csv":
-            return Response(statement_csv(lines), media_type="text/csv; charset=utf-8")
+            return Response(statement_csv(lines), media_type=CSV)
         reads = [StatementLineRead(**vars(line)) for line in lines]
         next_cursor = lines[-1].position if len(lines) == limit else None
         return Response(StatementRead(reads, next_cursor))
@@ -257,10 +271,6 @@ class AccountController(Controller):
         return data
 
 
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=BERLIN)
-
-
 def _day_start(day: date | None) -> datetime | None:
     if day is None:
         return None
@@ -290,8 +300,8 @@ def statement_csv(lines: list[ledger_queries.StatementLine]) -> str:
                 line.recorded_at.astimezone(BERLIN).isoformat(),
                 line.kind,
                 spreadsheet_safe(line.description),
-                format_eur(line.amount),
-                format_eur(line.balance),
+                format_eur_de(line.amount),
+                format_eur_de(line.balance),
             ]
         )
     return out.getvalue()

@@ -86,11 +86,14 @@ class AdminAccountsController(Controller):
         ctx: Ctx,
         account_id: FromPath[UUID],
         data: JSONBody[AdjustmentCreate],
-    ) -> AdjustmentRead:
+    ) -> Response[AdjustmentRead]:
         adjustment = adjustment_of(data)
-        amount = ctx.credits.adjust(account_id, adjustment, request.user.actor, ctx.now())
+        adjusted = ctx.credits.adjust(account_id, adjustment, request.user.actor, ctx.now())
         kind = cast("AdjustmentType", type(data).__struct_config__.tag)  # the request's own tag
-        return AdjustmentRead(kind, amount, request.user.actor)
+        return Response(
+            AdjustmentRead(kind, adjusted.amount, request.user.actor, adjusted.repeated),
+            status_code=HTTP_200_OK if adjusted.repeated else HTTP_201_CREATED,
+        )
 
     @patch("/{account_id:uuid}", sync_to_thread=True, summary="State, tariff, contract, modules")
     def administer(

@@ -18,7 +18,6 @@ from litestar import Litestar, Request
 from litestar.config.cors import CORSConfig
 from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
-from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
@@ -32,12 +31,12 @@ from swagger_ui_bundle import swagger_ui_path  # type: ignore[import-untyped]
 from adapters.backend import open_backend
 from adapters.gcpolicy import settle
 from adapters.jetstream.connection import NatsConnection
-from adapters.pricelist import default_price_per_sms, load_preview_rules
+from adapters.pricelist import default_sms_rate, load_preview_rules
 from api.accounts import AccountController, RegistrationController
 from api.admin import AdminAccountsController
 from api.auth import ApiKeyMiddleware, Authenticator
 from api.availability import DatabaseGate, DatabaseGateMiddleware
-from api.context import ApiContext, Clock, PricePerSms
+from api.context import ApiContext, Clock, SmsRate
 from api.errors import EXCEPTION_HANDLERS
 from api.finance import FinanceController
 from api.health import HealthController
@@ -95,16 +94,14 @@ def _cors(settings: Settings) -> CORSConfig | None:
 
 
 def create_app(
-    settings: Settings, *, clock: Clock | None = None, price_per_sms: PricePerSms | None = None
+    settings: Settings, *, clock: Clock | None = None, sms_rate: SmsRate | None = None
 ) -> Litestar:
     if settings.database_url is None or settings.nats_url is None:
         raise ValueError(
             "create_app needs KONTOR_DATABASE_URL and KONTOR_NATS_URL (kontor up sets both)"
         )
     database_url, nats_url = settings.database_url, settings.nats_url
-    if price_per_sms is None:
-        price_per_sms = default_price_per_sms()
-    sms_price = price_per_sms
+    rate_of_sms = sms_rate or default_sms_rate()
     rules = load_preview_rules()
 
     @asynccontextmanager
@@ -143,7 +140,7 @@ def create_app(
             authenticator,
             rules,
             clock=clock or _utc_now,
-            price_per_sms=sms_price,
+            sms_rate=rate_of_sms,
         )
         metrics = MetricsListener(settings.metrics_host, settings.metrics_port)
         collector: ReadSideCollector | None = None
@@ -171,12 +168,6 @@ def create_app(
         return ctx
 
     prometheus = PrometheusConfig(app_name="kontor", prefix="kontor", group_path=True)
-    registration_limit = RateLimitConfig(
-        rate_limit=("hour", settings.registrations_per_hour),
-        check_throttle_handler=lambda r: (
-            r.method == "POST" and r.url.path.rstrip("/") == "/v1/accounts"
-        ),
-    )
     app = Litestar(
         route_handlers=[
             HealthController,
@@ -206,7 +197,6 @@ def create_app(
         middleware=[
             DatabaseGateMiddleware(),
             prometheus.middleware,
-            registration_limit.middleware,
             DefineMiddleware(ApiKeyMiddleware, exclude=PUBLIC_PATHS),
         ],
         exception_handlers=EXCEPTION_HANDLERS,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -18,15 +18,18 @@ from adapters.jetstream.topology import Topology
 from api.auth import Authenticator, Principal
 from domain.phone.parser import PhoneNumberParser
 from domain.pricing.preview import Recipient
+from domain.pricing.pricelist import Rate
 from domain.tariff import Tariff
 from services.acceptance import SendAcceptance
 from services.adjustments import Credits
 from services.administration import Administration
+from services.cancellation import SendCancellation
 from services.registration import Registrations
 from settings import Settings
 
 Clock = Callable[[], datetime]
-PricePerSms = Callable[[Tariff, datetime], int]
+SmsRate = Callable[[Tariff, datetime], Rate]
+"""The rate of an SMS to a German mobile number (``adapters.pricelist.default_sms_rate``)."""
 
 
 ListSource = Callable[[UUID, UUID], list[Recipient]]
@@ -41,18 +44,41 @@ class ApiContext:
     backend: Backend
     authenticator: Authenticator
     clock: Clock
-    price_per_sms: PricePerSms
+    sms_rate: SmsRate
     acceptance: SendAcceptance
     registrations: Registrations
     credits: Credits
     administration: Administration
     numbers: PhoneNumberParser
     topology: Topology
+    cancellation: SendCancellation
     list_source: ListSource | None = None
     _tariffs: dict[UUID, tuple[float, Tariff]] = field(default_factory=dict, repr=False)
+    _volumes: dict[UUID, tuple[float, int]] = field(default_factory=dict, repr=False)
+
+    def month_volume_of(self, account_id: UUID) -> int:
+        """SMS parts the account sent this month, for figures that only display it (the
+        balance's price tier): cached ``TARIFF_CACHE_SECONDS`` like the tariff, as summing a
+        big account's month on every page view costs more than the rest of the balance."""
+        now = time.monotonic()
+        cached = self._volumes.get(account_id)
+        if cached is None or cached[0] < now:
+            if len(self._volumes) > 100_000:
+                self._volumes.clear()
+            volume = self.acceptance.month_volume(account_id, self.now())
+            cached = (now + TARIFF_CACHE_SECONDS, volume)
+            self._volumes[account_id] = cached
+        return cached[1]
 
     def now(self) -> datetime:
         return self.clock()
+
+    @staticmethod
+    def recorded_now() -> datetime:
+        """Now on the event store's clock: "as of T" means the events recorded up to T, and
+        they carry eventsourcing's own timestamps (the wall clock; in tests ``now`` may be a
+        business clock set elsewhere)."""
+        return datetime.now(UTC)
 
     def tariff_of(self, account_id: UUID) -> Tariff:
         """The account's tariff for figures that only display it (the balance asked for on

@@ -48,6 +48,7 @@ class ProblemSpec:
     slug: str
     title: str
     extra: Callable[[Any], dict[str, Any]] | None = None
+    headers: Callable[[Any], dict[str, str]] | None = None
     detail: str | None = None
     """A fixed detail instead of the error's message (for errors of libraries, whose messages
     name internals such as ``Aggregate UUID('...') version None not found``)."""
@@ -97,6 +98,21 @@ PROBLEM_TYPES: dict[type[Exception], ProblemSpec] = {
     ledger.ReservationMismatchError: ProblemSpec(
         409, "reservation-mismatch", "Reservation mismatch"
     ),
+    ledger.AdjustmentReferenceReusedError: ProblemSpec(
+        409,
+        "adjustment-reference-reused",
+        "Reference already used with another amount",
+        _attributes("reference", "recorded", "requested"),
+    ),
+    ledger.AsOfInFutureError: ProblemSpec(
+        422, "as-of-in-future", "No figures as of a future moment", _attributes("as_of", "now")
+    ),
+    ledger.CreditExpiresBeforeScheduleError: ProblemSpec(
+        422,
+        "schedule-beyond-credit",
+        "The credit expires before the scheduled time",
+        _attributes("send_at", "required", "valid_then"),
+    ),
     ledger.NoExpiredCreditError: ProblemSpec(409, "no-expired-credit", "No expired credit"),
     ledger.PaymentReferenceReusedError: ProblemSpec(
         409, "payment-reference-reused", "Payment reference already used"
@@ -105,12 +121,22 @@ PROBLEM_TYPES: dict[type[Exception], ProblemSpec] = {
         422, "invalid-registration", "Invalid registration"
     ),
     accounts.UsernameTakenError: ProblemSpec(409, "username-taken", "Username taken"),
+    accounts.RegistrationLimitError: ProblemSpec(
+        429,
+        "registration-limit",
+        "Too many registrations from this address",
+        _attributes("limit", "retry_after"),
+        lambda e: {"Retry-After": str(e.retry_after)},
+    ),
     accounts.AccountNotActiveError: ProblemSpec(
         403, "account-not-active", "Account not active", lambda e: {"state": e.state}
     ),
     accounts.InvalidLimitError: ProblemSpec(422, "invalid-limit", "Invalid limit"),
     accounts.InvalidContractError: ProblemSpec(422, "invalid-contract", "Invalid contract"),
     accounts.ApiKeyNotFoundError: ProblemSpec(404, "api-key-not-found", "API key not found"),
+    accounts.LastApiKeyError: ProblemSpec(
+        409, "last-api-key", "The account's last API key cannot be revoked"
+    ),
     accounts.SenderBlockedError: ProblemSpec(
         422, "sender-blocked", "Sender ID blocked", lambda e: {"sender": e.sender}
     ),
@@ -124,11 +150,29 @@ PROBLEM_TYPES: dict[type[Exception], ProblemSpec] = {
     messaging.SendNotCancellableError: ProblemSpec(
         409, "not-cancellable", "The send cannot be cancelled", _attributes("state")
     ),
+    messaging.NothingToCancelError: ProblemSpec(
+        409,
+        "nothing-to-cancel",
+        "Every message of the send has gone already",
+        _attributes("sent", "in_flight", "rejected"),
+    ),
     messaging.NotAwaitingReviewError: ProblemSpec(
         409, "not-awaiting-review", "The send is not awaiting review", _attributes("state")
     ),
     messaging.SendExpiredError: ProblemSpec(
         409, "send-expired", "The send's validity period has passed", _attributes("expired_at")
+    ),
+    messaging.ScheduleInPastError: ProblemSpec(
+        422,
+        "schedule-in-past",
+        "The scheduled time is in the past",
+        _attributes("send_at", "now", "grace_seconds"),
+    ),
+    messaging.ScheduleTooFarError: ProblemSpec(
+        422,
+        "schedule-too-far",
+        "The scheduled time is too far ahead",
+        _attributes("send_at", "latest"),
     ),
     messaging.TooManyRecipientsError: ProblemSpec(
         422, "too-many-recipients", "Too many recipients", _attributes("count", "limit")
@@ -282,7 +326,13 @@ def _known_problem(  # noqa: PLR0911 - a return per kind of error
         extra = spec.extra(exc) if spec.extra else {}
         detail = spec.detail or str(exc)
         return problem_response(
-            request, status=spec.status, slug=spec.slug, title=spec.title, detail=detail, **extra
+            request,
+            status=spec.status,
+            slug=spec.slug,
+            title=spec.title,
+            detail=detail,
+            headers=spec.headers(exc) if spec.headers else None,
+            **extra,
         )
     if isinstance(exc, ValidationException):
         errors = [_readable(error) for error in exc.extra] if isinstance(exc.extra, list) else []

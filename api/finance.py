@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from litestar import Controller, Response, get
 from litestar.params import FromQuery, QueryParameter
 
-from api.accounts import parse_cursor
+from api.accounts import CSV, parse_cursor
 from api.auth import finance_only
 from api.context import Ctx
 from api.query import Cursor, Format, Limit10000, check_range
@@ -21,8 +21,9 @@ from api.schemas.admin import (
     TrialBalanceLine,
     TrialBalanceRead,
 )
+from domain.ledger.as_of import past_moment
 from domain.ledger.billing import BERLIN
-from domain.money import format_eur
+from domain.money import format_eur_de
 from projections import ledger_queries
 
 
@@ -44,7 +45,7 @@ class FinanceController(Controller):
         as_of: FromQuery[datetime | None] = None,
         format: Format = "json",
     ) -> Response[Any]:
-        balances = ledger_queries.trial_balance(ctx.pool, _aware(as_of))
+        balances = ledger_queries.trial_balance(ctx.pool, past_moment(as_of, ctx.recorded_now()))
         lines = [
             TrialBalanceLine(code, ledger_queries.account_title(code), max(v, 0), max(-v, 0))
             for code, v in balances.items()
@@ -56,11 +57,10 @@ class FinanceController(Controller):
             writer = csv.writer(out, delimiter=";")
             writer.writerow(["account", "title", "debit_eur", "credit_eur"])
             for line in lines:
-                writer.writerow(
-                    [line.account, line.title, format_eur(line.debit), format_eur(line.credit)]
-                )
-            writer.writerow(["", "total", format_eur(debit), format_eur(credit)])
-            return Response(out.getvalue(), media_type="text/csv; charset=utf-8")
+                debit_eur, credit_eur = format_eur_de(line.debit), format_eur_de(line.credit)
+                writer.writerow([line.account, line.title, debit_eur, credit_eur])
+            writer.writerow(["", "total", format_eur_de(debit), format_eur_de(credit)])
+            return Response(out.getvalue(), media_type=CSV)
         return Response(TrialBalanceRead(as_of, lines, debit, credit, balanced=debit == credit))
 
     @get("/journal", sync_to_thread=True, summary="Journal transactions with their postings")
@@ -96,7 +96,7 @@ class FinanceController(Controller):
             for e in entries:
                 for account, amount in e.postings:
                     title = ledger_queries.account_title(account)
-                    debit, credit = format_eur(max(amount, 0)), format_eur(max(-amount, 0))
+                    debit, credit = format_eur_de(max(amount, 0)), format_eur_de(max(-amount, 0))
                     position = f"{e.notification_id}.{e.seq}"
                     writer.writerow(
                         [
@@ -111,7 +111,7 @@ class FinanceController(Controller):
                             credit,
                         ]
                     )
-            return Response(out.getvalue(), media_type="text/csv; charset=utf-8")
+            return Response(out.getvalue(), media_type=CSV)
         reads = [
             JournalEntryRead(
                 position=f"{e.notification_id}.{e.seq}",

@@ -93,11 +93,16 @@ def recorded_messages(ctx: ApiContext, send_id: UUID) -> list[RecordedMessage]:
 def message_detail(ctx: ApiContext, row: dict[str, Any]) -> MessageDetail:
     events = stored_events(ctx, q.history_ids(ctx.pool, row["message_id"]))
     history = message_history(row["message_id"], events, ctx.backend.keyring)
-    display = "00" + history.to[1:] if history.to.startswith("+") else history.to
+    to, text = history.to, history.text
+    if row["state"] == MessageState.SCHEDULED:  # not recorded yet: staged for its time
+        staged = ctx.acceptance.staging.chunk(row["send_id"], row["idx"], 1)
+        if staged:
+            to, text = staged[0].number.shown(), staged[0].text.shown()
+    display = "00" + to[1:] if to.startswith("+") else to
     return MessageDetail(
         message=message_row(row),
         to=display,
-        text=history.text,
+        text=text,
         encoding=row["encoding"],
         route=row["route"],
         history=history.entries,
@@ -126,22 +131,35 @@ def message_history(
                     recorded = m
                     details = {**_shown(m, RECORDED), **_shown(event, CHUNK)}
                     entries.append(HistoryEntry(position, event.timestamp, "recorded", details))
-        elif isinstance(event, stored.CarrierReportRecorded):
-            for r in event.results:
-                if r.message_id == message_id:
-                    details = _shown(r, CARRIER_RESULT)
-                    entries.append(HistoryEntry(position, r.at, "carrier_result", details))
-        elif isinstance(event, stored.DeliveryBatchRecorded):
-            for d in event.reports:
-                if d.message_id == message_id:
-                    details = _shown(d, DELIVERY_REPORT)
-                    entries.append(
-                        HistoryEntry(position, d.received_at, "delivery_report", details)
-                    )
+        elif event is not None:
+            entries.extend(_entries(message_id, position, event))
     if recorded is None:
         return History(REDACTED, REDACTED, entries)
     to = recorded.number.opened(keyring).shown()
     return History(to, recorded.text.opened(keyring).shown(), entries)
+
+
+def _entries(message_id: UUID, position: int, event: stored.StoredEvent) -> list[HistoryEntry]:
+    """The entries of one notification other than a chunk's about the message."""
+    if isinstance(event, stored.SendMessagesScheduled):
+        return [
+            HistoryEntry(position, event.timestamp, "scheduled", _shown(s, RECORDED))
+            for s in event.messages
+            if s.message_id == message_id
+        ]
+    if isinstance(event, stored.CarrierReportRecorded):
+        return [
+            HistoryEntry(position, r.at, "carrier_result", _shown(r, CARRIER_RESULT))
+            for r in event.results
+            if r.message_id == message_id
+        ]
+    if isinstance(event, stored.DeliveryBatchRecorded):
+        return [
+            HistoryEntry(position, d.received_at, "delivery_report", _shown(d, DELIVERY_REPORT))
+            for d in event.reports
+            if d.message_id == message_id
+        ]
+    return []
 
 
 def _shown(record: msgspec.Struct, names: tuple[str, ...]) -> dict[str, Any]:

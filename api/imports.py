@@ -24,7 +24,8 @@ from api.contacts_support import import_read, services
 from api.context import AuthRequest, Ctx
 from api.schemas.contacts import ImportRead
 
-CSV = "text/csv; charset=utf-8"
+CSV = "text/csv"
+"""Litestar adds ``; charset=utf-8`` to a text type (given here too, it was sent twice)."""
 
 
 @dataclass

@@ -28,7 +28,8 @@ from api.context import AuthRequest, Ctx
 from api.query import Cursor, Limit1000
 from api.schemas.contacts import ListCreate, ListRead, ListsPage, ListUpdate
 
-CSV = "text/csv; charset=utf-8"
+CSV = "text/csv"
+"""Litestar adds ``; charset=utf-8`` to a text type (given here too, it was sent twice)."""
 
 
 class ListController(Controller):

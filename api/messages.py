@@ -24,6 +24,7 @@ from api.schemas.messages import (
     CampaignCreate,
     CampaignPage,
     CampaignRead,
+    CancellationRead,
     MessageCreate,
     MessageDetail,
     MessagePage,
@@ -266,8 +267,12 @@ class CampaignsController(Controller):
     )
     def cancel(self, request: AuthRequest, ctx: Ctx, campaign_id: FromPath[UUID]) -> CampaignRead:
         row = own_send(ctx, request.user, campaign_id)
-        send = ctx.backend.messaging.cancel(
+        send, outcome = ctx.cancellation.cancel(
             campaign_id, request.user.customer_account, request.user.actor, "cancelled by customer"
         )
         # The read model has not seen the cancellation yet: show the state just recorded.
-        return campaign_read(ctx, row | {"state": send.state.value}, counts=True)
+        read = campaign_read(ctx, row | {"state": send.state.value}, counts=True)
+        read.cancellation = CancellationRead(
+            outcome.stopped, outcome.sent, outcome.in_flight, outcome.rejected
+        )
+        return read

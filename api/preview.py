@@ -9,8 +9,9 @@ recipient (number, rendered length, destination, price) is reported per recipien
 
 Dependencies (wired by whoever registers the controller, see ``preview_dependencies``):
 ``preview_rules`` (price book, destination rules, number parser; load once per process),
-``pricing_context`` (the caller's tariff, parts sent this month and registered senders; the
-default is the platform's default tariff and a month volume of 0) and ``now``.
+``pricing_context`` (the caller's tariff, parts sent this month, registered senders and the
+send's verdicts for the account; the default is the platform's default tariff, a month volume
+of 0 and no account's verdicts) and ``now``.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Protocol
 
 import msgspec
 from litestar import Controller, post
@@ -58,6 +59,8 @@ class PreviewRequest(msgspec.Struct, forbid_unknown_fields=True):
     """Default: the caller's tariff."""
     normalize: bool = False
     """Replace smart characters (typographic quotes, dashes...) by their GSM equivalents."""
+    keep_repeats: bool = False
+    """As for a send: True shows a number listed more than once each time."""
 
 
 class CharacterOut(msgspec.Struct):
@@ -170,6 +173,10 @@ def to_response(preview: Preview, numbers: list[str]) -> PreviewResponse:
     )
 
 
+class Screen(Protocol):
+    def __call__(self, preview: Preview, sender: str | None, *, keep_repeats: bool) -> Preview: ...
+
+
 @dataclass(frozen=True, slots=True)
 class PricingContext:
     """What the caller's account brings to a preview."""
@@ -179,6 +186,10 @@ class PricingContext:
     """SMS parts the account sent this calendar month (Europe/Berlin)."""
     registered_senders: Mapping[str, frozenset[str]] = field(default_factory=dict)
     """Country -> sender IDs the account registered there."""
+    screen: Screen | None = None
+    """The send's verdicts for the caller's account (``services.send_verdicts``): a blocked
+    sender or an inactive account refused, opted-out and repeated numbers skipped, as the send
+    does. None (no account): the preview engine's verdicts only."""
 
 
 def provide_pricing_context() -> PricingContext:
@@ -240,4 +251,6 @@ class PreviewController(Controller):
             normalize_text=data.normalize,
             registered_senders=pricing_context.registered_senders,
         )
+        if pricing_context.screen is not None:
+            preview = pricing_context.screen(preview, data.sender, keep_repeats=data.keep_repeats)
         return to_response(preview, [r.number for r in data.recipients])

@@ -24,7 +24,7 @@ from domain.phone.exceptions import InvalidPhoneNumberError
 from domain.pricing.preview import Recipient
 from projections import messaging_queries as q
 
-OPEN_STATES = ("queued", "pending", "buffered")
+OPEN_STATES = ("scheduled", "queued", "pending", "buffered")
 #: How long ``GET /v1/messages/{id}`` waits for the read models to show a message recorded
 #: before the request came (a client that reads right after its 201).
 READ_YOUR_WRITES_SECONDS = 2.0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -11,9 +12,11 @@ from litestar import Request
 from adapters.backend import Backend
 from adapters.contacts.optouts import PostgresOptOuts
 from adapters.jetstream.topology import Topology
+from adapters.postgres.claims import PostgresClaimCounts
+from adapters.postgres.registration_limit import PostgresRegistrationSlots
 from adapters.postgres.send_staging import Staging
 from api.auth import Authenticator, Principal
-from api.context import ApiContext, Clock, PricePerSms
+from api.context import ApiContext, Clock, SmsRate
 from api.preview import PricingContext
 from domain.ledger.billing import BERLIN
 from domain.pricing.preview import PreviewRules, Recipient
@@ -21,7 +24,9 @@ from projections import messaging_queries
 from services.acceptance import SendAcceptance
 from services.adjustments import Credits
 from services.administration import Administration
+from services.cancellation import SendCancellation
 from services.registration import Registrations, Trial
+from services.registration_limit import RegistrationLimit
 from settings import Settings
 
 
@@ -37,13 +42,15 @@ def make_context(
     rules: PreviewRules,
     *,
     clock: Clock,
-    price_per_sms: PricePerSms,
+    sms_rate: SmsRate,
 ) -> ApiContext:
     pool = backend.pool
     if pool is None:
         raise RuntimeError("the API needs PostgreSQL")
     staging = Staging(pool, backend.keyring)
     staging.setup()
+    slots = PostgresRegistrationSlots(pool)
+    slots.setup()
 
     def month_volume(account_id: UUID, now: datetime) -> int:
         return messaging_queries.month_parts(pool, account_id, month_start(now))
@@ -71,18 +78,20 @@ def make_context(
         validity=timedelta(hours=settings.message_validity_hours),
         month_volume=month_volume,
         single_send_max_recipients=settings.single_send_max_recipients,
+        schedule_horizon=timedelta(days=settings.schedule_horizon_days),
     )
     return ApiContext(
         settings=settings,
         backend=backend,
         authenticator=authenticator,
         clock=clock,
-        price_per_sms=price_per_sms,
+        sms_rate=sms_rate,
         acceptance=acceptance,
         registrations=Registrations(
             backend.accounts,
             backend.ledger,
             Trial(settings.trial_credit, timedelta(days=settings.trial_validity_days)),
+            RegistrationLimit(slots, settings.registrations_per_hour, backend.pepper),
         ),
         credits=Credits(
             backend.accounts,
@@ -92,6 +101,7 @@ def make_context(
         administration=Administration(backend.accounts, backend.ledger),
         numbers=rules.numbers,
         topology=Topology(settings.nats_prefix, settings.nats_duplicate_window),
+        cancellation=SendCancellation(backend.messaging, PostgresClaimCounts(pool)),
         list_source=list_source,
     )
 
@@ -102,8 +112,10 @@ def pricing_context(request: Request[Any, Any, Any]) -> PricingContext:
     principal = request.user
     if not isinstance(principal, Principal) or principal.account_id is None:
         return PricingContext()
-    account = ctx.backend.accounts.account(principal.account_id)
+    account_id = principal.account_id
+    account = ctx.backend.accounts.account(account_id)
     return PricingContext(
         tariff=account.tariff,
-        month_volume=ctx.acceptance.month_volume(principal.account_id, ctx.now()),
+        month_volume=ctx.acceptance.month_volume(account_id, ctx.now()),
+        screen=functools.partial(ctx.acceptance.verdicts.screen_preview, account_id),
     )

@@ -29,6 +29,12 @@ def format_eur(amount: int) -> str:
     return f"{sign}{whole}.{frac:04d}"
 
 
+def format_eur_de(amount: int) -> str:
+    """``790`` -> ``"0,0790"``: as ``format_eur`` with the decimal comma, for the CSV files
+    (``;``-separated, as German Excel reads them: it takes ``0.0790`` for a date or text)."""
+    return format_eur(amount).replace(".", ",")
+
+
 def parse_eur(text: str) -> int:
     """``"0.079"`` -> ``790``; more than four decimals is an error, never a silent rounding."""
     value = Fraction(text.strip())

@@ -10,6 +10,7 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from adapters.gcpolicy import settle
 from adapters.postgres.priority import lead_session_group
@@ -43,15 +44,24 @@ def cmd_api(_: argparse.Namespace) -> int:
     configure_logging(settings.log_level, json=settings.log_json, process="api")
     lead_session_group()
     app = create_app(settings)
-    uvicorn.run(
-        app,
-        host=settings.http_host,
-        port=settings.http_port,
-        log_config=None,
-        access_log=False,
-        lifespan="on",
-    )
+    uvicorn.run(app, **uvicorn_options(settings))
     return 0
+
+
+def uvicorn_options(settings: Settings) -> dict[str, Any]:
+    """How the API's uvicorn serves. Forwarded headers are believed only from the proxies
+    ``KONTOR_FORWARDED_ALLOW_IPS`` names: uvicorn's own default trusts them from loopback
+    (and ``FORWARDED_ALLOW_IPS``), which let any local client pick its address."""
+    proxies = settings.trusted_proxies
+    return {
+        "host": settings.http_host,
+        "port": settings.http_port,
+        "log_config": None,
+        "access_log": False,
+        "lifespan": "on",
+        "proxy_headers": bool(proxies),
+        "forwarded_allow_ips": proxies,
+    }
 
 
 def cmd_worker(args: argparse.Namespace) -> int:

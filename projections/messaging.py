@@ -154,6 +154,8 @@ class MessagingProjection:
         for notification_id, (originator_id, event) in events:
             if isinstance(event, ev.SendAccepted):
                 self._send_accepted(conn, originator_id, event)
+            elif isinstance(event, ev.SendMessagesScheduled):
+                self._scheduled(conn, notification_id, originator_id, event)
             elif isinstance(event, ev.SendChanged):
                 self._send_changed(conn, originator_id, event)
             elif isinstance(event, ev.ChunkRecorded):
@@ -219,6 +221,12 @@ class MessagingProjection:
             count=count,
         )
         completed = isinstance(e, ev.SendCompleted)
+        if isinstance(e, ev.SendCancelled):  # scheduled messages never recorded: cancelled
+            conn.execute(
+                "UPDATE msg_messages SET state = 'cancelled', final_at = %s, updated_at = %s"
+                " WHERE send_id = %s AND state = 'scheduled'",
+                (e.timestamp, e.timestamp, send_id),
+            )
         conn.execute(
             "UPDATE msg_sends SET state = %s, recorded = recorded + %s, updated_at = %s,"
             " completed_at = CASE WHEN %s THEN %s ELSE completed_at END WHERE send_id = %s",
@@ -237,8 +245,39 @@ class MessagingProjection:
             " 'queued', array_fill(NULL::text, ARRAY[u.parts]), %s, %s, ARRAY[%s::bigint]"
             " FROM unnest(%b::uuid[], %b::int[], %b::text[], %b::text[], %b::text[],"
             " %b::int[], %b::int[]) AS u(id, idx, hash, region, encoding, parts, price)"
-            " ON CONFLICT DO NOTHING",
+            " ON CONFLICT (message_id) DO UPDATE SET state = 'queued',"
+            " recorded_at = EXCLUDED.recorded_at, updated_at = EXCLUDED.updated_at,"
+            " history = msg_messages.history || EXCLUDED.history"
+            " WHERE msg_messages.state = 'scheduled'",
             (e.send_id, e.account_id, e.timestamp, e.timestamp, notification_id,
+             [x.message_id for x in m], [x.index for x in m], [x.number_hash for x in m],
+             [x.region for x in m], [x.encoding for x in m], [x.parts for x in m],
+             [x.price for x in m]),
+        )  # fmt: skip
+
+    def _scheduled(
+        self,
+        conn: psycopg.Connection[Any],
+        notification_id: int,
+        send_id: UUID,
+        e: ev.SendMessagesScheduled,
+    ) -> None:
+        account = conn.execute(
+            "SELECT account_id FROM msg_sends WHERE send_id = %s", (send_id,)
+        ).fetchone()
+        if account is None:
+            return
+        m = e.messages
+        conn.execute(
+            "INSERT INTO msg_messages (message_id, send_id, account_id, idx, number_hash,"
+            " region, encoding, parts, price, state, part_states, recorded_at, updated_at,"
+            " history)"
+            " SELECT u.id, %s, %s, u.idx, u.hash, u.region, u.encoding, u.parts, u.price,"
+            " 'scheduled', array_fill(NULL::text, ARRAY[u.parts]), %s, %s, ARRAY[%s::bigint]"
+            " FROM unnest(%b::uuid[], %b::int[], %b::text[], %b::text[], %b::text[],"
+            " %b::int[], %b::int[]) AS u(id, idx, hash, region, encoding, parts, price)"
+            " ON CONFLICT DO NOTHING",
+            (send_id, account[0], e.timestamp, e.timestamp, notification_id,
              [x.message_id for x in m], [x.index for x in m], [x.number_hash for x in m],
              [x.region for x in m], [x.encoding for x in m], [x.parts for x in m],
              [x.price for x in m]),

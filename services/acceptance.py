@@ -1,9 +1,12 @@
 """Accepting a send: the process behind ``POST /v1/messages`` and ``POST /v1/campaigns``.
 
-1. The account must be active and the sender ID valid and not blocked for it.
+1. The account must be active and the sender ID valid and not blocked for it (the rules the
+   preview shares, ``services.send_verdicts``); a schedule time
+   must be at most a few minutes past and within the horizon (``domain.messaging.schedule``).
 2. Every recipient is rendered, checked and priced by the one preview engine (the customer is
-   charged what a preview shows); opted-out numbers and refused recipients are skipped and
-   reported, the others are numbered 0..n-1 (message ids derive from send id and number).
+   charged what a preview shows); opted-out numbers, repeated numbers and refused recipients
+   are skipped and reported (``services.send_verdicts``, the preview shows the same), the
+   others are numbered 0..n-1 (message ids derive from send id and number).
 3. The Ledger reserves the expected cost (prepaid credit, or the postpaid / small-volume parts
    limits); a refusal is a 402 naming the shortfall, and nothing is recorded.
 4. Messaging records the send. A single immediate send records its messages in the same
@@ -32,18 +35,19 @@ from eventsourcing.persistence import Notification
 
 from domain.accounts.application import Accounts
 from domain.accounts.contract import ContractType
-from domain.accounts.exceptions import SenderBlockedError
 from domain.ids import message_ids, send_id_for
 from domain.ledger.application import Ledger
 from domain.messaging.application import Messaging
 from domain.messaging.exceptions import NoRecipientsError, TooManyRecipientsError
 from domain.messaging.records import Lane, RecordedMessage
-from domain.messaging.send import Send, Skipped
+from domain.messaging.schedule import scheduled_time
+from domain.messaging.send import ScheduledMessage, Send, Skipped
 from domain.personal import PersonalData, recipient_key_ids
 from domain.pricing.preview import PreviewRules, Recipient, RecipientPreview, preview_messages
 from domain.tariff import Tariff
 from domain.text.sender import SenderId
 from services.ports import Keys, OptOuts
+from services.send_verdicts import SendVerdicts, SkippedRecipient
 
 MonthVolume = Callable[[UUID, datetime], int]
 """SMS parts the account sent this month up to the given moment (volume tiers of the price)."""
@@ -96,13 +100,6 @@ class SendRequest:
         return hashlib.sha256(msgspec.json.encode(fields)).hexdigest()
 
 
-@dataclass(frozen=True)
-class SkippedRecipient:
-    position: int
-    reason: str
-    detail: str
-
-
 @dataclass
 class AcceptedSend:
     send: Send
@@ -133,6 +130,7 @@ class SendAcceptance:
         validity: timedelta,
         month_volume: MonthVolume,
         single_send_max_recipients: int = 50,
+        schedule_horizon: timedelta = timedelta(days=365),
     ) -> None:
         self.accounts = accounts
         self.ledger = ledger
@@ -144,6 +142,8 @@ class SendAcceptance:
         self.validity = validity
         self.month_volume = month_volume
         self.single_send_max_recipients = single_send_max_recipients
+        self.schedule_horizon = schedule_horizon
+        self.verdicts = SendVerdicts(accounts, keys, opt_outs)
         self._key_workers = ThreadPoolExecutor(KEY_WORKERS, thread_name_prefix="data-keys")
 
     def close(self) -> None:
@@ -153,11 +153,8 @@ class SendAcceptance:
         limit = self.single_send_max_recipients
         if request.lane is Lane.TRANSACTIONAL and len(request.recipients) > limit:
             raise TooManyRecipientsError(len(request.recipients), limit)
-        account = self.accounts.account(request.account_id)
-        account.ensure_active()
+        account = self.verdicts.check_request(request.account_id, request.sender)
         sender = SenderId.parse(request.sender)
-        if account.is_sender_blocked(sender.value):
-            raise SenderBlockedError(sender.value)
         fingerprint = request.fingerprint()
         send_id = (
             send_id_for(request.account_id, request.idempotency_key)
@@ -168,6 +165,7 @@ class SendAcceptance:
             existing = self.messaging.existing(send_id, fingerprint, request.idempotency_key)
             if existing is not None:
                 return AcceptedSend(existing, repeated=True)
+        schedule_at = scheduled_time(request.schedule_at, now, self.schedule_horizon)
         tariff = request.tariff or account.tariff
         preview = preview_messages(
             request.text,
@@ -188,8 +186,7 @@ class SendAcceptance:
         parts = sum(m.parts for m in messages)
         limits = account.contract.limits
         limited = account.contract.type is not ContractType.PREPAID
-        starts = request.schedule_at or now
-        expires_at = max(starts, now) + self.validity
+        expires_at = (schedule_at or now) + self.validity
         # The recipients' data keys are created meanwhile: if the ledger refuses, they stay
         # unused (a key without data; an erasure deletes it with the others).
         keys = self._key_workers.submit(
@@ -208,11 +205,12 @@ class SendAcceptance:
                 expires_at=expires_at,
                 daily_limit=limits.daily_parts if limited else None,
                 monthly_limit=limits.monthly_parts if limited else None,
+                valid_until=schedule_at,
             )
         finally:
             keys.result()
         review = request.lane is Lane.BULK and len(messages) > account.review_threshold
-        scheduled = request.schedule_at is not None and request.schedule_at > now
+        scheduled = schedule_at is not None
         send = Send(
             id=send_id,
             account_id=request.account_id,
@@ -225,7 +223,7 @@ class SendAcceptance:
             parts=parts,
             expected_cost=expected,
             skipped=_counts(skipped),
-            schedule_at=request.schedule_at if scheduled else None,
+            schedule_at=schedule_at,
             review_required=review,
             fingerprint=fingerprint,
             idempotency_key=request.idempotency_key,
@@ -235,6 +233,8 @@ class SendAcceptance:
         immediate = request.lane is Lane.TRANSACTIONAL and not scheduled and not review
         if not immediate:
             self.staging.stage(send_id, messages)
+        if request.lane is Lane.TRANSACTIONAL and scheduled:
+            send.show_scheduled(tuple(scheduled_message(m) for m in messages))
         recorded, chunks = self.messaging.accept(send, messages if immediate else ())
         return AcceptedSend(recorded, messages, skipped, recorded is not send, chunks)
 
@@ -246,27 +246,13 @@ class SendAcceptance:
         *,
         keep_repeats: bool,
     ) -> tuple[list[RecordedMessage], list[SkippedRecipient]]:
-        digest = self.keys.lookup_hasher(account_id)  # lookup_hash, batched
-        hashes = [
-            digest(p.to_e164).hex() if p.error is None and p.to_e164 else "" for p in previews
-        ]
-        opted_out = self.opt_outs.suppressed(account_id, [h for h in hashes if h])
+        hashes = self.verdicts.number_hashes(account_id, previews)
+        verdicts = self.verdicts.skipped(account_id, previews, hashes, keep_repeats=keep_repeats)
         taken: list[tuple[RecipientPreview, str, str, str]] = []
         skipped: list[SkippedRecipient] = []
-        first_at: dict[str, int] = {}
-        for position, (preview, number_hash) in enumerate(zip(previews, hashes, strict=True)):
-            if preview.error is not None:
-                skipped.append(
-                    SkippedRecipient(position, preview.error_code or "refused", preview.error)
-                )
-                continue
-            if number_hash in opted_out:
-                skipped.append(SkippedRecipient(position, "opted_out", "the number opted out"))
-                continue
-            first = first_at.setdefault(number_hash, position)
-            if first != position and not keep_repeats:
-                detail = f"the same number as recipient {first} of this send"
-                skipped.append(SkippedRecipient(position, "repeated", detail))
+        for preview, number_hash, verdict in zip(previews, hashes, verdicts, strict=True):
+            if verdict is not None:
+                skipped.append(verdict)
                 continue
             if preview.to_e164 is None or preview.text is None:  # pragma: no cover
                 raise RuntimeError("the preview accepted a recipient without number or text")
@@ -289,6 +275,12 @@ class SendAcceptance:
             for index, (preview, number_hash, number, text) in enumerate(taken)
         ]
         return messages, skipped
+
+
+def scheduled_message(m: RecordedMessage) -> ScheduledMessage:
+    return ScheduledMessage(
+        m.message_id, m.index, m.number_hash, m.region, m.encoding, m.parts, m.price
+    )
 
 
 def _counts(skipped: list[SkippedRecipient]) -> tuple[Skipped, ...]:

@@ -19,7 +19,7 @@ from eventsourcing.application import AggregateNotFoundError
 
 from domain.accounts.application import Accounts
 from domain.accounts.contract import add_months
-from domain.ledger.application import Ledger
+from domain.ledger.application import Ledger, lot_id_for
 from domain.ledger.billing import BERLIN
 from domain.ledger.exceptions import InvalidAdjustmentError, ReservationNotFoundError
 from domain.ledger.lots import DebitKind, ExpiredOption, LotSource, PaymentMethod
@@ -96,6 +96,15 @@ class Topup:
     """The payment reference was credited before: nothing new was booked."""
 
 
+@dataclass(frozen=True)
+class Adjusted:
+    amount: int
+    """What it moved for the account (positive: credit given; negative: taken; for expired
+    credit: the expired amount settled)."""
+    repeated: bool = False
+    """Its reference was booked before (goodwill, correction, refund): nothing new was."""
+
+
 class Credits:
     def __init__(self, accounts: Accounts, ledger: Ledger, *, package_validity_months: int):
         self.accounts = accounts
@@ -135,10 +144,18 @@ class Credits:
         lot = self.ledger.wallet(account_id).lots[lot_id]
         return Topup(lot_id, lot.amount, vat, lot.amount + vat, lot.expires_at, repeated)
 
-    def adjust(self, account_id: UUID, adjustment: Adjustment, actor: str, now: datetime) -> int:
-        """Apply an adjustment; returns the amount it moved for the account (positive: credit
-        given; negative: taken; for expired credit: the expired amount settled)."""
+    def adjust(
+        self, account_id: UUID, adjustment: Adjustment, actor: str, now: datetime
+    ) -> Adjusted:
+        """Apply an adjustment. Goodwill, corrections and refunds are idempotent by their
+        reference, as top-ups are by theirs: repeated, nothing is booked again (``repeated``);
+        repeated with another amount, ``AdjustmentReferenceReusedError``."""
         self.accounts.account(account_id)  # it must exist
+        return self._adjust(account_id, adjustment, actor, now)
+
+    def _adjust(
+        self, account_id: UUID, adjustment: Adjustment, actor: str, now: datetime
+    ) -> Adjusted:
         reference = (
             getattr(adjustment, "reference", "") or f"{kind_of(adjustment)}:{now.isoformat()}"
         )
@@ -147,6 +164,8 @@ class Credits:
                 source = (
                     LotSource.GOODWILL if isinstance(adjustment, Goodwill) else LotSource.CORRECTION
                 )
+                granted_before = lot_id_for(account_id, f"{source}:{reference}")
+                repeated = granted_before in self.ledger.wallet(account_id).lots
                 self.ledger.grant(
                     account_id,
                     source=source,
@@ -157,19 +176,20 @@ class Credits:
                     now=now,
                     expires_at=self.package_expiry(now),
                 )
-                return amount
+                return Adjusted(amount, repeated)
             case Correction(amount=amount) if amount < 0:
-                self.ledger.debit(
+                debited = self.ledger.debit(
                     account_id,
                     amount=-amount,
                     kind=DebitKind.CORRECTION,
                     reason=adjustment.reason,
                     actor=actor,
                     now=now,
+                    reference=reference,
                 )
-                return amount
+                return Adjusted(amount, not debited)
             case Refund(amount=amount, method=method) if amount > 0:
-                self.ledger.debit(
+                debited = self.ledger.debit(
                     account_id,
                     amount=amount,
                     kind=DebitKind.REFUND,
@@ -180,11 +200,11 @@ class Credits:
                     method=method,
                     reference=reference,
                 )
-                return -amount
+                return Adjusted(-amount, not debited)
             case Release():
                 self._own_reservation(account_id, adjustment.reservation_id)
                 parts = adjustment.parts or (1,) * len(adjustment.indexes)
-                return self.ledger.release(
+                released = self.ledger.release(
                     adjustment.reservation_id,
                     adjustment.indexes,
                     adjustment.amounts,
@@ -192,11 +212,13 @@ class Credits:
                     reason=f"{adjustment.reason} ({actor})",
                     now=now,
                 )
+                return Adjusted(released)
             case CloseReservation():
                 self._own_reservation(account_id, adjustment.reservation_id)
-                return self.ledger.close_reservation(
+                closed = self.ledger.close_reservation(
                     adjustment.reservation_id, reason=f"{adjustment.reason} ({actor})", now=now
                 )
+                return Adjusted(closed)
             case SettleExpired():
                 before = self.ledger.wallet(account_id).expired
                 self.ledger.settle_expired(
@@ -208,7 +230,7 @@ class Credits:
                     expires_at=self.package_expiry(now),
                     reference=reference,
                 )
-                return before
+                return Adjusted(before)
         raise InvalidAdjustmentError(
             "goodwill and refund need a positive amount, correction a non-zero one"
         )

@@ -33,6 +33,7 @@ from domain.accounts.exceptions import UsernameTakenError
 from domain.ledger.application import Ledger
 from domain.ledger.billing import BERLIN
 from domain.tariff import Tariff
+from services.registration_limit import RegistrationLimit
 
 REPAIR_AFTER = timedelta(minutes=10)
 """How long an account without a wallet waits for its client's retry before the sweeper opens
@@ -102,13 +103,35 @@ class Trial:
 
 
 class Registrations:
-    def __init__(self, accounts: Accounts, ledger: Ledger, trial: Trial) -> None:
+    def __init__(
+        self,
+        accounts: Accounts,
+        ledger: Ledger,
+        trial: Trial,
+        limit: RegistrationLimit | None = None,
+    ) -> None:
         self.accounts = accounts
         self.ledger = ledger
         self.trial = trial
+        self.limit = limit
 
-    def register(self, form: RegistrationForm, key: NewApiKey, now: datetime) -> Registered:
-        """Register a customer, or finish the registration a crash left half-made."""
+    def register(
+        self, form: RegistrationForm, key: NewApiKey, now: datetime, client: str | None = None
+    ) -> Registered:
+        """Register a customer, or finish the registration a crash left half-made. With a
+        limit, ``client`` (the caller's address) must have a slot left this hour
+        (``RegistrationLimitError`` otherwise); a registration refused for another reason
+        gives its slot back."""
+        if self.limit is None or client is None:
+            return self._register(form, key, now)
+        slot = self.limit.take(client, now)
+        try:
+            return self._register(form, key, now)
+        except BaseException:
+            self.limit.give_back(slot)
+            raise
+
+    def _register(self, form: RegistrationForm, key: NewApiKey, now: datetime) -> Registered:
         try:
             account_id = self.accounts.register(
                 kind=form.kind,

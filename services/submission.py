@@ -17,8 +17,8 @@
 3. Each message to submit is opened (a redacted text or a shredded key cancels it: the person
    was erased) and its parts go to the ``Carrier`` (``services.submit_parts``). Its claim is
    taken only when its first part has its window slot, right before the write
-   (``ClaimWaves``: the parts reaching the wire in one turn of the event loop share one
-   statement): so what a crash leaves in doubt is what was on the wire, not the whole batch.
+   (``ClaimWaves``: the parts reaching the wire while the previous statement runs share the
+   next one): so what a crash leaves in doubt is what was on the wire, not the whole batch.
    A claim someone else took meanwhile leaves the message unsent.
 4. Results are recorded as they come, in reports of up to ``FLUSH_AT`` results or every
    ``FLUSH_AFTER`` seconds (``ResultRecorder``: the ``CarrierReport`` with the claims' new
@@ -385,28 +385,36 @@ class Submission:
 
 
 class ClaimWaves:
-    """Takes the claims of the messages whose first parts reach the wire in one turn of the
-    event loop with one ``Claims.take``, while their window slots wait. A message whose claim
+    """Takes the claims of the messages whose first parts reach the wire together with one
+    ``Claims.take``, while their window slots wait. One take is in flight at a time: what
+    reaches the wire while it runs goes in the next one, so a busy sender writes fewer, larger
+    statements (as a group commit does) and an idle one waits for none. A message whose claim
     cannot be taken (another sender took it, or the database is away) stays unsent."""
 
     def __init__(self, claims: Claims) -> None:
         self.claims = claims
         self._pending: list[tuple[ClaimTicket, asyncio.Future[bool]]] = []
-        self._running: set[asyncio.Task[None]] = set()
+        self._running: asyncio.Task[None] | None = None
+        self._scheduled = False
 
     async def take(self, ticket: ClaimTicket) -> bool:
         loop = asyncio.get_running_loop()
         taken: asyncio.Future[bool] = loop.create_future()
-        if not self._pending:
-            loop.call_soon(self._flush)
         self._pending.append((ticket, taken))
+        self._schedule(loop)
         return await taken
 
+    def _schedule(self, loop: asyncio.AbstractEventLoop) -> None:
+        if not self._scheduled and self._running is None:
+            self._scheduled = True
+            loop.call_soon(self._flush)  # the rest of this turn's first parts join the wave
+
     def _flush(self) -> None:
+        self._scheduled = False
+        if self._running is not None or not self._pending:
+            return
         wave, self._pending = self._pending, []
-        task = asyncio.create_task(self._take(wave))
-        self._running.add(task)
-        task.add_done_callback(self._running.discard)
+        self._running = asyncio.create_task(self._take(wave))
 
     async def _take(self, wave: list[tuple[ClaimTicket, asyncio.Future[bool]]]) -> None:
         try:
@@ -414,6 +422,13 @@ class ClaimWaves:
         except DATABASE_ERRORS as exc:
             log.warning("claims could not be taken; not sent", extra={"error": repr(exc)})
             taken = set()
+        except Exception:  # a refused statement: unsent too, never a submit left waiting
+            log.exception("claims refused by the database; not sent")
+            taken = set()
+        finally:
+            self._running = None
+            if self._pending:
+                self._schedule(asyncio.get_running_loop())
         for ticket, future in wave:
             if not future.done():
                 future.set_result(ticket.message_id in taken)
@@ -472,10 +487,15 @@ async def _until_done(sleep: Sleep, call: Callable[..., object], *args: object) 
         try:
             await asyncio.to_thread(call, *args)
             return
-        except DATABASE_ERRORS as exc:
+        except Exception as exc:  # noqa: BLE001 - answers in hand are never dropped
+            # Kept also when the statement itself was refused (a bug to fix): the sender
+            # holds the claims meanwhile, so nothing is sent again while it waits.
             pause = next(pauses, RECORD_RETRY[-1])
-            log.warning(
-                "database refused the carrier's answers; trying again",
+            outage = isinstance(exc, DATABASE_ERRORS)
+            log.log(
+                logging.WARNING if outage else logging.ERROR,
+                "database %s the carrier's answers; trying again",
+                "is away for" if outage else "refused",
                 extra={"error": repr(exc), "retry_in": pause},
             )
             await sleep(pause)

@@ -136,11 +136,21 @@ class Settings:
     """Extra options for the bundled SMSC simulator that ``kontor up`` starts (for example
     ``--scenario undeliverable --undeliverable 0.05``)."""
 
+    schedule_horizon_days: int = 365
+    """How far ahead a send may be scheduled (``send_at``), in days. A prepaid send is also
+    refused when the credit it would hold expires before its time."""
+
     single_send_max_recipients: int = 50
     """Recipients ``POST /v1/messages`` accepts at most (more: use a campaign)."""
 
     registrations_per_hour: int = 5
-    """Registrations accepted per client address and hour (``POST /v1/accounts``)."""
+    """Registrations accepted per client address and hour (``POST /v1/accounts``), counted in
+    PostgreSQL across every API process and restart; past it a 429 with ``Retry-After``."""
+
+    forwarded_allow_ips: str = ""
+    """Comma-separated addresses (or networks) of the reverse proxies whose ``X-Forwarded-For``
+    and ``X-Forwarded-Proto`` the API believes. Empty: none, the client address is the TCP
+    peer's (so a client cannot choose the address the registration limit counts)."""
 
     @property
     def resolved_var_dir(self) -> Path:
@@ -158,6 +168,11 @@ class Settings:
     def cors_origin_list(self) -> list[str]:
         """``cors_origins`` as a list (empty: CORS off)."""
         return [origin.strip() for origin in self.cors_origins.split(",") if origin.strip()]
+
+    @property
+    def trusted_proxies(self) -> list[str]:
+        """``forwarded_allow_ips`` as a list (empty: no proxy is trusted)."""
+        return [ip.strip() for ip in self.forwarded_allow_ips.split(",") if ip.strip()]
 
     def __post_init__(self) -> None:
         self.lane_set  # noqa: B018 - refuse a bad value when the settings are loaded

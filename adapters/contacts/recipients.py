@@ -1,8 +1,9 @@
 """The ``contact_recipients`` table: one row per number and list, sealed, found by keyed hash.
 
 Functions take an open connection (callers lock the list first, see ``lists.lock_list``). Rows
-are ordered by ``id``, a sequence value, so paging and iteration have a stable order in which
-imported rows keep their file order.
+are ordered by ``id``, a number per list (1, 2, ... from the list's ``next_recipient_id``,
+never reused in it, so an id tells nothing about other lists or accounts): paging and iteration
+have a stable order in which added rows keep their order.
 """
 
 from __future__ import annotations
@@ -16,7 +17,11 @@ import psycopg
 from psycopg import sql
 
 from adapters.contacts.sealing import AccountSeal
-from domain.contacts.exceptions import DuplicateRecipientError, RecipientNotFoundError
+from domain.contacts.exceptions import (
+    DuplicateRecipientError,
+    ListNotFoundError,
+    RecipientNotFoundError,
+)
 from domain.contacts.fields import merge_fields
 
 
@@ -78,6 +83,20 @@ def get(
     return _opened(seal, row)
 
 
+def take_ids(conn: psycopg.Connection[Any], list_id: UUID, count: int) -> int:
+    """The first of ``count`` new recipient ids of the list (its next ids, per list; the
+    caller holds the list's lock)."""
+    row = conn.execute(
+        "UPDATE contact_lists SET next_recipient_id = next_recipient_id + %s WHERE id = %s"
+        " RETURNING next_recipient_id - %s",
+        (count, list_id, count),
+    ).fetchone()
+    if row is None:
+        raise ListNotFoundError(list_id)
+    first: int = row[0]
+    return first
+
+
 def add_many(
     conn: psycopg.Connection[Any],
     seal: AccountSeal,
@@ -118,11 +137,13 @@ def add_many(
                 )
     new = [w for w in wanted if w[0] not in ids]
     if new:
+        first = take_ids(conn, list_id, len(new))
         inserted = conn.execute(
-            "INSERT INTO contact_recipients (list_id, number_hash, sealed)"
-            " SELECT %s, h, s FROM unnest(%b::bytea[], %b::bytea[]) WITH ORDINALITY AS t(h, s, i)"
+            "INSERT INTO contact_recipients (list_id, id, number_hash, sealed)"
+            " SELECT %s, %s + t.i - 1, h, s"
+            " FROM unnest(%b::bytea[], %b::bytea[]) WITH ORDINALITY AS t(h, s, i)"
             " ORDER BY i RETURNING id, number_hash",
-            (list_id, [w[0] for w in new], [seal.seal(w[1], w[2]) for w in new]),
+            (list_id, first, [w[0] for w in new], [seal.seal(w[1], w[2]) for w in new]),
         ).fetchall()
         ids.update((bytes(h), i) for i, h in inserted)
     return AddResult(

@@ -24,14 +24,17 @@ CREATE TABLE IF NOT EXISTS contact_lists (
     recipient_count bigint NOT NULL DEFAULT 0 CHECK (recipient_count >= 0),
     fields text[] NOT NULL DEFAULT '{}',
     created_at timestamptz NOT NULL,
-    updated_at timestamptz NOT NULL
+    updated_at timestamptz NOT NULL,
+    next_recipient_id bigint NOT NULL DEFAULT 1
+    -- recipient ids are numbers per list (1, 2, ...), never reused in the list: they say
+    -- nothing about other lists or accounts (a database of an earlier release, whose ids came
+    -- from one global sequence, is renumbered by migration 6)
 );
 CREATE INDEX IF NOT EXISTS contact_lists_account ON contact_lists (account_id, created_at, id);
 
-CREATE SEQUENCE IF NOT EXISTS contact_recipient_ids CACHE 1000;
 CREATE TABLE IF NOT EXISTS contact_recipients (
     list_id uuid NOT NULL,
-    id bigint NOT NULL DEFAULT nextval('contact_recipient_ids'),
+    id bigint NOT NULL,
     number_hash bytea NOT NULL,
     sealed bytea NOT NULL,
     PRIMARY KEY (list_id, id),

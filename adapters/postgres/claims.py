@@ -50,6 +50,7 @@ CREATE TABLE IF NOT EXISTS submit_claims (
 );
 CREATE INDEX IF NOT EXISTS submit_claims_in_doubt ON submit_claims (carrier, handset)
     WHERE state IN ('submitting', 'uncertain');
+CREATE INDEX IF NOT EXISTS submit_claims_send ON submit_claims (send_id);
 CREATE TABLE IF NOT EXISTS carrier_leases (
     owner uuid PRIMARY KEY,
     route text NOT NULL,
@@ -209,6 +210,23 @@ STILL_IN_DOUBT = (
     " SELECT 1 / count(*) FROM held"
 )
 """Fails the transaction (division by zero) unless the claim is still in doubt as found."""
+
+
+class PostgresClaimCounts:
+    """How many of a send's messages are in each claim state
+    (``services.cancellation.ClaimCounts``)."""
+
+    def __init__(self, pool: ConnectionPool[Any]) -> None:
+        self.pool = pool
+        create_tables(pool)
+
+    def claim_counts(self, send_id: UUID) -> dict[str, int]:
+        with self.pool.connection() as conn:
+            rows = conn.execute(
+                "SELECT state, count(*) FROM submit_claims WHERE send_id = %s GROUP BY state",
+                (send_id,),
+            ).fetchall()
+        return {state: int(n) for state, n in rows}
 
 
 class PostgresInDoubt:

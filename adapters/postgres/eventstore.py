@@ -97,8 +97,15 @@ class MsgspecTranscoder(Transcoder):
         raise NotImplementedError(f"cannot decode {type_!r}")
 
 
-DATABASE_ERRORS = (psycopg.Error, InterfaceError, OperationalError)
-"""The database (not the data) failed: eventsourcing's wrappers and psycopg's own errors."""
+DATABASE_ERRORS = (
+    psycopg.OperationalError,
+    psycopg.InterfaceError,
+    InterfaceError,
+    OperationalError,
+)
+"""The database (not the data) failed: the connection, the server or the pool, in psycopg's own
+errors and eventsourcing's wrappers of them. Errors of the data or the statement (a ``DataError``,
+an ``IntegrityError``) are not among them: trying such a call again can never succeed."""
 
 _IMPLICIT = {"originator_id", "originator_version"}
 _AGGREGATE_PRIVATE: dict[str, Any] = {"_created_on": datetime, "_modified_on": datetime}

@@ -78,6 +78,36 @@ END $$
         " CREATE INDEX IF NOT EXISTS submit_claims_in_doubt ON submit_claims (carrier, handset)"
         " WHERE state IN ('submitting', 'uncertain'); END IF; END $$",
     ),
+    Migration(
+        6,
+        "recipient ids are numbers per list, not one global sequence",
+        """
+DO $$ BEGIN
+    IF to_regclass('contact_recipients') IS NOT NULL THEN
+        ALTER TABLE contact_recipients ALTER COLUMN id DROP DEFAULT;
+        -- through negative ids: renumbering in place would collide on (list_id, id)
+        UPDATE contact_recipients SET id = -id;
+        UPDATE contact_recipients r SET id = n.rank
+        FROM (SELECT list_id, id,
+                     row_number() OVER (PARTITION BY list_id ORDER BY id DESC) AS rank
+              FROM contact_recipients) n
+        WHERE r.list_id = n.list_id AND r.id = n.id;
+        ALTER TABLE contact_lists
+            ADD COLUMN IF NOT EXISTS next_recipient_id bigint NOT NULL DEFAULT 1;
+        UPDATE contact_lists l SET next_recipient_id = 1 + coalesce(
+            (SELECT max(id) FROM contact_recipients r WHERE r.list_id = l.id), 0);
+        DROP SEQUENCE IF EXISTS contact_recipient_ids;
+    END IF;
+END $$
+""",
+    ),
+    Migration(
+        7,
+        "claims are found by their send (what a cancellation stopped and what had gone)",
+        "DO $$ BEGIN IF to_regclass('submit_claims') IS NOT NULL THEN"
+        " CREATE INDEX IF NOT EXISTS submit_claims_send ON submit_claims (send_id);"
+        " END IF; END $$",
+    ),
 )
 
 TABLE = """

@@ -133,6 +133,21 @@ class SendCancelled(StoredEvent, frozen=True, kw_only=True):
     recorded: int
 
 
+class StoredScheduledMessage(msgspec.Struct, frozen=True):
+    message_id: UUID
+    index: int
+    number_hash: str
+    region: str
+    encoding: str
+    parts: int
+    price: int
+
+
+class SendMessagesScheduled(StoredEvent, frozen=True, kw_only=True):
+    event_class = Send.MessagesScheduled
+    messages: list[StoredScheduledMessage]
+
+
 class SendCompleted(StoredEvent, frozen=True, kw_only=True):
     event_class = Send.Completed
     captured: int
@@ -262,6 +277,7 @@ STRUCTS: tuple[type[StoredEvent], ...] = (
     SendChunkRecorded,
     SendCancelled,
     SendCompleted,
+    SendMessagesScheduled,
     ChunkRecorded,
     TransactionalChunkRecorded,
     CarrierReportRecorded,

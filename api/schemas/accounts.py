@@ -80,8 +80,14 @@ class BalanceRead(msgspec.Struct):
     receivable: Amount
     tariff: Tariff
     price_per_sms: Amount
+    """What the account's next SMS to a German mobile costs: the price tier its parts this
+    month have reached."""
     remaining_sms: Annotated[
-        int, msgspec.Meta(description="available credit as SMS to German mobiles (Restvolumen)")
+        int,
+        msgspec.Meta(
+            description="available credit as SMS to German mobiles (Restvolumen), at the price"
+            " the account pays from its month volume on, into the cheaper tiers"
+        ),
     ]
     as_of: datetime | None
 

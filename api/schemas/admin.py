@@ -106,6 +106,8 @@ class AdjustmentRead(msgspec.Struct):
     type: AdjustmentType
     amount: Amount
     actor: str
+    repeated: bool = False
+    """Its reference was booked before: nothing new was (the answer is then 200)."""
 
 
 class OperatorLimits(msgspec.Struct, forbid_unknown_fields=True):

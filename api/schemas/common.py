@@ -11,7 +11,6 @@ OpenAPI document states them (``pattern``, ``maxLength``, ``maximum``) and a vio
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 import msgspec
@@ -50,17 +49,6 @@ def text_meta(
 
 MAX_COUNT = 2**31 - 1
 """The largest count (SMS parts, limits, thresholds) a request may give: fits an integer column."""
-
-
-LATEST_YEAR = 2099
-"""A time a request gives (``send_at``) lies before the year 2100: far enough for any schedule,
-and far from ``datetime.max``, where adding a validity period or a time zone overflows."""
-
-
-def check_time(name: str, moment: datetime | None) -> None:
-    """Refuse a time past ``LATEST_YEAR`` (raised in ``__post_init__``: a 422 naming the field)."""
-    if moment is not None and moment.year > LATEST_YEAR:
-        raise ValueError(f"`{name}` must lie before the year {LATEST_YEAR + 1}")
 
 
 def line(max_length: int, min_length: int = 0, **meta: Any) -> msgspec.Meta:

@@ -38,9 +38,6 @@ class MessageCreate(msgspec.Struct, forbid_unknown_fields=True):
     keep_repeats: bool = False
     """True: a number given more than once gets the message each time (default: once)."""
 
-    def __post_init__(self) -> None:
-        common.check_time("send_at", self.send_at)
-
 
 class CampaignCreate(msgspec.Struct, forbid_unknown_fields=True):
     text: Text
@@ -53,9 +50,6 @@ class CampaignCreate(msgspec.Struct, forbid_unknown_fields=True):
     normalize: bool = False
     keep_repeats: bool = False
     """True: a number listed more than once gets the message each time (default: once)."""
-
-    def __post_init__(self) -> None:
-        common.check_time("send_at", self.send_at)
 
 
 class SkippedRead(msgspec.Struct):
@@ -94,6 +88,20 @@ class CampaignAccepted(msgspec.Struct):
     repeated: bool
 
 
+class CancellationRead(msgspec.Struct):
+    """What a cancellation stopped and what had already gone (from the carrier sender's
+    claims, counted right after the cancellation was recorded)."""
+
+    stopped: int
+    """Never sent: their credit goes back."""
+    sent: int
+    """Accepted by the carrier before the cancellation (charged)."""
+    in_flight: int
+    """Being submitted as the send was cancelled: may still go (within about a second)."""
+    rejected: int
+    """Refused by the carrier (not charged)."""
+
+
 class CampaignRead(msgspec.Struct):
     campaign_id: UUID
     name: str
@@ -113,6 +121,8 @@ class CampaignRead(msgspec.Struct):
     created_at: datetime
     completed_at: datetime | None
     eta_seconds: float | None
+    cancellation: CancellationRead | None = None
+    """Only in the answer to a cancellation."""
 
 
 class CampaignPage(msgspec.Struct):

@@ -9,7 +9,9 @@ from __future__ import annotations
 from datetime import date
 from uuid import UUID, uuid4
 
+from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
+from eventsourcing.utils import get_topic
 
 from domain.accounts.account import (
     DEFAULT_REVIEW_THRESHOLD,
@@ -21,9 +23,13 @@ from domain.accounts.account import (
 from domain.accounts.api_key import ApiKey, Role, UsernameClaim
 from domain.accounts.contract import Contract, Limits
 from domain.accounts.exceptions import ApiKeyNotFoundError, UsernameTakenError
+from domain.accounts.key_chain import KeyChain
 from domain.base import KontorApplication
 from domain.personal import PersonalData
 from domain.tariff import Tariff
+
+CHAIN_ATTEMPTS = 3
+"""Tries of a key change whose account's key chain another request changed meanwhile."""
 
 
 class Accounts(KontorApplication):
@@ -64,8 +70,9 @@ class Accounts(KontorApplication):
             role=Role.CUSTOMER,
             label="first key",
         )
+        chain = KeyChain(account_id=account.id, live=[key.id])
         try:
-            self.save(account, claim, key)
+            self.save(account, claim, key, chain)
         except IntegrityError as exc:
             if UsernameClaim.create_id(username) in self.repository:
                 raise UsernameTakenError(username) from exc
@@ -85,18 +92,63 @@ class Accounts(KontorApplication):
     ) -> UUID:
         self.account(account_id)  # the account must exist
         key = ApiKey(prefix=prefix, digest=digest, account_id=account_id, role=role, label=label)
-        self.save(key)
+        for attempt in range(CHAIN_ATTEMPTS):
+            chain = self.key_chain(account_id)
+            chain.add(key.id)
+            try:
+                self.save(key, chain)
+                break
+            except IntegrityError:
+                if attempt == CHAIN_ATTEMPTS - 1:
+                    raise
         return key.id
 
     def revoke_api_key(self, account_id: UUID, key_id: UUID, actor: str) -> None:
+        """Revoke one of the account's keys; refused for its last live one
+        (``LastApiKeyError``), also when two revocations race for the last two."""
+        for attempt in range(CHAIN_ATTEMPTS):
+            try:
+                key: ApiKey = self.repository.get(key_id)
+            except AggregateNotFoundError as exc:
+                raise ApiKeyNotFoundError(f"no API key {key_id} on this account") from exc
+            if key.account_id != account_id:
+                raise ApiKeyNotFoundError(f"no API key {key_id} on this account")
+            chain = self.key_chain(account_id)
+            chain.remove(key_id)
+            key.revoke(actor)
+            try:
+                self.save(key, chain)
+                return
+            except IntegrityError:
+                if attempt == CHAIN_ATTEMPTS - 1:
+                    raise
+
+    def key_chain(self, account_id: UUID) -> KeyChain:
+        """The account's live keys; for an account registered before chains existed, built
+        from its keys' events (once: the caller saves it)."""
+        chain_id = KeyChain.create_id(account_id)
         try:
-            key: ApiKey = self.repository.get(key_id)
-        except Exception as exc:
-            raise ApiKeyNotFoundError(f"no API key {key_id} on this account") from exc
-        if key.account_id != account_id:
-            raise ApiKeyNotFoundError(f"no API key {key_id} on this account")
-        key.revoke(actor)
-        self.save(key)
+            chain: KeyChain = self.repository.get(chain_id)
+            return chain
+        except AggregateNotFoundError:
+            pass
+        issued = get_topic(ApiKey.Issued)
+        live: list[UUID] = []
+        start: int | None = None
+        while True:
+            page = self.recorder.select_notifications(
+                start, 1000, topics=[issued], inclusive_of_start=False
+            )
+            for notification in page:
+                issued_event = self.mapper.to_domain_event(notification)
+                if getattr(issued_event, "account_id", None) == account_id:
+                    key: ApiKey = self.repository.get(issued_event.originator_id)
+                    if not key.revoked:
+                        live.append(key.id)
+            if len(page) < 1000:
+                break
+            start = page[-1].id
+        return KeyChain(account_id=account_id, live=live)
 
     def change_limits(
         self, account_id: UUID, limits: Limits, actor: str, *, by_operator: bool

@@ -49,3 +49,26 @@ class SenderBlockedError(AccountError):
     def __init__(self, sender: str) -> None:
         self.sender = sender
         super().__init__(f"sender ID {sender!r} is blocked for this account")
+
+
+class RegistrationLimitError(AccountError):
+    """A client address may register at most the configured number of accounts an hour (the
+    limit is kept in PostgreSQL, so it holds across API processes and restarts)."""
+
+    def __init__(self, limit: int, retry_after: int) -> None:
+        self.limit = limit
+        self.retry_after = retry_after
+        super().__init__(
+            f"at most {limit} registrations an hour from one address; try again in {retry_after} s"
+        )
+
+
+class LastApiKeyError(AccountError):
+    """An account keeps at least one live API key: the last one is not revoked (issue another
+    key first), since without one nobody could act for the account again."""
+
+    def __init__(self, key_id: object) -> None:
+        self.key_id = key_id
+        super().__init__(
+            f"API key {key_id} is the account's last live key; issue another key before revoking it"
+        )

@@ -2,10 +2,11 @@
 
 A data row is *valid* when its number cell normalises (``numbers.NumberNormaliser``) and no
 field value is longer than ``fields.MAX_VALUE``; its fields are the mapped columns' trimmed
-cells (missing cells are blank). Otherwise it is *rejected* with a reason: ``missing_number``
-(blank number cell), ``field_too_long``, or the phone number's own reason (``too_short``,
-``not_a_number``, ... see ``domain.phone.exceptions.InvalidNumberReason``). Blank lines are no
-rows at all (the file reader skips them).
+cells (missing cells are blank), with the escape of a Kontor export undone (``cells``: a
+re-imported export gives back exactly what was exported). Otherwise it is *rejected* with a
+reason: ``missing_number`` (blank number cell), ``field_too_long``, or the phone number's own
+reason (``too_short``, ``not_a_number``, ... see ``domain.phone.exceptions.InvalidNumberReason``).
+Blank lines are no rows at all (the file reader skips them).
 
 This is the hot loop of a two-million-row import, so rows are plain tuples (``ParsedRow``),
 and the loop binds what it calls to locals.
@@ -17,6 +18,7 @@ from collections.abc import Callable, Iterable, Iterator
 from operator import itemgetter
 from typing import Any
 
+from domain.contacts.cells import ESCAPED_STARTS, unescaped
 from domain.contacts.fields import MAX_VALUE, ColumnMap
 from domain.phone.exceptions import InvalidPhoneNumberError
 from domain.phone.number import PhoneNumber
@@ -29,6 +31,7 @@ and says why for a rejected one (whose ``e164`` is set only if its number was va
 MISSING_NUMBER = "missing_number"
 FIELD_TOO_LONG = "field_too_long"
 _NO_FIELDS: dict[str, str] = {}
+ESCAPED = frozenset(ESCAPED_STARTS)
 
 
 def _picker(indexes: list[int]) -> Callable[[list[str]], tuple[str, ...]]:
@@ -53,7 +56,7 @@ def parse_rows(
     strip = str.strip
     for line, cells in records:
         row = cells if len(cells) >= width else cells + [""] * (width - len(cells))
-        raw = row[number_at].strip()
+        raw = unescaped(row[number_at].strip())
         if not raw:
             yield line, None, _NO_FIELDS, False, MISSING_NUMBER, raw
             continue
@@ -65,7 +68,11 @@ def parse_rows(
         if pick is None:
             yield line, e164, _NO_FIELDS, False, None, raw
             continue
-        values = tuple(map(strip, pick(row)))
+        values = tuple(
+            [  # an exported cell's escape undone (``cells``), inline: hot loop
+                v[1:] if v[:1] == "'" and v[1:2] in ESCAPED else v for v in map(strip, pick(row))
+            ]
+        )
         if max(map(len, values)) > MAX_VALUE:
             yield line, e164, _NO_FIELDS, False, FIELD_TOO_LONG, raw
             continue

@@ -18,7 +18,7 @@ from eventsourcing.persistence import RecordConflictError
 
 from domain.base import KontorApplication
 from domain.ledger.billing import Billing, UsageCounter
-from domain.ledger.exceptions import ReservationMismatchError
+from domain.ledger.exceptions import AdjustmentReferenceReusedError, ReservationMismatchError
 from domain.ledger.lots import DebitKind, ExpiredOption, LotSource, PaymentMethod
 from domain.ledger.reservation import Reservation, reservation_id_for
 from domain.ledger.wallet import Wallet
@@ -122,12 +122,17 @@ class Ledger(KontorApplication):
         now: datetime,
         expires_at: datetime | None,
     ) -> UUID:
-        """Trial, goodwill or correction credit; idempotent by ``reference``."""
+        """Trial, goodwill or correction credit; idempotent by ``reference`` (the same reference
+        with another amount: ``AdjustmentReferenceReusedError``)."""
         lot_id = lot_id_for(account_id, f"{source}:{reference}")
 
         def attempt() -> UUID:
             wallet = self.wallet(account_id)
             if lot_id in wallet.lots:
+                if wallet.lots[lot_id].amount != amount:
+                    raise AdjustmentReferenceReusedError(
+                        reference, wallet.lots[lot_id].amount, amount
+                    )
                 return lot_id
             wallet.grant(
                 lot_id=lot_id,
@@ -155,10 +160,12 @@ class Ledger(KontorApplication):
         vat: int = 0,
         method: PaymentMethod | None = None,
         reference: str = "",
-    ) -> None:
-        def attempt() -> None:
+    ) -> bool:
+        """Debit the wallet; False when this kind and ``reference`` was debited before."""
+
+        def attempt() -> bool:
             wallet = self.wallet(account_id)
-            wallet.debit(
+            debited = wallet.debit(
                 amount=amount,
                 kind=kind,
                 reason=reason,
@@ -168,9 +175,11 @@ class Ledger(KontorApplication):
                 method=method,
                 reference=reference,
             )
-            self.save(wallet)
+            if debited:
+                self.save(wallet)
+            return debited
 
-        self._retry(attempt)
+        return self._retry(attempt)
 
     def expire_lots(self, account_id: UUID, now: datetime) -> int:
         def attempt() -> int:
@@ -251,9 +260,12 @@ class Ledger(KontorApplication):
         expires_at: datetime,
         daily_limit: int | None = None,
         monthly_limit: int | None = None,
+        valid_until: datetime | None = None,
     ) -> UUID:
         """Hold a send's expected cost (idempotent per send). Raises InsufficientCreditError or
-        SendLimitExceededError, naming the shortfall, when the wallet cannot cover it."""
+        SendLimitExceededError, naming the shortfall, when the wallet cannot cover it, and
+        CreditExpiresBeforeScheduleError when a scheduled send (``valid_until``: its time)
+        would hold credit that expires before it goes."""
         reservation_id = reservation_id_for(send_id)
 
         def attempt() -> UUID:
@@ -275,6 +287,7 @@ class Ledger(KontorApplication):
                 now=now,
                 daily_limit=daily_limit,
                 monthly_limit=monthly_limit,
+                valid_until=valid_until,
             )
             wallet.request_recharge_if_low(uuid5(reservation_id, "recharge"), now)
             day, month = UsageCounter.period_of(now)

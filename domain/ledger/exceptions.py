@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from uuid import UUID
 
 
@@ -104,3 +105,40 @@ class PaymentReferenceReusedError(LedgerError):
         super().__init__(
             f"payment reference {reference!r} already credited {credited}, not {requested}"
         )
+
+
+class AdjustmentReferenceReusedError(LedgerError):
+    """An adjustment's reference identifies one adjustment of its kind (goodwill, correction,
+    refund): repeating it changes nothing, repeating it with another amount is refused."""
+
+    def __init__(self, reference: str, recorded: int, requested: int) -> None:
+        self.reference = reference
+        self.recorded = recorded
+        self.requested = requested
+        super().__init__(
+            f"reference {reference!r} was already booked with {recorded}, not {requested}"
+        )
+
+
+class CreditExpiresBeforeScheduleError(LedgerError):
+    """Prepaid credit held for a scheduled send must still be valid at the send's time: credit
+    is not held past its expiry."""
+
+    def __init__(self, send_at: datetime, required: int, valid_then: int) -> None:
+        self.send_at = send_at.isoformat()
+        self.required = required
+        self.valid_then = valid_then
+        super().__init__(
+            f"only {valid_then} of the {required} needed is credit still valid at {self.send_at}"
+            " (prepaid credit expires; schedule earlier or top up)"
+        )
+
+
+class AsOfInFutureError(LedgerError):
+    """Figures "as of" a moment are built from the events recorded up to it: a moment (or a
+    statement day) after now has no figures yet, and today's would be passed off as them."""
+
+    def __init__(self, as_of: str, now: datetime) -> None:
+        self.as_of = as_of
+        self.now = now.isoformat()
+        super().__init__(f"{as_of} is in the future (now {self.now}): no figures as of then yet")

@@ -14,12 +14,15 @@ Events are consumed by the journal and balance projections (projections/ledger_*
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
 from domain.ledger.billing import Billing, UsageCounter
 from domain.ledger.exceptions import (
+    AdjustmentReferenceReusedError,
+    CreditExpiresBeforeScheduleError,
     InsufficientCreditError,
     InvalidAmountError,
     InvalidAutoRechargeError,
@@ -49,10 +52,20 @@ class Wallet(Aggregate):
     remaining: dict[UUID, int]
     expired: int
     references: dict[str, UUID]
+    debit_references: dict[str, int]
+    """``kind:reference`` of every debit booked with a reference -> its amount (a repeated
+    refund or correction is recognised; debits before snapshots kept this are not)."""
     usage: UsageCounter
     recharge_threshold: int | None
     recharge_package: int | None
     pending_recharge: UUID | None
+
+    class_version = 2
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        """Snapshots taken before wallets kept their debits' references."""
+        state["debit_references"] = {}
 
     @staticmethod
     def create_id(account_id: UUID) -> UUID:
@@ -70,6 +83,7 @@ class Wallet(Aggregate):
         self.remaining = {}
         self.expired = 0
         self.references = {}
+        self.debit_references = {}
         self.usage = UsageCounter()
         self.recharge_threshold = None
         self.recharge_package = None
@@ -198,8 +212,15 @@ class Wallet(Aggregate):
         vat: int = 0,
         method: PaymentMethod | None = None,
         reference: str = "",
-    ) -> None:
-        """Take credit out: a refund (money paid back) or a correction."""
+    ) -> bool:
+        """Take credit out: a refund (money paid back) or a correction. False when a debit of
+        this kind and ``reference`` was booked before (nothing is booked again;
+        ``AdjustmentReferenceReusedError`` if its amount was another)."""
+        booked = self.debit_references.get(f"{kind}:{reference}") if reference else None
+        if booked is not None:
+            if booked != amount:
+                raise AdjustmentReferenceReusedError(reference, booked, amount)
+            return False
         if not 0 < amount <= MAX_AMOUNT or not 0 <= vat <= MAX_AMOUNT:
             raise InvalidAmountError(f"a debit needs an amount of 1 to {MAX_AMOUNT} (got {amount})")
         self.expire_lots(now)
@@ -207,6 +228,7 @@ class Wallet(Aggregate):
             raise InsufficientCreditError(amount, self.available)
         allocation = allocate(amount, self.remaining, self.lots)
         self._credit_debited(amount, allocation, kind, vat, method, reference, reason, actor)
+        return True
 
     @event(CreditDebited)
     def _credit_debited(
@@ -221,6 +243,8 @@ class Wallet(Aggregate):
         actor: str,
     ) -> None:
         self._take(allocation)
+        if reference:
+            self.debit_references[f"{kind}:{reference}"] = amount
 
     def _take(self, allocation: Allocation) -> None:
         for share in allocation:
@@ -247,9 +271,12 @@ class Wallet(Aggregate):
         now: datetime,
         daily_limit: int | None,
         monthly_limit: int | None,
+        valid_until: datetime | None = None,
     ) -> Allocation:
         """Move a send's expected cost out of available credit (prepaid), or count its parts
-        against the daily and monthly limits (postpaid, small-volume)."""
+        against the daily and monthly limits (postpaid, small-volume). A scheduled send's
+        credit (``valid_until``: its time) comes only from lots still valid then
+        (``CreditExpiresBeforeScheduleError`` when those do not cover it)."""
         if amount < 0 or parts <= 0:
             raise InvalidAmountError(f"a hold needs parts > 0 and amount >= 0 ({parts}, {amount})")
         self.expire_lots(now)
@@ -257,7 +284,18 @@ class Wallet(Aggregate):
         if self.billing is Billing.PREPAID:
             if amount > self.available:
                 raise InsufficientCreditError(amount, self.available)
-            allocation = allocate(amount, self.remaining, self.lots)
+            usable = self.remaining
+            if valid_until is not None:
+                usable = {
+                    lot_id: left
+                    for lot_id, left in self.remaining.items()
+                    if not self.lots[lot_id].is_expired(valid_until)
+                }
+                if amount > sum(usable.values()):
+                    raise CreditExpiresBeforeScheduleError(
+                        valid_until, amount, sum(usable.values())
+                    )
+            allocation = allocate(amount, usable, self.lots)
         else:
             self.usage.check(day, month, parts, daily_limit, monthly_limit)
             allocation = ()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from uuid import UUID
 
 
@@ -75,3 +76,41 @@ class TooManyRecipientsError(MessagingError):
         self.count = count
         self.limit = limit
         super().__init__(f"{count} recipients; a single send takes at most {limit}, use a campaign")
+
+
+class ScheduleInPastError(MessagingError):
+    """A send may be scheduled at most ``grace`` in the past (a clock a little behind, a form
+    filled in slowly: sent at once); a time further back is refused, not sent at once."""
+
+    def __init__(self, send_at: datetime, now: datetime, grace: timedelta) -> None:
+        self.send_at = send_at.isoformat()
+        self.now = now.isoformat()
+        self.grace_seconds = int(grace.total_seconds())
+        super().__init__(
+            f"send_at {self.send_at} is more than {self.grace_seconds // 60} minutes in the past"
+            f" (now {self.now})"
+        )
+
+
+class ScheduleTooFarError(MessagingError):
+    """A send may be scheduled at most the platform's horizon ahead
+    (``KONTOR_SCHEDULE_HORIZON_DAYS``)."""
+
+    def __init__(self, send_at: datetime, latest: datetime) -> None:
+        self.send_at = send_at.isoformat()
+        self.latest = latest.isoformat()
+        super().__init__(f"send_at {self.send_at} is after the latest allowed, {self.latest}")
+
+
+class NothingToCancelError(MessagingError):
+    """A send whose every message has already gone to the carrier (or was refused by it) has
+    nothing left to stop: cancelling it would only mislabel what was sent and charged."""
+
+    def __init__(self, sent: int, in_flight: int, rejected: int) -> None:
+        self.sent = sent
+        self.in_flight = in_flight
+        self.rejected = rejected
+        super().__init__(
+            f"every message has gone already: {sent} accepted by the carrier, {in_flight}"
+            f" being submitted, {rejected} refused by it"
+        )

@@ -58,6 +58,20 @@ class Skipped:
     count: int
 
 
+@dataclass(frozen=True)
+class ScheduledMessage:
+    """A message of a scheduled single send as its read model shows it before it is recorded
+    (no personal data: the number's keyed hash only)."""
+
+    message_id: UUID
+    index: int
+    number_hash: str
+    region: str
+    encoding: str
+    parts: int
+    price: int
+
+
 class Send(Aggregate):
     account_id: UUID
     lane: Lane
@@ -212,6 +226,21 @@ class Send(Aggregate):
             count=count,
         )
         self.recorded += count
+
+    # -- scheduled single sends ------------------------------------------------------------
+
+    class MessagesScheduled(Aggregate.Event):
+        messages: tuple[ScheduledMessage, ...]
+
+    def show_scheduled(self, messages: tuple[ScheduledMessage, ...]) -> None:
+        """Make a scheduled send's messages visible (``scheduled``) before they are recorded:
+        a single send answers with their ids, and they must not be 404 until they go."""
+        if self.state is SendState.SCHEDULED and messages:
+            self._messages_scheduled(messages)
+
+    @event(MessagesScheduled)
+    def _messages_scheduled(self, messages: tuple[ScheduledMessage, ...]) -> None:
+        pass
 
     # -- cancel and complete ---------------------------------------------------------------
 

@@ -38,6 +38,8 @@ BUFFERED_PART_STATES = frozenset({PartState.ENROUTE})
 
 
 class MessageState(enum.StrEnum):
+    SCHEDULED = "scheduled"
+    """Accepted for a later time (a scheduled single send): not recorded for the carrier yet."""
     QUEUED = "queued"
     """Recorded, not yet answered by a carrier."""
     PENDING = "pending"
@@ -54,6 +56,7 @@ FINAL_MESSAGE_STATES = frozenset(
     {MessageState.DELIVERED, MessageState.FAILED, MessageState.REJECTED, MessageState.CANCELLED}
 )
 COLOURS = {
+    MessageState.SCHEDULED: "grey",
     MessageState.QUEUED: "grey",
     MessageState.PENDING: "grey",
     MessageState.UNCONFIRMED: "grey",

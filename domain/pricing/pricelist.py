@@ -77,6 +77,24 @@ class Rate:
             index += 1
         return total
 
+    def parts_for(self, budget: int, month_volume: int) -> int:
+        """How many parts ``budget`` buys after ``month_volume`` parts this month, part by
+        part into the cheaper tiers ("Restvolumen" at the price the account actually pays)."""
+        index = bisect_right(self._starts, month_volume) - 1
+        starts, tiers = self._starts, self.tiers
+        parts, position, left = 0, month_volume, budget
+        while left > 0:
+            price = tiers[index].price
+            if price == 0:
+                return parts  # a free tier: no count to give (the price lists have none)
+            affordable = left // price
+            if index + 1 == len(starts) or affordable < starts[index + 1] - position:
+                return parts + affordable  # the budget ends inside this tier
+            room = starts[index + 1] - position
+            parts, position, left = parts + room, position + room, left - room * price
+            index += 1
+        return parts
+
 
 class PriceList:
     """One version of the prices; ``rate_for`` finds the rate a recipient is charged at."""
@@ -130,8 +148,8 @@ class PriceList:
     def list_price(
         self, tariff: Tariff, region: str = "DE", number_type: NumberType = NumberType.MOBILE
     ) -> int:
-        """The first tier's price of one part: the price of an SMS before volume discounts,
-        which the remaining credit is counted in ("Restvolumen": SMS to German mobiles)."""
+        """The first tier's price of one part: the price of an SMS before volume discounts
+        (the remaining credit is counted at the tier reached: ``Rate.parts_for``)."""
         return self.rate_for(tariff, region, number_type).tiers[0].price
 
 

@@ -37,6 +37,8 @@ class FakeClaims:
         self.takes: list[list[UUID]] = []
         self.failing = 0
         """Takes to refuse as a database that is away would."""
+        self.refusal: Exception = OperationalError("the database is away")
+        """What a refused take raises."""
 
     def die(self, owner: str) -> None:
         self.alive.discard(owner)
@@ -65,7 +67,7 @@ class FakeClaims:
     def take(self, tickets: Sequence[ClaimTicket]) -> set[UUID]:
         if self.failing:
             self.failing -= 1
-            raise OperationalError("the database is away")
+            raise self.refusal
         self.takes.append([t.message_id for t in tickets])
         taken: set[UUID] = set()
         for message_id, attempt in ((t.message_id, t.attempt) for t in tickets):
@@ -111,6 +113,8 @@ class FakeResultRecorder:
         self.handsets: dict[UUID, str] = {}
         self.failing = 0
         """Reports to refuse as a database that is away would."""
+        self.refusal: Exception = OperationalError("the database is away")
+        """What a refused report raises."""
 
     @property
     def results(self) -> list[SubmitResult]:
@@ -119,7 +123,7 @@ class FakeResultRecorder:
     def record(self, results: Sequence[SubmitResult], handsets: Mapping[UUID, str]) -> None:
         if self.failing:
             self.failing -= 1
-            raise OperationalError("the database is away")
+            raise self.refusal
         self.reports.append(list(results))
         self.handsets.update(handsets)
         for r in results:  # the last result of a message wins, as in the real side effects

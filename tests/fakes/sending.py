@@ -1,5 +1,5 @@
 """Fakes of the send path's ports: the staging table, the read models' due sends and sweep
-candidates, the registrations log."""
+candidates, the registrations log, the registration slots."""
 
 from __future__ import annotations
 
@@ -115,3 +115,27 @@ class FakeRegistrationLog:
 
     def save_position(self, position: int) -> None:
         self.position = max(self.position, position)
+
+
+@dataclass
+class FakeRegistrationSlots:
+    """``services.registration_limit.RegistrationSlots`` in memory: slot -> (client, time)."""
+
+    taken: dict[int, tuple[str, datetime]] = field(default_factory=dict)
+    next_slot: int = 1
+
+    def take(self, client: str, now: datetime, since: datetime, limit: int) -> int | None:
+        if len(self._mine(client, since)) >= limit:
+            return None
+        slot, self.next_slot = self.next_slot, self.next_slot + 1
+        self.taken[slot] = (client, now)
+        return slot
+
+    def oldest(self, client: str, since: datetime) -> datetime | None:
+        return min(self._mine(client, since), default=None)
+
+    def _mine(self, client: str, since: datetime) -> list[datetime]:
+        return [at for c, at in self.taken.values() if c == client and at > since]
+
+    def give_back(self, slot: int) -> None:
+        self.taken.pop(slot, None)

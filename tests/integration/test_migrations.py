@@ -112,3 +112,46 @@ def test_a_failing_migration_records_nothing_and_stops_the_ones_after_it(
     with psycopg.connect(unmigrated_url) as conn:
         assert conn.execute("SELECT version FROM schema_migrations").fetchall() == [(1,)]
         assert conn.execute("SELECT to_regclass('m_three')").fetchone() == (None,)
+
+
+EARLIER_CONTACTS = """
+CREATE TABLE contact_lists (id uuid PRIMARY KEY, account_id uuid NOT NULL, name text NOT NULL,
+    recipient_count bigint NOT NULL DEFAULT 0, fields text[] NOT NULL DEFAULT '{}',
+    created_at timestamptz NOT NULL, updated_at timestamptz NOT NULL);
+CREATE SEQUENCE contact_recipient_ids CACHE 1000;
+CREATE TABLE contact_recipients (list_id uuid NOT NULL,
+    id bigint NOT NULL DEFAULT nextval('contact_recipient_ids'), number_hash bytea NOT NULL,
+    sealed bytea NOT NULL, PRIMARY KEY (list_id, id), UNIQUE (list_id, number_hash));
+"""
+
+
+def test_recipient_ids_of_one_global_sequence_become_numbers_per_list(
+    unmigrated_url: str,
+) -> None:
+    first, second = uuid4(), uuid4()
+    with psycopg.connect(unmigrated_url, autocommit=True) as conn:
+        conn.execute(EARLIER_CONTACTS)
+        for list_id in (first, second):
+            conn.execute(
+                "INSERT INTO contact_lists (id, account_id, name, created_at, updated_at)"
+                " VALUES (%s, %s, 'l', %s, %s)",
+                (list_id, uuid4(), AT, AT),
+            )
+        for n, list_id in enumerate([first, second, first, second, first]):  # interleaved
+            conn.execute(
+                "INSERT INTO contact_recipients (list_id, number_hash, sealed) VALUES (%s, %s, %s)",
+                (list_id, f"h{n}".encode(), f"s{n}".encode()),
+            )
+    migrate(unmigrated_url)
+    with psycopg.connect(unmigrated_url) as conn:
+        rows = conn.execute(
+            "SELECT list_id, id, number_hash FROM contact_recipients ORDER BY list_id, id"
+        ).fetchall()
+        ids = {(list_id, recipient_id, bytes(h)) for list_id, recipient_id, h in rows}
+        assert ids == {(first, 1, b"h0"), (first, 2, b"h2"), (first, 3, b"h4"),
+                       (second, 1, b"h1"), (second, 2, b"h3")}  # fmt: skip
+        next_ids: dict[UUID, int] = dict(
+            conn.execute("SELECT id, next_recipient_id FROM contact_lists").fetchall()
+        )
+        assert next_ids == {first: 4, second: 3}
+        assert conn.execute("SELECT to_regclass('contact_recipient_ids')").fetchone() == (None,)

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from domain.money import format_eur, parse_eur, vat_on
+from domain.money import format_eur, format_eur_de, parse_eur, vat_on
 
 
 @pytest.mark.parametrize(
@@ -29,3 +29,8 @@ def test_more_than_four_decimals_is_refused() -> None:
 @given(st.integers(min_value=-(10**12), max_value=10**12))
 def test_format_and_parse_round_trip(amount: int) -> None:
     assert parse_eur(format_eur(amount)) == amount
+
+
+def test_csv_amounts_have_the_decimal_comma_german_excel_reads() -> None:
+    assert format_eur_de(790) == "0,0790"
+    assert format_eur_de(-1_234_567) == "-123,4567"

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import time
-from dataclasses import replace
+from typing import Any
+from uuid import uuid4
 
 from api.context import TARIFF_CACHE_SECONDS
-from settings import Settings
-from tests.support.api import ApiHarness, running_api
+from tests.support.api import ApiHarness
 
 PROBLEM = "application/problem+json"
 
@@ -84,24 +84,6 @@ def test_invalid_registrations_are_422_problems_naming_the_field(api: ApiHarness
     assert unknown_field.headers["content-type"] == PROBLEM
 
 
-def test_registration_is_rate_limited_per_client_address(settings_for_tests: Settings) -> None:
-    settings = replace(settings_for_tests, registrations_per_hour=2)
-    with running_api(settings) as api:
-        api.register()
-        api.register()
-        response = api.client.post(
-            "/v1/accounts",
-            json={
-                "kind": "person",
-                "contact_name": "D",
-                "email": "d@example.de",
-                "username": "third-one",
-            },
-        )
-        assert response.status_code == 429
-        assert response.headers["content-type"] == PROBLEM
-
-
 def test_requests_without_a_valid_key_are_401_problems(api: ApiHarness) -> None:
     missing = api.client.get("/v1/account")
     assert missing.status_code == 401
@@ -134,6 +116,28 @@ def test_a_revoked_key_stops_working_and_other_accounts_keys_cannot_be_revoked(
     assert after.status_code == 401
     assert "revoked" in after.json()["title"]
     assert api.client.get("/v1/account", headers=alice.headers).status_code == 200
+
+
+def test_the_last_api_key_cannot_be_revoked(api: ApiHarness) -> None:
+    registered = api.client.post(
+        "/v1/accounts",
+        json={"kind": "person", "contact_name": "E", "email": "e@example.de", "username": "eee"},
+    ).json()
+    first_key = registered["api_key_id"]
+    alice = {"Authorization": f"Bearer {registered['api_key']}"}
+    refused = api.client.delete(f"/v1/account/api-keys/{first_key}", headers=alice)
+    assert refused.status_code == 409
+    assert refused.headers["content-type"] == PROBLEM
+    assert refused.json()["type"].endswith("/last-api-key")
+    assert api.client.get("/v1/account", headers=alice).status_code == 200
+    rotated = api.client.post("/v1/account/api-keys", json={"label": "new"}, headers=alice)
+    new_headers = {"Authorization": f"Bearer {rotated.json()['api_key']}"}
+    revoked = api.client.delete(f"/v1/account/api-keys/{first_key}", headers=new_headers)
+    assert revoked.status_code == 204
+    assert api.client.get("/v1/account", headers=alice).status_code == 401
+    last = api.client.delete(f"/v1/account/api-keys/{rotated.json()['id']}", headers=new_headers)
+    assert last.status_code == 409
+    assert api.client.get("/v1/account", headers=new_headers).status_code == 200
 
 
 def test_customer_keys_never_reach_admin_or_finance_endpoints(api: ApiHarness) -> None:
@@ -274,3 +278,20 @@ def test_the_balance_prices_remaining_sms_at_a_changed_tariff_within_the_cache_t
     assert after["tariff"] == "economy"
     assert after["price_per_sms"] < before["price_per_sms"]
     assert after["remaining_sms"] == after["available"] // after["price_per_sms"]
+
+
+def test_remaining_sms_counts_at_the_tier_the_account_pays_not_the_first(
+    api: ApiHarness,
+) -> None:
+    customer, _ = api.send_single(credit=1_000_000)
+    pool: Any = api.backend.pool
+    with pool.connection() as conn:  # the month so far: 20,000 parts (the read model's rows)
+        conn.execute(
+            "INSERT INTO msg_messages (message_id, send_id, account_id, idx, number_hash, region,"
+            " encoding, parts, price, state, part_states, recorded_at, updated_at)"
+            " VALUES (%s, %s, %s, 0, 'h', 'DE', 'gsm7', 20000, 0, 'delivered', '{}', %s, %s)",
+            (uuid4(), uuid4(), customer.account_id, api.clock(), api.clock()),
+        )
+    balance = api.balance(customer)  # its first read: nothing cached
+    assert balance["price_per_sms"] == 740  # quality, from 10,000 parts a month on
+    assert balance["remaining_sms"] == balance["available"] // 740

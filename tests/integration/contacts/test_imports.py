@@ -67,7 +67,7 @@ def test_utf8_with_bom_and_quoted_fields_over_several_lines(api: ApiHarness) -> 
 def _rejections(api: ApiHarness, customer: Any, job: dict[str, Any]) -> list[list[str]]:
     response = api.client.get(job["rejections_url"], headers=customer.headers)
     assert response.status_code == 200
-    assert response.headers["content-type"].startswith("text/csv")
+    assert response.headers["content-type"] == "text/csv; charset=utf-8"
     text = response.content.decode("utf-8-sig")
     return list(csv.reader(io.StringIO(text, newline=""), delimiter=";"))
 
@@ -157,3 +157,27 @@ def test_a_file_over_100_mb_is_refused(api: ApiHarness) -> None:
         api.client.get(f"/v1/lists/{list_id}", headers=customer.headers).json()["importing"]
         is False
     )
+
+
+def test_an_unclosed_quote_fails_the_import_naming_its_line_not_swallowing_rows(
+    api: ApiHarness,
+) -> None:
+    customer = api.register()
+    list_id = create_list(api, customer)
+    data = b'Handy;Name\n0171 2345678;Anna\n0160 1234567;"Bob\n0151 12345678;Cem\n'
+    job = import_file(api, customer, list_id, data)
+    assert job["state"] == "failed"
+    assert job["error"]["code"] == "malformed"
+    assert "line 3 opens a quoted field that is never closed" in job["error"]["detail"]
+    assert recipients(api, customer, list_id) == []  # all or nothing
+
+
+def test_a_file_mixing_utf8_and_windows_1252_imports_without_mojibake(api: ApiHarness) -> None:
+    customer = api.register()
+    list_id = create_list(api, customer)
+    data = "Handy;Vorname\n0171 2345678;Jürgen\n".encode() + "0160 1234567;Sören\n".encode("cp1252")
+    job = import_file(api, customer, list_id, data)
+    assert (job["state"], job["encoding"]) == ("done", "utf-8+windows-1252")
+    found = by_number(recipients(api, customer, list_id))
+    assert found["+491712345678"]["fields"]["vorname"] == "Jürgen"
+    assert found["+491601234567"]["fields"]["vorname"] == "Sören"

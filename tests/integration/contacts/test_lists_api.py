@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from tests.support.api import ApiHarness
-from tests.support.contacts import by_number, create_list, recipients
+from tests.support.api import ApiHarness, Customer
+from tests.support.contacts import by_number, create_list, import_file, recipients
 
 
 def test_a_list_is_created_listed_renamed_counted_and_deleted(api: ApiHarness) -> None:
@@ -187,3 +187,29 @@ def test_recipients_are_paged_in_a_stable_order_with_a_cursor(api: ApiHarness) -
     assert pages == 3
     assert len(seen) == len(set(seen)) == 25
     assert seen == sorted(seen)
+
+
+def test_recipient_ids_are_numbers_per_list_that_tell_nothing_of_others(api: ApiHarness) -> None:
+    alice, bob = api.register(), api.register()
+    alices, bobs = create_list(api, alice), create_list(api, bob)
+
+    def add(customer: Customer, list_id: str, numbers: list[str]) -> None:
+        added = api.client.post(
+            f"/v1/lists/{list_id}/recipients",
+            json={"recipients": [{"number": n} for n in numbers]},
+            headers=customer.headers,
+        )
+        assert added.status_code in (200, 201), added.text
+
+    add(alice, alices, ["0171 2345678", "0160 1234567"])
+    add(bob, bobs, ["0171 2345678"])
+    add(alice, alices, ["0151 12345678"])
+    import_file(api, bob, bobs, b"Handy\n0176 98765432\n0170 1111111\n")
+    alice_ids = sorted(r["id"] for r in recipients(api, alice, alices))
+    bob_ids = sorted(r["id"] for r in recipients(api, bob, bobs))
+    assert alice_ids == [1, 2, 3]
+    assert bob_ids == [1, 2, 3]
+    removed = api.client.delete(f"/v1/lists/{alices}/recipients/3", headers=alice.headers)
+    assert removed.status_code == 204
+    add(alice, alices, ["0175 5555555"])
+    assert sorted(r["id"] for r in recipients(api, alice, alices)) == [1, 2, 4]  # never reused

@@ -106,7 +106,7 @@ def test_the_export_has_0049_numbers_escaped_cells_and_reimports_to_the_same_lis
     )
     response = api.client.get(f"/v1/lists/{list_id}/export.csv", headers=customer.headers)
     assert response.status_code == 200
-    assert response.headers["content-type"].startswith("text/csv")
+    assert response.headers["content-type"] == "text/csv; charset=utf-8"
     text = response.content.decode("utf-8")
     assert text.startswith("\ufeffRufnummer;vorname;notiz\r\n")
     rows = list(csv.reader(io.StringIO(text[1:], newline=""), delimiter=";"))
@@ -147,3 +147,21 @@ def test_the_template_downloads_and_imports_cleanly(api: ApiHarness) -> None:
         "nachname": "Mustermann",
         "kundennummer": "K-1001",
     }
+
+
+def test_an_exported_list_imported_again_keeps_its_cells_without_apostrophes(
+    api: ApiHarness,
+) -> None:
+    customer = api.register()
+    source, again = create_list(api, customer), create_list(api, customer, "Wieder")
+    fields = {"Vorname": "=1+2", "Notiz": "-3; ok", "Zitat": "'selbst"}
+    api.client.post(
+        f"/v1/lists/{source}/recipients",
+        json={"recipients": [{"number": "0171 2345678", "fields": fields}]},
+        headers=customer.headers,
+    )
+    exported = api.client.get(f"/v1/lists/{source}/export.csv", headers=customer.headers)
+    job = import_file(api, customer, again, exported.content)
+    assert job["state"] == "done", job
+    (back,) = recipients(api, customer, again)
+    assert back["fields"] == {"vorname": "=1+2", "notiz": "-3; ok", "zitat": "'selbst"}

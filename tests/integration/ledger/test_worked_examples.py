@@ -181,7 +181,6 @@ def test_a_postpaid_month_accrues_a_receivable_and_stops_at_the_daily_limit(
     ledger = api.backend.ledger
     account = UUID(customer.account_id)
     now = api.clock()
-    limits = {"daily_limit": 100, "monthly_limit": 1000}
     expires_at = now + timedelta(hours=72)
     ledger.reserve(
         account,
@@ -191,7 +190,8 @@ def test_a_postpaid_month_accrues_a_receivable_and_stops_at_the_daily_limit(
         count=80,
         now=now,
         expires_at=expires_at,
-        **limits,
+        daily_limit=100,
+        monthly_limit=1000,
     )
     with pytest.raises(SendLimitExceededError) as refused:
         ledger.reserve(
@@ -202,7 +202,8 @@ def test_a_postpaid_month_accrues_a_receivable_and_stops_at_the_daily_limit(
             count=30,
             now=now,
             expires_at=expires_at,
-            **limits,
+            daily_limit=100,
+            monthly_limit=1000,
         )
     exc = refused.value
     assert (exc.period, exc.limit, exc.used, exc.requested) == ("daily", 100, 80, 30)
@@ -252,6 +253,7 @@ def test_balance_as_of_a_past_moment_and_the_statement_as_csv(api: ApiHarness) -
         "/v1/account/statement", params={"format": "csv"}, headers=customer.headers
     )
     assert statement.status_code == 200
+    assert statement.headers["content-type"] == "text/csv; charset=utf-8"  # once
     rows = list(csv.reader(io.StringIO(statement.text), delimiter=";"))
     assert rows[0] == [
         "position",
@@ -263,13 +265,13 @@ def test_balance_as_of_a_past_moment_and_the_statement_as_csv(api: ApiHarness) -
     ]
     kinds = [row[2] for row in rows[1:]]
     assert kinds == ["trial", "purchase", "purchase", "capture"]
-    assert [row[4] for row in rows[1:]] == [
-        f"{trial / 10_000:.4f}",
-        "10.0000",
-        "5.0000",
-        f"-{4 * PRICE / 10_000:.4f}",
+    assert [row[4] for row in rows[1:]] == [  # German Excel reads ";" with decimal commas
+        f"{trial / 10_000:.4f}".replace(".", ","),
+        "10,0000",
+        "5,0000",
+        f"-{4 * PRICE / 10_000:.4f}".replace(".", ","),
     ]
-    assert rows[-1][5] == f"{(150_000 + trial - 4 * PRICE) / 10_000:.4f}"
+    assert rows[-1][5] == f"{(150_000 + trial - 4 * PRICE) / 10_000:.4f}".replace(".", ",")
     paged = api.client.get(
         "/v1/account/statement", params={"limit": "2"}, headers=customer.headers
     ).json()

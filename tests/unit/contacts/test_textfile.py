@@ -68,8 +68,39 @@ def test_slices_hold_whole_records_and_give_the_same_rows() -> None:
 
 def test_an_unclosed_quote_is_a_malformed_file_not_one_huge_field() -> None:
     records, _ = read_text(b'Name;Handy\n"Anna;0171 2345678\n' + b"x;1\n" * 400_000)
-    with pytest.raises(MalformedFileError):
+    with pytest.raises(MalformedFileError, match="line 2 opens a quoted field"):
         list(records)
+
+
+def test_an_unclosed_quote_that_swallows_a_few_rows_is_reported_not_imported() -> None:
+    text = 'Name;Handy\nAnna;0171 1\n"Bob;0171 2\nCem;0171 3\nDora;0171 4\n'
+    with pytest.raises(MalformedFileError, match="line 3 opens a quoted field") as refused:
+        list(Records(text, ";"))
+    assert "every row after it" in str(refused.value)
+    with pytest.raises(MalformedFileError, match="line 3"):  # the slices of a big import too
+        [row for part in Records(text, ";").slices(2) for row in part]
+
+
+def test_quotes_inside_fields_and_quoted_line_breaks_are_no_unclosed_quote() -> None:
+    text = 'Name;Notiz\nAnna;5" Display\nBob;"zwei\nZeilen"\nCem;"ein ""Zitat"""\n'
+    assert [row for _, row in Records(text, ";")][1:] == [
+        ["Anna", '5" Display'], ["Bob", "zwei\nZeilen"], ["Cem", 'ein "Zitat"']
+    ]  # fmt: skip
+
+
+def test_a_line_of_ten_megabytes_is_called_too_long_not_an_unclosed_quote() -> None:
+    records, _ = read_text(b"Handy\n" + b"1" * 10_000_000 + b"\n")
+    with pytest.raises(MalformedFileError) as refused:
+        list(records)
+    assert "line 2 has a field of more than 1,000,000 characters" in str(refused.value)
+    assert "quote" not in str(refused.value)
+
+
+def test_a_file_mixing_utf8_and_windows_1252_lines_decodes_each_line_in_its_own() -> None:
+    data = "Name;Stadt\nJürgen;Köln\n".encode() + "Sören;Düsseldorf\n".encode("cp1252")
+    text, encoding = decode(data)
+    assert text == "Name;Stadt\nJürgen;Köln\nSören;Düsseldorf\n"
+    assert encoding == "utf-8+windows-1252"
 
 
 def test_spreadsheets_and_binaries_are_not_text_but_utf16_is() -> None:

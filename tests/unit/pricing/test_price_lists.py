@@ -63,6 +63,19 @@ def test_splitting_a_send_never_changes_its_price(volume: int, first: int, secon
     assert 690 * (first + second) <= together <= 790 * (first + second)
 
 
+@given(st.integers(min_value=0, max_value=300_000), st.integers(min_value=0, max_value=10**8))
+def test_remaining_credit_buys_the_most_parts_it_can_pay_at_the_tiers_reached(
+    volume: int, budget: int
+) -> None:
+    parts = DE_QUALITY.parts_for(budget, volume)
+    assert DE_QUALITY.cost(volume, parts) <= budget < DE_QUALITY.cost(volume, parts + 1)
+
+
+def test_remaining_credit_in_a_cheaper_tier_counts_at_that_tier() -> None:
+    assert DE_QUALITY.parts_for(740 * 10, 20_000) == 10  # not 7,400 // 790 = 9
+    assert DE_QUALITY.parts_for(790 * 2 + 740 * 3, 9_998) == 5  # across the boundary
+
+
 def test_a_quote_prices_recipients_in_order_and_crosses_a_tier_boundary() -> None:
     quote = Quote(price_list(), QUALITY, month_volume=9_998)
     assert [quote.add("DE", MOBILE, 1), quote.add("DE", MOBILE, 2), quote.add("DE", MOBILE, 1)] == [

@@ -3,22 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from uuid import UUID
 
 import pytest
 
 from domain.accounts.account import AccountKind
 from domain.accounts.exceptions import SenderBlockedError
-from domain.ledger.exceptions import InsufficientCreditError
+from domain.ledger.exceptions import CreditExpiresBeforeScheduleError, InsufficientCreditError
+from domain.ledger.lots import LotSource
 from domain.ledger.reservation import reservation_id_for
 from domain.messaging.exceptions import (
     IdempotencyConflictError,
     NoRecipientsError,
+    ScheduleInPastError,
+    ScheduleTooFarError,
     TooManyRecipientsError,
 )
 from domain.messaging.records import Lane
-from domain.messaging.send import SendState, Skipped
+from domain.messaging.send import Send, SendState, Skipped
 from domain.pricing.preview import Recipient
 from domain.tariff import Tariff
 from services.acceptance import SendAcceptance, SendRequest
@@ -180,6 +183,11 @@ def test_a_scheduled_send_holds_its_credit_until_its_time_plus_the_validity(
     assert accepted.send.state is SendState.SCHEDULED
     assert accepted.send.expires_at == at() + timedelta(hours=72)
     assert len(staging.sends[accepted.send.id]) == 1
+    shown = [
+        e for e in apps.messaging.events.get(accepted.send.id)
+        if isinstance(e, Send.MessagesScheduled)
+    ]  # fmt: skip
+    assert [m.message_id for m in shown[0].messages] == [accepted.messages[0].message_id]
 
 
 def test_a_single_send_to_more_than_its_limit_is_refused_before_anything_else(
@@ -210,3 +218,50 @@ def test_a_number_given_twice_gets_the_message_once_unless_repeats_are_kept(
     assert kept.send.fingerprint != once.send.fingerprint
     keys = {m.number.key_id for m in staging.sends[kept.send.id][:2]}
     assert len(keys) == 1  # one person, one data key
+
+
+def scheduled(account: UUID, at: datetime) -> SendRequest:
+    return SendRequest(account, Lane.TRANSACTIONAL, "Termin", "Kontor", [Recipient(MOBILE)],
+                       schedule_at=at)  # fmt: skip
+
+
+def test_a_send_at_minutes_in_the_past_goes_now_and_further_back_is_refused(
+    apps: MemoryApps, acceptance: SendAcceptance
+) -> None:
+    account = customer(apps)
+    late = acceptance.accept(scheduled(account, NOW - timedelta(minutes=4)), NOW)
+    assert late.send.state is SendState.RECORDED  # sent at once
+    with pytest.raises(ScheduleInPastError) as refused:
+        acceptance.accept(scheduled(account, NOW - timedelta(minutes=6)), NOW)
+    assert refused.value.grace_seconds == 300
+    assert "in the past" in str(refused.value)
+    assert apps.ledger.wallet(account).available_at(NOW) == 10_000 - 790  # nothing more held
+
+
+def test_a_send_beyond_the_horizon_is_refused(apps: MemoryApps, acceptance: SendAcceptance) -> None:
+    account = customer(apps)
+    apps.ledger.grant(account, source=LotSource.GOODWILL, amount=10_000, reference="g",
+                      reason="", actor="op", now=NOW, expires_at=None)  # fmt: skip
+    with pytest.raises(ScheduleTooFarError) as refused:
+        acceptance.accept(scheduled(account, NOW + timedelta(days=366)), NOW)
+    assert refused.value.latest == (NOW + timedelta(days=365)).isoformat()
+    assert acceptance.accept(scheduled(account, NOW + timedelta(days=364)), NOW).send.schedule_at
+
+
+def test_a_prepaid_send_is_not_scheduled_after_its_credit_expires(
+    apps: MemoryApps, acceptance: SendAcceptance
+) -> None:
+    account = customer(apps)  # trial credit, valid 90 days
+    with pytest.raises(CreditExpiresBeforeScheduleError) as refused:
+        acceptance.accept(scheduled(account, NOW + timedelta(days=91)), NOW)
+    assert (refused.value.required, refused.value.valid_then) == (790, 0)
+    assert apps.ledger.wallet(account).available_at(NOW) == 10_000  # nothing held
+    valid = NOW + timedelta(days=180)
+    apps.ledger.grant(account, source=LotSource.GOODWILL, amount=790, reference="g",
+                      reason="", actor="op", now=NOW, expires_at=valid)  # fmt: skip
+    later = acceptance.accept(scheduled(account, NOW + timedelta(days=91)), NOW)
+    reservation = apps.ledger.reservation(reservation_id_for(later.send.id))
+    wallet = apps.ledger.wallet(account)
+    assert [wallet.lots[s.lot_id].expires_at for s in reservation.held] == [
+        NOW + timedelta(days=180)  # held from the credit still valid then, not the trial
+    ]

@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
+from eventsourcing.persistence import StoredEvent
 
 from domain.accounts.account import AccountKind
 from domain.ledger.exceptions import (
+    AdjustmentReferenceReusedError,
     InsufficientCreditError,
     InvalidAdjustmentError,
     ReservationNotFoundError,
 )
 from domain.ledger.lots import ExpiredOption, PaymentMethod
 from domain.ledger.reservation import reservation_id_for
+from domain.ledger.wallet import Wallet
 from domain.tariff import Tariff
 from services.adjustments import (
     CloseReservation,
@@ -74,27 +79,54 @@ def test_goodwill_and_a_positive_correction_grant_credit(
     apps: MemoryApps, credits: Credits
 ) -> None:
     account = customer(apps)
-    assert credits.adjust(account, Goodwill(5_000, "sorry"), "admin:k", NOW) == 5_000
-    assert credits.adjust(account, Correction(2_000, "typo", "C-1"), "admin:k", NOW) == 2_000
+    assert credits.adjust(account, Goodwill(5_000, "sorry"), "admin:k", NOW).amount == 5_000
+    assert credits.adjust(account, Correction(2_000, "typo", "C-1"), "admin:k", NOW).amount == 2_000
     assert available(apps, account) == TRIAL + 7_000
 
 
-def test_a_goodwill_repeated_with_its_reference_is_granted_once(
+def test_a_goodwill_repeated_with_its_reference_is_granted_once_and_says_so(
     apps: MemoryApps, credits: Credits
 ) -> None:
     account = customer(apps)
-    credits.adjust(account, Goodwill(5_000, "sorry", "G-1"), "admin:k", NOW)
-    credits.adjust(account, Goodwill(5_000, "sorry", "G-1"), "admin:k", NOW)
+    first = credits.adjust(account, Goodwill(5_000, "sorry", "G-1"), "admin:k", NOW)
+    again = credits.adjust(account, Goodwill(5_000, "sorry", "G-1"), "admin:k", NOW)
+    assert (first.repeated, again.repeated) == (False, True)
     assert available(apps, account) == TRIAL + 5_000
+    with pytest.raises(AdjustmentReferenceReusedError) as refused:
+        credits.adjust(account, Goodwill(6_000, "sorry", "G-1"), "admin:k", NOW)
+    assert (refused.value.recorded, refused.value.requested) == (5_000, 6_000)
+    assert available(apps, account) == TRIAL + 5_000
+
+
+def test_a_refund_or_correction_repeated_with_its_reference_is_booked_once(
+    apps: MemoryApps, credits: Credits
+) -> None:
+    account = customer(apps)
+    refund = Refund(3_000, "contract end", "R-1", PaymentMethod.SOFORT)
+    assert not credits.adjust(account, refund, "admin:k", NOW).repeated
+    assert credits.adjust(account, refund, "admin:k", NOW).repeated
+    correction = Correction(-1_000, "double booking", "C-9")
+    assert not credits.adjust(account, correction, "admin:k", NOW).repeated
+    assert credits.adjust(account, correction, "admin:k", NOW).repeated
+    assert available(apps, account) == TRIAL - 4_000
+    with pytest.raises(AdjustmentReferenceReusedError):
+        credits.adjust(account, Refund(2_000, "contract end", "R-1"), "admin:k", NOW)
+    assert credits.adjust(account, Refund(1_000, "another", "R-2"), "admin:k", NOW).amount == -1_000
+    replayed: Wallet = apps.ledger.repository.get(apps.ledger.wallet(account).id)  # replayed
+    assert replayed.debit_references == {"refund:R-1": 3_000, "correction:C-9": 1_000,
+                                         "refund:R-2": 1_000}  # fmt: skip
 
 
 def test_a_negative_correction_and_a_refund_take_credit_out(
     apps: MemoryApps, credits: Credits
 ) -> None:
     account = customer(apps)
-    assert credits.adjust(account, Correction(-1_000, "double booking"), "admin:k", NOW) == -1_000
+    assert (
+        credits.adjust(account, Correction(-1_000, "double booking"), "admin:k", NOW).amount
+        == -1_000
+    )
     refund = Refund(3_000, "contract end", "R-1", PaymentMethod.SOFORT)
-    assert credits.adjust(account, refund, "admin:k", NOW) == -3_000
+    assert credits.adjust(account, refund, "admin:k", NOW).amount == -3_000
     assert available(apps, account) == TRIAL - 4_000
 
 
@@ -128,8 +160,11 @@ def test_a_release_and_a_close_give_held_credit_back(apps: MemoryApps, credits: 
     account = customer(apps)
     reservation = hold(apps, account, 790 * 3, 3)
     release = Release(reservation, (0,), (790,), (), "carrier outage")
-    assert credits.adjust(account, release, "admin:k", NOW) == 790
-    assert credits.adjust(account, CloseReservation(reservation, "done"), "admin:k", NOW) == 1_580
+    assert credits.adjust(account, release, "admin:k", NOW).amount == 790
+    assert (
+        credits.adjust(account, CloseReservation(reservation, "done"), "admin:k", NOW).amount
+        == 1_580
+    )
     assert available(apps, account) == TRIAL
 
 
@@ -149,7 +184,7 @@ def test_expired_credit_is_reactivated_for_a_fee(apps: MemoryApps, credits: Cred
     later = NOW + timedelta(days=91)  # the trial has expired
     apps.ledger.expire_lots(account, later)
     settled = SettleExpired(ExpiredOption.REACTIVATE, 1_000, "customer chose a base fee")
-    assert credits.adjust(account, settled, "admin:k", later) == TRIAL
+    assert credits.adjust(account, settled, "admin:k", later).amount == TRIAL
     assert apps.ledger.wallet(account).available_at(later) == TRIAL - 1_000
 
 
@@ -174,3 +209,21 @@ def test_an_adjustments_kind_is_its_name_on_the_wire() -> None:
         "expired_reactivate",
         "expired_offset",
     ]
+
+
+def test_a_wallet_snapshot_taken_before_debit_references_still_loads(apps: MemoryApps) -> None:
+    account = customer(apps)
+    wallet_id = Wallet.create_id(account)
+    apps.ledger.take_snapshot(wallet_id)
+    snapshots: Any = apps.ledger.snapshots
+    (snapshot,) = snapshots.get(wallet_id)
+    stored = apps.ledger.mapper.to_stored_event(snapshot)
+    body = json.loads(stored.state)
+    assert body["state"].pop("class_version") == 2
+    del body["state"]["debit_references"]  # what a snapshot of the earlier release holds
+    old = StoredEvent(stored.originator_id, stored.originator_version, stored.topic,
+                      json.dumps(body).encode())  # fmt: skip
+    decoded: Any = apps.ledger.mapper.to_domain_event(old)
+    wallet = decoded.mutate(None)
+    assert wallet.debit_references == {}
+    assert wallet.available == TRIAL

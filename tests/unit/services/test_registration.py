@@ -8,7 +8,7 @@ import pytest
 
 from domain.accounts.account import Account, AccountKind
 from domain.accounts.api_key import UsernameClaim
-from domain.accounts.exceptions import UsernameTakenError
+from domain.accounts.exceptions import RegistrationLimitError, UsernameTakenError
 from domain.ledger.application import Ledger
 from domain.tariff import Tariff
 from services.registration import (
@@ -18,8 +18,9 @@ from services.registration import (
     Registrations,
     Trial,
 )
+from services.registration_limit import RegistrationLimit
 from tests.fakes.apps import MemoryApps, memory_apps
-from tests.fakes.sending import FakeRegistrationLog
+from tests.fakes.sending import FakeRegistrationLog, FakeRegistrationSlots
 
 TRIAL = Trial(10_000, timedelta(days=90))
 NOW = datetime.now(UTC)
@@ -119,3 +120,36 @@ def test_the_repair_passes_over_complete_registrations(apps: MemoryApps) -> None
     assert registrations.repair_incomplete(log, NOW + timedelta(hours=1)) == 0
     assert apps.ledger.wallet(registered.account_id).available_at(NOW) == 10_000  # granted once
     assert log.position == 1
+
+
+def form(n: int) -> RegistrationForm:
+    return RegistrationForm(AccountKind.PERSON, "Max Muster", f"max{n}@example.de", f"max{n}",
+                            None, Tariff.QUALITY)  # fmt: skip
+
+
+def test_an_address_past_its_hourly_limit_is_told_when_to_come_back(apps: MemoryApps) -> None:
+    limit = RegistrationLimit(FakeRegistrationSlots(), per_hour=2, key=b"k")
+    registrations = Registrations(apps.accounts, apps.ledger, TRIAL, limit)
+    registrations.register(form(1), key(1), NOW, client="203.0.113.7")
+    registrations.register(form(2), key(2), NOW + timedelta(minutes=20), client="203.0.113.7")
+    with pytest.raises(RegistrationLimitError) as refused:
+        registrations.register(form(3), key(3), NOW + timedelta(minutes=30), client="203.0.113.7")
+    assert refused.value.retry_after == 30 * 60  # the first slot frees an hour after it
+    registrations.register(form(4), key(4), NOW, client="198.51.100.1")  # another address
+    later = NOW + timedelta(minutes=61)
+    assert registrations.register(form(5), key(5), later, client="203.0.113.7").account_id
+
+
+def test_a_registration_refused_for_its_form_gives_its_slot_back(apps: MemoryApps) -> None:
+    slots = FakeRegistrationSlots()
+    registrations = Registrations(
+        apps.accounts, apps.ledger, TRIAL, RegistrationLimit(slots, per_hour=1, key=b"k")
+    )
+    registrations.register(FORM, key(1), NOW, client="203.0.113.7")
+    with pytest.raises(RegistrationLimitError):
+        registrations.register(form(2), key(2), NOW, client="203.0.113.7")
+    other = "198.51.100.1"
+    with pytest.raises(UsernameTakenError):
+        registrations.register(FORM, key(3), NOW, client=other)
+    assert registrations.register(form(3), key(4), NOW, client=other).account_id
+    assert all(client != "198.51.100.1" for client, _ in slots.taken.values())  # digests only

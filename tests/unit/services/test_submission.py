@@ -6,12 +6,14 @@ from __future__ import annotations
 import asyncio
 import base64
 import os
+import time
 from collections.abc import Collection, Sequence
 from datetime import timedelta
 from uuid import UUID, uuid4
 
 import msgspec
 import pytest
+from eventsourcing.persistence import DataError
 
 from adapters.crypto.keyring import Keyring, MemoryKeyStore
 from adapters.jetstream.payloads import OutboundMessage, Sealed
@@ -516,6 +518,41 @@ async def test_claims_are_taken_when_the_parts_reach_the_wire_not_for_the_whole_
     assert [len(t) for t in world.claims.takes] == [2, 2, 2]
 
 
+async def test_one_claim_statement_runs_at_a_time_and_what_waits_meanwhile_goes_next() -> None:
+    """Group commit: first parts reaching the wire while a take runs share the next take."""
+    world = World()
+    carrier = world.carrier
+    real_take = world.claims.take
+    running: list[int] = []
+    overlapping: list[int] = []
+
+    def slow_take(tickets: Sequence[ClaimTicket]) -> set[UUID]:
+        running.append(1)
+        overlapping.append(len(running))
+        time.sleep(0.02)  # a database round trip, in the worker thread
+        running.pop()
+        return real_take(tickets)
+
+    calls: list[SubmitRequest] = []
+
+    async def staggered(request: SubmitRequest, admit: Admit | None = None) -> PartOutcome:
+        calls.append(request)
+        await asyncio.sleep(0.004 * len(calls))  # slots come free one by one
+        if admit is not None and not await admit():
+            return NotSent("not admitted")
+        carrier.requests.append(request)
+        return PartAccepted(f"id-{len(carrier.requests)}")
+
+    world.claims.take = slow_take  # type: ignore[method-assign]
+    carrier.submit = staggered  # type: ignore[method-assign]
+    batch = [world.message(n) for n in range(12)]
+    assert await world.submit(batch) == [ACK]
+    assert max(overlapping) == 1
+    assert sum(len(t) for t in world.claims.takes) == 12
+    assert len(world.claims.takes) < 12  # several first parts per statement
+    assert len(world.outcomes()) == 12
+
+
 async def test_a_claim_the_database_cannot_take_leaves_the_message_unsent_for_later() -> None:
     world = World()
     world.claims.failing = 1
@@ -524,6 +561,26 @@ async def test_a_claim_the_database_cannot_take_leaves_the_message_unsent_for_la
     assert world.carrier.requests == []
     assert await world.submit([message]) == [ACK]
     assert world.outcomes() == [(SubmitOutcome.ACCEPTED, 1)]
+
+
+async def test_a_claim_statement_the_database_refuses_leaves_the_message_unsent() -> None:
+    """Not only an outage: a refused statement must not leave the submit waiting for ever."""
+    world = World()
+    world.claims.failing = 1
+    world.claims.refusal = DataError("value out of range")
+    message = world.message()
+    assert await world.submit([message]) == [Nak(REQUEUE_DELAY)]
+    assert world.carrier.requests == []
+
+
+async def test_answers_are_kept_even_when_the_database_refuses_the_statement() -> None:
+    world = World()
+    world.recorder.failing = 2
+    world.recorder.refusal = DataError("value out of range")
+    message = world.message()
+    assert await world.submit([message]) == [ACK]
+    assert world.outcomes() == [(SubmitOutcome.ACCEPTED, 1)]
+    assert len(world.carrier.requests) == 1
 
 
 async def test_answers_the_database_refuses_are_kept_and_recorded_once_it_takes_them() -> None:
