@@ -57,6 +57,7 @@ REPEATABLE = {
     ("post", "/v1/campaigns"),
     ("post", "/v1/opt-outs"),
     ("post", "/v1/admin/accounts/{account_id}/topups"),
+    ("post", "/v1/admin/accounts/{account_id}/adjustments"),
 }
 """Idempotent creations: a repeat (same Idempotency-Key, payment reference or number) answers
 200 with the same body instead of 201 or 202."""

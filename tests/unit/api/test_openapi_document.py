@@ -76,6 +76,9 @@ def test_repeatable_creations_and_csv_answers_are_documented(document: dict[str,
     paths = document["paths"]
     assert {"200", "201"} <= set(paths["/v1/messages"]["post"]["responses"])
     assert {"200", "202"} <= set(paths["/v1/campaigns"]["post"]["responses"])
+    for kind in ("topups", "adjustments"):  # a payment reference or goodwill reference again
+        operation = paths[f"/v1/admin/accounts/{{account_id}}/{kind}"]["post"]
+        assert {"200", "201"} <= set(operation["responses"]), kind
     statement = paths["/v1/account/statement"]["get"]["responses"]["200"]["content"]
     assert {"application/json", "text/csv; charset=utf-8"} <= set(statement)
 
