@@ -48,3 +48,7 @@ fmt: sync
 # run a benchmark: `./dev bench ledger --json` (see `kontor bench --help`)
 bench *ARGS: sync
     uv run --frozen --no-sync kontor bench {{ ARGS }}
+
+# schemathesis --checks all against a real API with a customer, the admin and finance's key
+schemathesis *ARGS: sync
+    uv run --frozen --no-sync python -m tests.support.schema_check {{ ARGS }}

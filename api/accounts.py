@@ -21,6 +21,7 @@ from adapters.csvsafe import spreadsheet_safe
 from api.auth import customer_only
 from api.context import AuthRequest, Ctx
 from api.errors import ProblemError
+from api.query import Cursor, Format, Limit10000, check_range
 from api.schemas.accounts import (
     AccountRead,
     ApiKeyCreate,
@@ -171,12 +172,11 @@ class AccountController(Controller):
         ctx: Ctx,
         from_: Annotated[date | None, QueryParameter(name="from")] = None,
         to: FromQuery[date | None] = None,
-        cursor: FromQuery[str | None] = None,
-        limit: FromQuery[int] = 100,
-        format: FromQuery[str] = "json",
+        cursor: Cursor = None,
+        limit: Limit10000 = 100,
+        format: Format = "json",
     ) -> Response[Any]:
-        if not 1 <= limit <= 10_000:
-            raise ProblemError(422, "invalid-limit", "Invalid limit", "limit must be 1..10000")
+        check_range(from_, to)
         past_day(from_, ctx.recorded_now())
         past_day(to, ctx.recorded_now())
         lines = ledger_queries.statement(

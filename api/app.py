@@ -15,14 +15,18 @@ from datetime import UTC, datetime
 from typing import Any
 
 from litestar import Litestar, Request
+from litestar.config.cors import CORSConfig
 from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.prometheus import PrometheusConfig
+from litestar.routes import HTTPRoute
+from litestar.static_files import create_static_files_router
 from prometheus_client import REGISTRY
 from psycopg_pool import AsyncConnectionPool, ConnectionPool
+from swagger_ui_bundle import swagger_ui_path  # type: ignore[import-untyped]
 
 from adapters.backend import open_backend
 from adapters.gcpolicy import settle
@@ -40,16 +44,22 @@ from api.imports import ImportController, ListImportController
 from api.lists import ListController
 from api.messages import CampaignsController, MessagesController
 from api.metrics import MetricsListener, ReadSideCollector
+from api.openapi import document
 from api.optouts import OptOutController
 from api.preview import PreviewController, preview_dependencies
 from api.privacy import PrivacyController
+from api.query import check_query
 from api.recipients import RecipientController
+from api.requests import KontorRequest
 from api.send_admin import AdminSendsController
 from api.wiring import make_context, pricing_context
 from projections.setup import setup_read_models
 from settings import Settings
 
-PUBLIC_PATHS = ["^/health$", "^/ready$", "^/metrics", "^/schema"]
+SWAGGER_ASSETS = "/static/swagger-ui"
+"""Where the API serves Swagger UI's scripts and styles, from the ``swagger-ui-bundle-v2``
+package (never a CDN: the docs work offline and load nothing from a third party)."""
+PUBLIC_PATHS = ["^/health$", "^/ready$", "^/metrics", "^/schema", f"^{SWAGGER_ASSETS}/"]
 """Answered without a key. ``/metrics`` is among them so that anyone asking the public port
 gets the plain 404 (the metrics are served on ``KONTOR_METRICS_PORT``, see ``api.metrics``)."""
 
@@ -67,6 +77,20 @@ class Resources:
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+def _cors(settings: Settings) -> CORSConfig | None:
+    """The CORS policy of ``KONTOR_CORS_ORIGINS`` (None, no policy, when it is empty)."""
+    origins = settings.cors_origin_list
+    if not origins:
+        return None
+    return CORSConfig(
+        allow_origins=origins,
+        allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+        allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "X-Api-Key"],
+        expose_headers=["Retry-After", "Location"],
+        max_age=600,
+    )
 
 
 def create_app(
@@ -144,7 +168,7 @@ def create_app(
         return ctx
 
     prometheus = PrometheusConfig(app_name="kontor", prefix="kontor", group_path=True)
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             HealthController,
             RegistrationController,
@@ -161,6 +185,9 @@ def create_app(
             ImportController,
             OptOutController,
             PrivacyController,
+            create_static_files_router(
+                path=SWAGGER_ASSETS, directories=[swagger_ui_path], include_in_schema=False
+            ),
         ],
         dependencies={
             "ctx": Provide(provide_ctx, sync_to_thread=False),
@@ -173,11 +200,21 @@ def create_app(
             DefineMiddleware(ApiKeyMiddleware, exclude=PUBLIC_PATHS),
         ],
         exception_handlers=EXCEPTION_HANDLERS,
+        cors_config=_cors(settings),
+        request_class=KontorRequest,
+        before_request=check_query,
         openapi_config=OpenAPIConfig(
             title="Kontor API",
             version="1",
             path="/schema",
-            render_plugins=[SwaggerRenderPlugin()],
+            render_plugins=[
+                SwaggerRenderPlugin(
+                    js_url=f"{SWAGGER_ASSETS}/swagger-ui-bundle.js",
+                    css_url=f"{SWAGGER_ASSETS}/swagger-ui.css",
+                    standalone_preset_js_url=f"{SWAGGER_ASSETS}/swagger-ui-standalone-preset.js",
+                    favicon=f"<link rel='icon' href='{SWAGGER_ASSETS}/favicon-32x32.png'>",
+                )
+            ],
             components=Components(
                 security_schemes={
                     "apiKey": SecurityScheme(type="http", scheme="bearer", description="kt_... key")
@@ -186,4 +223,32 @@ def create_app(
             security=[{"apiKey": []}],
         ),
         debug=False,
+        # The process configured logging already (kontor.logs: JSON lines); Litestar's default
+        # LoggingConfig would replace the root handler with its plain-text format.
+        logging_config=None,
     )
+    _complete_allow_headers(app)
+    document(app, PUBLIC_PATHS)
+    return app
+
+
+def _complete_allow_headers(app: Litestar) -> None:
+    """Make the ``Allow`` of Litestar's own OPTIONS answers list every method of a path.
+
+    Litestar (2.x) builds a path's OPTIONS handler when the path's first handlers are
+    registered, as a closure over that first route object; handlers of the same path added
+    later (``GET /`` and ``POST /`` of one controller) land on a merged route the closure never
+    sees, so ``OPTIONS /v1/campaigns`` answered ``Allow: OPTIONS, POST``. Point each closure
+    at the route that holds it.
+    """
+    for route in app.routes:
+        if not isinstance(route, HTTPRoute):
+            continue
+        for handler in route.route_handlers:
+            fn = getattr(handler.fn, "func", handler.fn)
+            code = getattr(fn, "__code__", None)
+            closure = getattr(fn, "__closure__", None)
+            if code is None or closure is None or fn.__name__ != "options_handler":
+                continue
+            if "self" in code.co_freevars:
+                closure[code.co_freevars.index("self")].cell_contents = route

@@ -127,6 +127,10 @@ class ApiKeyMiddleware(AbstractAuthenticationMiddleware):
 
 def _role_guard(*roles: Role) -> Any:
     def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+        if connection.scope.get("method") == "OPTIONS":
+            # Litestar answers OPTIONS itself (204 with Allow, or the CORS pre-flight) without
+            # authentication, as browsers send pre-flights without credentials: nothing to guard.
+            return
         principal = connection.user
         if not isinstance(principal, Principal) or principal.role not in roles:
             raise PermissionDeniedException(

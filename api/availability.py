@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 import msgspec
+import psycopg
 from litestar.enums import ScopeType
 from litestar.middleware import ASGIMiddleware
 from litestar.types import (
@@ -33,7 +34,7 @@ PROBLEM_JSON = b"application/problem+json"
 
 RETRY_AFTER = 5.0
 """Seconds a client is asked to wait, and the gate stays shut, after a database failure."""
-UNGATED = ("/health", "/ready", "/metrics", "/schema")
+UNGATED = ("/health", "/ready", "/metrics", "/schema", "/static/")
 """Paths that answer without the database (or say themselves that it is away)."""
 
 
@@ -53,6 +54,10 @@ class DatabaseGate:
 
 
 def is_database_error(exc: BaseException) -> bool:
+    """The database is away, not the request's data at fault: a value PostgreSQL refuses (a NUL
+    in a text, a number out of a column's range) must never shut the gate for everyone."""
+    if isinstance(exc, psycopg.DataError | psycopg.IntegrityError | psycopg.ProgrammingError):
+        return False
     return isinstance(exc, DATABASE_ERRORS)
 
 

@@ -17,6 +17,7 @@ from eventsourcing.application import AggregateNotFoundError
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR, HTTP_503_SERVICE_UNAVAILABLE
+from litestar.utils.scope.state import ScopeState
 
 from api.availability import DatabaseGate, is_database_error, unavailable_problem
 from domain.accounts import exceptions as accounts
@@ -32,6 +33,8 @@ from domain.text.exceptions import (
     TextTooLongError,
     UnknownFieldError,
 )
+from domain.text.segments import MAX_CHARACTERS
+from domain.text.template import Template
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +49,9 @@ class ProblemSpec:
     title: str
     extra: Callable[[Any], dict[str, Any]] | None = None
     headers: Callable[[Any], dict[str, str]] | None = None
+    detail: str | None = None
+    """A fixed detail instead of the error's message (for errors of libraries, whose messages
+    name internals such as ``Aggregate UUID('...') version None not found``)."""
 
 
 def _shortfall(exc: Any) -> dict[str, Any]:
@@ -69,7 +75,9 @@ def _attributes(*names: str) -> Callable[[Any], dict[str, Any]]:
 
 # Domain error class -> problem type. Subclasses inherit their nearest ancestor's entry.
 PROBLEM_TYPES: dict[type[Exception], ProblemSpec] = {
-    AggregateNotFoundError: ProblemSpec(404, "not-found", "Not found"),
+    AggregateNotFoundError: ProblemSpec(
+        404, "not-found", "Not found", detail="nothing with this id is visible to the caller"
+    ),
     ledger.InsufficientCreditError: ProblemSpec(
         402, "insufficient-credit", "Insufficient credit", _shortfall
     ),
@@ -281,6 +289,29 @@ def handle_exception(request: Request[Any, Any, Any], exc: Exception) -> Respons
             media_type=PROBLEM_JSON,
             headers={"Retry-After": str(wait)},
         )
+    known = _known_problem(request, exc)
+    if known is not None:
+        return known
+    incident = str(uuid.uuid4())
+    log.exception(
+        "unhandled error",
+        extra={"incident": incident, "method": request.method, "path": request.url.path},
+    )
+    return problem_response(
+        request,
+        status=HTTP_500_INTERNAL_SERVER_ERROR,
+        slug="internal",
+        title="Internal server error",
+        detail=f"The error was logged as incident {incident}.",
+        incident=incident,
+    )
+
+
+def _known_problem(  # noqa: PLR0911 - a return per kind of error
+    request: Request[Any, Any, Any], exc: Exception
+) -> Response[dict[str, Any]] | None:
+    """The problem document of an error the API expects; None for anything unexpected (a 500,
+    whose body never carries the error's text)."""
     if isinstance(exc, ProblemError):
         return problem_response(
             request,
@@ -293,26 +324,43 @@ def handle_exception(request: Request[Any, Any, Any], exc: Exception) -> Respons
     spec = _lookup(exc)
     if spec is not None:
         extra = spec.extra(exc) if spec.extra else {}
+        detail = spec.detail or str(exc)
         return problem_response(
             request,
             status=spec.status,
             slug=spec.slug,
             title=spec.title,
-            detail=str(exc),
+            detail=detail,
             headers=spec.headers(exc) if spec.headers else None,
             **extra,
         )
     if isinstance(exc, ValidationException):
-        errors = exc.extra if isinstance(exc.extra, list) else []
+        errors = [_readable(error) for error in exc.extra] if isinstance(exc.extra, list) else []
+        if _text_too_long(errors):
+            return _known_problem(request, TextTooLongError(_characters(request), MAX_CHARACTERS))
+        # One rule for every value a request gives (body, query, path, header): a value the
+        # schema refuses is a 422; a body that is not JSON at all is a 400 (api.requests).
         return problem_response(
             request,
-            status=exc.status_code,
+            status=422,
             slug="validation",
             title="The request is not valid",
             detail=exc.detail,
             errors=errors,
         )
-    if isinstance(exc, HTTPException):
+    if isinstance(exc, OverflowError):
+        # A date or number at the edge of its range (a time zone or a period added to a date
+        # near datetime.max): the request's value, never the server, is at fault.
+        log.warning("value out of range", extra={"path": request.url.path})
+        return problem_response(
+            request,
+            status=422,
+            slug="out-of-range",
+            title="A value is out of range",
+            detail="a date or number of the request is too large",
+        )
+    if isinstance(exc, HTTPException) and exc.status_code < HTTP_500_INTERNAL_SERVER_ERROR:
+        # Litestar's own client errors (404, 405, 401, 403...): their texts are for the client.
         return problem_response(
             request,
             status=exc.status_code,
@@ -320,15 +368,47 @@ def handle_exception(request: Request[Any, Any, Any], exc: Exception) -> Respons
             title=exc.detail,
             headers=exc.headers,
         )
-    incident = str(uuid.uuid4())
-    log.exception("unhandled error", extra={"incident": incident, "path": request.url.path})
-    return problem_response(
-        request,
-        status=HTTP_500_INTERNAL_SERVER_ERROR,
-        slug="internal",
-        title="Internal server error",
-        detail=f"The error was logged as incident {incident}.",
-        incident=incident,
+    return None
+
+
+def _characters(request: Request[Any, Any, Any]) -> int:
+    """The characters of the request's text as the composer counts them (placeholders left
+    out): the body was decoded before validation refused it, so its JSON is at hand."""
+    body = ScopeState.from_scope(request.scope).json
+    text = body.get("text") if isinstance(body, dict) else None
+    if not isinstance(text, str):
+        return MAX_CHARACTERS + 1
+    try:
+        return len(Template.compile(text).literal_text)
+    except TextError:
+        return len(text)
+
+
+def _readable(error: Any) -> Any:
+    """A validation error as the client wrote the request: ``from``, not the handler's
+    parameter ``from_``; "contains a control character", not the pattern that found it."""
+    if not isinstance(error, dict):
+        return error
+    error = dict(error)
+    key = error.get("key")
+    if isinstance(key, str) and key.endswith("_"):
+        error["key"] = key.rstrip("_")
+    message = str(error.get("message", ""))
+    if "matching regex" in message:
+        error["message"] = (
+            "must not contain control characters (nor, but in a message text, tabs or line breaks)"
+        )
+    return error
+
+
+def _text_too_long(errors: list[Any]) -> bool:
+    """The message text over its limit has a problem type of its own (not a generic
+    validation error): the same ``text-too-long`` the send and the preview answer."""
+    return any(
+        isinstance(error, dict)
+        and error.get("key") == "text"
+        and "length <=" in str(error.get("message", ""))
+        for error in errors
     )
 
 

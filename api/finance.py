@@ -13,7 +13,7 @@ from litestar.params import FromQuery, QueryParameter
 from api.accounts import CSV, parse_cursor
 from api.auth import finance_only
 from api.context import Ctx
-from api.errors import ProblemError
+from api.query import Cursor, Format, Limit10000, check_range
 from api.schemas.admin import (
     JournalEntryRead,
     JournalRead,
@@ -43,7 +43,7 @@ class FinanceController(Controller):
         self,
         ctx: Ctx,
         as_of: FromQuery[datetime | None] = None,
-        format: FromQuery[str] = "json",
+        format: Format = "json",
     ) -> Response[Any]:
         balances = ledger_queries.trial_balance(ctx.pool, past_moment(as_of, ctx.recorded_now()))
         lines = [
@@ -69,12 +69,11 @@ class FinanceController(Controller):
         ctx: Ctx,
         from_: Annotated[datetime | None, QueryParameter(name="from")] = None,
         to: FromQuery[datetime | None] = None,
-        cursor: FromQuery[str | None] = None,
-        limit: FromQuery[int] = 500,
-        format: FromQuery[str] = "json",
+        cursor: Cursor = None,
+        limit: Limit10000 = 500,
+        format: Format = "json",
     ) -> Response[Any]:
-        if not 1 <= limit <= 10_000:
-            raise ProblemError(422, "invalid-limit", "Invalid limit", "limit must be 1..10000")
+        check_range(from_, to)
         entries = ledger_queries.journal(
             ctx.pool, start=_aware(from_), end=_aware(to), after=parse_cursor(cursor), limit=limit
         )

@@ -11,7 +11,7 @@ from uuid import UUID
 
 import msgspec
 from litestar import Controller, Response, delete, get, patch, post
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.params import FromPath, JSONBody
 from litestar.response import Stream
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
@@ -25,6 +25,7 @@ from api.contacts_support import (
     services,
 )
 from api.context import AuthRequest, Ctx
+from api.query import Cursor, Limit1000
 from api.schemas.contacts import ListCreate, ListRead, ListsPage, ListUpdate
 
 CSV = "text/csv"
@@ -48,8 +49,8 @@ class ListController(Controller):
         self,
         request: AuthRequest,
         ctx: Ctx,
-        cursor: FromQuery[str | None] = None,
-        limit: FromQuery[int] = 100,
+        cursor: Cursor = None,
+        limit: Limit1000 = 100,
     ) -> ListsPage:
         rows = services(ctx).lists.lists_page(
             request.user.customer_account, list_cursor(cursor), check_limit(limit)

@@ -17,6 +17,8 @@ from api.auth import customer_only, customer_or_admin
 from api.context import AuthRequest, Ctx
 from api.errors import ProblemError
 from api.history import message_detail, message_row, recorded_messages
+from api.query import Cursor, Limit500, Limit1000, NumberQuery, StateFilter, check_range
+from api.schemas.common import MAX_COUNT
 from api.schemas.messages import (
     CampaignAccepted,
     CampaignCreate,
@@ -50,7 +52,6 @@ from services.acceptance import SendRequest
 IdempotencyKey = Annotated[
     str | None, HeaderParameter(name="Idempotency-Key", required=False, max_length=200)
 ]
-StateFilter = Annotated[str | None, QueryParameter(name="state")]
 
 
 def display(e164: str) -> str:
@@ -127,14 +128,15 @@ class MessagesController(Controller):
         self,
         request: AuthRequest,
         ctx: Ctx,
-        number: FromQuery[str | None] = None,
+        number: NumberQuery = None,
         from_: Annotated[datetime | None, QueryParameter(name="from")] = None,
         to: FromQuery[datetime | None] = None,
         state_: StateFilter = None,
         account_id: FromQuery[UUID | None] = None,
-        cursor: FromQuery[str | None] = None,
-        limit: FromQuery[int] = 100,
+        cursor: Cursor = None,
+        limit: Limit1000 = 100,
     ) -> MessagePage:
+        check_range(from_, to)
         account = scope_account(request.user, account_id)
         number_hash = None
         if number:
@@ -147,7 +149,6 @@ class MessagesController(Controller):
                 )
             number_hash = ctx.backend.keyring.lookup_hash(account, parse_number(ctx, number))
         after = keyset_after(cursor)
-        limit = min(max(limit, 1), 1000)
         rows = q.search(
             ctx.pool, account, number_hash, local(from_), local(to), state_, after, limit
         )
@@ -169,7 +170,12 @@ class CampaignsController(Controller):
     tags = ["campaigns"]  # noqa: RUF012
     guards = [customer_only]  # noqa: RUF012
 
-    @post("/", sync_to_thread=True, summary="Accept a bulk send (202 at once)")
+    @post(
+        "/",
+        status_code=HTTP_202_ACCEPTED,
+        sync_to_thread=True,
+        summary="Accept a bulk send (202 at once)",
+    )
     def create(
         self,
         request: AuthRequest,
@@ -227,9 +233,8 @@ class CampaignsController(Controller):
         request: AuthRequest,
         ctx: Ctx,
         cursor: FromQuery[datetime | None] = None,
-        limit: FromQuery[int] = 50,
+        limit: Limit500 = 50,
     ) -> CampaignPage:
-        limit = min(max(limit, 1), 500)
         rows = q.sends(ctx.pool, request.user.customer_account, "bulk", cursor, limit)
         reads = [campaign_read(ctx, row, counts=False) for row in rows]
         next_cursor = rows[-1]["created_at"].isoformat() if len(rows) == limit else None
@@ -246,11 +251,10 @@ class CampaignsController(Controller):
         ctx: Ctx,
         campaign_id: FromPath[UUID],
         state_: StateFilter = None,
-        cursor: FromQuery[int] = -1,
-        limit: FromQuery[int] = 100,
+        cursor: Annotated[int, QueryParameter(ge=-1, le=MAX_COUNT)] = -1,
+        limit: Limit1000 = 100,
     ) -> MessagePage:
         own_send(ctx, request.user, campaign_id)
-        limit = min(max(limit, 1), 1000)
         rows = q.messages_of_send(ctx.pool, campaign_id, state_, cursor, limit)
         next_cursor = str(rows[-1]["idx"]) if len(rows) == limit else None
         return MessagePage([message_row(r) for r in rows], next_cursor)

@@ -7,7 +7,7 @@ from typing import Annotated
 from uuid import UUID
 
 from litestar import Controller, Response, delete, get, post
-from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from api.auth import customer_only
@@ -19,6 +19,8 @@ from api.contacts_support import (
     services,
 )
 from api.context import AuthRequest, Ctx
+from api.query import Cursor, Limit1000, NumberQuery
+from api.schemas.common import LINE_PATTERN
 from api.schemas.contacts import OptOutCreate, OptOutRead, OptOutsPage
 
 
@@ -51,9 +53,9 @@ class OptOutController(Controller):
         self,
         request: AuthRequest,
         ctx: Ctx,
-        number: FromQuery[str | None] = None,
-        cursor: FromQuery[str | None] = None,
-        limit: FromQuery[int] = 100,
+        number: NumberQuery = None,
+        cursor: Cursor = None,
+        limit: Limit1000 = 100,
     ) -> OptOutsPage:
         rows = services(ctx).privacy.opt_outs_page(
             request.user.customer_account,
@@ -78,7 +80,7 @@ class OptOutController(Controller):
         request: AuthRequest,
         ctx: Ctx,
         opt_out_id: FromPath[UUID],
-        reason: Annotated[str, QueryParameter(min_length=1, max_length=500)],
+        reason: Annotated[str, QueryParameter(min_length=1, max_length=500, pattern=LINE_PATTERN)],
     ) -> None:
         services(ctx).privacy.withdraw(
             request.user.customer_account, opt_out_id, actor=request.user.actor, reason=reason

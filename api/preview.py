@@ -26,6 +26,7 @@ from litestar import Controller, post
 from litestar.di import NamedDependency, Provide
 from litestar.params import JSONBody
 
+from api.schemas.common import Sender, text_meta
 from api.schemas.messages import RecipientIn
 from domain.money import format_eur
 from domain.pricing.preview import Preview, PreviewRules, Recipient, preview_messages
@@ -48,9 +49,12 @@ TEMPLATE_SYNTAX = (
 
 
 class PreviewRequest(msgspec.Struct, forbid_unknown_fields=True):
-    text: Annotated[str, msgspec.Meta(min_length=1, max_length=10_000, description=TEMPLATE_SYNTAX)]
+    text: Annotated[
+        str,
+        text_meta(MAX_CHARACTERS, 1, multiline=True, description=TEMPLATE_SYNTAX),
+    ]
     recipients: Annotated[list[RecipientIn], msgspec.Meta(min_length=1, max_length=MAX_RECIPIENTS)]
-    sender: str | None = None
+    sender: Sender | None = None
     tariff: Tariff | None = None
     """Default: the caller's tariff."""
     normalize: bool = False

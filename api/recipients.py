@@ -3,17 +3,19 @@ recipients of one of the caller's lists."""
 
 from __future__ import annotations
 
+from typing import Annotated
 from uuid import UUID
 
 import msgspec
 from litestar import Controller, delete, get, patch, post
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.params import FromPath, JSONBody, PathParameter
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from api.auth import customer_only
 from api.contacts_support import check_limit, id_cursor, recipient_read, services
 from api.context import AuthRequest, Ctx
 from api.errors import ProblemError
+from api.query import Cursor, Limit1000, NumberQuery
 from api.schemas.contacts import (
     PastedRejection,
     RecipientRead,
@@ -22,6 +24,10 @@ from api.schemas.contacts import (
     RecipientsPage,
     RecipientUpdate,
 )
+
+RecipientId = Annotated[int, PathParameter(ge=1, le=2**53 - 1)]
+"""A recipient's id: a bigint, at most 2^53 - 1 so that the document's bound is exact in every
+JSON reader (2^63 - 1 reads as 2^63 in a double)."""
 
 
 class RecipientController(Controller):
@@ -72,9 +78,9 @@ class RecipientController(Controller):
         request: AuthRequest,
         ctx: Ctx,
         list_id: FromPath[UUID],
-        number: FromQuery[str | None] = None,
-        cursor: FromQuery[str | None] = None,
-        limit: FromQuery[int] = 100,
+        number: NumberQuery = None,
+        cursor: Cursor = None,
+        limit: Limit1000 = 100,
     ) -> RecipientsPage:
         found = services(ctx).lists.recipients_page(
             request.user.customer_account,
@@ -90,7 +96,7 @@ class RecipientController(Controller):
 
     @get("/{recipient_id:int}", sync_to_thread=True, summary="One recipient")
     def read(
-        self, request: AuthRequest, ctx: Ctx, list_id: FromPath[UUID], recipient_id: FromPath[int]
+        self, request: AuthRequest, ctx: Ctx, list_id: FromPath[UUID], recipient_id: RecipientId
     ) -> RecipientRead:
         return recipient_read(
             services(ctx).lists.recipient(request.user.customer_account, list_id, recipient_id)
@@ -102,7 +108,7 @@ class RecipientController(Controller):
         request: AuthRequest,
         ctx: Ctx,
         list_id: FromPath[UUID],
-        recipient_id: FromPath[int],
+        recipient_id: RecipientId,
         data: JSONBody[RecipientUpdate],
     ) -> RecipientRead:
         updated = services(ctx).lists.update_recipient(
@@ -122,7 +128,7 @@ class RecipientController(Controller):
         summary="Remove a recipient from the list",
     )
     def remove(
-        self, request: AuthRequest, ctx: Ctx, list_id: FromPath[UUID], recipient_id: FromPath[int]
+        self, request: AuthRequest, ctx: Ctx, list_id: FromPath[UUID], recipient_id: RecipientId
     ) -> None:
         services(ctx).lists.remove_recipient(
             request.user.customer_account, list_id, recipient_id, ctx.now()

@@ -17,6 +17,7 @@ from adapters.postgres import stored_events as stored
 from api.auth import admin_only
 from api.context import ApiContext, AuthRequest, Ctx
 from api.history import stored_events
+from api.query import Cursor, Limit1000, NumberQuery, TextQuery, check_range
 from api.schemas.messages import (
     CampaignRead,
     QueryStatusCreate,
@@ -85,20 +86,20 @@ class AdminSendsController(Controller):
     def unmatched_receipts(
         self,
         ctx: Ctx,
-        number: FromQuery[str | None] = None,
-        carrier_id: FromQuery[str | None] = None,
+        number: NumberQuery = None,
+        carrier_id: TextQuery = None,
         from_: Annotated[datetime | None, QueryParameter(name="from")] = None,
         to: FromQuery[datetime | None] = None,
-        cursor: FromQuery[str | None] = None,
-        limit: FromQuery[int] = 100,
+        cursor: Cursor = None,
+        limit: Limit1000 = 100,
     ) -> UnmatchedReceiptPage:
+        check_range(from_, to)
         number_hash = (
             ctx.backend.keyring.lookup_hash(PLATFORM_LOOKUP, parse_number(ctx, number))
             if number
             else None
         )
         after = keyset_after(cursor)
-        limit = min(max(limit, 1), 1000)
         rows = q.unmatched_receipts(
             ctx.pool,
             number_hash=number_hash,

@@ -19,6 +19,7 @@ from api.schemas.messages import CampaignRead
 from domain.accounts.api_key import Role
 from domain.ledger.billing import BERLIN
 from domain.ledger.reservation import reservation_id_for
+from domain.messaging.exceptions import SendNotFoundError
 from domain.phone.exceptions import InvalidPhoneNumberError
 from domain.pricing.preview import Recipient
 from projections import messaging_queries as q
@@ -149,7 +150,8 @@ def own_send(ctx: ApiContext, principal: Principal, send_id: UUID) -> dict[str, 
             "completed_at": None,
         }
     if not may_see(principal, row["account_id"]):
-        raise ProblemError(404, "not-found", "Not found", f"no campaign {send_id}")
+        # The same answer as for an id nobody has (no existence oracle across accounts).
+        raise SendNotFoundError(send_id)
     return row
 
 

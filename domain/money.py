@@ -8,6 +8,10 @@ from __future__ import annotations
 from fractions import Fraction
 
 MINOR_UNITS_PER_EUR = 10_000
+MAX_AMOUNT = 10**12
+"""The largest amount one request may move (100,000,000 EUR). Every amount column is a bigint
+(at most 2^63 - 1, about 9.2 * 10^18), so even nine million such amounts on one account still
+sum without overflow; anything larger is refused at the edge and by the ledger."""
 VAT_RATE_DE = Fraction(19, 100)
 
 

@@ -48,6 +48,12 @@ class Settings:
     http_port: int = 8000
     """Port the API server binds (``0``: a free port, printed at start)."""
 
+    cors_origins: str = ""
+    """Origins (comma-separated, e.g. ``https://app.example.de``; ``*`` for any) whose browsers
+    may call the API from their pages: CORS pre-flights from them are answered. Empty: no CORS
+    policy (an ``OPTIONS`` request gets 204 with ``Allow``, and browsers refuse cross-origin
+    calls)."""
+
     metrics_host: str = "127.0.0.1"
     """Address the API's Prometheus metrics listener binds: loopback, so only this machine can
     scrape it (set an address of a private network for a Prometheus elsewhere)."""
@@ -157,6 +163,11 @@ class Settings:
         if not lanes or not lanes <= LANES:
             raise SettingsError(f"KONTOR_LANES={self.lanes!r}: expected tx, bulk or tx,bulk")
         return lanes
+
+    @property
+    def cors_origin_list(self) -> list[str]:
+        """``cors_origins`` as a list (empty: CORS off)."""
+        return [origin.strip() for origin in self.cors_origins.split(",") if origin.strip()]
 
     @property
     def trusted_proxies(self) -> list[str]:

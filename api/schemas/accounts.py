@@ -9,6 +9,7 @@ from uuid import UUID
 
 import msgspec
 
+from api.schemas import common
 from domain.accounts.account import AccountKind, AccountState, Module
 from domain.accounts.contract import ContractType
 from domain.tariff import Tariff
@@ -19,10 +20,10 @@ Parts = Annotated[int, msgspec.Meta(gt=0, description="SMS parts")]
 
 class RegistrationCreate(msgspec.Struct, forbid_unknown_fields=True):
     kind: AccountKind
-    contact_name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
-    email: Annotated[str, msgspec.Meta(min_length=3, max_length=254)]
-    username: Annotated[str, msgspec.Meta(min_length=3, max_length=40)]
-    company: Annotated[str, msgspec.Meta(max_length=200)] | None = None
+    contact_name: Annotated[str, common.line(200, 1)]
+    email: Annotated[str, common.line(254, 3)]
+    username: Annotated[str, common.line(40, 3)]
+    company: Annotated[str, common.line(200)] | None = None
     tariff: Tariff = Tariff.QUALITY
 
 
@@ -106,12 +107,12 @@ class StatementRead(msgspec.Struct):
 
 
 class LimitsUpdate(msgspec.Struct, forbid_unknown_fields=True):
-    daily_parts: Parts | msgspec.UnsetType | None = msgspec.UNSET
-    monthly_parts: Parts | msgspec.UnsetType | None = msgspec.UNSET
+    daily_parts: common.PositiveCount | msgspec.UnsetType | None = msgspec.UNSET
+    monthly_parts: common.PositiveCount | msgspec.UnsetType | None = msgspec.UNSET
 
 
 class ApiKeyCreate(msgspec.Struct, forbid_unknown_fields=True):
-    label: Annotated[str, msgspec.Meta(max_length=100)] = ""
+    label: common.Label = ""
 
 
 class ApiKeyRead(msgspec.Struct):
@@ -130,8 +131,8 @@ class NoticeCreate(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class AutoRechargeUpdate(msgspec.Struct, forbid_unknown_fields=True):
-    threshold: Amount | None
-    package_net: Amount | None
+    threshold: common.Amount | None
+    package_net: common.Amount | None
 
 
 ContractKind = Literal["prepaid", "postpaid", "small_volume"]

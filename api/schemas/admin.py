@@ -8,21 +8,20 @@ from uuid import UUID
 
 import msgspec
 
-from api.schemas.accounts import Amount, Parts
+from api.schemas import common
+from api.schemas.accounts import Amount
 from domain.accounts.account import AccountState, Module
 from domain.accounts.contract import ContractType
 from domain.ledger.lots import PaymentMethod
 from domain.tariff import Tariff
 
-Reason = Annotated[str, msgspec.Meta(min_length=3, max_length=500)]
-Reference = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
-
 
 class TopupCreate(msgspec.Struct, forbid_unknown_fields=True):
-    net: Annotated[int, msgspec.Meta(gt=0, description="net credit in 1/10,000 EUR")]
+    net: common.Amount
+    """Net credit in 1/10,000 EUR."""
     method: PaymentMethod
-    reference: Reference
-    package: Annotated[str, msgspec.Meta(max_length=100)] = "top-up"
+    reference: common.Reference
+    package: Annotated[str, common.line(100)] = "top-up"
 
 
 class TopupRead(msgspec.Struct):
@@ -43,38 +42,39 @@ AdjustmentType = Literal[
     "expired_reactivate",
     "expired_offset",
 ]
-Index = Annotated[int, msgspec.Meta(ge=0)]
-Fee = Annotated[int, msgspec.Meta(ge=0, description="base fee in 1/10,000 EUR")]
-OptionalReference = Annotated[str, msgspec.Meta(max_length=100)]
+MAX_ITEMS = 100_000
+"""Messages one release names at most."""
 
 
 class _AdjustmentCreate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, tag_field="type"):
     """An adjustment: ``type`` says which, and which fields it takes."""
 
-    reason: Reason
+    reason: common.Reason
 
 
 class GoodwillCreate(_AdjustmentCreate, tag="goodwill"):
-    amount: Annotated[int, msgspec.Meta(description="positive credit in 1/10,000 EUR")] = 0
-    reference: OptionalReference = ""
+    amount: common.Amount
+    """Positive credit in 1/10,000 EUR."""
+    reference: common.OptionalReference = ""
 
 
 class CorrectionCreate(_AdjustmentCreate, tag="correction"):
-    amount: Annotated[int, msgspec.Meta(description="credit (> 0) or debit (< 0)")] = 0
-    reference: OptionalReference = ""
+    amount: common.SignedAmount
+    reference: common.OptionalReference = ""
 
 
 class RefundCreate(_AdjustmentCreate, tag="refund"):
-    amount: Annotated[int, msgspec.Meta(description="net paid back, > 0 (VAT is added)")] = 0
-    reference: OptionalReference = ""
+    amount: common.Amount
+    """Net paid back in 1/10,000 EUR (VAT is added)."""
+    reference: common.OptionalReference = ""
     method: PaymentMethod | None = None
 
 
 class ReleaseCreate(_AdjustmentCreate, tag="release"):
     reservation_id: UUID
-    indexes: list[Index] = []
-    amounts: list[Index] = []
-    parts: list[Parts] = []
+    indexes: Annotated[list[common.Count], msgspec.Meta(max_length=MAX_ITEMS)] = []
+    amounts: Annotated[list[common.NonNegativeAmount], msgspec.Meta(max_length=MAX_ITEMS)] = []
+    parts: Annotated[list[common.PositiveCount], msgspec.Meta(max_length=MAX_ITEMS)] = []
 
 
 class CloseReservationCreate(_AdjustmentCreate, tag="close_reservation"):
@@ -82,12 +82,13 @@ class CloseReservationCreate(_AdjustmentCreate, tag="close_reservation"):
 
 
 class ExpiredReactivateCreate(_AdjustmentCreate, tag="expired_reactivate"):
-    fee: Fee = 0
-    reference: OptionalReference = ""
+    fee: common.NonNegativeAmount = 0
+    """Base fee in 1/10,000 EUR."""
+    reference: common.OptionalReference = ""
 
 
 class ExpiredOffsetCreate(_AdjustmentCreate, tag="expired_offset"):
-    reference: OptionalReference = ""
+    reference: common.OptionalReference = ""
 
 
 AdjustmentCreate = (
@@ -112,29 +113,31 @@ class AdjustmentRead(msgspec.Struct):
 class OperatorLimits(msgspec.Struct, forbid_unknown_fields=True):
     """The limits an operator sets (None: no limit); a customer may only lower them."""
 
-    daily_parts: int | None = None
-    monthly_parts: int | None = None
+    daily_parts: common.Count | None = None
+    monthly_parts: common.Count | None = None
 
 
 class ContractUpdate(msgspec.Struct, forbid_unknown_fields=True):
     type: ContractType
     starts_on: date | None = None
-    daily_parts: int | None = None
-    monthly_parts: int | None = None
-    minimum_monthly_revenue: int = 0
-    minimum_term_months: int = 12
-    base_fee: int = 0
+    daily_parts: common.Count | None = None
+    monthly_parts: common.Count | None = None
+    minimum_monthly_revenue: common.NonNegativeAmount = 0
+    minimum_term_months: Annotated[int, msgspec.Meta(ge=0, le=1_200)] = 12
+    base_fee: common.NonNegativeAmount = 0
 
 
 class AccountAdminUpdate(msgspec.Struct, forbid_unknown_fields=True):
     state: AccountState | msgspec.UnsetType = msgspec.UNSET
-    reason: str = ""
+    reason: Annotated[str, common.line(500)] = ""
     tariff: Tariff | msgspec.UnsetType = msgspec.UNSET
     contract: ContractUpdate | msgspec.UnsetType = msgspec.UNSET
     limits: OperatorLimits | msgspec.UnsetType = msgspec.UNSET
     modules: list[Module] | msgspec.UnsetType = msgspec.UNSET
-    blocked_senders: list[str] | msgspec.UnsetType = msgspec.UNSET
-    review_threshold: int | msgspec.UnsetType = msgspec.UNSET
+    blocked_senders: (
+        Annotated[list[common.Sender], msgspec.Meta(max_length=1_000)] | msgspec.UnsetType
+    ) = msgspec.UNSET
+    review_threshold: common.Count | msgspec.UnsetType = msgspec.UNSET
 
 
 class TrialBalanceLine(msgspec.Struct):

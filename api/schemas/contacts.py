@@ -14,11 +14,10 @@ from uuid import UUID
 
 import msgspec
 
-Name = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
-Number = Annotated[str, msgspec.Meta(min_length=1, max_length=64, examples=["0171 2345678"])]
-Fields = Annotated[
-    dict[str, str], msgspec.Meta(description="personalisation fields by name (at most 50)")
-]
+from api.schemas import common
+from api.schemas.common import Fields, Number
+
+Name = common.ListName
 
 
 class ListCreate(msgspec.Struct, forbid_unknown_fields=True):
@@ -55,7 +54,7 @@ class RecipientsAdd(msgspec.Struct, forbid_unknown_fields=True):
     and the rest added)."""
 
     recipients: list[RecipientCreate] = msgspec.field(default_factory=list)
-    pasted: Annotated[str, msgspec.Meta(max_length=1_000_000)] | None = None
+    pasted: Annotated[str, common.text_meta(1_000_000, multiline=True)] | None = None
 
 
 class PastedRejection(msgspec.Struct):
@@ -73,7 +72,10 @@ class RecipientsAdded(msgspec.Struct):
 
 class RecipientUpdate(msgspec.Struct, forbid_unknown_fields=True):
     number: Number | msgspec.UnsetType = msgspec.UNSET
-    fields: dict[str, str | None] | msgspec.UnsetType = msgspec.UNSET
+    fields: (
+        Annotated[dict[common.FieldName, common.FieldValue | None], msgspec.Meta(max_length=50)]
+        | msgspec.UnsetType
+    ) = msgspec.UNSET
     """Fields to set; ``null`` removes a field; fields not named stay as they are."""
 
 

@@ -8,22 +8,24 @@ from uuid import UUID
 
 import msgspec
 
+from api.schemas import common
 from api.schemas.accounts import Amount
+from api.schemas.common import Fields, Sender
 from domain.tariff import Tariff
 
-Text = Annotated[str, msgspec.Meta(min_length=1, max_length=10_000)]
-Sender = Annotated[str, msgspec.Meta(min_length=1, max_length=20)]
+Text = common.MessageText
+PhoneNumber = Annotated[str, common.line(40, 1)]
 
 
 class RecipientIn(msgspec.Struct, forbid_unknown_fields=True):
     """A recipient with its placeholder values, the same for a preview and a send (so that the
     preview shows what the send will make of it)."""
 
-    number: Annotated[str, msgspec.Meta(min_length=1, max_length=40)]
-    fields: dict[str, Annotated[str, msgspec.Meta(max_length=1_000)]] = {}
+    number: PhoneNumber
+    fields: Fields = {}
 
 
-RecipientOrNumber = Annotated[str, msgspec.Meta(min_length=1, max_length=40)] | RecipientIn
+RecipientOrNumber = PhoneNumber | RecipientIn
 
 
 class MessageCreate(msgspec.Struct, forbid_unknown_fields=True):
@@ -40,7 +42,7 @@ class MessageCreate(msgspec.Struct, forbid_unknown_fields=True):
 class CampaignCreate(msgspec.Struct, forbid_unknown_fields=True):
     text: Text
     sender: Sender
-    name: Annotated[str, msgspec.Meta(max_length=200)] = ""
+    name: common.Name = ""
     list_id: UUID | None = None
     recipients: list[RecipientIn] | None = None
     tariff: Tariff | None = None
@@ -170,7 +172,7 @@ class MessageDetail(msgspec.Struct):
 class QueryStatusCreate(msgspec.Struct, forbid_unknown_fields=True):
     send_id: UUID | None = None
     account_id: UUID | None = None
-    older_than_minutes: Annotated[int, msgspec.Meta(ge=0)] = 60
+    older_than_minutes: Annotated[int, msgspec.Meta(ge=0, le=10_000_000)] = 60
     limit: Annotated[int, msgspec.Meta(ge=1, le=100_000)] = 10_000
 
 

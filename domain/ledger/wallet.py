@@ -40,6 +40,7 @@ from domain.ledger.lots import (
     allocate,
     split_returned,
 )
+from domain.money import MAX_AMOUNT
 
 WALLET_NAMESPACE = UUID("7d4f6b52-0f7e-4c59-9a55-2f0f3f1c2a01")
 
@@ -129,8 +130,10 @@ class Wallet(Aggregate):
             if self.lots[existing].amount != net:
                 raise PaymentReferenceReusedError(reference, self.lots[existing].amount, net)
             return existing
-        if net <= 0 or vat < 0:
-            raise InvalidAmountError(f"a purchase needs net > 0 and VAT >= 0 (got {net}, {vat})")
+        if net <= 0 or vat < 0 or net > MAX_AMOUNT or vat > MAX_AMOUNT:
+            raise InvalidAmountError(
+                f"a purchase needs 0 < net <= {MAX_AMOUNT} and VAT >= 0 (got {net}, {vat})"
+            )
         self.expire_lots(now)
         lot = CreditLot(lot_id, LotSource.PURCHASE, net, now, expires_at)
         self._credit_purchased(lot, net, vat, net + vat, method, reference, package)
@@ -171,8 +174,8 @@ class Wallet(Aggregate):
         """Trial credit, goodwill or a positive correction: credit nobody paid for."""
         if source not in (LotSource.TRIAL, LotSource.GOODWILL, LotSource.CORRECTION):
             raise InvalidAmountError(f"{source} credit is not granted")
-        if amount <= 0:
-            raise InvalidAmountError(f"granted credit must be positive (got {amount})")
+        if not 0 < amount <= MAX_AMOUNT:
+            raise InvalidAmountError(f"granted credit must be 1 to {MAX_AMOUNT} (got {amount})")
         self.expire_lots(now)
         self._credit_granted(CreditLot(lot_id, source, amount, now, expires_at), reason, actor)
 
@@ -218,8 +221,8 @@ class Wallet(Aggregate):
             if booked != amount:
                 raise AdjustmentReferenceReusedError(reference, booked, amount)
             return False
-        if amount <= 0 or vat < 0:
-            raise InvalidAmountError(f"a debit needs a positive amount (got {amount})")
+        if not 0 < amount <= MAX_AMOUNT or not 0 <= vat <= MAX_AMOUNT:
+            raise InvalidAmountError(f"a debit needs an amount of 1 to {MAX_AMOUNT} (got {amount})")
         self.expire_lots(now)
         if amount > self.available:
             raise InsufficientCreditError(amount, self.available)

@@ -41,10 +41,10 @@ def test_an_unknown_route_is_a_404_problem() -> None:
     assert body["instance"] == "/nowhere"
 
 
-def test_an_invalid_body_is_a_400_problem_listing_the_field() -> None:
+def test_an_invalid_body_is_a_422_problem_listing_the_field() -> None:
     with TestClient(app) as client:
         response = client.post("/payload", json={"count": "many"})
-    assert response.status_code == 400
+    assert response.status_code == 422
     body = response.json()
     assert response.headers["content-type"] == PROBLEM_JSON
     assert body["type"].endswith("/validation")

@@ -80,7 +80,7 @@ def test_invalid_registrations_are_422_problems_naming_the_field(api: ApiHarness
             "admin": True,
         },
     )
-    assert unknown_field.status_code == 400
+    assert unknown_field.status_code == 422
     assert unknown_field.headers["content-type"] == PROBLEM
 
 
@@ -225,7 +225,7 @@ def test_the_operator_administers_state_tariff_modules_and_senders(api: ApiHarne
     unknown = api.client.patch(
         f"/v1/admin/accounts/{customer.account_id}", json={"state": "frozen"}, headers=api.admin
     )
-    assert unknown.status_code == 400
+    assert unknown.status_code == 422
 
 
 def test_notice_dates_follow_the_contract(api: ApiHarness) -> None:

@@ -32,7 +32,7 @@ def test_an_opted_out_number_is_suppressed_until_a_recorded_withdrawal(api: ApiH
     ).json()["items"]
     assert [(o["number"], o["source"]) for o in found] == [("00491712345678", "customer")]
     no_reason = api.client.delete(f"/v1/opt-outs/{first.json()['id']}", headers=customer.headers)
-    assert no_reason.status_code == 400
+    assert no_reason.status_code == 422
     assert services.suppressed_hashes(account_id, hashes) == {hashes[0]}
 
     withdrawn = api.client.delete(

@@ -163,9 +163,9 @@ def test_request_level_problems_are_422s(
         {"text": "Hi", "recipients": [{"number": "+491712345678"}], "unknown": True},
     ],
 )
-def test_malformed_requests_are_400_validation_problems(
+def test_invalid_requests_are_422_validation_problems(
     client: TestClient[Litestar], body: dict[str, object]
 ) -> None:
     response = client.post("/v1/messages/preview", json=body)
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert response.json()["type"].endswith("/validation")

@@ -1,0 +1,34 @@
+"""The API's route table as (method, path) pairs with example path values, for tests that
+must hold on every endpoint."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from uuid import uuid4
+
+from litestar.enums import RequestEncodingType
+from litestar.routes import HTTPRoute
+
+_PARAM = re.compile(r"\{(\w+):(\w+)\}")
+
+
+def concrete(path: str) -> str:
+    """``/v1/lists/{list_id:uuid}`` -> ``/v1/lists/<a random uuid>``."""
+    return _PARAM.sub(lambda m: str(uuid4()) if m.group(2) == "uuid" else "1", path)
+
+
+def operations(app: Any) -> list[tuple[str, str, bool]]:
+    """Every (method, path template, takes a JSON body) the API answers (not OPTIONS, HEAD)."""
+    found = set()
+    for route in app.routes:
+        if not isinstance(route, HTTPRoute):
+            continue
+        for handler in route.route_handlers:
+            data = handler.parsed_fn_signature.parameters.get("data")
+            media = getattr(data.kwarg_definition, "media_type", None) if data else None
+            json_body = data is not None and media in (None, RequestEncodingType.JSON)
+            for method in handler.http_methods:
+                if method not in ("OPTIONS", "HEAD"):
+                    found.add((method, route.path, json_body))
+    return sorted(found)
