@@ -10,6 +10,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -17,6 +18,8 @@ import pytest
 from adapters.smpp.smpptime import parse_relative_smpp_time
 from kontor.stack import Pipeline
 from settings import Settings
+
+BERLIN = ZoneInfo("Europe/Berlin")
 
 FINAL = {"delivered", "failed", "rejected", "cancelled"}
 
@@ -182,14 +185,18 @@ def test_a_scheduled_campaign_waits_and_cancelling_it_returns_the_credit(
             return balance if balance["available"] > 10_000_000 else None
 
         before = pipeline.wait_for(topped_up, what="top-up in the balance")
-        later = "2099-01-01T09:00:00"  # Europe/Berlin local time
+        # Tomorrow at nine, Europe/Berlin local time (within the horizon and the credit's validity)
+        nine = (datetime.now(BERLIN) + timedelta(days=1)).replace(
+            hour=9, minute=0, second=0, microsecond=0
+        )
+        later = nine.replace(tzinfo=None).isoformat()
         started = client.post(
             "/v1/campaigns", json=campaign_body(20, send_at=later), headers=headers_of(key)
         )
         assert started.status_code == 202, started.text
         campaign = started.json()
         assert campaign["state"] == "scheduled"
-        assert datetime.fromisoformat(campaign["send_at"]) == datetime(2099, 1, 1, 8, tzinfo=UTC)
+        assert datetime.fromisoformat(campaign["send_at"]) == nine.astimezone(UTC)
 
         def holding() -> Any:
             balance = client.get("/v1/account/balance", headers=headers_of(key)).json()
