@@ -13,12 +13,14 @@ what its row keeps, never a second copy of it.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, NamedTuple
+from datetime import datetime
+from typing import Any, Literal, NamedTuple
 from uuid import UUID
 
 import msgspec
 import psycopg
 from eventsourcing.persistence import Notification
+from psycopg import sql
 
 from adapters.postgres import stored_events as ev
 from adapters.postgres.schema import ensure_schema
@@ -124,6 +126,27 @@ OUTCOME_STATUS = {SubmitOutcome.EXPIRED: "validity period passed before submissi
 UNCERTAIN_BEFORE = "; an earlier attempt may have reached the carrier"
 NOT_SENT = frozenset({SubmitOutcome.CANCELLED, SubmitOutcome.EXPIRED})
 """Outcomes of messages that did not go on the wire (no submission time)."""
+
+
+_INSERT_MESSAGES = sql.SQL(
+    "INSERT INTO msg_messages (message_id, send_id, account_id, idx, number_hash,"
+    " region, encoding, parts, price, state, part_states, recorded_at, updated_at,"
+    " history)"
+    " SELECT u.id, %s, %s, u.idx, u.hash, u.region, u.encoding, u.parts, u.price,"
+    " %s, array_fill(NULL::text, ARRAY[u.parts]), %s, %s, ARRAY[%s::bigint]"
+    " FROM unnest(%b::uuid[], %b::int[], %b::text[], %b::text[], %b::text[],"
+    " %b::int[], %b::int[]) AS u(id, idx, hash, region, encoding, parts, price) {on_conflict}"
+)
+_ON_CONFLICT = {
+    # A message shown as scheduled before it was recorded is queued once it is.
+    "queued": sql.SQL(
+        "ON CONFLICT (message_id) DO UPDATE SET state = 'queued',"
+        " recorded_at = EXCLUDED.recorded_at, updated_at = EXCLUDED.updated_at,"
+        " history = msg_messages.history || EXCLUDED.history"
+        " WHERE msg_messages.state = 'scheduled'"
+    ),
+    "scheduled": sql.SQL("ON CONFLICT DO NOTHING"),
+}
 
 
 class Notified(NamedTuple):
@@ -236,24 +259,9 @@ class MessagingProjection:
     def _chunk(
         self, conn: psycopg.Connection[Any], notification_id: int, e: ev.ChunkRecorded
     ) -> None:
-        m = e.messages
-        conn.execute(
-            "INSERT INTO msg_messages (message_id, send_id, account_id, idx, number_hash,"
-            " region, encoding, parts, price, state, part_states, recorded_at, updated_at,"
-            " history)"
-            " SELECT u.id, %s, %s, u.idx, u.hash, u.region, u.encoding, u.parts, u.price,"
-            " 'queued', array_fill(NULL::text, ARRAY[u.parts]), %s, %s, ARRAY[%s::bigint]"
-            " FROM unnest(%b::uuid[], %b::int[], %b::text[], %b::text[], %b::text[],"
-            " %b::int[], %b::int[]) AS u(id, idx, hash, region, encoding, parts, price)"
-            " ON CONFLICT (message_id) DO UPDATE SET state = 'queued',"
-            " recorded_at = EXCLUDED.recorded_at, updated_at = EXCLUDED.updated_at,"
-            " history = msg_messages.history || EXCLUDED.history"
-            " WHERE msg_messages.state = 'scheduled'",
-            (e.send_id, e.account_id, e.timestamp, e.timestamp, notification_id,
-             [x.message_id for x in m], [x.index for x in m], [x.number_hash for x in m],
-             [x.region for x in m], [x.encoding for x in m], [x.parts for x in m],
-             [x.price for x in m]),
-        )  # fmt: skip
+        self._insert_messages(
+            conn, notification_id, e.send_id, e.account_id, e.timestamp, e.messages, "queued"
+        )
 
     def _scheduled(
         self,
@@ -267,17 +275,23 @@ class MessagingProjection:
         ).fetchone()
         if account is None:
             return
-        m = e.messages
+        self._insert_messages(
+            conn, notification_id, send_id, account[0], e.timestamp, e.messages, "scheduled"
+        )
+
+    @staticmethod
+    def _insert_messages(
+        conn: psycopg.Connection[Any],
+        notification_id: int,
+        send_id: UUID,
+        account_id: UUID,
+        at: datetime,
+        m: Sequence[ev.StoredMessage | ev.StoredScheduledMessage],
+        state: Literal["queued", "scheduled"],
+    ) -> None:
         conn.execute(
-            "INSERT INTO msg_messages (message_id, send_id, account_id, idx, number_hash,"
-            " region, encoding, parts, price, state, part_states, recorded_at, updated_at,"
-            " history)"
-            " SELECT u.id, %s, %s, u.idx, u.hash, u.region, u.encoding, u.parts, u.price,"
-            " 'scheduled', array_fill(NULL::text, ARRAY[u.parts]), %s, %s, ARRAY[%s::bigint]"
-            " FROM unnest(%b::uuid[], %b::int[], %b::text[], %b::text[], %b::text[],"
-            " %b::int[], %b::int[]) AS u(id, idx, hash, region, encoding, parts, price)"
-            " ON CONFLICT DO NOTHING",
-            (send_id, account[0], e.timestamp, e.timestamp, notification_id,
+            _INSERT_MESSAGES.format(on_conflict=_ON_CONFLICT[state]),
+            (send_id, account_id, state, at, at, notification_id,
              [x.message_id for x in m], [x.index for x in m], [x.number_hash for x in m],
              [x.region for x in m], [x.encoding for x in m], [x.parts for x in m],
              [x.price for x in m]),

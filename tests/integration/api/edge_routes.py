@@ -10,6 +10,8 @@ from uuid import uuid4
 from litestar.enums import RequestEncodingType
 from litestar.routes import HTTPRoute
 
+from tests.support.api import ApiHarness, Customer
+
 _PARAM = re.compile(r"\{(\w+):(\w+)\}")
 
 
@@ -32,3 +34,12 @@ def operations(app: Any) -> list[tuple[str, str, bool]]:
                 if method not in ("OPTIONS", "HEAD"):
                     found.add((method, route.path, json_body))
     return sorted(found)
+
+
+def headers_for(api: ApiHarness, customer: Customer, path: str) -> dict[str, str]:
+    """The key an endpoint takes: the admin's, finance's or the customer's."""
+    if path.startswith("/v1/admin"):
+        return api.admin
+    if path.startswith("/v1/finance"):
+        return api.finance
+    return customer.headers

@@ -11,7 +11,8 @@ from typing import Any
 from urllib.parse import quote
 from uuid import uuid4
 
-from tests.support.api import ApiHarness, Customer
+from tests.integration.api.edge_routes import headers_for
+from tests.support.api import ApiHarness
 
 PROBLEM = "application/problem+json"
 BAD_INTEGERS = (2**63, 10**30, -(2**63))
@@ -124,14 +125,6 @@ def path_for(template: str, bad_int: int | None = None) -> str:
         ),
         template,
     )
-
-
-def headers_for(api: ApiHarness, customer: Customer, path: str) -> dict[str, str]:
-    if path.startswith("/v1/admin"):
-        return api.admin
-    if path.startswith("/v1/finance"):
-        return api.finance
-    return customer.headers
 
 
 def assert_problem(response: Any, what: str) -> None:

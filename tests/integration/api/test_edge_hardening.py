@@ -9,7 +9,7 @@ from uuid import uuid4
 import pytest
 
 from settings import Settings
-from tests.integration.api.edge_routes import concrete, operations
+from tests.integration.api.edge_routes import concrete, headers_for, operations
 from tests.support.api import ApiHarness, Customer, running_api
 from workers.projections import messaging_runner
 
@@ -29,14 +29,6 @@ def funded(api: ApiHarness) -> Customer:
     customer = api.register()
     assert api.topup(customer, 100_000, f"edge-{uuid4()}").status_code == 201
     return customer
-
-
-def headers_for(api: ApiHarness, customer: Customer, path: str) -> dict[str, str]:
-    if path.startswith("/v1/admin"):
-        return api.admin
-    if path.startswith("/v1/finance"):
-        return api.finance
-    return customer.headers
 
 
 def test_what_the_stores_cannot_hold_is_refused_and_the_projections_keep_going(
