@@ -91,7 +91,7 @@ def make_context(
             backend.accounts,
             backend.ledger,
             Trial(settings.trial_credit, timedelta(days=settings.trial_validity_days)),
-            RegistrationLimit(slots, settings.registrations_per_hour, backend.pepper),
+            RegistrationLimit(slots, settings.registrations_per_hour, backend.keyring),
         ),
         credits=Credits(
             backend.accounts,

@@ -11,13 +11,13 @@ Client addresses are personal data: the store keeps a keyed digest of each, neve
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import math
 from datetime import datetime, timedelta
 from typing import Protocol
 
+from adapters.crypto.inbound_keys import PLATFORM_LOOKUP
 from domain.accounts.exceptions import RegistrationLimitError
+from services.ports import Keys
 
 WINDOW = timedelta(hours=1)
 
@@ -38,13 +38,14 @@ class RegistrationSlots(Protocol):
 
 
 class RegistrationLimit:
-    def __init__(self, slots: RegistrationSlots, per_hour: int, key: bytes) -> None:
+    def __init__(self, slots: RegistrationSlots, per_hour: int, keys: Keys) -> None:
         self.slots = slots
         self.per_hour = per_hour
-        self.key = key
+        self.keys = keys
 
     def digest(self, address: str) -> str:
-        return hmac.new(self.key, b"registration:" + address.encode(), hashlib.sha256).hexdigest()
+        """The address's platform-wide lookup hash (the key ring's, as for handsets)."""
+        return self.keys.lookup_hash(PLATFORM_LOOKUP, "registration:" + address)
 
     def take(self, address: str, now: datetime) -> int:
         """A slot for one registration from ``address`` at ``now``, or

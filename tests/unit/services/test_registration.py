@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from adapters.crypto.keyring import Keyring, MemoryKeyStore
 from domain.accounts.account import Account, AccountKind
 from domain.accounts.api_key import UsernameClaim
 from domain.accounts.exceptions import RegistrationLimitError, UsernameTakenError
@@ -23,6 +25,7 @@ from tests.fakes.apps import MemoryApps, memory_apps
 from tests.fakes.sending import FakeRegistrationLog, FakeRegistrationSlots
 
 TRIAL = Trial(10_000, timedelta(days=90))
+KEYS = Keyring(os.urandom(32), MemoryKeyStore())
 NOW = datetime.now(UTC)
 """The retry window is measured from the account's recording time, eventsourcing's clock."""
 FORM = RegistrationForm(
@@ -128,7 +131,7 @@ def form(n: int) -> RegistrationForm:
 
 
 def test_an_address_past_its_hourly_limit_is_told_when_to_come_back(apps: MemoryApps) -> None:
-    limit = RegistrationLimit(FakeRegistrationSlots(), per_hour=2, key=b"k")
+    limit = RegistrationLimit(FakeRegistrationSlots(), per_hour=2, keys=KEYS)
     registrations = Registrations(apps.accounts, apps.ledger, TRIAL, limit)
     registrations.register(form(1), key(1), NOW, client="203.0.113.7")
     registrations.register(form(2), key(2), NOW + timedelta(minutes=20), client="203.0.113.7")
@@ -143,7 +146,7 @@ def test_an_address_past_its_hourly_limit_is_told_when_to_come_back(apps: Memory
 def test_a_registration_refused_for_its_form_gives_its_slot_back(apps: MemoryApps) -> None:
     slots = FakeRegistrationSlots()
     registrations = Registrations(
-        apps.accounts, apps.ledger, TRIAL, RegistrationLimit(slots, per_hour=1, key=b"k")
+        apps.accounts, apps.ledger, TRIAL, RegistrationLimit(slots, per_hour=1, keys=KEYS)
     )
     registrations.register(FORM, key(1), NOW, client="203.0.113.7")
     with pytest.raises(RegistrationLimitError):
