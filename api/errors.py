@@ -336,7 +336,7 @@ def _known_problem(  # noqa: PLR0911 - a return per kind of error
         )
     if isinstance(exc, ValidationException):
         errors = [_readable(error) for error in exc.extra] if isinstance(exc.extra, list) else []
-        if _text_too_long(errors):
+        if _text_too_long(request, errors):
             return _known_problem(request, TextTooLongError(_characters(request), MAX_CHARACTERS))
         # One rule for every value a request gives (body, query, path, header): a value the
         # schema refuses is a 422; a body that is not JSON at all is a 400 (api.requests).
@@ -401,15 +401,16 @@ def _readable(error: Any) -> Any:
     return error
 
 
-def _text_too_long(errors: list[Any]) -> bool:
+def _text_too_long(request: Request[Any, Any, Any], errors: list[Any]) -> bool:
     """The message text over its limit has a problem type of its own (not a generic
-    validation error): the same ``text-too-long`` the send and the preview answer."""
-    return any(
-        isinstance(error, dict)
-        and error.get("key") == "text"
-        and "length <=" in str(error.get("message", ""))
-        for error in errors
-    )
+    validation error): the same ``text-too-long`` the send and the preview answer. Told by
+    the refused body itself (a ``text`` that is a string over the limit), not by the wording
+    of the validator's message."""
+    if not any(isinstance(error, dict) and error.get("key") == "text" for error in errors):
+        return False
+    body = ScopeState.from_scope(request.scope).json
+    text = body.get("text") if isinstance(body, dict) else None
+    return isinstance(text, str) and len(text) > MAX_CHARACTERS
 
 
 EXCEPTION_HANDLERS: dict[type[Exception] | int, Callable[..., Response[Any]]] = {

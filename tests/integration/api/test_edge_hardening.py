@@ -99,6 +99,9 @@ def test_a_text_over_1500_characters_has_its_own_problem_type(api: ApiHarness) -
         422,
         "text-too-long",
     )
+    # A text refused for another reason (a control character) is not called too long.
+    nul = {"to": [ONE], "text": "a\x00b", "sender": "Kontor"}
+    problem(api.client.post("/v1/messages", json=nul, headers=customer.headers), 422, "validation")
     schema = api.client.get("/schema/openapi.json").json()
     assert schema["components"]["schemas"]["MessageCreate"]["properties"]["text"]["maxLength"] == (
         1_500
