@@ -156,6 +156,15 @@ class Keyring:
         nonce = os.urandom(NONCE)
         return nonce + key.encrypt(nonce, plaintext, key_id.bytes)
 
+    def seal_many(self, items: Sequence[tuple[UUID, bytes]]) -> list[bytes]:
+        """``seal`` for a batch under many keys (a send's recipients, staged): keys cached by
+        ``create_keys`` moments earlier are used as they are, and those the cache no longer
+        holds (a long acceptance outlives ``cache_seconds``) are loaded in one round trip,
+        not one each. Keys that do not exist yet are created as ``seal`` creates them."""
+        self.prefetch([key_id for key_id, _ in items])
+        seal = self.seal
+        return [seal(key_id, plaintext) for key_id, plaintext in items]
+
     def sealer(self, key_id: UUID, owner: UUID | None = None) -> Callable[[bytes], bytes]:
         """``seal`` for many values under one key (bulk imports): the same format, with the
         key looked up once and random nonces drawn in blocks."""

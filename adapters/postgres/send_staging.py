@@ -41,6 +41,10 @@ CREATE TABLE IF NOT EXISTS send_recipients (
 """
 
 
+SEAL_BATCH = 10_000
+"""Messages sealed per key lookup: keys the cache no longer holds load in one query a batch."""
+
+
 @dataclass
 class Staging:
     pool: ConnectionPool[Any]
@@ -52,24 +56,36 @@ class Staging:
 
     def stage(self, send_id: UUID, messages: Sequence[RecordedMessage]) -> None:
         """Store sealed messages (idempotent: a retried acceptance writes nothing twice)."""
-        seal = self.keyring.seal
-        rows = [
-            (
-                send_id,
-                m.index,
-                m.message_id,
-                m.number_hash,
-                m.number.key_id,
-                seal(m.number.key_id, (m.number.value or "").encode()),
-                seal(m.text.key_id, (m.text.value or "").encode()),
-                m.region,
-                m.encoding,
-                m.parts,
-                m.price,
-                m.delivery_reports,
+        rows: list[tuple[object, ...]] = []
+        for start in range(0, len(messages), SEAL_BATCH):
+            batch = messages[start : start + SEAL_BATCH]
+            sealed = self.keyring.seal_many(
+                [
+                    item
+                    for m in batch
+                    for item in (
+                        (m.number.key_id, (m.number.value or "").encode()),
+                        (m.text.key_id, (m.text.value or "").encode()),
+                    )
+                ]
             )
-            for m in messages
-        ]
+            rows.extend(
+                (
+                    send_id,
+                    m.index,
+                    m.message_id,
+                    m.number_hash,
+                    m.number.key_id,
+                    sealed[2 * n],
+                    sealed[2 * n + 1],
+                    m.region,
+                    m.encoding,
+                    m.parts,
+                    m.price,
+                    m.delivery_reports,
+                )
+                for n, m in enumerate(batch)
+            )
         with self.pool.connection() as conn, conn.transaction():
             present = conn.execute(
                 "SELECT count(*) FROM send_recipients WHERE send_id = %s", (send_id,)

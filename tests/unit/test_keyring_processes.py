@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from uuid import uuid4
+from collections.abc import Sequence
+from uuid import UUID, uuid4
 
 from adapters.crypto.keyring import Keyring, MemoryKeyStore
 
@@ -22,3 +23,49 @@ def test_a_process_caching_an_erased_key_opens_data_sealed_under_its_fresh_key()
     assert carrier.open(person, new) == b"+4915140000001"
     assert carrier.open(person, old) is None
     assert api.open(person, old) is None
+
+
+class CountingStore(MemoryKeyStore):
+    """The key store, counting its round trips."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.loads = 0
+        self.batch_loads = 0
+
+    def load(self, key_id: UUID) -> bytes | None:
+        self.loads += 1
+        return super().load(key_id)
+
+    def load_many(self, key_ids: Sequence[UUID]) -> dict[UUID, bytes]:
+        self.batch_loads += 1
+        return super().load_many(key_ids)
+
+
+def test_sealing_a_batch_whose_keys_left_the_cache_loads_them_in_one_round_trip() -> None:
+    store, now = CountingStore(), [0.0]
+    keyring = Keyring(MASTER, store, cache_seconds=30.0, clock=lambda: now[0])
+    people = [uuid4() for _ in range(500)]
+    keyring.create_keys(people, owner=uuid4())
+    store.loads = store.batch_loads = 0
+    now[0] = 31.0  # pricing a long list outlived the cache
+
+    sealed = keyring.seal_many([(person, b"+49151%08d" % n) for n, person in enumerate(people)])
+
+    assert (store.loads, store.batch_loads) == (0, 1)
+    assert [keyring.open(p, ct) for p, ct in zip(people, sealed, strict=True)] == [
+        b"+49151%08d" % n for n in range(500)
+    ]
+    assert store.loads == 0  # opening them used the keys just loaded
+
+
+def test_sealing_a_batch_under_cached_keys_asks_the_store_nothing() -> None:
+    store = CountingStore()
+    keyring = Keyring(MASTER, store)
+    people = [uuid4() for _ in range(10)]
+    keyring.create_keys(people)
+    store.loads = store.batch_loads = 0
+
+    keyring.seal_many([(person, b"text") for person in people])
+
+    assert (store.loads, store.batch_loads) == (0, 0)
