@@ -374,9 +374,8 @@ def _known_problem(  # noqa: PLR0911 - a return per kind of error
 def _characters(request: Request[Any, Any, Any]) -> int:
     """The characters of the request's text as the composer counts them (placeholders left
     out): the body was decoded before validation refused it, so its JSON is at hand."""
-    body = ScopeState.from_scope(request.scope).json
-    text = body.get("text") if isinstance(body, dict) else None
-    if not isinstance(text, str):
+    text = _body_text(request)
+    if text is None:
         return MAX_CHARACTERS + 1
     try:
         return len(Template.compile(text).literal_text)
@@ -408,9 +407,15 @@ def _text_too_long(request: Request[Any, Any, Any], errors: list[Any]) -> bool:
     of the validator's message."""
     if not any(isinstance(error, dict) and error.get("key") == "text" for error in errors):
         return False
+    text = _body_text(request)
+    return text is not None and len(text) > MAX_CHARACTERS
+
+
+def _body_text(request: Request[Any, Any, Any]) -> str | None:
+    """The ``text`` of the request's JSON body (decoded before validation refused it)."""
     body = ScopeState.from_scope(request.scope).json
     text = body.get("text") if isinstance(body, dict) else None
-    return isinstance(text, str) and len(text) > MAX_CHARACTERS
+    return text if isinstance(text, str) else None
 
 
 EXCEPTION_HANDLERS: dict[type[Exception] | int, Callable[..., Response[Any]]] = {

@@ -56,19 +56,12 @@ class Staging:
 
     def stage(self, send_id: UUID, messages: Sequence[RecordedMessage]) -> None:
         """Store sealed messages (idempotent: a retried acceptance writes nothing twice)."""
+        seal = self.keyring.seal_many
         rows: list[tuple[object, ...]] = []
         for start in range(0, len(messages), SEAL_BATCH):
             batch = messages[start : start + SEAL_BATCH]
-            sealed = self.keyring.seal_many(
-                [
-                    item
-                    for m in batch
-                    for item in (
-                        (m.number.key_id, (m.number.value or "").encode()),
-                        (m.text.key_id, (m.text.value or "").encode()),
-                    )
-                ]
-            )
+            numbers = seal([(m.number.key_id, (m.number.value or "").encode()) for m in batch])
+            texts = seal([(m.text.key_id, (m.text.value or "").encode()) for m in batch])
             rows.extend(
                 (
                     send_id,
@@ -76,15 +69,15 @@ class Staging:
                     m.message_id,
                     m.number_hash,
                     m.number.key_id,
-                    sealed[2 * n],
-                    sealed[2 * n + 1],
+                    number,
+                    text,
                     m.region,
                     m.encoding,
                     m.parts,
                     m.price,
                     m.delivery_reports,
                 )
-                for n, m in enumerate(batch)
+                for m, number, text in zip(batch, numbers, texts, strict=True)
             )
         with self.pool.connection() as conn, conn.transaction():
             present = conn.execute(
