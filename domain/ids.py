@@ -21,10 +21,11 @@ def message_id(send_id: UUID, index: int) -> UUID:
     return uuid5(MESSAGE_NAMESPACE, f"{send_id}:{index}")
 
 
-def message_ids(send_id: UUID, count: int) -> list[UUID]:
-    """``message_id`` of recipients 0 .. count - 1 (a campaign's, at acceptance)."""
+def message_ids(send_id: UUID, count: int, start: int = 0) -> list[UUID]:
+    """``message_id`` of recipients start .. start + count - 1 (a campaign's, at acceptance)."""
     prefix = f"{send_id}:"
-    return uuid5_many(MESSAGE_NAMESPACE, (f"{prefix}{index}" for index in range(count)))
+    names = (f"{prefix}{index}" for index in range(start, start + count))
+    return uuid5_many(MESSAGE_NAMESPACE, names)
 
 
 _V5_CLEAR = ~((0xC000 << 48) | (0xF000 << 64)) & ((1 << 128) - 1)

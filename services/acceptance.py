@@ -177,7 +177,7 @@ class SendAcceptance:
             sender=sender.value,
             normalize_text=request.normalize,
         )
-        messages, skipped = self._messages(
+        messages, skipped = self.priced_messages(
             request.account_id, send_id, preview.recipients, keep_repeats=request.keep_repeats
         )
         if not messages:
@@ -238,14 +238,17 @@ class SendAcceptance:
         recorded, chunks = self.messaging.accept(send, messages if immediate else ())
         return AcceptedSend(recorded, messages, skipped, recorded is not send, chunks)
 
-    def _messages(
+    def priced_messages(
         self,
         account_id: UUID,
         send_id: UUID,
         previews: Sequence[RecipientPreview],
         *,
         keep_repeats: bool,
+        first_index: int = 0,
     ) -> tuple[list[RecordedMessage], list[SkippedRecipient]]:
+        """The messages of the previewed recipients the send is for, numbered from
+        ``first_index``, and those it skips (with their position among ``previews``)."""
         hashes = self.verdicts.number_hashes(account_id, previews)
         verdicts = self.verdicts.skipped(account_id, previews, hashes, keep_repeats=keep_repeats)
         taken: list[tuple[RecipientPreview, str, str, str]] = []
@@ -258,10 +261,10 @@ class SendAcceptance:
                 raise RuntimeError("the preview accepted a recipient without number or text")
             taken.append((preview, number_hash, preview.to_e164, preview.text))
         keys = recipient_key_ids(account_id, [number_hash for _, number_hash, _, _ in taken])
-        ids = message_ids(send_id, len(taken))
+        ids = message_ids(send_id, len(taken), first_index)
         messages = [
             RecordedMessage(
-                index=index,
+                index=first_index + index,
                 message_id=ids[index],
                 number_hash=number_hash,
                 number=PersonalData(keys[index], number),

@@ -67,3 +67,12 @@ def iter_recipients(
             yield batch
         if len(page) < batch_size:
             return
+
+
+def list_size(pool: ConnectionPool[Any], account_id: UUID, list_id: UUID) -> int:
+    """Recipients in the account's list; ``ListNotFoundError`` if it is not the account's,
+    ``ListImportingError`` while it is being imported (a campaign waits for the whole list)."""
+    with pool.connection() as conn:
+        found = lists.get_list(conn, account_id, list_id)
+    found.ensure_not_importing()
+    return found.recipients

@@ -46,3 +46,13 @@ class ContactServices:
         return reading.iter_recipients(
             self.pool, self.keyring, account_id, list_id, batch_size=batch_size, after=after
         )
+
+    def size(self, account_id: UUID, list_id: UUID) -> int:
+        """See ``reading.list_size`` (the list acceptance's ``ListChunks``)."""
+        return reading.list_size(self.pool, account_id, list_id)
+
+    def chunk(
+        self, account_id: UUID, list_id: UUID, after: int, size: int
+    ) -> list[reading.ListRecipient]:
+        """The next ``size`` recipients after id ``after`` (``ListChunks``)."""
+        return next(self.iter_recipients(account_id, list_id, batch_size=size, after=after), [])

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
+import psycopg
 from psycopg_pool import ConnectionPool
 
 from adapters.crypto.keyring import Keyring
@@ -56,6 +57,19 @@ class Staging:
 
     def stage(self, send_id: UUID, messages: Sequence[RecordedMessage]) -> None:
         """Store sealed messages (idempotent: a retried acceptance writes nothing twice)."""
+        rows = self.sealed_rows(send_id, messages)
+        with self.pool.connection() as conn, conn.transaction():
+            present = conn.execute(
+                "SELECT count(*) FROM send_recipients WHERE send_id = %s", (send_id,)
+            ).fetchone()
+            if present and present[0]:
+                return
+            copy_rows(conn, rows)
+
+    def sealed_rows(
+        self, send_id: UUID, messages: Sequence[RecordedMessage]
+    ) -> list[tuple[object, ...]]:
+        """The staging rows of ``messages``, number and text sealed under their data keys."""
         seal = self.keyring.seal_many
         rows: list[tuple[object, ...]] = []
         for start in range(0, len(messages), SEAL_BATCH):
@@ -79,21 +93,7 @@ class Staging:
                 )
                 for m, number, text in zip(batch, numbers, texts, strict=True)
             )
-        with self.pool.connection() as conn, conn.transaction():
-            present = conn.execute(
-                "SELECT count(*) FROM send_recipients WHERE send_id = %s", (send_id,)
-            ).fetchone()
-            if present and present[0]:
-                return
-            with (
-                conn.cursor() as cur,
-                cur.copy(
-                    "COPY send_recipients (send_id, idx, message_id, number_hash, key_id,"
-                    " number_ct, text_ct, region, encoding, parts, price, dlr) FROM STDIN"
-                ) as copy,
-            ):
-                for row in rows:
-                    copy.write_row(row)
+        return rows
 
     def chunk(self, send_id: UUID, start: int, size: int) -> list[RecordedMessage]:
         """The staged messages ``start`` .. ``start + size - 1``, opened again to be shown (a
@@ -131,6 +131,19 @@ class Staging:
     def discard(self, send_id: UUID) -> None:
         with self.pool.connection() as conn:
             conn.execute("DELETE FROM send_recipients WHERE send_id = %s", (send_id,))
+
+
+def copy_rows(conn: psycopg.Connection[Any], rows: Sequence[tuple[object, ...]]) -> None:
+    """Write staging rows (``Staging.sealed_rows``) in the connection's transaction."""
+    with (
+        conn.cursor() as cur,
+        cur.copy(
+            "COPY send_recipients (send_id, idx, message_id, number_hash, key_id,"
+            " number_ct, text_ct, region, encoding, parts, price, dlr) FROM STDIN"
+        ) as copy,
+    ):
+        for row in rows:
+            copy.write_row(row)
 
 
 def _messages(

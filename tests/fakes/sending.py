@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from uuid import UUID
 
+from domain.contacts.exceptions import ListImportingError, ListNotFoundError
+from domain.messaging.list_acceptance import OPEN, AcceptanceJob
 from domain.messaging.records import RecordedMessage
 from domain.personal import PersonalData, SealedPersonalData
 from services.ports import Keys
@@ -139,3 +141,77 @@ class FakeRegistrationSlots:
 
     def give_back(self, slot: int) -> None:
         self.taken.pop(slot, None)
+
+
+@dataclass(frozen=True)
+class FakeListed:
+    id: int
+    e164: str
+    fields: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class FakeLists:
+    """``services.list_acceptance.ListChunks`` over lists set by the test; ``fail_at`` makes
+    the read of that chunk (counted from 1) raise, as a database outage would."""
+
+    lists: dict[tuple[UUID, UUID], list[FakeListed]] = field(default_factory=dict)
+    importing: set[UUID] = field(default_factory=set)
+    reads: int = 0
+    fail_at: int | None = None
+
+    def add(self, account_id: UUID, list_id: UUID, numbers: list[str], **fields: str) -> None:
+        self.lists[account_id, list_id] = [
+            FakeListed(n + 1, number, dict(fields)) for n, number in enumerate(numbers)
+        ]
+
+    def size(self, account_id: UUID, list_id: UUID) -> int:
+        if (account_id, list_id) not in self.lists:
+            raise ListNotFoundError(list_id)
+        if list_id in self.importing:
+            raise ListImportingError(list_id)
+        return len(self.lists[account_id, list_id])
+
+    def chunk(self, account_id: UUID, list_id: UUID, after: int, size: int) -> list[FakeListed]:
+        self.reads += 1
+        if self.fail_at == self.reads:
+            raise ConnectionError("the database went away")
+        return [r for r in self.lists.get((account_id, list_id), []) if r.id > after][:size]
+
+
+class FakeAcceptanceJobs:
+    """``services.list_acceptance.AcceptanceJobs`` in a dict, staging into a ``FakeStaging``."""
+
+    def __init__(self, staging: FakeStaging) -> None:
+        self.staging = staging
+        self.jobs: dict[UUID, AcceptanceJob] = {}
+        self.chunk_sizes: list[int] = []
+
+    def create(self, job: AcceptanceJob) -> AcceptanceJob:
+        return self.jobs.setdefault(job.send_id, job)
+
+    def get(self, send_id: UUID) -> AcceptanceJob | None:
+        return self.jobs.get(send_id)
+
+    def open_jobs(self, limit: int) -> list[UUID]:
+        found = [j for j in self.jobs.values() if j.state in OPEN]
+        return [j.send_id for j in sorted(found, key=lambda j: j.created_at)][:limit]
+
+    def save_chunk(
+        self, before: AcceptanceJob, after: AcceptanceJob, messages: Sequence[RecordedMessage]
+    ) -> bool:
+        if not self.transition(before, after):
+            return False
+        self.staging.sends.setdefault(after.send_id, []).extend(messages)
+        self.chunk_sizes.append(len(messages))
+        return True
+
+    def transition(self, before: AcceptanceJob, after: AcceptanceJob) -> bool:
+        current = self.jobs.get(before.send_id)
+        if current is None or (current.state, current.read) != (before.state, before.read):
+            return False
+        self.jobs[before.send_id] = after
+        return True
+
+    def discard(self, send_id: UUID) -> None:
+        self.staging.discard(send_id)
