@@ -17,13 +17,13 @@ from adapters.backend import Backend
 from adapters.jetstream.topology import Topology
 from api.auth import Authenticator, Principal
 from domain.phone.parser import PhoneNumberParser
-from domain.pricing.preview import Recipient
 from domain.pricing.pricelist import Rate
 from domain.tariff import Tariff
 from services.acceptance import SendAcceptance
 from services.adjustments import Credits
 from services.administration import Administration
 from services.cancellation import SendCancellation
+from services.list_acceptance import ListAcceptance
 from services.registration import Registrations
 from settings import Settings
 
@@ -31,8 +31,6 @@ Clock = Callable[[], datetime]
 SmsRate = Callable[[Tariff, datetime], Rate]
 """The rate of an SMS to a German mobile number (``adapters.pricelist.default_sms_rate``)."""
 
-
-ListSource = Callable[[UUID, UUID], list[Recipient]]
 
 TARIFF_CACHE_SECONDS = 5.0
 """How long a read-only figure (the balance's SMS count) may use an account's cached tariff."""
@@ -52,7 +50,8 @@ class ApiContext:
     numbers: PhoneNumberParser
     topology: Topology
     cancellation: SendCancellation
-    list_source: ListSource | None = None
+    list_acceptance: ListAcceptance | None = None
+    """List campaigns, accepted in the background (``None`` without lists)."""
     _tariffs: dict[UUID, tuple[float, Tariff]] = field(default_factory=dict, repr=False)
     _volumes: dict[UUID, tuple[float, int]] = field(default_factory=dict, repr=False)
 

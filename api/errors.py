@@ -11,6 +11,7 @@ import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any
 
 from eventsourcing.application import AggregateNotFoundError
@@ -24,6 +25,7 @@ from domain.accounts import exceptions as accounts
 from domain.contacts import exceptions as contacts
 from domain.ledger import exceptions as ledger
 from domain.messaging import exceptions as messaging
+from domain.messaging.list_acceptance import Refusal
 from domain.phone.exceptions import InvalidPhoneNumberError, PhoneError
 from domain.pricing.exceptions import NoPriceError, NoPriceListError
 from domain.text.exceptions import (
@@ -268,6 +270,27 @@ def problem_response(
         body["detail"] = detail
     body.update(extra)
     return Response(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def refusal_problem(refusal: Refusal, instance: str) -> dict[str, Any]:
+    """The problem document of a refusal met in the background (a list campaign's): the one
+    the same error gets as a request's answer."""
+    spec = next((s for k, s in PROBLEM_TYPES.items() if k.__name__ == refusal.error), None)
+    if spec is None:
+        return {"type": PROBLEM_BASE + "refused", "title": "Refused", "status": 422,
+                "instance": instance, "detail": refusal.detail}  # fmt: skip
+    try:
+        extra = spec.extra(SimpleNamespace(**refusal.attributes)) if spec.extra else {}
+    except AttributeError:  # stored before the error had the attribute
+        extra = {}
+    body: dict[str, Any] = {
+        "type": PROBLEM_BASE + spec.slug,
+        "title": spec.title,
+        "status": spec.status,
+        "instance": instance,
+        "detail": spec.detail or refusal.detail,
+    }
+    return body | extra
 
 
 def _lookup(exc: Exception) -> ProblemSpec | None:

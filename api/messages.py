@@ -3,6 +3,7 @@ history; ``/v1/campaigns``: bulk sends, their progress, messages and cancellatio
 
 from __future__ import annotations
 
+import contextlib
 from datetime import datetime
 from typing import Annotated
 from uuid import UUID
@@ -13,6 +14,7 @@ from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, Quer
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_202_ACCEPTED
 
 from adapters.jetstream.outbox import publish_now
+from api import list_campaigns as accepting
 from api.auth import customer_only, customer_or_admin
 from api.context import AuthRequest, Ctx
 from api.errors import ProblemError
@@ -37,13 +39,13 @@ from api.send_views import (
     campaign_read,
     keyset_after,
     keyset_next,
-    list_recipients,
     local,
     message_row_seen,
     own_send,
     parse_number,
     scope_account,
 )
+from domain.messaging.exceptions import SendNotFoundError
 from domain.messaging.records import Lane, RecordedMessage
 from domain.pricing.preview import Recipient
 from projections import messaging_queries as q
@@ -191,40 +193,26 @@ class CampaignsController(Controller):
                 "Recipients required",
                 "give either list_id or recipients",
             )
-        recipients = (
-            recipients_of(list(data.recipients))
-            if data.recipients is not None
-            else list_recipients(ctx, account, data.list_id)
+        send_request = SendRequest(
+            account_id=account,
+            lane=Lane.BULK,
+            text=data.text,
+            sender=data.sender,
+            recipients=recipients_of(list(data.recipients or ())),
+            tariff=data.tariff,
+            schedule_at=local(data.send_at),
+            normalize=data.normalize,
+            idempotency_key=idempotency_key,
+            name=data.name,
+            list_id=data.list_id,
+            keep_repeats=data.keep_repeats,
         )
-        accepted = ctx.acceptance.accept(
-            SendRequest(
-                account_id=account,
-                lane=Lane.BULK,
-                text=data.text,
-                sender=data.sender,
-                recipients=recipients,
-                tariff=data.tariff,
-                schedule_at=local(data.send_at),
-                normalize=data.normalize,
-                idempotency_key=idempotency_key,
-                name=data.name,
-                list_id=data.list_id,
-                keep_repeats=data.keep_repeats,
-            ),
-            ctx.now(),
-        )
-        send = accepted.send
-        body = CampaignAccepted(
-            campaign_id=send.id,
-            state=send.state.value,
-            recipients=send.total,
-            parts=send.parts,
-            expected_cost=send.expected_cost,
-            skipped={s.reason: s.count for s in send.skipped},
-            review_required=send.review_required,
-            send_at=send.schedule_at,
-            repeated=accepted.repeated,
-        )
+        if data.list_id is not None:
+            # Accepted in the background, whatever the list's size (services.list_acceptance).
+            begun, repeated = accepting.begin(ctx, send_request)
+            return Response(begun, status_code=HTTP_200_OK if repeated else HTTP_202_ACCEPTED)
+        accepted = ctx.acceptance.accept(send_request, ctx.now())
+        body = accepting.send_accepted(accepted.send, repeated=accepted.repeated)
         return Response(body, status_code=HTTP_200_OK if accepted.repeated else HTTP_202_ACCEPTED)
 
     @get("/", sync_to_thread=True, summary="The account's campaigns, newest first")
@@ -235,14 +223,26 @@ class CampaignsController(Controller):
         cursor: FromQuery[datetime | None] = None,
         limit: Limit500 = 50,
     ) -> CampaignPage:
-        rows = q.sends(ctx.pool, request.user.customer_account, "bulk", cursor, limit)
+        account = request.user.customer_account
+        rows = q.sends(ctx.pool, account, "bulk", cursor, limit)
         reads = [campaign_read(ctx, row, counts=False) for row in rows]
+        if cursor is None:  # being accepted, or refused: not sends (yet), newest on top
+            reads = accepting.unaccepted_reads(ctx, account) + reads
         next_cursor = rows[-1]["created_at"].isoformat() if len(rows) == limit else None
         return CampaignPage(reads, next_cursor)
 
     @get("/{campaign_id:uuid}", sync_to_thread=True, summary="Progress, cost so far, ETA")
     def read(self, request: AuthRequest, ctx: Ctx, campaign_id: FromPath[UUID]) -> CampaignRead:
-        return campaign_read(ctx, own_send(ctx, request.user, campaign_id), counts=True)
+        account = request.user.customer_account
+        try:
+            row = own_send(ctx, request.user, campaign_id)
+        except SendNotFoundError:
+            return accepting.job_campaign_read(ctx, accepting.own_job(ctx, account, campaign_id))
+        read = campaign_read(ctx, row, counts=True)
+        with contextlib.suppress(SendNotFoundError):  # a list campaign: how it was accepted
+            job = accepting.own_job(ctx, account, campaign_id)
+            read.acceptance = accepting.acceptance_read(ctx, job)
+        return read
 
     @get("/{campaign_id:uuid}/messages", sync_to_thread=True, summary="Messages, by state")
     def messages(
@@ -254,7 +254,11 @@ class CampaignsController(Controller):
         cursor: Annotated[int, QueryParameter(ge=-1, le=MAX_COUNT)] = -1,
         limit: Limit1000 = 100,
     ) -> MessagePage:
-        own_send(ctx, request.user, campaign_id)
+        try:
+            own_send(ctx, request.user, campaign_id)
+        except SendNotFoundError:  # still being accepted: no messages yet
+            accepting.own_job(ctx, request.user.customer_account, campaign_id)
+            return MessagePage([], None)
         rows = q.messages_of_send(ctx.pool, campaign_id, state_, cursor, limit)
         next_cursor = str(rows[-1]["idx"]) if len(rows) == limit else None
         return MessagePage([message_row(r) for r in rows], next_cursor)
@@ -266,7 +270,10 @@ class CampaignsController(Controller):
         summary="Cancel: nothing more is sent, unsent messages are released",
     )
     def cancel(self, request: AuthRequest, ctx: Ctx, campaign_id: FromPath[UUID]) -> CampaignRead:
-        row = own_send(ctx, request.user, campaign_id)
+        try:
+            row = own_send(ctx, request.user, campaign_id)
+        except SendNotFoundError:  # still being accepted: the job is cancelled
+            return accepting.cancel(ctx, request.user.customer_account, campaign_id)
         send, outcome = ctx.cancellation.cancel(
             campaign_id, request.user.customer_account, request.user.actor, "cancelled by customer"
         )

@@ -21,7 +21,6 @@ from domain.ledger.billing import BERLIN
 from domain.ledger.reservation import reservation_id_for
 from domain.messaging.exceptions import SendNotFoundError
 from domain.phone.exceptions import InvalidPhoneNumberError
-from domain.pricing.preview import Recipient
 from projections import messaging_queries as q
 
 OPEN_STATES = ("scheduled", "queued", "pending", "buffered")
@@ -194,9 +193,3 @@ def campaign_read(ctx: ApiContext, row: dict[str, Any], *, counts: bool) -> Camp
         completed_at=row["completed_at"],
         eta_seconds=eta,
     )
-
-
-def list_recipients(ctx: ApiContext, account_id: UUID, list_id: UUID | None) -> list[Recipient]:
-    if list_id is None or ctx.list_source is None:
-        raise ProblemError(422, "list-unavailable", "List unavailable", "lists are not available")
-    return ctx.list_source(account_id, list_id)

@@ -3,36 +3,31 @@
 from __future__ import annotations
 
 import functools
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
-from uuid import UUID
 
 from litestar import Request
 
 from adapters.backend import Backend
 from adapters.contacts.optouts import PostgresOptOuts
 from adapters.jetstream.topology import Topology
+from adapters.postgres.acceptance_jobs import PostgresAcceptanceJobs
 from adapters.postgres.claims import PostgresClaimCounts
 from adapters.postgres.registration_limit import PostgresRegistrationSlots
 from adapters.postgres.send_staging import Staging
 from api.auth import Authenticator, Principal
 from api.context import ApiContext, Clock, SmsRate
 from api.preview import PricingContext
-from domain.ledger.billing import BERLIN
-from domain.pricing.preview import PreviewRules, Recipient
+from domain.pricing.preview import PreviewRules
 from projections import messaging_queries
 from services.acceptance import SendAcceptance
 from services.adjustments import Credits
 from services.administration import Administration
 from services.cancellation import SendCancellation
+from services.list_acceptance import ListAcceptance
 from services.registration import Registrations, Trial
 from services.registration_limit import RegistrationLimit
 from settings import Settings
-
-
-def month_start(now: datetime) -> datetime:
-    local = now.astimezone(BERLIN)
-    return local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
 
 
 def make_context(
@@ -52,33 +47,20 @@ def make_context(
     slots = PostgresRegistrationSlots(pool)
     slots.setup()
 
-    def month_volume(account_id: UUID, now: datetime) -> int:
-        return messaging_queries.month_parts(pool, account_id, month_start(now))
-
-    def list_source(account_id: UUID, list_id: UUID) -> list[Recipient]:
-        """A list's recipients as they are now (the campaign prices and stages this
-        snapshot, so later edits of the list do not change the send)."""
-        services = backend.contact_services
-        if services is None:
-            raise RuntimeError("lists need PostgreSQL")
-        return [
-            Recipient(r.e164, r.fields)
-            for batch in services.iter_recipients(account_id, list_id)
-            for r in batch
-        ]
-
-    acceptance = SendAcceptance(
-        accounts=backend.accounts,
-        ledger=backend.ledger,
-        messaging=backend.messaging,
-        keys=backend.keyring,
+    acceptance = SendAcceptance.configured(
+        settings,
+        backend,
         rules=rules,
         staging=staging,
         opt_outs=PostgresOptOuts(pool),
-        validity=timedelta(hours=settings.message_validity_hours),
-        month_volume=month_volume,
-        single_send_max_recipients=settings.single_send_max_recipients,
-        schedule_horizon=timedelta(days=settings.schedule_horizon_days),
+        month_volume=messaging_queries.ReadModelMonthVolume(pool),
+    )
+    jobs = PostgresAcceptanceJobs(pool, backend.keyring, staging)
+    jobs.setup()
+    list_acceptance = (
+        ListAcceptance(acceptance, jobs, backend.contact_services)
+        if backend.contact_services is not None
+        else None
     )
     return ApiContext(
         settings=settings,
@@ -102,7 +84,7 @@ def make_context(
         numbers=rules.numbers,
         topology=Topology(settings.nats_prefix, settings.nats_duplicate_window),
         cancellation=SendCancellation(backend.messaging, PostgresClaimCounts(pool)),
-        list_source=list_source,
+        list_acceptance=list_acceptance,
     )
 
 

@@ -3,6 +3,7 @@ notification ids of a message's history."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -10,6 +11,7 @@ from uuid import UUID
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
+from domain.ledger.billing import BERLIN
 from projections.messaging import MessagingProjection
 from projections.runner import position
 
@@ -212,6 +214,22 @@ def month_parts(pool: ConnectionPool[Any], account_id: UUID, since: datetime) ->
         (account_id, since),
     )
     return int(rows[0]["n"])
+
+
+def month_start(now: datetime) -> datetime:
+    """The start of ``now``'s calendar month in Germany (volume tiers count per month)."""
+    local = now.astimezone(BERLIN)
+    return local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
+@dataclass(frozen=True)
+class ReadModelMonthVolume:
+    """``services.acceptance.MonthVolume`` on ``msg_messages``."""
+
+    pool: ConnectionPool[Any]
+
+    def __call__(self, account_id: UUID, now: datetime) -> int:
+        return month_parts(self.pool, account_id, month_start(now))
 
 
 class ReadModelDueSends:

@@ -48,9 +48,27 @@ from domain.tariff import Tariff
 from domain.text.sender import SenderId
 from services.ports import Keys, OptOuts
 from services.send_verdicts import SendVerdicts, SkippedRecipient
+from settings import Settings
 
 MonthVolume = Callable[[UUID, datetime], int]
 """SMS parts the account sent this month up to the given moment (volume tiers of the price)."""
+
+
+class Applications(Protocol):
+    """What ``SendAcceptance.configured`` takes of a process's applications
+    (``adapters.backend.Backend``)."""
+
+    @property
+    def accounts(self) -> Accounts: ...
+
+    @property
+    def ledger(self) -> Ledger: ...
+
+    @property
+    def messaging(self) -> Messaging: ...
+
+    @property
+    def keyring(self) -> Keys: ...
 
 
 class SendStaging(Protocol):
@@ -145,6 +163,33 @@ class SendAcceptance:
         self.schedule_horizon = schedule_horizon
         self.verdicts = SendVerdicts(accounts, keys, opt_outs)
         self._key_workers = ThreadPoolExecutor(KEY_WORKERS, thread_name_prefix="data-keys")
+
+    @classmethod
+    def configured(
+        cls,
+        settings: Settings,
+        apps: Applications,
+        *,
+        rules: PreviewRules,
+        staging: SendStaging,
+        opt_outs: OptOuts,
+        month_volume: MonthVolume,
+    ) -> SendAcceptance:
+        """The acceptance with the settings' validity, limits and horizon (the API's, and the
+        expander's for list campaigns)."""
+        return cls(
+            accounts=apps.accounts,
+            ledger=apps.ledger,
+            messaging=apps.messaging,
+            keys=apps.keyring,
+            rules=rules,
+            staging=staging,
+            opt_outs=opt_outs,
+            validity=timedelta(hours=settings.message_validity_hours),
+            month_volume=month_volume,
+            single_send_max_recipients=settings.single_send_max_recipients,
+            schedule_horizon=timedelta(days=settings.schedule_horizon_days),
+        )
 
     def close(self) -> None:
         self._key_workers.shutdown(wait=True)

@@ -115,6 +115,11 @@ class AcceptanceJobs(Protocol):
         """Jobs ``accepting`` or ``reserving``, oldest first."""
         ...
 
+    def unaccepted(self, account_id: UUID, since: datetime) -> list[AcceptanceJob]:
+        """The account's jobs that are not (yet) a send: open ones, and those refused or
+        cancelled after ``since``; newest first."""
+        ...
+
     def save_chunk(
         self, before: AcceptanceJob, after: AcceptanceJob, messages: Sequence[RecordedMessage]
     ) -> bool:

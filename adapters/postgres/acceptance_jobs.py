@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -55,6 +56,8 @@ CREATE TABLE IF NOT EXISTS send_acceptances (
 );
 CREATE INDEX IF NOT EXISTS send_acceptances_open ON send_acceptances (created_at)
     WHERE state IN ('accepting', 'reserving');
+CREATE INDEX IF NOT EXISTS send_acceptances_account ON send_acceptances (account_id, created_at)
+    WHERE state <> 'accepted';
 """
 
 _COLUMNS = (
@@ -114,6 +117,17 @@ class PostgresAcceptanceJobs:
                 (limit,),
             ).fetchall()
         return [row[0] for row in rows]
+
+    def unaccepted(self, account_id: UUID, since: datetime) -> list[AcceptanceJob]:
+        with self.pool.connection() as conn:
+            rows = conn.execute(
+                f"SELECT {_COLUMNS} FROM send_acceptances"  # noqa: S608 - fixed names
+                " WHERE account_id = %s AND state <> 'accepted'"
+                " AND (state IN ('accepting', 'reserving') OR updated_at > %s)"
+                " ORDER BY created_at DESC LIMIT 100",
+                (account_id, since),
+            ).fetchall()
+        return [self._job(row) for row in rows]
 
     def save_chunk(
         self, before: AcceptanceJob, after: AcceptanceJob, messages: Sequence[RecordedMessage]

@@ -76,16 +76,40 @@ class SendRead(msgspec.Struct):
     repeated: bool
 
 
+class AcceptanceRead(msgspec.Struct):
+    """A list campaign's acceptance: its list is priced, keyed and staged in the background,
+    then its cost reserved (``state``: ``accepting``, ``reserving``, ``accepted``,
+    ``refused`` or ``cancelled``)."""
+
+    state: str
+    list_recipients: int
+    """Recipients the list held when the campaign was requested."""
+    priced: int
+    """List recipients read and priced so far."""
+    staged: int
+    """Messages staged so far (priced recipients not skipped)."""
+    reserved: bool
+    parts: int
+    expected_cost: Amount
+    skipped: dict[str, int]
+    problem: dict[str, Any] | None = None
+    """Why the campaign was refused (``refused``): the problem details the same refusal gets
+    as a request's answer."""
+
+
 class CampaignAccepted(msgspec.Struct):
     campaign_id: UUID
     state: str
     recipients: int
-    parts: int
-    expected_cost: Amount
+    """The campaign's messages; for a list campaign still ``accepting``, the list's size."""
+    parts: int | None
+    """``None`` while a list campaign is accepted (``acceptance`` shows the progress)."""
+    expected_cost: Amount | None
     skipped: dict[str, int]
     review_required: bool
     send_at: datetime | None
     repeated: bool
+    acceptance: AcceptanceRead | None = None
 
 
 class CancellationRead(msgspec.Struct):
@@ -123,6 +147,8 @@ class CampaignRead(msgspec.Struct):
     eta_seconds: float | None
     cancellation: CancellationRead | None = None
     """Only in the answer to a cancellation."""
+    acceptance: AcceptanceRead | None = None
+    """A list campaign's acceptance in the background."""
 
 
 class CampaignPage(msgspec.Struct):

@@ -9,7 +9,7 @@ from datetime import datetime
 from uuid import UUID
 
 from domain.contacts.exceptions import ListImportingError, ListNotFoundError
-from domain.messaging.list_acceptance import OPEN, AcceptanceJob
+from domain.messaging.list_acceptance import OPEN, AcceptanceJob, JobState
 from domain.messaging.records import RecordedMessage
 from domain.personal import PersonalData, SealedPersonalData
 from services.ports import Keys
@@ -196,6 +196,16 @@ class FakeAcceptanceJobs:
     def open_jobs(self, limit: int) -> list[UUID]:
         found = [j for j in self.jobs.values() if j.state in OPEN]
         return [j.send_id for j in sorted(found, key=lambda j: j.created_at)][:limit]
+
+    def unaccepted(self, account_id: UUID, since: datetime) -> list[AcceptanceJob]:
+        found = [
+            j
+            for j in self.jobs.values()
+            if j.account_id == account_id
+            and j.state is not JobState.ACCEPTED
+            and (j.state in OPEN or (j.updated_at or j.created_at) > since)
+        ]
+        return sorted(found, key=lambda j: j.created_at, reverse=True)
 
     def save_chunk(
         self, before: AcceptanceJob, after: AcceptanceJob, messages: Sequence[RecordedMessage]
