@@ -5,6 +5,11 @@ PostgreSQL, NATS JetStream, the SMSC simulator, the API and every worker run as 
 runs, another account sends single messages (the transactional lane), and their latency from
 the API call to the simulator's submit_sm is measured. Printed:
 
+- ``source``: ``inline`` (the recipients in the request's body) or ``list`` (imported through
+  the API first, ``import_seconds``; the default above 50,000 recipients, since a body that
+  big is refused); ``answer_ms``: the campaign request until its answer;
+  ``acceptance_seconds``: until the campaign was accepted (for a list, in the background);
+  ``api_during_acceptance``: the latency of the customer's other requests meanwhile;
 - ``msgs_per_s``: N / (first acceptance to the last final delivery report);
 - ``single_send_p99_ms``: API call -> submit_sm at the SMSC, for the single messages; split in
   ``single_send_api_ms`` (the API call until its answer) and ``single_send_after_api_ms`` (the
@@ -13,6 +18,8 @@ the API call to the simulator's submit_sm is measured. Printed:
 - ``lost`` (accepted but not final), ``duplicates`` (submitted twice at the SMSC);
 - ``store_events_per_s``: the raw event-store append rate (500 events a transaction) measured
   in the same run, for comparison;
+- ``peak_rss_mb``: the largest resident memory of each kind of process (with its children)
+  during the run;
 - ``python_loop_ms``: a fixed pure-Python workload timed right after the run (best of three):
   this machine's speed at the time. A shared VM's varies by half within an hour, and every
   figure above moves with it.
@@ -34,11 +41,13 @@ import psycopg
 from eventsourcing.domain import Aggregate
 
 from adapters.postgres.eventstore import event_store_env
+from benchmarks.list_source import NAMES, ApiProbe, RssSampler, import_list, wait_accepted
 from benchmarks.support import bench_settings, percentiles
 from domain.base import KontorApplication
 from kontor.stack import Pipeline
 from settings import Settings
 
+LIST_ABOVE = 50_000
 FINAL = ("delivered", "failed", "rejected", "cancelled")
 OPEN = ("queued", "pending", "buffered", "unconfirmed")
 
@@ -50,7 +59,14 @@ def main(argv: list[str], settings: Settings) -> int:
     parser.add_argument("--singles-per-s", type=float, default=4.0)
     parser.add_argument("--tps", type=float, default=6000, help="the bind's parts per second")
     parser.add_argument("--timeout", type=float, default=1800)
+    parser.add_argument(
+        "--source",
+        choices=("list", "inline"),
+        help="where the recipients come from: an imported list (the default above 50,000)"
+        " or the request's body",
+    )
     args = parser.parse_args(argv)
+    args.source = args.source or ("list" if args.recipients > LIST_ABOVE else "inline")
     with bench_settings(settings) as s:
         result = run(s, args)
     print(json.dumps(result, indent=2))
@@ -92,8 +108,10 @@ def run(settings: Settings, args: argparse.Namespace) -> dict[str, Any]:
     workdir = settings.resolved_var_dir / "bench" / f"pipeline-{secrets.token_hex(3)}"
     sim = ["--dlr-delay", "0.05,0.3", "--seed", "1"]
     pipeline = Pipeline(settings, workdir, sim, tps=args.tps)
+    memory = RssSampler(pipeline)
     try:
         pipeline.start_all()
+        memory.start()
         with pipeline.client() as client:
             bulk, single = account(client, pipeline), account(client, pipeline)
             time.sleep(3)  # the workers' first connections, JetStream consumers, SMPP binds
@@ -102,21 +120,33 @@ def run(settings: Settings, args: argparse.Namespace) -> dict[str, Any]:
             sender = threading.Thread(
                 target=send_singles, args=(pipeline, single, args.singles_per_s, stop, latencies)
             )
-            recipients = [
-                {
-                    "number": f"+49151{n:08d}",
-                    "fields": {"vorname": ("Anna", "Jürgen", "Zoë")[n % 3]},
-                }
-                for n in range(args.recipients)
-            ]
-            body = {"text": "Hallo {vorname}, Ihr Paket kommt morgen zwischen 8 und 12 Uhr.",
-                    "sender": "Paketdienst", "recipients": recipients, "name": "bench"}  # fmt: skip
+            text = "Hallo {vorname}, Ihr Paket kommt morgen zwischen 8 und 12 Uhr."
+            body: dict[str, Any] = {"text": text, "sender": "Paketdienst", "name": "bench"}
+            figures: dict[str, Any] = {"source": args.source}
+            if args.source == "list":
+                list_id, imported = import_list(client, bulk, args.recipients, args.timeout)
+                figures["import_seconds"] = round(imported, 2)
+                body["list_id"] = list_id
+            else:
+                body["recipients"] = [
+                    {"number": f"+49151{n:08d}", "fields": {"vorname": NAMES[n % 3]}}
+                    for n in range(args.recipients)
+                ]
+            probe = ApiProbe(pipeline, bulk)
+            probe.start()
             started = time.time()
             response = client.post("/v1/campaigns", json=body, headers=bulk, timeout=600)
-            accepted_at = time.time()
+            answered_at = time.time()
             if response.status_code != 202:
                 raise SystemExit(f"campaign refused: {response.text}")
             campaign = response.json()
+            figures["answer_ms"] = round((answered_at - started) * 1000, 1)
+            accepted_at = answered_at
+            if args.source == "list":
+                accepted_at, campaign = wait_accepted(
+                    client, bulk, campaign["campaign_id"], args.timeout
+                )
+            figures["api_during_acceptance"] = probe.stop()
             sender.start()
             last_final = wait_final(
                 settings, campaign["campaign_id"], args.recipients, args.timeout
@@ -137,6 +167,7 @@ def run(settings: Settings, args: argparse.Namespace) -> dict[str, Any]:
             "lost": campaign["recipients"] - sum(counts.get(s, 0) for s in FINAL),
             "duplicates": sum(d.count - 1 for d in record.duplicates()),
             "acceptance_seconds": round(accepted_at - started, 2),
+            **figures,
             "elapsed_seconds": round(elapsed, 2),
             "msgs_per_s": round(args.recipients / elapsed, 1),
             "single_sends": len(latencies.total),
@@ -150,6 +181,7 @@ def run(settings: Settings, args: argparse.Namespace) -> dict[str, Any]:
             ),
             "single_send_slowest": latencies.slowest(started),
             "stages_s": stages,
+            "peak_rss_mb": memory.stop(),
             "store_events_per_s": store_rate(settings),
             "python_loop_ms": python_loop_ms(),
         }
