@@ -124,6 +124,7 @@ def run(settings: Settings, args: argparse.Namespace) -> dict[str, Any]:
             body: dict[str, Any] = {"text": text, "sender": "Paketdienst", "name": "bench"}
             figures: dict[str, Any] = {"source": args.source}
             if args.source == "list":
+                pipeline.start("imports")
                 list_id, imported = import_list(client, bulk, args.recipients, args.timeout)
                 figures["import_seconds"] = round(imported, 2)
                 body["list_id"] = list_id
