@@ -39,6 +39,10 @@ def benchmark(name: str) -> Main | None:  # noqa: PLR0911 - a return per benchma
         from benchmarks import pipeline
 
         return pipeline.main
+    if name == "singles":
+        from benchmarks import singles
+
+        return singles.main
     if name == "chaos":
         from benchmarks import chaos
 

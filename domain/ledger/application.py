@@ -8,7 +8,9 @@ balance can never overspend it. Every command takes ``now``; nothing here reads 
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import ClassVar, TypeVar
 from uuid import UUID, uuid5
@@ -18,7 +20,11 @@ from eventsourcing.persistence import RecordConflictError
 
 from domain.base import KontorApplication
 from domain.ledger.billing import Billing, UsageCounter
-from domain.ledger.exceptions import AdjustmentReferenceReusedError, ReservationMismatchError
+from domain.ledger.exceptions import (
+    AdjustmentReferenceReusedError,
+    LedgerError,
+    ReservationMismatchError,
+)
 from domain.ledger.lots import DebitKind, ExpiredOption, LotSource, PaymentMethod
 from domain.ledger.reservation import Reservation, reservation_id_for
 from domain.ledger.wallet import Wallet
@@ -30,6 +36,21 @@ MAX_ATTEMPTS = 200
 
 def lot_id_for(account_id: UUID, reference: str) -> UUID:
     return uuid5(LOT_NAMESPACE, f"{account_id}:{reference}")
+
+
+@dataclass(frozen=True)
+class Hold:
+    """One send's hold, as ``Ledger.reserve`` takes it."""
+
+    send_id: UUID
+    amount: int
+    parts: int
+    count: int
+    now: datetime
+    expires_at: datetime
+    daily_limit: int | None = None
+    monthly_limit: int | None = None
+    valid_until: datetime | None = None
 
 
 class Ledger(KontorApplication):
@@ -266,48 +287,73 @@ class Ledger(KontorApplication):
         SendLimitExceededError, naming the shortfall, when the wallet cannot cover it, and
         CreditExpiresBeforeScheduleError when a scheduled send (``valid_until``: its time)
         would hold credit that expires before it goes."""
-        reservation_id = reservation_id_for(send_id)
+        hold = Hold(send_id, amount, parts, count, now, expires_at, daily_limit, monthly_limit,
+                    valid_until)  # fmt: skip
+        (result,) = self.reserve_many(account_id, [hold])
+        if isinstance(result, Exception):
+            raise result
+        return result
 
-        def attempt() -> UUID:
-            try:
-                existing = self.reservation(reservation_id)
-            except AggregateNotFoundError:
-                pass
-            else:
-                if (existing.amount, existing.count) != (amount, count):
-                    raise ReservationMismatchError(
-                        f"send {send_id} already holds {existing.amount} for {existing.count}"
-                    )
-                return existing.id
+    def reserve_many(self, account_id: UUID, holds: Sequence[Hold]) -> list[UUID | LedgerError]:
+        """Hold several sends' costs on the account's wallet in one transaction (a group
+        commit of concurrent sends: one load of the wallet, one save, instead of a race per
+        send). Each hold is what ``reserve`` makes of it, in the given order: its
+        reservation id, or the refusal ``reserve`` would raise (the others still hold)."""
+
+        def attempt() -> list[UUID | LedgerError]:
             wallet = self.wallet(account_id)
-            allocation = wallet.hold(
-                reservation_id=reservation_id,
-                amount=amount,
-                parts=parts,
-                now=now,
-                daily_limit=daily_limit,
-                monthly_limit=monthly_limit,
-                valid_until=valid_until,
-            )
-            wallet.request_recharge_if_low(uuid5(reservation_id, "recharge"), now)
-            day, month = UsageCounter.period_of(now)
-            reservation = Reservation(
-                account_id=account_id,
-                wallet_id=wallet.id,
-                send_id=send_id,
-                billing=wallet.billing,
-                amount=amount,
-                parts=parts,
-                count=count,
-                allocation=allocation,
-                expires_at=expires_at,
-                day=day,
-                month=month,
-            )
-            self.save(wallet, reservation)
-            return reservation.id
+            results: list[UUID | LedgerError] = []
+            made: dict[UUID, Reservation] = {}
+            for hold in holds:
+                results.append(self._hold(wallet, hold, made))
+            if made or wallet.pending_events:
+                self.save(wallet, *made.values())
+            return results
 
         return self._retry(attempt)
+
+    def _hold(
+        self, wallet: Wallet, hold: Hold, made: dict[UUID, Reservation]
+    ) -> UUID | LedgerError:
+        reservation_id = reservation_id_for(hold.send_id)
+        existing = made.get(reservation_id)
+        if existing is None:
+            with contextlib.suppress(AggregateNotFoundError):
+                existing = self.reservation(reservation_id)
+        if existing is not None:
+            if (existing.amount, existing.count) != (hold.amount, hold.count):
+                return ReservationMismatchError(
+                    f"send {hold.send_id} already holds {existing.amount} for {existing.count}"
+                )
+            return existing.id
+        try:
+            allocation = wallet.hold(
+                reservation_id=reservation_id,
+                amount=hold.amount,
+                parts=hold.parts,
+                now=hold.now,
+                daily_limit=hold.daily_limit,
+                monthly_limit=hold.monthly_limit,
+                valid_until=hold.valid_until,
+            )
+        except LedgerError as refused:
+            return refused
+        wallet.request_recharge_if_low(uuid5(reservation_id, "recharge"), hold.now)
+        day, month = UsageCounter.period_of(hold.now)
+        made[reservation_id] = Reservation(
+            account_id=wallet.account_id,
+            wallet_id=wallet.id,
+            send_id=hold.send_id,
+            billing=wallet.billing,
+            amount=hold.amount,
+            parts=hold.parts,
+            count=hold.count,
+            allocation=allocation,
+            expires_at=hold.expires_at,
+            day=day,
+            month=month,
+        )
+        return reservation_id
 
     def capture(
         self,
