@@ -8,7 +8,8 @@
    are skipped and reported (``services.send_verdicts``, the preview shows the same), the
    others are numbered 0..n-1 (message ids derive from send id and number).
 3. The Ledger reserves the expected cost (prepaid credit, or the postpaid / small-volume parts
-   limits); a refusal is a 402 naming the shortfall, and nothing is recorded.
+   limits), combined with the account's concurrent sends (``services.reservations``); a
+   refusal is a 402 naming the shortfall, and nothing is recorded.
 4. Messaging records the send. A single immediate send records its messages in the same
    transaction; everything else is staged (sealed per recipient) for the expander.
 
@@ -36,7 +37,7 @@ from eventsourcing.persistence import Notification
 from domain.accounts.application import Accounts
 from domain.accounts.contract import ContractType
 from domain.ids import message_ids, send_id_for
-from domain.ledger.application import Ledger
+from domain.ledger.application import Hold, Ledger
 from domain.messaging.application import Messaging
 from domain.messaging.exceptions import NoRecipientsError, TooManyRecipientsError
 from domain.messaging.records import Lane, RecordedMessage
@@ -47,6 +48,7 @@ from domain.pricing.preview import PreviewRules, Recipient, RecipientPreview, pr
 from domain.tariff import Tariff
 from domain.text.sender import SenderId
 from services.ports import Keys, OptOuts
+from services.reservations import ReservationBatcher
 from services.send_verdicts import SendVerdicts, SkippedRecipient
 from settings import Settings
 
@@ -162,6 +164,7 @@ class SendAcceptance:
         self.single_send_max_recipients = single_send_max_recipients
         self.schedule_horizon = schedule_horizon
         self.verdicts = SendVerdicts(accounts, keys, opt_outs)
+        self.holds = ReservationBatcher(ledger)
         self._key_workers = ThreadPoolExecutor(KEY_WORKERS, thread_name_prefix="data-keys")
 
     @classmethod
@@ -240,17 +243,20 @@ class SendAcceptance:
             owner=request.account_id,
         )
         try:
-            self.ledger.reserve(
+            self.holds.reserve(
                 request.account_id,
-                send_id=send_id,
-                amount=expected,
-                parts=parts,
-                count=len(messages),
-                now=now,
-                expires_at=expires_at,
-                daily_limit=limits.daily_parts if limited else None,
-                monthly_limit=limits.monthly_parts if limited else None,
-                valid_until=schedule_at,
+                Hold(
+                    send_id=send_id,
+                    amount=expected,
+                    parts=parts,
+                    count=len(messages),
+                    now=now,
+                    expires_at=expires_at,
+                    daily_limit=limits.daily_parts if limited else None,
+                    monthly_limit=limits.monthly_parts if limited else None,
+                    valid_until=schedule_at,
+                    new=not request.idempotency_key,
+                ),
             )
         finally:
             keys.result()

@@ -51,6 +51,9 @@ class Hold:
     daily_limit: int | None = None
     monthly_limit: int | None = None
     valid_until: datetime | None = None
+    new: bool = False
+    """The send id was just made (no Idempotency-Key): no reservation can exist for it yet,
+    so none is looked for (a round trip less per single send)."""
 
 
 class Ledger(KontorApplication):
@@ -317,7 +320,7 @@ class Ledger(KontorApplication):
     ) -> UUID | LedgerError:
         reservation_id = reservation_id_for(hold.send_id)
         existing = made.get(reservation_id)
-        if existing is None:
+        if existing is None and not hold.new:
             with contextlib.suppress(AggregateNotFoundError):
                 existing = self.reservation(reservation_id)
         if existing is not None:
