@@ -3,8 +3,7 @@ notification ids of a message's history."""
 
 from __future__ import annotations
 
-import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -223,27 +222,14 @@ def month_start(now: datetime) -> datetime:
     return local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
 
 
-@dataclass
+@dataclass(frozen=True)
 class ReadModelMonthVolume:
-    """``services.acceptance.MonthVolume`` on ``msg_messages``, each account's figure kept
-    ``cache_seconds``: summing a big account's month costs more than the rest of a single
-    send, and the read model the sum comes from is itself a moment behind the sends."""
+    """``services.acceptance.MonthVolume`` on ``msg_messages``."""
 
     pool: ConnectionPool[Any]
-    cache_seconds: float = 2.0
-    _cache: dict[tuple[UUID, datetime], tuple[float, int]] = field(default_factory=dict)
 
     def __call__(self, account_id: UUID, now: datetime) -> int:
-        key = (account_id, month_start(now))
-        clock = time.monotonic()
-        cached = self._cache.get(key)
-        if cached is not None and cached[0] > clock:
-            return cached[1]
-        if len(self._cache) > 100_000:
-            self._cache.clear()
-        volume = month_parts(self.pool, account_id, key[1])
-        self._cache[key] = (clock + self.cache_seconds, volume)
-        return volume
+        return month_parts(self.pool, account_id, month_start(now))
 
 
 class ReadModelDueSends:

@@ -69,3 +69,16 @@ def test_sealing_a_batch_under_cached_keys_asks_the_store_nothing() -> None:
     keyring.seal_many([(person, b"text") for person in people])
 
     assert (store.loads, store.batch_loads) == (0, 0)
+
+
+def test_a_process_meeting_many_recipients_keeps_only_the_recent_keys() -> None:
+    now = [0.0]
+    keyring = Keyring(MASTER, MemoryKeyStore(), cache_seconds=30.0, clock=lambda: now[0])
+    first = [uuid4() for _ in range(15_000)]
+    keyring.create_keys(first)
+    for round_ in range(1, 6):  # a long campaign: 15,000 new recipients every 31 seconds
+        now[0] = 31.0 * round_
+        keyring.create_keys([uuid4() for _ in range(15_000)])
+    assert len(keyring._cache) <= 2 * 15_000
+    sealed = keyring.seal(first[0], b"+4915140000001")  # an expired key is loaded again
+    assert keyring.open(first[0], sealed) == b"+4915140000001"
