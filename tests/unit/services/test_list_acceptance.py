@@ -103,6 +103,23 @@ def campaign(
     )
 
 
+def started(
+    apps: MemoryApps,
+    service: ListAcceptance,
+    lists: FakeLists,
+    size: int,
+    name: str,
+    credit: int = 10_000,
+) -> tuple[UUID, UUID, AcceptanceJob]:
+    """A customer with ``credit``, a list of ``size`` numbers with their ``vorname`` and the
+    campaign to it just begun: account, list and job."""
+    account, list_id = customer(apps, credit=credit), uuid4()
+    lists.add(account, list_id, numbers(size), vorname=name)
+    job = service.begin(campaign(account, list_id), NOW).job
+    assert job is not None
+    return account, list_id, job
+
+
 def run_to_end(service: ListAcceptance, rounds: int = 100) -> int:
     for done in range(rounds):
         if not service.advance(NOW):
@@ -117,17 +134,14 @@ def test_a_list_campaign_is_answered_with_a_job_and_accepted_chunk_by_chunk(
     jobs: FakeAcceptanceJobs,
     staging: FakeStaging,
 ) -> None:
-    account, list_id = customer(apps), uuid4()
-    lists.add(account, list_id, numbers(10), vorname="Anna")
-    begun = service.begin(campaign(account, list_id), NOW)
-    assert begun.job is not None
-    assert (begun.job.state, begun.job.list_size, begun.job.staged) == (JobState.ACCEPTING, 10, 0)
+    account, _list_id, begun = started(apps, service, lists, 10, "Anna")
+    assert (begun.state, begun.list_size, begun.staged) == (JobState.ACCEPTING, 10, 0)
     with pytest.raises(AggregateNotFoundError):  # nothing reserved before the list is priced
-        apps.ledger.reservation(reservation_id_for(begun.job.send_id))
+        apps.ledger.reservation(reservation_id_for(begun.send_id))
 
     run_to_end(service)
 
-    send_id = begun.job.send_id
+    send_id = begun.send_id
     job = jobs.get(send_id)
     assert job is not None
     assert (job.state, job.read, job.staged, job.expected) == (
@@ -161,10 +175,10 @@ def test_opted_out_numbers_are_skipped_and_counted_across_chunks(
     lists.add(account, list_id, listed, vorname="Ben")
     for number in (listed[1], listed[5]):
         opt_outs.opt_out(account, apps.keyring.lookup_hash(account, number))
-    begun = service.begin(campaign(account, list_id), NOW)
-    assert begun.job is not None
+    begun = service.begin(campaign(account, list_id), NOW).job
+    assert begun is not None
     run_to_end(service)
-    send = apps.messaging.send(begun.job.send_id)
+    send = apps.messaging.send(begun.send_id)
     assert (send.total, send.skipped) == (5, (Skipped("opted_out", 2),))
     staged = staging.sends[send.id]
     assert [m.index for m in staged] == list(range(5))  # numbered without gaps
@@ -178,21 +192,18 @@ def test_a_campaign_beyond_the_credit_is_refused_on_the_job_with_nothing_held_or
     jobs: FakeAcceptanceJobs,
     staging: FakeStaging,
 ) -> None:
-    account, list_id = customer(apps, credit=5 * PRICE), uuid4()
-    lists.add(account, list_id, numbers(8), vorname="Cem")
-    begun = service.begin(campaign(account, list_id), NOW)
-    assert begun.job is not None
+    account, _list_id, begun = started(apps, service, lists, 8, "Cem", credit=5 * PRICE)
     run_to_end(service)
-    job = jobs.get(begun.job.send_id)
+    job = jobs.get(begun.send_id)
     assert job is not None
     assert job.refusal is not None
     assert job.state is JobState.REFUSED
     assert job.refusal.error == "InsufficientCreditError"
     assert job.refusal.attributes["shortfall"] == 3 * PRICE
-    assert begun.job.send_id not in staging.sends
+    assert begun.send_id not in staging.sends
     assert apps.ledger.wallet(account).available_at(NOW) == 5 * PRICE
     with pytest.raises(SendNotFoundError):
-        apps.messaging.send(begun.job.send_id)
+        apps.messaging.send(begun.send_id)
 
 
 def test_a_crash_in_the_middle_of_the_list_resumes_after_the_last_saved_chunk(
@@ -201,37 +212,31 @@ def test_a_crash_in_the_middle_of_the_list_resumes_after_the_last_saved_chunk(
     lists: FakeLists,
     staging: FakeStaging,
 ) -> None:
-    account, list_id = customer(apps), uuid4()
-    lists.add(account, list_id, numbers(10), vorname="Dana")
-    begun = service.begin(campaign(account, list_id), NOW)
-    assert begun.job is not None
+    _account, _list_id, begun = started(apps, service, lists, 10, "Dana")
     lists.fail_at = lists.reads + 3  # the third chunk's read fails
     with pytest.raises(ConnectionError):
         run_to_end(service)
     run_to_end(service)  # the worker's next rounds
-    staged = staging.sends[begun.job.send_id]
+    staged = staging.sends[begun.send_id]
     assert [m.index for m in staged] == list(range(10))
     assert len({m.number.value for m in staged}) == 10
-    assert apps.messaging.send(begun.job.send_id).total == 10
+    assert apps.messaging.send(begun.send_id).total == 10
 
 
 def test_a_crash_between_reserving_and_recording_is_finished_by_the_next_round(
     apps: MemoryApps, service: ListAcceptance, lists: FakeLists, jobs: FakeAcceptanceJobs
 ) -> None:
-    account, list_id = customer(apps), uuid4()
-    lists.add(account, list_id, numbers(4), vorname="Eva")
-    begun = service.begin(campaign(account, list_id), NOW)
-    assert begun.job is not None
+    account, _list_id, begun = started(apps, service, lists, 4, "Eva")
     with (
         mock.patch.object(apps.messaging, "accept", side_effect=ConnectionError("gone")),
         pytest.raises(ConnectionError),
     ):
         run_to_end(service)
-    job = jobs.get(begun.job.send_id)
+    job = jobs.get(begun.send_id)
     assert job is not None
     assert job.state is JobState.RESERVING
     run_to_end(service)
-    assert apps.messaging.send(begun.job.send_id).total == 4
+    assert apps.messaging.send(begun.send_id).total == 4
     assert apps.ledger.wallet(account).available_at(NOW) == 10_000 - 4 * PRICE  # held once
 
 
@@ -242,11 +247,8 @@ def test_a_stale_copy_of_a_job_stages_nothing(
     jobs: FakeAcceptanceJobs,
     staging: FakeStaging,
 ) -> None:
-    account, list_id = customer(apps), uuid4()
-    lists.add(account, list_id, numbers(5), vorname="Finn")
-    begun = service.begin(campaign(account, list_id), NOW)
-    assert begun.job is not None
-    stale = begun.job
+    _account, _list_id, begun = started(apps, service, lists, 5, "Finn")
+    stale = begun
     service.advance(NOW)  # the first chunk, by one worker
     later = jobs.get(stale.send_id)
     # A second worker that read the job before that chunk was saved prices the same chunk.
@@ -263,30 +265,24 @@ def test_a_campaign_is_cancelled_while_it_is_accepted_and_never_reserved(
     jobs: FakeAcceptanceJobs,
     staging: FakeStaging,
 ) -> None:
-    account, list_id = customer(apps), uuid4()
-    lists.add(account, list_id, numbers(9), vorname="Gül")
-    begun = service.begin(campaign(account, list_id), NOW)
-    assert begun.job is not None
+    account, _list_id, begun = started(apps, service, lists, 9, "Gül")
     service.advance(NOW)
     with pytest.raises(SendNotFoundError):  # another account's
-        service.cancel(begun.job.send_id, uuid4())
-    cancelled = service.cancel(begun.job.send_id, account)
+        service.cancel(begun.send_id, uuid4())
+    cancelled = service.cancel(begun.send_id, account)
     assert cancelled.state is JobState.CANCELLED
-    assert begun.job.send_id not in staging.sends
+    assert begun.send_id not in staging.sends
     assert run_to_end(service) == 0
     assert apps.ledger.wallet(account).available_at(NOW) == 10_000
     with pytest.raises(SendNotCancellableError):
-        service.cancel(begun.job.send_id, account)
+        service.cancel(begun.send_id, account)
 
 
 def test_a_reserving_job_is_not_cancelled_as_a_job(
     apps: MemoryApps, service: ListAcceptance, lists: FakeLists, jobs: FakeAcceptanceJobs
 ) -> None:
-    account, list_id = customer(apps), uuid4()
-    lists.add(account, list_id, numbers(2), vorname="Hans")
-    begun = service.begin(campaign(account, list_id), NOW)
-    assert begun.job is not None
-    job = replace(begun.job, state=JobState.RESERVING)
+    account, _list_id, begun = started(apps, service, lists, 2, "Hans")
+    job = replace(begun, state=JobState.RESERVING)
     jobs.jobs[job.send_id] = job
     with pytest.raises(SendNotCancellableError):
         service.cancel(job.send_id, account)
@@ -330,14 +326,11 @@ def test_what_can_be_checked_at_once_is_refused_at_once(
 def test_an_account_closed_during_the_acceptance_ends_the_job_refused(
     apps: MemoryApps, service: ListAcceptance, lists: FakeLists, jobs: FakeAcceptanceJobs
 ) -> None:
-    account, list_id = customer(apps), uuid4()
-    lists.add(account, list_id, numbers(6), vorname="Kai")
-    begun = service.begin(campaign(account, list_id), NOW)
-    assert begun.job is not None
+    account, _list_id, begun = started(apps, service, lists, 6, "Kai")
     service.advance(NOW)
     apps.accounts.administer(account, actor="admin:x", blocked_senders=frozenset({"Kontor"}))
     run_to_end(service)
-    job = jobs.get(begun.job.send_id)
+    job = jobs.get(begun.send_id)
     assert isinstance(job, AcceptanceJob)
     assert job.refusal is not None
     assert (job.state, job.refusal.error) == (JobState.REFUSED, "SenderBlockedError")
@@ -355,10 +348,10 @@ def test_an_empty_list_or_one_of_opted_out_numbers_is_refused_as_no_recipients(
     lists.add(account, list_id, numbers(2), vorname="Lea")
     for number in numbers(2):
         opt_outs.opt_out(account, apps.keyring.lookup_hash(account, number))
-    begun = service.begin(campaign(account, list_id), NOW)
-    assert begun.job is not None
+    begun = service.begin(campaign(account, list_id), NOW).job
+    assert begun is not None
     run_to_end(service)
-    job = jobs.get(begun.job.send_id)
+    job = jobs.get(begun.send_id)
     assert job is not None
     assert job.refusal is not None
     assert (job.refusal.error, job.skipped) == ("NoRecipientsError", {"opted_out": 2})
