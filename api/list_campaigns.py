@@ -29,12 +29,12 @@ def list_acceptance(ctx: ApiContext) -> ListAcceptance:
 def begin(ctx: ApiContext, request: SendRequest) -> tuple[CampaignAccepted, bool]:
     """Store the campaign's acceptance job; the answer and whether it repeats an earlier one."""
     begun = list_acceptance(ctx).begin(request, ctx.now())
-    return accepted_body(ctx, begun), begun.repeated
+    return accepted_body(begun), begun.repeated
 
 
-def accepted_body(ctx: ApiContext, begun: ListCampaign) -> CampaignAccepted:
+def accepted_body(begun: ListCampaign) -> CampaignAccepted:
     job, send = begun.job, begun.send
-    acceptance = acceptance_read(ctx, job) if job is not None else None
+    acceptance = acceptance_read(job) if job is not None else None
     if send is not None:  # a repeated request of a campaign accepted meanwhile
         return send_accepted(send, repeated=begun.repeated, acceptance=acceptance)
     if job is None:  # pragma: no cover - begin returns one or the other
@@ -77,7 +77,7 @@ def campaign_state(job: AcceptanceJob) -> str:
     return "accepting" if job.state in OPEN or job.state is JobState.ACCEPTED else job.state.value
 
 
-def acceptance_read(ctx: ApiContext, job: AcceptanceJob) -> AcceptanceRead:
+def acceptance_read(job: AcceptanceJob) -> AcceptanceRead:
     problem = None
     if job.refusal is not None:
         problem = refusal_problem(job.refusal, f"/v1/campaigns/{job.send_id}")
@@ -102,7 +102,7 @@ def own_job(ctx: ApiContext, account_id: UUID, campaign_id: UUID) -> AcceptanceJ
     return job
 
 
-def job_campaign_read(ctx: ApiContext, job: AcceptanceJob) -> CampaignRead:
+def job_campaign_read(job: AcceptanceJob) -> CampaignRead:
     ended = job.state in {JobState.REFUSED, JobState.CANCELLED}
     return CampaignRead(
         campaign_id=job.send_id,
@@ -123,7 +123,7 @@ def job_campaign_read(ctx: ApiContext, job: AcceptanceJob) -> CampaignRead:
         created_at=job.created_at,
         completed_at=job.updated_at if ended else None,
         eta_seconds=None,
-        acceptance=acceptance_read(ctx, job),
+        acceptance=acceptance_read(job),
     )
 
 
@@ -133,9 +133,9 @@ def unaccepted_reads(ctx: ApiContext, account_id: UUID) -> list[CampaignRead]:
     if ctx.list_acceptance is None:
         return []
     jobs = ctx.list_acceptance.jobs.unaccepted(account_id, ctx.now() - SHOWN_AFTER_ENDING)
-    return [job_campaign_read(ctx, job) for job in jobs]
+    return [job_campaign_read(job) for job in jobs]
 
 
 def cancel(ctx: ApiContext, account_id: UUID, campaign_id: UUID) -> CampaignRead:
     """Cancel a campaign while its list is accepted (nothing was reserved or sent)."""
-    return job_campaign_read(ctx, list_acceptance(ctx).cancel(campaign_id, account_id))
+    return job_campaign_read(list_acceptance(ctx).cancel(campaign_id, account_id))

@@ -237,11 +237,11 @@ class CampaignsController(Controller):
         try:
             row = own_send(ctx, request.user, campaign_id)
         except SendNotFoundError:
-            return accepting.job_campaign_read(ctx, accepting.own_job(ctx, account, campaign_id))
+            return accepting.job_campaign_read(accepting.own_job(ctx, account, campaign_id))
         read = campaign_read(ctx, row, counts=True)
         with contextlib.suppress(SendNotFoundError):  # a list campaign: how it was accepted
             job = accepting.own_job(ctx, account, campaign_id)
-            read.acceptance = accepting.acceptance_read(ctx, job)
+            read.acceptance = accepting.acceptance_read(job)
         return read
 
     @get("/{campaign_id:uuid}/messages", sync_to_thread=True, summary="Messages, by state")

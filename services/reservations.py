@@ -43,7 +43,7 @@ class ReservationBatcher:
         self._lock = threading.Lock()
         self._queues: dict[UUID, deque[_Waiting]] = {}
         self.batches = 0
-        """Transactions made (a test and the metrics see how much was combined)."""
+        """Transactions made, to see how much was combined."""
 
     def reserve(self, account_id: UUID, hold: Hold) -> UUID:
         """``Ledger.reserve`` of ``hold``, combined with the account's concurrent holds."""
