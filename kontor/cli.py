@@ -36,7 +36,10 @@ def cmd_up(_: argparse.Namespace) -> int:
 
 
 def cmd_api(_: argparse.Namespace) -> int:
+    from concurrent.futures import ThreadPoolExecutor
+
     import uvicorn
+    from litestar.concurrency import set_asyncio_executor
 
     from api.app import create_app
 
@@ -44,6 +47,7 @@ def cmd_api(_: argparse.Namespace) -> int:
     configure_logging(settings.log_level, json=settings.log_json, process="api")
     lead_session_group()
     app = create_app(settings)
+    set_asyncio_executor(ThreadPoolExecutor(settings.api_threads, thread_name_prefix="handler"))
     uvicorn.run(app, **uvicorn_options(settings))
     return 0
 

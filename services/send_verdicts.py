@@ -9,7 +9,7 @@ skipped as ``opted_out``, and a number given again as ``repeated`` (unless repea
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 from uuid import UUID
 
@@ -41,7 +41,11 @@ class SendVerdicts:
 
     def check_request(self, account_id: UUID, sender: str | None) -> Account:
         """The account, if it may send from ``sender``."""
-        account = self.accounts.account(account_id)
+        return self.check(self.accounts.account(account_id), sender)
+
+    @staticmethod
+    def check(account: Account, sender: str | None) -> Account:
+        """``account``, if it may send from ``sender``."""
         account.ensure_active()
         if sender is not None:
             parsed = SenderId.parse(sender)
@@ -61,9 +65,12 @@ class SendVerdicts:
         hashes: Sequence[str],
         *,
         keep_repeats: bool,
+        opted_out: Collection[str] | None = None,
     ) -> list[SkippedRecipient | None]:
-        """Per recipient why the send skips it, or None if it is sent to."""
-        opted_out = self.opt_outs.suppressed(account_id, [h for h in hashes if h])
+        """Per recipient why the send skips it, or None if it is sent to. ``opted_out``: the
+        opted-out hashes among ``hashes``, if the caller looked them up already."""
+        if opted_out is None:
+            opted_out = self.opt_outs.suppressed(account_id, [h for h in hashes if h])
         first_at: dict[str, int] = {}
         verdicts: list[SkippedRecipient | None] = []
         for position, (preview, number_hash) in enumerate(zip(previews, hashes, strict=True)):

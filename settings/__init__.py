@@ -75,6 +75,11 @@ class Settings:
     db_pool_size: int = 8
     """Maximum connections in each PostgreSQL connection pool the API opens."""
 
+    api_threads: int = 64
+    """Threads the API runs its request handlers in. Single sends wait in them for their batch
+    (``services.group_commit``) without holding a database connection, so there are more of
+    them than connections: the more requests wait together, the fewer transactions they take."""
+
     ready_timeout: float = 2.0
     """Seconds ``GET /ready`` waits for PostgreSQL and NATS before it names one as failing."""
 

@@ -83,6 +83,25 @@ class Messaging(KontorApplication):
         )
         return send, chunks
 
+    def accept_many(
+        self, sends: Sequence[tuple[Send, Sequence[RecordedMessage]]]
+    ) -> list[tuple[Send, tuple[Notification, ...]]]:
+        """Record new sends (each with its due single send's messages) in one transaction, as
+        ``accept`` records one. If any of them exists already the whole batch raises
+        IntegrityError and records nothing: the caller records each on its own then, with
+        aggregates made anew (these have given up their pending events)."""
+        pending: list[Any] = []
+        for send, first_chunk in sends:
+            pending.append(send)
+            if first_chunk:
+                pending.append(self._chunk(send, first_chunk))
+        recordings = self.save(*pending)
+        chunks: dict[UUID, list[Notification]] = {}
+        for r in recordings:
+            if isinstance(r.domain_event, MessageChunk.Recorded):
+                chunks.setdefault(r.domain_event.send_id, []).append(r.notification)
+        return [(send, tuple(chunks.get(send.id, ()))) for send, _ in sends]
+
     def _chunk(self, send: Send, messages: Sequence[RecordedMessage]) -> MessageChunk:
         number = send.record_chunk(len(messages))
         return MessageChunk.record(

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import threading
+import time
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
+from typing import Any
+from unittest import mock
 from uuid import UUID
 
 import pytest
@@ -24,7 +28,7 @@ from domain.messaging.records import Lane
 from domain.messaging.send import Send, SendState, Skipped
 from domain.pricing.preview import Recipient
 from domain.tariff import Tariff
-from services.acceptance import SendAcceptance, SendRequest
+from services.acceptance import AcceptedSend, SendAcceptance, SendRequest
 from services.registration import NewApiKey, RegistrationForm, Registrations, Trial
 from tests.fakes import FakeClock, FakeOptOuts
 from tests.fakes.apps import MemoryApps, memory_apps
@@ -69,11 +73,12 @@ def acceptance(
     service.close()
 
 
-def customer(apps: MemoryApps, credit: int = 10_000) -> UUID:
+def customer(apps: MemoryApps, credit: int = 10_000, username: str = "anna") -> UUID:
     registrations = Registrations(apps.accounts, apps.ledger, Trial(credit, timedelta(days=90)))
-    form = RegistrationForm(AccountKind.PERSON, "Anna Müller", "anna@example.de", "anna", None,
-                            Tariff.QUALITY)  # fmt: skip
-    return registrations.register(form, NewApiKey("kt_x", "pfx", "digest"), NOW).account_id
+    form = RegistrationForm(AccountKind.PERSON, "Anna Müller", f"{username}@example.de", username,
+                            None, Tariff.QUALITY)  # fmt: skip
+    key = NewApiKey(f"kt_{username}", f"pfx-{username}", f"digest-{username}")
+    return registrations.register(form, key, NOW).account_id
 
 
 def single(
@@ -265,3 +270,126 @@ def test_a_prepaid_send_is_not_scheduled_after_its_credit_expires(
     assert [wallet.lots[s.lot_id].expires_at for s in reservation.held] == [
         NOW + timedelta(days=180)  # held from the credit still valid then, not the trial
     ]
+
+
+# -- single sends in batches ---------------------------------------------------------------
+# Concurrent single sends are accepted in batches: one account read, one opt-out lookup, one
+# hold transaction per wallet and one recording for the whole batch; each request still gets
+# its own answer or refusal, never over the credit, a repeated Idempotency-Key answered as a
+# repeat.
+
+SINGLE_PRICE = 790
+
+
+def numbered(n: int) -> str:
+    return f"+49151{n:08d}"
+
+
+def test_a_batch_answers_each_request_with_its_own_send_or_refusal(
+    apps: MemoryApps, acceptance: SendAcceptance, opt_outs: FakeOptOuts
+) -> None:
+    rich, poor = (
+        customer(apps, credit=10 * SINGLE_PRICE),
+        customer(apps, credit=SINGLE_PRICE, username="bert"),
+    )
+    opt_outs.opt_out(rich, apps.keyring.lookup_hash(rich, MOBILE))
+    apps.accounts.administer(rich, actor="admin:x", blocked_senders=frozenset({"Kontor2"}))
+    requests = [
+        single(rich, OTHER),
+        single(rich, MOBILE),  # opted out: nothing to send
+        single(poor, OTHER),
+        single(poor, MOBILE),  # over the credit
+        SendRequest(rich, Lane.TRANSACTIONAL, "Hallo", "Kontor2", [Recipient(OTHER)]),
+        single(rich, MOBILE, OTHER),  # the opted-out one skipped, the other sent
+    ]
+    with mock.patch.object(apps.messaging, "save", wraps=apps.messaging.save) as save:
+        results = acceptance.accept_many(None, [(r, NOW) for r in requests])
+    assert save.call_count == 1  # every send recorded in one transaction
+    sent = [r for r in results if isinstance(r, AcceptedSend)]
+    assert [type(r) for r in results] == [
+        AcceptedSend,
+        NoRecipientsError,
+        AcceptedSend,
+        InsufficientCreditError,
+        SenderBlockedError,
+        AcceptedSend,
+    ]
+    assert all(len(s.recorded_chunks) == 1 and len(s.messages) == 1 for s in sent)
+    assert [x.reason for x in sent[2].skipped] == ["opted_out"]
+    assert len({s.send.id for s in sent}) == 3
+    assert apps.ledger.wallet(rich).available_at(NOW) == 8 * SINGLE_PRICE
+    assert apps.ledger.wallet(poor).available_at(NOW) == 0
+    for s in sent:
+        assert apps.messaging.send(s.send.id).total == 1
+
+
+def test_the_same_idempotency_key_twice_in_a_batch_is_one_send(
+    apps: MemoryApps, acceptance: SendAcceptance
+) -> None:
+    account = customer(apps)
+    first, again = single(account, MOBILE, key="otp-1"), single(account, MOBILE, key="otp-1")
+    other = single(account, OTHER, key="otp-1")  # the key, for another request
+    results = acceptance.accept_many(None, [(first, NOW), (again, NOW), (other, NOW)])
+    one, two, three = results
+    assert isinstance(one, AcceptedSend)
+    assert isinstance(two, AcceptedSend)
+    assert one.send.id == two.send.id
+    assert not one.repeated
+    assert two.repeated
+    assert isinstance(three, IdempotencyConflictError)
+    assert apps.ledger.wallet(account).available_at(NOW) == 10_000 - SINGLE_PRICE  # held once
+
+
+def slowed(method: Callable[..., Any]) -> Callable[..., Any]:
+    """The batch taking a database round trip's time, so that requests pile up."""
+
+    def slow(*args: Any) -> Any:
+        time.sleep(0.01)
+        return method(*args)
+
+    return slow
+
+
+def test_concurrent_single_sends_share_batches_and_never_exceed_the_credit(
+    apps: MemoryApps, acceptance: SendAcceptance
+) -> None:
+    account = customer(apps, credit=30 * SINGLE_PRICE)
+    results: list[object] = [None] * 50
+    start = threading.Barrier(50)
+
+    def one(n: int) -> None:
+        start.wait()
+        try:
+            results[n] = acceptance.accept(single(account, numbered(n)), NOW)
+        except Exception as exc:  # noqa: BLE001 - the test looks at each outcome
+            results[n] = exc
+
+    with mock.patch.object(acceptance.singles, "run", slowed(acceptance.accept_many)):
+        threads = [threading.Thread(target=one, args=(n,)) for n in range(50)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(10)
+    sent = [r for r in results if isinstance(r, AcceptedSend)]
+    refused = [r for r in results if isinstance(r, InsufficientCreditError)]
+    assert (len(sent), len(refused)) == (30, 20)
+    assert len({s.send.id for s in sent}) == 30
+    assert acceptance.singles.batches < 25
+    assert acceptance.singles.idle()
+    assert apps.ledger.wallet(account).available_at(NOW) == 0
+
+
+def test_a_failing_recording_fails_its_batch_and_the_next_batch_goes(
+    apps: MemoryApps, acceptance: SendAcceptance
+) -> None:
+    account = customer(apps)
+    batch = [(single(account, MOBILE, key="a"), NOW), (single(account, OTHER), NOW)]
+    with (
+        mock.patch.object(apps.messaging, "accept_many", side_effect=ConnectionError("gone")),
+        pytest.raises(ConnectionError),
+    ):
+        acceptance.accept_many(None, batch)
+    again = acceptance.accept(single(account, MOBILE, key="a"), NOW)
+    assert isinstance(again, AcceptedSend)
+    assert not again.repeated
+    assert apps.ledger.wallet(account).available_at(NOW) < 10_000

@@ -91,7 +91,7 @@ def test_concurrent_holds_share_transactions_and_never_exceed_the_credit(
     assert len(set(held)) == 30
     assert batcher.batches < 25
     assert apps.ledger.wallet(account).available_at(NOW) == 0
-    assert batcher._queues == {}  # nothing left waiting, nobody leading
+    assert batcher.idle()  # nothing left waiting, nobody leading
 
 
 def test_a_failed_transaction_fails_its_holds_and_the_next_batch_still_goes(
@@ -117,4 +117,4 @@ def test_a_failed_transaction_fails_its_holds_and_the_next_batch_still_goes(
     assert failed
     assert len(failed) + len(held) == 20
     assert apps.ledger.wallet(account).available_at(NOW) == (100 - len(held)) * PRICE
-    assert batcher._queues == {}
+    assert batcher.idle()
