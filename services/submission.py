@@ -282,6 +282,8 @@ class Submission:
         """Seconds before a message whose answer was lost is submitted again; ``None``: never
         (it stays uncertain, unless its receipt settles it)."""
         self._cancelled: dict[UUID, tuple[float, bool]] = {}
+        self._sink: ResultSink | None = None
+        self._waves: ClaimWaves | None = None
 
     async def submit(self, batches: Sequence[Sequence[OutboundMessage]]) -> list[Ack | Nak]:
         """Submit the messages of ``batches`` (one per NATS message) and record what came of
@@ -308,13 +310,18 @@ class Submission:
             route=self.route,
             resubmit_after=self.resubmit_after,
         )
-        sink = ResultSink(self.recorder, self.sleep)
-        sink.add(plan.results)
-        waves = ClaimWaves(self.claims)
+        # Shared by the batches in work, so that their claims and results are written
+        # together (made here: they belong to the running event loop).
+        sink = self._sink = self._sink or ResultSink(self.recorder, self.sleep)
+        waves = self._waves = self._waves or ClaimWaves(self.claims)
+        pending = [sink.add(plan.results)]
         outcomes = await asyncio.gather(
-            *(self._submit(m, attempt, key_ids, now, waves, sink) for m, attempt in plan.to_submit)
+            *(
+                self._submit(m, attempt, key_ids, now, waves, sink, pending)
+                for m, attempt in plan.to_submit
+            )
         )
-        await sink.close()
+        await sink.recorded(pending)
         requeued: set[UUID] = set()
         waiting = dict(plan.waiting)
         for (message, _), outcome in zip(plan.to_submit, outcomes, strict=True):
@@ -334,6 +341,7 @@ class Submission:
         now: datetime,
         waves: ClaimWaves,
         sink: ResultSink,
+        pending: list[asyncio.Future[None] | None],
     ) -> SubmitResult | Requeue:
         number = opened(self.keys, message.number, key_ids)
         text = None if number is None else opened(self.keys, message.text, key_ids)
@@ -341,7 +349,7 @@ class Submission:
             result = result_of(
                 message, SubmitOutcome.CANCELLED, route=self.route, attempt=attempt, at=now
             )
-            sink.add([result])
+            pending.append(sink.add([result]))
             return result
         left = int(deadline(message, self.validity) - now.timestamp())
         handset = handset_tail(self.keys, number)
@@ -365,7 +373,7 @@ class Submission:
         )
         outcome = message_result(message, parts, route=self.route, attempt=attempt, at=self.clock())
         if not isinstance(outcome, Requeue):
-            sink.add([outcome])
+            pending.append(sink.add([outcome]))
         return outcome
 
     async def _cancelled_sends(self, send_ids: set[UUID]) -> set[UUID]:
@@ -435,48 +443,79 @@ class ClaimWaves:
 
 
 class ResultSink:
-    """Records a batch's results as they come: a report once ``FLUSH_AT`` are waiting or the
-    oldest has waited ``FLUSH_AFTER`` seconds, one report at a time, each tried until the
-    database takes it (see the module docstring)."""
+    """Records the results of every batch in work (they are submitted side by side): one
+    report at a time, each with every result waiting when it starts (a group commit: a busy
+    sender writes fewer, larger reports), each tried until the database takes it (see the
+    module docstring). An idle sink writes a result once ``FLUSH_AT`` are waiting or the
+    oldest has waited ``FLUSH_AFTER`` seconds; a batch that is done asks for its results at
+    once (``recorded``)."""
 
     def __init__(self, recorder: ResultRecorder, sleep: Sleep):
         self.recorder = recorder
         self.handsets: dict[UUID, str] = {}
-        """Each submitted message's ``handset_tail`` (the carrier-id index keeps it)."""
+        """Each submitted message's ``handset_tail`` (the carrier-id index keeps it), until
+        its result is recorded."""
         self.sleep = sleep
         self._waiting: list[SubmitResult] = []
         self._timer: asyncio.TimerHandle | None = None
         self._writing: asyncio.Task[None] | None = None
-        self._lock = asyncio.Lock()
+        self._next: asyncio.Future[None] | None = None
+        """Done when the report with the results waiting now is recorded."""
 
-    def add(self, results: Sequence[SubmitResult]) -> None:
+    def add(self, results: Sequence[SubmitResult]) -> asyncio.Future[None] | None:
+        """Queue results; the future is done once they are recorded."""
         if not results:
-            return
+            return None
+        loop = asyncio.get_running_loop()
         self._waiting.extend(results)
+        if self._next is None:
+            self._next = loop.create_future()
+        pending = self._next
         if len(self._waiting) >= FLUSH_AT:
             self._flush()
-        elif self._timer is None:
-            self._timer = asyncio.get_running_loop().call_later(FLUSH_AFTER, self._flush)
+        elif self._timer is None and self._writing is None:
+            self._timer = loop.call_later(FLUSH_AFTER, self._flush)
+        return pending
+
+    async def recorded(self, pending: Sequence[asyncio.Future[None] | None]) -> None:
+        """Wait until the results these futures stand for are recorded (written now)."""
+        self._flush()
+        waits = [p for p in pending if p is not None]
+        if waits:
+            # Shielded: a batch cancelled while it waits leaves the report (others' results
+            # too) to be written.
+            await asyncio.shield(asyncio.gather(*waits))
 
     def _flush(self) -> None:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
+        if self._writing is not None or not self._waiting:
+            return  # the report being written starts the next one when it is done
         report, self._waiting = self._waiting, []
-        if report:
-            previous = self._writing
-            self._writing = asyncio.create_task(self._write(report, previous))
+        done, self._next = self._next, None
+        handsets = {r.message_id: h for r in report if (h := self.handsets.pop(r.message_id, None))}
+        self._writing = asyncio.create_task(self._write(report, handsets, done))
 
-    async def _write(self, report: list[SubmitResult], previous: asyncio.Task[None] | None) -> None:
-        if previous is not None:
-            await previous  # reports are recorded in order: a message's last result wins
-        await _until_done(self.sleep, self.recorder.record, report, self.handsets)
-
-    async def close(self) -> None:
-        """Record what is waiting and wait until every report is recorded."""
-        self._flush()
-        if self._writing is not None:
-            await self._writing
+    async def _write(
+        self,
+        report: list[SubmitResult],
+        handsets: dict[UUID, str],
+        done: asyncio.Future[None] | None,
+    ) -> None:
+        try:
+            await _until_done(self.sleep, self.recorder.record, report, handsets)
+        except BaseException as exc:
+            if done is not None and not done.done():
+                done.set_exception(exc)
+            raise
+        else:
+            if done is not None and not done.done():
+                done.set_result(None)
+        finally:
+            self._writing = None
+            if self._waiting:
+                self._flush()
 
 
 async def _until_done(sleep: Sleep, call: Callable[..., object], *args: object) -> None:

@@ -7,7 +7,7 @@ import asyncio
 import base64
 import os
 import time
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import timedelta
 from uuid import UUID, uuid4
 
@@ -663,3 +663,34 @@ async def test_a_throttled_second_attempt_is_uncertain_again_and_taken_next_time
     world.clock.advance(timedelta(seconds=RESUBMIT_AFTER))
     assert await world.submit([message]) == [ACK]
     assert world.outcomes() == [(SubmitOutcome.UNCERTAIN, 1), (SubmitOutcome.ACCEPTED, 2)]
+
+
+async def test_batches_in_work_side_by_side_share_reports_and_wait_for_their_own() -> None:
+    world = World()
+    record = world.recorder.record
+
+    def slow(results: Sequence[SubmitResult], handsets: Mapping[UUID, str]) -> None:
+        time.sleep(0.02)  # a database round trip: the others' answers come meanwhile
+        record(results, handsets)
+
+    world.recorder.record = slow  # type: ignore[method-assign]
+    recorded_at_answer: list[bool] = []
+
+    async def one(message: OutboundMessage) -> list[Ack | Nak]:
+        answer = await world.submit([message])
+        recorded_at_answer.append(
+            message.message_id in {r.message_id for r in world.recorder.results}
+        )
+        return answer
+
+    messages = [world.message(n) for n in range(10)]
+    answers = await asyncio.gather(*(one(m) for m in messages))
+    assert answers == [[ACK]] * 10
+    assert recorded_at_answer == [True] * 10  # acknowledged only once recorded
+    assert len(world.recorder.reports) < 5
+    assert sorted(r.message_id for r in world.recorder.results) == sorted(
+        m.message_id for m in messages
+    )
+    assert world.recorder.handsets.keys() == {m.message_id for m in messages}
+    assert world.service._sink is not None
+    assert world.service._sink.handsets == {}  # kept only until recorded
