@@ -147,14 +147,13 @@ class _Prepared:
     tariff: Tariff
     previews: Sequence[RecipientPreview]
     hashes: Sequence[str]
+    validity: timedelta
     messages: list[RecordedMessage] = field(default_factory=list)
     skipped: list[SkippedRecipient] = field(default_factory=list)
 
     @property
     def expires_at(self) -> datetime:
         return (self.schedule_at or self.now) + self.validity
-
-    validity: timedelta = timedelta(0)
 
     @property
     def review(self) -> bool:
@@ -285,7 +284,7 @@ class SendAcceptance:
         self.schedule_horizon = schedule_horizon
         self.verdicts = SendVerdicts(accounts, keys, opt_outs)
         self.holds = ReservationBatcher(ledger)
-        self.singles: Singles = GroupCommit(self.accept_many)
+        self.singles: Singles = GroupCommit(lambda _, requests: self.accept_many(requests))
         self._key_workers = ThreadPoolExecutor(KEY_WORKERS, thread_name_prefix="data-keys")
 
     @classmethod
@@ -328,13 +327,13 @@ class SendAcceptance:
             if len(request.recipients) > limit:
                 raise TooManyRecipientsError(len(request.recipients), limit)
             return self.singles.submit(None, (request, now))
-        (result,) = self.accept_many(None, [(request, now)])
+        (result,) = self.accept_many([(request, now)])
         if isinstance(result, Exception):
             raise result
         return result
 
     def accept_many(
-        self, _: None, requests: Sequence[tuple[SendRequest, datetime]]
+        self, requests: Sequence[tuple[SendRequest, datetime]]
     ) -> list[AcceptedSend | Exception]:
         """Each request's accepted send, or the refusal ``accept`` raises for it."""
         results: list[AcceptedSend | Exception | None] = [None] * len(requests)
@@ -397,7 +396,7 @@ class SendAcceptance:
         batch.screen(request.account_id, hashes)
         return _Prepared(
             request, now, account, sender, fingerprint, send_id, schedule_at, tariff, previews,
-            hashes, validity=self.validity,
+            hashes, self.validity,
         )  # fmt: skip
 
     def _price(self, p: _Prepared, batch: _Batch) -> None:
@@ -442,14 +441,12 @@ class SendAcceptance:
                 created.result()
         recordable: list[tuple[int, _Prepared]] = []
         for n, p in held:
-            if p.immediate:
-                recordable.append((n, p))
-                continue
-            try:
-                self.staging.stage(p.send_id, p.messages)
-            except Exception as exc:  # noqa: BLE001 - retried with its Idempotency-Key
-                answers.append((n, exc))
-                continue
+            if not p.immediate:
+                try:
+                    self.staging.stage(p.send_id, p.messages)
+                except Exception as exc:  # noqa: BLE001 - retried with its Idempotency-Key
+                    answers.append((n, exc))
+                    continue
             recordable.append((n, p))
         answers.extend(self._record(recordable))
         return answers

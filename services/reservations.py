@@ -38,13 +38,6 @@ class ReservationBatcher:
     def idle(self) -> bool:
         return self._commit.idle()
 
-    def reserve(self, account_id: UUID, hold: Hold) -> UUID:
-        """``Ledger.reserve`` of ``hold``, combined with the account's concurrent holds."""
-        (result,) = self.reserve_many(account_id, [hold])
-        if isinstance(result, LedgerError):
-            raise result
-        return result
-
     def reserve_many(self, account_id: UUID, holds: Sequence[Hold]) -> Held:
         """``Ledger.reserve_many`` of ``holds``, combined with the account's concurrent holds."""
         return self._commit.submit(account_id, holds)

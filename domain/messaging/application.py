@@ -68,20 +68,14 @@ class Messaging(KontorApplication):
 
         Returns the send (the one recorded before, if it was) and the notifications of the
         chunk recorded now, for the API to publish at once (none if nothing new was recorded)."""
-        pending: list[Any] = [send]
-        if first_chunk:
-            pending.append(self._chunk(send, first_chunk))
         try:
-            recordings = self.save(*pending)
+            ((recorded, chunks),) = self.accept_many([(send, first_chunk)])
         except IntegrityError:
             existing = self.send(send.id)
             if existing.fingerprint != send.fingerprint:
                 raise IdempotencyConflictError(send.idempotency_key or str(send.id)) from None
             return existing, ()
-        chunks = tuple(
-            r.notification for r in recordings if isinstance(r.domain_event, MessageChunk.Recorded)
-        )
-        return send, chunks
+        return recorded, chunks
 
     def accept_many(
         self, sends: Sequence[tuple[Send, Sequence[RecordedMessage]]]

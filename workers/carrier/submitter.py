@@ -162,15 +162,6 @@ class Submitter:
                 except (TimeoutError, NatsTimeout):
                     slots.release()
                     continue
-                except BaseException:
-                    slots.release()
-                    raise
-                if in_flight == 1:
-                    try:
-                        await self._process_or_pause(msgs)
-                    finally:
-                        slots.release()
-                    continue
                 task = asyncio.create_task(self._process_or_pause(msgs))
                 working.add(task)
                 task.add_done_callback(done)

@@ -303,7 +303,7 @@ def test_a_batch_answers_each_request_with_its_own_send_or_refusal(
         single(rich, MOBILE, OTHER),  # the opted-out one skipped, the other sent
     ]
     with mock.patch.object(apps.messaging, "save", wraps=apps.messaging.save) as save:
-        results = acceptance.accept_many(None, [(r, NOW) for r in requests])
+        results = acceptance.accept_many([(r, NOW) for r in requests])
     assert save.call_count == 1  # every send recorded in one transaction
     sent = [r for r in results if isinstance(r, AcceptedSend)]
     assert [type(r) for r in results] == [
@@ -329,7 +329,7 @@ def test_the_same_idempotency_key_twice_in_a_batch_is_one_send(
     account = customer(apps)
     first, again = single(account, MOBILE, key="otp-1"), single(account, MOBILE, key="otp-1")
     other = single(account, OTHER, key="otp-1")  # the key, for another request
-    results = acceptance.accept_many(None, [(first, NOW), (again, NOW), (other, NOW)])
+    results = acceptance.accept_many([(first, NOW), (again, NOW), (other, NOW)])
     one, two, three = results
     assert isinstance(one, AcceptedSend)
     assert isinstance(two, AcceptedSend)
@@ -364,7 +364,7 @@ def test_concurrent_single_sends_share_batches_and_never_exceed_the_credit(
         except Exception as exc:  # noqa: BLE001 - the test looks at each outcome
             results[n] = exc
 
-    with mock.patch.object(acceptance.singles, "run", slowed(acceptance.accept_many)):
+    with mock.patch.object(acceptance.singles, "run", slowed(acceptance.singles.run)):
         threads = [threading.Thread(target=one, args=(n,)) for n in range(50)]
         for thread in threads:
             thread.start()
@@ -388,7 +388,7 @@ def test_a_failing_recording_fails_its_batch_and_the_next_batch_goes(
         mock.patch.object(apps.messaging, "accept_many", side_effect=ConnectionError("gone")),
         pytest.raises(ConnectionError),
     ):
-        acceptance.accept_many(None, batch)
+        acceptance.accept_many(batch)
     again = acceptance.accept(single(account, MOBILE, key="a"), NOW)
     assert isinstance(again, AcceptedSend)
     assert not again.repeated

@@ -66,7 +66,7 @@ def hold_at_once(batcher: ReservationBatcher, account: UUID, count: int) -> list
     def one(n: int) -> None:
         start.wait()
         try:
-            results[n] = batcher.reserve(account, hold())
+            (results[n],) = batcher.reserve_many(account, [hold()])
         except Exception as exc:  # noqa: BLE001 - the test looks at each outcome
             results[n] = exc
 
