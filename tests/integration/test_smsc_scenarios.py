@@ -33,6 +33,7 @@ def request(i: int, prefix: str = "+49170") -> SubmitRequest:
 
 async def test_throttling_answers_throttled_and_the_client_slows_down(tmp_path: Path) -> None:
     throttled = 0
+    rates: list[float | None] = []  # the client's pace right after each throttle
 
     async def send_until_accepted(client: SmppClient, i: int) -> str:
         nonlocal throttled
@@ -42,6 +43,7 @@ async def test_throttling_answers_throttled_and_the_client_slows_down(tmp_path: 
                 return outcome.message_id
             assert isinstance(outcome, Throttled)
             throttled += 1
+            rates.append(client.limiter.rate)
 
     with simulator(tmp_path, "--throttle-tps", "200") as sim:
         async with SmppClient(sim.client_config(window=32), Inbox()) as client:
@@ -52,8 +54,10 @@ async def test_throttling_answers_throttled_and_the_client_slows_down(tmp_path: 
             recorded, refused = record.count_submits(), record.stat("throttled")
     assert len(set(ids)) == recorded == 800
     assert throttled == refused > 0
-    assert client.limiter.rate is not None
-    assert client.limiter.rate < 500  # it slowed to about the carrier's pace...
+    # Checked as the throttles came, not after the run: on a busy machine the limiter may
+    # already have recovered (2 s without a throttle) by the time the last submit is in.
+    assert None not in rates
+    assert min(r for r in rates if r is not None) < 500  # it slowed to the carrier's pace...
     assert throttled < 100  # ...instead of hammering: without slowing, over 500 are refused
     assert elapsed > (800 - 200) / 200 * 0.9
 
