@@ -103,9 +103,11 @@ class Claims(Protocol):
 
 
 class Cancellations(Protocol):
-    """Whether a send was cancelled (``adapters.send_states.SendCancellations``)."""
+    """Which sends were cancelled (``adapters.send_states.SendCancellations``)."""
 
-    def cancelled(self, send_id: UUID) -> bool: ...
+    def cancelled(self, send_ids: Collection[UUID]) -> set[UUID]:
+        """The cancelled ones among ``send_ids`` (one lookup for all of them)."""
+        ...
 
 
 class ResultRecorder(Protocol):
@@ -378,15 +380,13 @@ class Submission:
 
     async def _cancelled_sends(self, send_ids: set[UUID]) -> set[UUID]:
         """Which of the sends were cancelled; a send not asked about within the last
-        ``CANCELLATION_TTL`` seconds is asked again, all of them side by side."""
+        ``CANCELLATION_TTL`` seconds is asked again, all of them in one lookup."""
         now = self.clock().timestamp()
         known = self._cancelled
         stale = [s for s in send_ids if (c := known.get(s)) is None or c[0] < now]
-        found = await asyncio.gather(
-            *(asyncio.to_thread(self.cancellations.cancelled, send_id) for send_id in stale)
-        )
-        for send_id, cancelled in zip(stale, found, strict=True):
-            known[send_id] = (now + CANCELLATION_TTL, cancelled)
+        found = await asyncio.to_thread(self.cancellations.cancelled, stale) if stale else set()
+        for send_id in stale:
+            known[send_id] = (now + CANCELLATION_TTL, send_id in found)
         if len(known) > 10_000:  # forget sends no batch asked about for a while
             self._cancelled = {s: c for s, c in known.items() if c[0] >= now}
         return {s for s in send_ids if known[s][1]}

@@ -10,7 +10,7 @@ from the results it records, as the real recorder does in the transaction of the
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from datetime import datetime
 from uuid import UUID
 
@@ -101,9 +101,9 @@ class FakeCancellations:
     def cancel(self, send_id: UUID) -> None:
         self.cancelled_sends.add(send_id)
 
-    def cancelled(self, send_id: UUID) -> bool:
-        self.asked.append(send_id)
-        return send_id in self.cancelled_sends
+    def cancelled(self, send_ids: Collection[UUID]) -> set[UUID]:
+        self.asked.extend(send_ids)
+        return self.cancelled_sends.intersection(send_ids)
 
 
 class FakeResultRecorder:

@@ -18,9 +18,13 @@ from adapters.postgres.claims import (
     side_effects,
 )
 from adapters.postgres.eventstore import event_store_env
+from adapters.send_states import SendCancellations
 from domain.messaging.application import Messaging
 from domain.messaging.claims import SUBMITTING, Claim, ClaimTicket
-from domain.messaging.records import SubmitOutcome, SubmitResult
+from domain.messaging.records import Lane, SubmitOutcome, SubmitResult
+from domain.messaging.send import Send
+from domain.personal import PersonalData
+from domain.tariff import Tariff
 
 AT = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -175,3 +179,27 @@ def test_a_later_attempt_that_did_not_go_out_is_uncertain_again_not_held(
     claims.give_back([message])  # throttled, or the take's answer was lost
     assert claims.earlier([message]) == {message: Claim("uncertain", 1)}
     assert claims.take([ticket(message, 2)]) == {message}  # the next try takes it again
+
+
+def test_the_cancelled_sends_of_a_batch_are_found_in_one_lookup(messaging: Messaging) -> None:
+    def send() -> Send:
+        account = uuid4()
+        return Send(
+            id=uuid4(), account_id=account, lane=Lane.TRANSACTIONAL, sender="Shop",
+            tariff=Tariff.QUALITY, template=PersonalData(account, None), list_id=None, total=1,
+            parts=1, expected_cost=790, skipped=(), schedule_at=None, review_required=False,
+            fingerprint="f", idempotency_key=None, name="", expires_at=None,
+        )  # fmt: skip
+
+    kept, cancelled, snapshotted = send(), send(), send()
+    for s in (kept, cancelled, snapshotted):
+        messaging.save(s)
+    messaging.cancel(cancelled.id, None, "customer:kt_y", "not needed")
+    messaging.cancel(snapshotted.id, None, "customer:kt_y", "not needed")
+    messaging.take_snapshot(snapshotted.id)
+    lookup = SendCancellations(messaging)
+    assert lookup.cancelled([kept.id, cancelled.id, snapshotted.id, uuid4()]) == {
+        cancelled.id,
+        snapshotted.id,
+    }
+    assert lookup.cancelled([]) == set()

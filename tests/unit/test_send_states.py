@@ -7,11 +7,13 @@ from uuid import uuid4
 
 import pytest
 
+from adapters.send_states import SendCancellations
 from domain.messaging.exceptions import SendExpiredError, SendNotDueError
 from domain.messaging.records import Lane
 from domain.messaging.send import Send, SendState
 from domain.personal import PersonalData
 from domain.tariff import Tariff
+from tests.fakes.apps import memory_apps
 
 ACCEPTED = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 EXPIRES = ACCEPTED + timedelta(hours=72)
@@ -100,3 +102,11 @@ def test_a_recorded_send_is_not_ended_by_its_validity_period() -> None:
     send.record_chunk(10)
     assert not send.expire(EXPIRES + timedelta(days=1))
     assert send.state is SendState.RECORDED
+
+
+def test_the_carrier_finds_the_cancelled_sends_of_an_in_memory_store() -> None:
+    messaging = memory_apps().messaging
+    kept, cancelled = campaign(1), campaign(1)
+    messaging.save(kept, cancelled)
+    messaging.cancel(cancelled.id, None, "customer:kt_y", "not needed")
+    assert SendCancellations(messaging).cancelled([kept.id, cancelled.id]) == {cancelled.id}
