@@ -18,7 +18,7 @@ from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from adapters.crypto import apikeys
 from adapters.csvsafe import spreadsheet_safe
-from api.auth import customer_only
+from api.auth import finance_writes, owner_writes
 from api.context import AuthRequest, Ctx
 from api.errors import ProblemError
 from api.query import Cursor, Format, Limit10000, check_range
@@ -44,7 +44,7 @@ from domain.ledger.as_of import past_day, past_moment
 from domain.ledger.billing import BERLIN
 from domain.money import format_eur_de
 from projections import ledger_queries
-from services.registration import NewApiKey, RegistrationForm
+from services.registration import NewApiKey, OwnerForm, RegistrationForm
 
 CSV = "text/csv"
 """Litestar adds ``; charset=utf-8`` to a text type (given here too, it was sent twice)."""
@@ -55,6 +55,7 @@ def account_read(account: Account) -> AccountRead:
     term_end = contract.minimum_term_ends_on if contract.minimum_term_months else None
     return AccountRead(
         id=account.id,
+        number=account.number,
         kind=account.kind,
         company=account.company,
         contact_name=account.contact_name.shown(),
@@ -100,18 +101,34 @@ class RegistrationController(Controller):
         registered = ctx.registrations.register(
             RegistrationForm(
                 kind=data.kind,
-                contact_name=data.contact_name,
+                contact_name=f"{data.first_name.strip()} {data.last_name.strip()}",
                 email=data.email,
                 username=data.username,
                 company=data.company,
                 tariff=data.tariff,
+                owner=OwnerForm(
+                    salutation=data.salutation,
+                    first_name=data.first_name,
+                    last_name=data.last_name,
+                    street=data.street,
+                    postcode=data.postcode,
+                    city=data.city,
+                    country=data.country,
+                    phone=data.phone,
+                    password=data.password,
+                    accepted_terms=data.accepted_terms,
+                    accepted_privacy=data.accepted_privacy,
+                ),
             ),
             NewApiKey(key.plaintext, key.prefix, key.digest),
             ctx.now(),
             client=request.client.host if request.client else "unknown",
         )
+        account = ctx.backend.accounts.account(registered.account_id)
         return RegistrationRead(
             account_id=registered.account_id,
+            account_number=account.number,
+            user_id=account.owner_id,
             username=data.username,
             api_key=registered.api_key,
             api_key_id=registered.api_key_id,
@@ -123,13 +140,17 @@ class RegistrationController(Controller):
 class AccountController(Controller):
     path = "/v1/account"
     tags = ["account"]  # noqa: RUF012
-    guards = [customer_only]  # noqa: RUF012
 
-    @get("/", sync_to_thread=True, summary="The caller's account")
+    @get("/", sync_to_thread=True, guards=[owner_writes], summary="The caller's account")
     def read(self, request: AuthRequest, ctx: Ctx) -> AccountRead:
         return account_read(ctx.backend.accounts.account(request.user.customer_account))
 
-    @get("/balance", sync_to_thread=True, summary="Credit: available, held, spent, expired")
+    @get(
+        "/balance",
+        sync_to_thread=True,
+        guards=[owner_writes],
+        summary="Credit: available, held, spent, expired",
+    )
     def balance(
         self,
         request: AuthRequest,
@@ -165,7 +186,12 @@ class AccountController(Controller):
             as_of=as_of,
         )
 
-    @get("/statement", sync_to_thread=True, summary="Account statement, paged; ?format=csv")
+    @get(
+        "/statement",
+        sync_to_thread=True,
+        guards=[owner_writes],
+        summary="Account statement, paged; ?format=csv",
+    )
     def statement(
         self,
         request: AuthRequest,
@@ -193,7 +219,12 @@ class AccountController(Controller):
         next_cursor = lines[-1].position if len(lines) == limit else None
         return Response(StatementRead(reads, next_cursor))
 
-    @patch("/limits", sync_to_thread=True, summary="Lower the account's own send limits")
+    @patch(
+        "/limits",
+        sync_to_thread=True,
+        guards=[owner_writes],
+        summary="Lower the account's own send limits",
+    )
     def limits(
         self,
         request: AuthRequest,
@@ -210,7 +241,13 @@ class AccountController(Controller):
         )
         return account_read(account)
 
-    @post("/api-keys", status_code=HTTP_201_CREATED, sync_to_thread=True, summary="New API key")
+    @post(
+        "/api-keys",
+        status_code=HTTP_201_CREATED,
+        sync_to_thread=True,
+        guards=[owner_writes],
+        summary="New API key",
+    )
     def create_key(
         self,
         request: AuthRequest,
@@ -219,14 +256,16 @@ class AccountController(Controller):
     ) -> ApiKeyRead:
         key = apikeys.generate(ctx.backend.pepper)
         key_id = ctx.backend.accounts.issue_api_key(
-            request.user.customer_account, prefix=key.prefix, digest=key.digest, label=data.label
-        )
-        return ApiKeyRead(id=key_id, api_key=key.plaintext, label=data.label)
+            request.user.customer_account, prefix=key.prefix, digest=key.digest,
+            label=data.label, access=data.role,
+        )  # fmt: skip
+        return ApiKeyRead(id=key_id, api_key=key.plaintext, label=data.label, role=data.role)
 
     @delete(
         "/api-keys/{key_id:uuid}",
         status_code=HTTP_204_NO_CONTENT,
         sync_to_thread=True,
+        guards=[owner_writes],
         summary="Revoke an API key",
     )
     def revoke_key(self, request: AuthRequest, ctx: Ctx, key_id: FromPath[UUID]) -> None:
@@ -235,7 +274,12 @@ class AccountController(Controller):
         prefix: str = accounts.repository.get(key_id).prefix
         ctx.authenticator.evict(prefix)
 
-    @get("/contract/earliest-end", sync_to_thread=True, summary="When notice given on a day ends")
+    @get(
+        "/contract/earliest-end",
+        sync_to_thread=True,
+        guards=[owner_writes],
+        summary="When notice given on a day ends",
+    )
     def earliest_end(
         self,
         request: AuthRequest,
@@ -245,7 +289,13 @@ class AccountController(Controller):
         account = ctx.backend.accounts.account(request.user.customer_account)
         return EarliestEndRead(notice_on, account.contract.earliest_end(notice_on))
 
-    @post("/notice", status_code=HTTP_201_CREATED, sync_to_thread=True, summary="Give notice")
+    @post(
+        "/notice",
+        status_code=HTTP_201_CREATED,
+        sync_to_thread=True,
+        guards=[owner_writes],
+        summary="Give notice",
+    )
     def give_notice(
         self,
         request: AuthRequest,
@@ -258,7 +308,12 @@ class AccountController(Controller):
         )
         return EarliestEndRead(given_on, ends_on)
 
-    @put("/auto-recharge", sync_to_thread=True, summary="Auto-recharge threshold and package")
+    @put(
+        "/auto-recharge",
+        sync_to_thread=True,
+        guards=[finance_writes],
+        summary="Auto-recharge threshold and package",
+    )
     def auto_recharge(
         self,
         request: AuthRequest,

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from litestar import Litestar, Request
+from litestar import Litestar, Request, Router
 from litestar.config.cors import CORSConfig
 from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
@@ -34,7 +34,7 @@ from adapters.jetstream.connection import NatsConnection
 from adapters.pricelist import default_sms_rate, load_preview_rules
 from api.accounts import AccountController, RegistrationController
 from api.admin import AdminAccountsController
-from api.auth import ApiKeyMiddleware, Authenticator
+from api.auth import ApiKeyMiddleware, Authenticator, anyone_reads
 from api.availability import DatabaseGate, DatabaseGateMiddleware
 from api.context import ApiContext, Clock, SmsRate
 from api.errors import EXCEPTION_HANDLERS
@@ -52,6 +52,7 @@ from api.query import check_query
 from api.recipients import RecipientController
 from api.requests import KontorRequest
 from api.send_admin import AdminSendsController
+from api.sessions import SessionController
 from api.wiring import make_context, pricing_context
 from projections.setup import setup_read_models
 from settings import Settings
@@ -172,13 +173,16 @@ def create_app(
         route_handlers=[
             HealthController,
             RegistrationController,
+            SessionController,
             AccountController,
             AdminAccountsController,
             FinanceController,
             MessagesController,
             CampaignsController,
             AdminSendsController,
-            PreviewController,
+            # A preview changes nothing: any role may ask (guarded here, so that the
+            # preview's own tests can mount the controller without authentication).
+            Router("/", route_handlers=[PreviewController], guards=[anyone_reads]),
             ListController,
             RecipientController,
             ListImportController,

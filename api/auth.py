@@ -1,6 +1,17 @@
-"""API-key authentication and the role guards.
+"""Authentication (API keys and sign-in sessions) and the role guards.
 
-A request carries its key as ``Authorization: Bearer kt_...`` (or ``X-API-Key``). The key's
+A request carries an API key as ``Authorization: Bearer kt_...`` (or ``X-API-Key``), or, from
+the browser, the session cookie ``kontor_session`` that ``POST /v1/sessions`` set
+(``services.signin``); a request with a key never looks at cookies. A state-changing request
+authenticated by the cookie must carry its session's CSRF token in ``X-CSRF-Token`` (a
+cross-site form can send the cookie, not the header); a key needs none.
+
+Who may do what: every customer endpoint names what its writes need and what its reads need
+(``for_customers``): ``Need.READ`` any account role, ``Need.SEND`` owner or sender,
+``Need.FINANCE`` owner or finance, ``Need.OWNER`` the owner. Users and API keys have the same
+roles (a key is created with one; keys made before roles existed are the owner's).
+
+The key's The key's
 prefix names its ``ApiKey`` aggregate; a verified key is cached in the process for a few seconds,
 so a request costs a dict lookup and one HMAC (microseconds). Revoking a key evicts it here at
 once and everywhere else within the cache time. The operator's and finance's keys are
@@ -10,6 +21,7 @@ configured at deploy (``KONTOR_ADMIN_API_KEY``, ``KONTOR_FINANCE_API_KEY``) and 
 from __future__ import annotations
 
 import asyncio
+import enum
 import hmac
 import time
 from dataclasses import dataclass
@@ -24,22 +36,39 @@ from litestar.middleware import AbstractAuthenticationMiddleware, Authentication
 
 from adapters.crypto import apikeys
 from domain.accounts.api_key import Role
+from domain.accounts.session import StoredSession
+from domain.accounts.user import ACCOUNT_ROLES, UserRole
+from services.signin import SignIn
 
 CACHE_SECONDS = 5.0
+SESSION_COOKIE = "kontor_session"
+CSRF_COOKIE = "kontor_csrf"
+CSRF_HEADER = "x-csrf-token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+STAFF_SCOPES = {UserRole.OPERATOR: Role.ADMIN, UserRole.FINANCE: Role.FINANCE}
+"""What a staff user's session may reach: the operator's and finance's endpoints."""
 
 
 @dataclass(frozen=True)
 class Principal:
-    """Who is calling: a customer's account, or the operator (admin) or finance."""
+    """Who is calling: a customer's account (a key or a signed-in user, with an account
+    role), or the operator (admin) or finance."""
 
     role: Role
     account_id: UUID | None
     key_id: UUID | None
     prefix: str
+    access: UserRole = UserRole.OWNER
+    """The account role (a customer) or staff role (the operator, finance)."""
+    user_id: UUID | None = None
+    """The signed-in user (None: an API key)."""
+    session_id: UUID | None = None
 
     @property
     def actor(self) -> str:
         """How events and logs name the caller (never the key itself)."""
+        if self.user_id is not None:
+            return f"user:{self.user_id}"
         return f"{self.role.value}:{self.prefix}"
 
     @property
@@ -69,10 +98,14 @@ class Authenticator:
         self._load_key = load_key
         self._cache: dict[str, _Cached] = {}
         self._deploy_keys: dict[str, tuple[str, Principal]] = {}
-        for role, key in ((Role.ADMIN, admin_key), (Role.FINANCE, finance_key)):
+        deploy = (
+            (Role.ADMIN, UserRole.OPERATOR, admin_key),
+            (Role.FINANCE, UserRole.FINANCE, finance_key),
+        )
+        for role, access, key in deploy:
             if key:
                 prefix = apikeys.prefix_of(key)
-                principal = Principal(role, None, None, prefix)
+                principal = Principal(role, None, None, prefix, access)
                 self._deploy_keys[prefix] = (apikeys.digest(pepper, key), principal)
 
     def evict(self, prefix: str) -> None:
@@ -104,8 +137,22 @@ class Authenticator:
             raise NotAuthorizedException("the API key is not valid") from exc
         if key.revoked:
             raise NotAuthorizedException("the API key has been revoked")
-        principal = Principal(key.role, key.account_id, key.id, prefix)
+        principal = Principal(key.role, key.account_id, key.id, prefix, key.access)
         return _Cached(time.monotonic() + CACHE_SECONDS, principal, key.digest)
+
+
+def session_principal(session: StoredSession) -> Principal:
+    """The principal of a signed-in user's session."""
+    if session.account_id is not None:
+        role = Role.CUSTOMER
+    elif session.role in STAFF_SCOPES:
+        role = STAFF_SCOPES[session.role]
+    else:
+        raise PermissionDeniedException(f"a {session.role.value} user has no endpoints here")
+    return Principal(
+        role, session.account_id, None, f"user:{session.username}", session.role,
+        session.user_id, session.session_id,
+    )  # fmt: skip
 
 
 class ApiKeyMiddleware(AbstractAuthenticationMiddleware):
@@ -115,13 +162,28 @@ class ApiKeyMiddleware(AbstractAuthenticationMiddleware):
         header = connection.headers.get("authorization", "")
         presented = header[7:].strip() if header.lower().startswith("bearer ") else ""
         presented = presented or connection.headers.get("x-api-key", "").strip()
-        if not presented:
+        if presented:
+            authenticator: Authenticator = connection.app.state.authenticator
+            principal = await authenticator.authenticate(presented)
+            return AuthenticationResult(user=principal, auth=principal.prefix)
+        token = connection.cookies.get(SESSION_COOKIE, "")
+        if not token:
             raise NotAuthorizedException(
-                "an API key is required: Authorization: Bearer <key>",
+                "an API key (Authorization: Bearer <key>) or a signed-in session is required",
                 headers={"WWW-Authenticate": "Bearer"},
             )
-        authenticator: Authenticator = connection.app.state.authenticator
-        principal = await authenticator.authenticate(presented)
+        signin: SignIn = connection.app.state.ctx.signin
+        session = await asyncio.to_thread(signin.session, token)
+        if session is None:
+            raise NotAuthorizedException("the session has ended: sign in again")
+        if connection.scope.get("method", "GET") not in SAFE_METHODS:
+            echoed = connection.headers.get(CSRF_HEADER, "")
+            if not hmac.compare_digest(echoed.encode(), session.csrf_token.encode()):
+                raise PermissionDeniedException(
+                    "a request signed in by cookie that changes something needs the session's"
+                    " CSRF token in X-CSRF-Token"
+                )
+        principal = session_principal(session)
         return AuthenticationResult(user=principal, auth=principal.prefix)
 
 
@@ -137,9 +199,61 @@ def _role_guard(*roles: Role) -> Any:
                 f"this endpoint needs a key with role {' or '.join(r.value for r in roles)}"
             )
 
+    guard.roles = frozenset(roles)  # type: ignore[attr-defined]
     return guard
 
 
+class Need(enum.Enum):
+    READ = frozenset(ACCOUNT_ROLES)
+    SEND = frozenset({UserRole.OWNER, UserRole.SENDER})
+    FINANCE = frozenset({UserRole.OWNER, UserRole.FINANCE})
+    OWNER = frozenset({UserRole.OWNER})
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Who may call an endpoint: customers whose role its need names (``writes`` for a
+    request that changes something, ``reads`` for GET and HEAD), and the staff roles
+    ``staff`` names."""
+
+    writes: Need
+    reads: Need = Need.READ
+    staff: frozenset[Role] = frozenset()
+
+    def allows(self, principal: Principal, method: str) -> bool:
+        if principal.role in self.staff:
+            return True
+        if principal.role is not Role.CUSTOMER:
+            return False
+        need = self.reads if method in SAFE_METHODS else self.writes
+        return principal.access in need.value
+
+
+def for_customers(writes: Need, reads: Need = Need.READ, *, staff: tuple[Role, ...] = ()) -> Any:
+    """The guard of a customer endpoint (see the module docstring); the guard carries its
+    ``rule`` so that the role matrix can be read off the route table."""
+    rule = Rule(writes, reads, frozenset(staff))
+
+    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+        method = str(connection.scope.get("method", "GET"))
+        if method == "OPTIONS":
+            return  # as in _role_guard
+        principal = connection.user
+        if not isinstance(principal, Principal) or not rule.allows(principal, method):
+            need = rule.reads if method in SAFE_METHODS else rule.writes
+            roles = " or ".join(sorted(r.value for r in need.value))
+            raise PermissionDeniedException(f"this needs an account role {roles}")
+
+    guard.rule = rule  # type: ignore[attr-defined]
+    return guard
+
+
+owner_writes = for_customers(Need.OWNER)
+sender_writes = for_customers(Need.SEND)
+finance_writes = for_customers(Need.FINANCE)
+anyone_reads = for_customers(Need.READ, staff=(Role.ADMIN, Role.FINANCE))
+customer_or_operator = for_customers(Need.SEND, staff=(Role.ADMIN,))
+anyone_signed_in = for_customers(Need.READ, Need.READ, staff=(Role.ADMIN, Role.FINANCE))
 customer_only = _role_guard(Role.CUSTOMER)
 admin_only = _role_guard(Role.ADMIN)
 finance_only = _role_guard(Role.FINANCE, Role.ADMIN)

@@ -25,6 +25,7 @@ from services.administration import Administration
 from services.cancellation import SendCancellation
 from services.list_acceptance import ListAcceptance
 from services.registration import Registrations
+from services.signin import SignIn
 from settings import Settings
 
 Clock = Callable[[], datetime]
@@ -50,6 +51,7 @@ class ApiContext:
     numbers: PhoneNumberParser
     topology: Topology
     cancellation: SendCancellation
+    signin: SignIn
     list_acceptance: ListAcceptance | None = None
     """List campaigns, accepted in the background (``None`` without lists)."""
     _tariffs: dict[UUID, tuple[float, Tariff]] = field(default_factory=dict, repr=False)

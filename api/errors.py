@@ -20,6 +20,7 @@ from litestar.exceptions import HTTPException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR, HTTP_503_SERVICE_UNAVAILABLE
 from litestar.utils.scope.state import ScopeState
 
+from adapters.crypto.passwords import WeakPasswordError
 from api.availability import DatabaseGate, is_database_error, unavailable_problem
 from domain.accounts import exceptions as accounts
 from domain.contacts import exceptions as contacts
@@ -37,6 +38,7 @@ from domain.text.exceptions import (
 )
 from domain.text.segments import MAX_CHARACTERS
 from domain.text.template import Template
+from services.signin import SignInRefusedError, SignInThrottledError
 
 log = logging.getLogger(__name__)
 
@@ -138,6 +140,19 @@ PROBLEM_TYPES: dict[type[Exception], ProblemSpec] = {
     accounts.ApiKeyNotFoundError: ProblemSpec(404, "api-key-not-found", "API key not found"),
     accounts.LastApiKeyError: ProblemSpec(
         409, "last-api-key", "The account's last API key cannot be revoked"
+    ),
+    accounts.EmailTakenError: ProblemSpec(409, "email-taken", "E-mail address taken"),
+    accounts.InvalidRoleError: ProblemSpec(422, "invalid-role", "Invalid role"),
+    accounts.UserNotFoundError: ProblemSpec(404, "user-not-found", "User not found"),
+    accounts.UserRemovedError: ProblemSpec(409, "user-removed", "User removed"),
+    WeakPasswordError: ProblemSpec(422, "weak-password", "Password not allowed"),
+    SignInRefusedError: ProblemSpec(401, "sign-in-refused", "Sign-in refused"),
+    SignInThrottledError: ProblemSpec(
+        429,
+        "sign-in-throttled",
+        "Too many failed sign-ins",
+        _attributes("retry_after"),
+        lambda e: {"Retry-After": str(e.retry_after)},
     ),
     accounts.SenderBlockedError: ProblemSpec(
         422, "sender-blocked", "Sender ID blocked", lambda e: {"sender": e.sender}

@@ -19,7 +19,7 @@ from litestar.status_codes import HTTP_202_ACCEPTED
 from adapters.contacts.export import BOM
 from adapters.contacts.import_service import MAX_UPLOAD_BYTES
 from adapters.csvsafe import spreadsheet_safe
-from api.auth import customer_only
+from api.auth import sender_writes
 from api.contacts_support import import_read, services
 from api.context import AuthRequest, Ctx
 from api.schemas.contacts import ImportRead
@@ -38,7 +38,7 @@ class ImportUpload:
 class ListImportController(Controller):
     path = "/v1/lists/{list_id:uuid}/imports"
     tags = ["imports"]  # noqa: RUF012
-    guards = [customer_only]  # noqa: RUF012
+    guards = [sender_writes]  # noqa: RUF012
 
     @post(
         "/",
@@ -72,7 +72,7 @@ class ListImportController(Controller):
 class ImportController(Controller):
     path = "/v1/imports"
     tags = ["imports"]  # noqa: RUF012
-    guards = [customer_only]  # noqa: RUF012
+    guards = [sender_writes]  # noqa: RUF012
 
     @get("/{job_id:uuid}", sync_to_thread=True, summary="An import: state, progress, counts")
     def read(self, request: AuthRequest, ctx: Ctx, job_id: FromPath[UUID]) -> ImportRead:

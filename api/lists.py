@@ -16,7 +16,7 @@ from litestar.response import Stream
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from adapters.contacts.export import export_lines, template
-from api.auth import customer_only
+from api.auth import sender_writes
 from api.contacts_support import (
     check_limit,
     encode_cursor,
@@ -35,7 +35,7 @@ CSV = "text/csv"
 class ListController(Controller):
     path = "/v1/lists"
     tags = ["lists"]  # noqa: RUF012
-    guards = [customer_only]  # noqa: RUF012
+    guards = [sender_writes]  # noqa: RUF012
 
     @post("/", status_code=HTTP_201_CREATED, sync_to_thread=True, summary="Create a list")
     def create(self, request: AuthRequest, ctx: Ctx, data: JSONBody[ListCreate]) -> ListRead:

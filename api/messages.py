@@ -15,7 +15,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_202_ACCEPT
 
 from adapters.jetstream.outbox import publish_now
 from api import list_campaigns as accepting
-from api.auth import customer_only, customer_or_admin
+from api.auth import customer_or_operator, sender_writes
 from api.context import AuthRequest, Ctx
 from api.errors import ProblemError
 from api.history import message_detail, message_row, recorded_messages
@@ -75,7 +75,7 @@ class MessagesController(Controller):
     path = "/v1/messages"
     tags = ["messages"]  # noqa: RUF012
 
-    @post("/", sync_to_thread=True, guards=[customer_only], summary="Send one message now or later")
+    @post("/", sync_to_thread=True, guards=[sender_writes], summary="Send one message now or later")
     def send(
         self,
         request: AuthRequest,
@@ -125,7 +125,7 @@ class MessagesController(Controller):
             background=publish,
         )
 
-    @get("/", sync_to_thread=True, guards=[customer_or_admin], summary="Find messages")
+    @get("/", sync_to_thread=True, guards=[customer_or_operator], summary="Find messages")
     def search(
         self,
         request: AuthRequest,
@@ -160,7 +160,7 @@ class MessagesController(Controller):
     @get(
         "/{message_id:uuid}",
         sync_to_thread=True,
-        guards=[customer_or_admin],
+        guards=[customer_or_operator],
         summary="A message: state, parts, price, carrier ids and its whole history",
     )
     def detail(self, request: AuthRequest, ctx: Ctx, message_id: FromPath[UUID]) -> MessageDetail:
@@ -170,7 +170,7 @@ class MessagesController(Controller):
 class CampaignsController(Controller):
     path = "/v1/campaigns"
     tags = ["campaigns"]  # noqa: RUF012
-    guards = [customer_only]  # noqa: RUF012
+    guards = [sender_writes]  # noqa: RUF012
 
     @post(
         "/",

@@ -118,6 +118,8 @@ def statuses(path: str, method: str, operation: Operation, *, public: bool) -> s
         found |= {413, 415}
     if path == "/v1/accounts":
         found.add(429)
+    if path == "/v1/sessions" and method == "post":
+        found |= {401, 429}  # a refused sign-in, and too many of them
     return found
 
 

@@ -10,7 +10,7 @@ from litestar import Controller, Response, delete, get, post
 from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
-from api.auth import customer_only
+from api.auth import sender_writes
 from api.contacts_support import (
     check_limit,
     encode_cursor,
@@ -27,7 +27,7 @@ from api.schemas.contacts import OptOutCreate, OptOutRead, OptOutsPage
 class OptOutController(Controller):
     path = "/v1/opt-outs"
     tags = ["opt-outs"]  # noqa: RUF012
-    guards = [customer_only]  # noqa: RUF012
+    guards = [sender_writes]  # noqa: RUF012
 
     @post(
         "/",

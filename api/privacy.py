@@ -8,7 +8,7 @@ from litestar import Controller, post
 from litestar.params import JSONBody
 from litestar.status_codes import HTTP_201_CREATED
 
-from api.auth import customer_only
+from api.auth import owner_writes
 from api.contacts_support import services
 from api.context import AuthRequest, Ctx
 from api.schemas.contacts import ErasureCreate, ErasureRead
@@ -17,7 +17,7 @@ from api.schemas.contacts import ErasureCreate, ErasureRead
 class PrivacyController(Controller):
     path = "/v1/privacy"
     tags = ["privacy"]  # noqa: RUF012
-    guards = [customer_only]  # noqa: RUF012
+    guards = [owner_writes]  # noqa: RUF012
 
     @post(
         "/erasures",

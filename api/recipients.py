@@ -11,7 +11,7 @@ from litestar import Controller, delete, get, patch, post
 from litestar.params import FromPath, JSONBody, PathParameter
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
-from api.auth import customer_only
+from api.auth import sender_writes
 from api.contacts_support import check_limit, id_cursor, recipient_read, services
 from api.context import AuthRequest, Ctx
 from api.errors import ProblemError
@@ -33,7 +33,7 @@ JSON reader (2^63 - 1 reads as 2^63 in a double)."""
 class RecipientController(Controller):
     path = "/v1/lists/{list_id:uuid}/recipients"
     tags = ["lists"]  # noqa: RUF012
-    guards = [customer_only]  # noqa: RUF012
+    guards = [sender_writes]  # noqa: RUF012
 
     @post(
         "/",

@@ -10,11 +10,14 @@ from litestar import Request
 
 from adapters.backend import Backend
 from adapters.contacts.optouts import PostgresOptOuts
+from adapters.crypto.inbound_keys import PLATFORM_LOOKUP
+from adapters.crypto.passwords import Passwords
 from adapters.jetstream.topology import Topology
 from adapters.postgres.acceptance_jobs import PostgresAcceptanceJobs
 from adapters.postgres.claims import PostgresClaimCounts
 from adapters.postgres.registration_limit import PostgresRegistrationSlots
 from adapters.postgres.send_staging import Staging
+from adapters.postgres.sessions import PostgresAttempts, PostgresSessions
 from api.auth import Authenticator, Principal
 from api.context import ApiContext, Clock, SmsRate
 from api.preview import PricingContext
@@ -25,8 +28,9 @@ from services.adjustments import Credits
 from services.administration import Administration
 from services.cancellation import SendCancellation
 from services.list_acceptance import ListAcceptance
-from services.registration import Registrations, Trial
+from services.registration import Registrations, Trial, Versions
 from services.registration_limit import RegistrationLimit
+from services.signin import SignIn
 from settings import Settings
 
 
@@ -46,6 +50,10 @@ def make_context(
     staging.setup()
     slots = PostgresRegistrationSlots(pool)
     slots.setup()
+    sessions = PostgresSessions(pool)
+    sessions.setup()
+    passwords = Passwords()
+    keyring = backend.keyring
 
     acceptance = SendAcceptance.configured(
         settings,
@@ -74,6 +82,16 @@ def make_context(
             backend.ledger,
             Trial(settings.trial_credit, timedelta(days=settings.trial_validity_days)),
             RegistrationLimit(slots, settings.registrations_per_hour, backend.keyring),
+            passwords,
+            Versions(settings.terms_version, settings.privacy_version),
+        ),
+        signin=SignIn(
+            backend.accounts,
+            sessions,
+            PostgresAttempts(pool),
+            passwords,
+            lambda address: keyring.lookup_hash(PLATFORM_LOOKUP, "signin:" + address),
+            clock,
         ),
         credits=Credits(
             backend.accounts,

@@ -25,6 +25,7 @@ from adapters.backend import open_backend
 from benchmarks.support import Stopwatch, api_server, bench_settings, percentiles
 from domain.ledger.billing import Billing
 from domain.ledger.lots import PaymentMethod
+from kontor.samples import registration
 from settings import Settings
 from workers.projections import ledger_runner
 
@@ -140,12 +141,7 @@ def read_balances(settings: Settings, reads: int) -> dict[str, float]:
     log = settings.resolved_var_dir / "bench" / "api.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     with api_server(settings, log) as url:
-        body = {
-            "kind": "person",
-            "contact_name": "Bench",
-            "email": "b@example.de",
-            "username": f"bench{uuid4().hex[:8]}",
-        }
+        body = registration(f"bench{uuid4().hex[:8]}")
         key = httpx.post(url + "/v1/accounts", json=body, timeout=10).json()["api_key"]
         headers = {"Authorization": f"Bearer {key}"}
         connection = http.client.HTTPConnection(urlsplit(url).netloc, timeout=10)

@@ -44,6 +44,7 @@ from adapters.postgres.eventstore import event_store_env
 from benchmarks.list_source import NAMES, ApiProbe, RssSampler, import_list, wait_accepted
 from benchmarks.support import bench_settings, percentiles
 from domain.base import KontorApplication
+from kontor.samples import registration
 from kontor.stack import Pipeline
 from settings import Settings
 
@@ -191,8 +192,7 @@ def run(settings: Settings, args: argparse.Namespace) -> dict[str, Any]:
 
 
 def account(client: httpx.Client, pipeline: Pipeline) -> dict[str, str]:
-    body = {"kind": "company", "company": "Bench GmbH", "contact_name": "Bench",
-            "email": "bench@example.de", "username": f"bench{secrets.token_hex(4)}"}  # fmt: skip
+    body = registration(f"bench{secrets.token_hex(4)}", kind="company", company="Bench GmbH")
     registered = client.post("/v1/accounts", json=body).json()
     admin = {"Authorization": f"Bearer {pipeline.settings.admin_api_key}"}
     client.post(

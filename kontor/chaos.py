@@ -45,6 +45,7 @@ from adapters.embedded import (
 )
 from adapters.postgres.migrations import migrate
 from adapters.smpp.message_id import canonical_message_id
+from kontor.samples import registration
 from kontor.stack import Pipeline
 from settings import Settings
 
@@ -180,12 +181,7 @@ class ChaosStack:
         return {"Authorization": f"Bearer {self.settings.admin_api_key}"}
 
     def customer(self, client: httpx.Client, credit: int = 100_000_000) -> dict[str, str]:
-        body = {
-            "kind": "person",
-            "contact_name": "Eva Lang",
-            "email": "eva@example.de",
-            "username": f"eva{secrets.token_hex(4)}",
-        }
+        body = registration(f"eva{secrets.token_hex(4)}")
         account = _json(client.post("/v1/accounts", json=body), 201)
         _json(
             client.post(

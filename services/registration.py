@@ -25,19 +25,41 @@ from datetime import datetime, timedelta
 from typing import Protocol
 from uuid import UUID
 
-from domain.accounts.account import Account, AccountKind
+import phonenumbers
+
+from adapters.crypto.passwords import check_policy
+from domain.accounts.account import Account, AccountKind, Salutation
 from domain.accounts.api_key import UsernameClaim
-from domain.accounts.application import Accounts
+from domain.accounts.application import Accounts, Owner
 from domain.accounts.contract import Contract
-from domain.accounts.exceptions import UsernameTakenError
+from domain.accounts.exceptions import InvalidRegistrationError, UsernameTakenError
 from domain.ledger.application import Ledger
 from domain.ledger.billing import BERLIN
 from domain.tariff import Tariff
 from services.registration_limit import RegistrationLimit
+from services.signin import PasswordHashes
 
 REPAIR_AFTER = timedelta(minutes=10)
 """How long an account without a wallet waits for its client's retry before the sweeper opens
 the wallet (after that, a retry is told the username is taken)."""
+
+
+@dataclass(frozen=True)
+class OwnerForm:
+    """The registering person (the account's first user, role owner), as typed."""
+
+    salutation: Salutation
+    first_name: str
+    last_name: str
+    street: str
+    postcode: str
+    city: str
+    country: str
+    phone: str
+    password: str
+    accepted_terms: str
+    """The version of the terms the person accepted."""
+    accepted_privacy: str
 
 
 @dataclass(frozen=True)
@@ -48,6 +70,28 @@ class RegistrationForm:
     username: str
     company: str | None
     tariff: Tariff
+    owner: OwnerForm | None = None
+    """The person, with the password they sign in with: required over HTTP; services and
+    tests may register an account without one (it is then reached with API keys only)."""
+
+
+@dataclass(frozen=True)
+class Versions:
+    """The terms and privacy notice a registration must accept."""
+
+    terms: str
+    privacy: str
+
+
+def phone_e164(phone: str, country: str) -> str:
+    """A phone number as typed (national in ``country``, or international) in E.164."""
+    try:
+        parsed = phonenumbers.parse(phone, country)
+    except phonenumbers.NumberParseException as exc:
+        raise InvalidRegistrationError(f"not a phone number: {phone!r}") from exc
+    if not phonenumbers.is_valid_number(parsed):
+        raise InvalidRegistrationError(f"not a valid phone number: {phone!r}")
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
 @dataclass(frozen=True)
@@ -109,11 +153,15 @@ class Registrations:
         ledger: Ledger,
         trial: Trial,
         limit: RegistrationLimit | None = None,
+        passwords: PasswordHashes | None = None,
+        versions: Versions | None = None,
     ) -> None:
         self.accounts = accounts
         self.ledger = ledger
         self.trial = trial
         self.limit = limit
+        self.passwords = passwords
+        self.versions = versions
 
     def register(
         self, form: RegistrationForm, key: NewApiKey, now: datetime, client: str | None = None
@@ -131,7 +179,41 @@ class Registrations:
             self.limit.give_back(slot)
             raise
 
+    def owner(self, form: RegistrationForm) -> Owner | None:
+        """The owner to record, checked (terms, password policy, phone) and its password
+        hashed; None for a form without one."""
+        person = form.owner
+        if person is None:
+            return None
+        if self.passwords is None:
+            raise RuntimeError("registering a person needs the password hasher")
+        versions = self.versions
+        if versions is not None and person.accepted_terms != versions.terms:
+            raise InvalidRegistrationError(
+                f"accept the current terms and conditions (accepted_terms: {versions.terms!r})"
+            )
+        if versions is not None and person.accepted_privacy != versions.privacy:
+            raise InvalidRegistrationError(
+                f"accept the current privacy notice (accepted_privacy: {versions.privacy!r})"
+            )
+        country = person.country.strip().upper()
+        Account.validate_profile(
+            first_name=person.first_name, last_name=person.last_name, street=person.street,
+            postcode=person.postcode, city=person.city, country=country,
+            terms_version=person.accepted_terms, privacy_version=person.accepted_privacy,
+        )  # fmt: skip
+        phone = phone_e164(person.phone, country)
+        check_policy(person.password, username=form.username, email=form.email)
+        return Owner(
+            salutation=person.salutation, first_name=person.first_name,
+            last_name=person.last_name, street=person.street, postcode=person.postcode,
+            city=person.city, country=country, phone=phone,
+            password_hash=self.passwords.hash(person.password),
+            terms_version=person.accepted_terms, privacy_version=person.accepted_privacy,
+        )  # fmt: skip
+
     def _register(self, form: RegistrationForm, key: NewApiKey, now: datetime) -> Registered:
+        owner = self.owner(form)
         try:
             account_id = self.accounts.register(
                 kind=form.kind,
@@ -143,6 +225,7 @@ class Registrations:
                 contract=Contract.prepaid(now.astimezone(BERLIN).date()),
                 key_prefix=key.prefix,
                 key_digest=key.digest,
+                owner=owner,
             )
         except UsernameTakenError:
             return self._finish_retried(form, key, now)

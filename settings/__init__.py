@@ -152,6 +152,13 @@ class Settings:
     """Registrations accepted per client address and hour (``POST /v1/accounts``), counted in
     PostgreSQL across every API process and restart; past it a 429 with ``Retry-After``."""
 
+    terms_version: str = "2026-12"
+    """The version of the terms and conditions a registration must accept (``accepted_terms``);
+    the account keeps the version it accepted."""
+
+    privacy_version: str = "2026-12"
+    """The version of the privacy notice a registration must accept (``accepted_privacy``)."""
+
     forwarded_allow_ips: str = ""
     """Comma-separated addresses (or networks) of the reverse proxies whose ``X-Forwarded-For``
     and ``X-Forwarded-Proto`` the API believes. Empty: none, the client address is the TCP

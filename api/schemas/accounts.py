@@ -10,8 +10,9 @@ from uuid import UUID
 import msgspec
 
 from api.schemas import common
-from domain.accounts.account import AccountKind, AccountState, Module
+from domain.accounts.account import AccountKind, AccountState, Module, Salutation
 from domain.accounts.contract import ContractType
+from domain.accounts.user import UserRole
 from domain.tariff import Tariff
 
 Amount = Annotated[int, msgspec.Meta(description="amount in 1/10,000 EUR (790 = 0.0790 EUR)")]
@@ -19,16 +20,38 @@ Parts = Annotated[int, msgspec.Meta(gt=0, description="SMS parts")]
 
 
 class RegistrationCreate(msgspec.Struct, forbid_unknown_fields=True):
+    """A new account and its owner: the person registering, who signs in with ``username``
+    (or ``email``, or the account number the answer gives) and ``password``."""
+
     kind: AccountKind
-    contact_name: Annotated[str, common.line(200, 1)]
+    salutation: Salutation
+    first_name: Annotated[str, common.line(100, 1)]
+    last_name: Annotated[str, common.line(100, 1)]
+    street: Annotated[str, common.line(200, 1)]
+    postcode: Annotated[str, common.line(10, 1)]
+    city: Annotated[str, common.line(100, 1)]
     email: Annotated[str, common.line(254, 3)]
+    phone: Annotated[str, common.line(40, 3)]
     username: Annotated[str, common.line(40, 3)]
+    password: Annotated[
+        str, msgspec.Meta(min_length=1, max_length=256, description="at least 10 characters")
+    ]
+    accepted_terms: Annotated[
+        str,
+        common.line(40, 1, description="the version of the terms accepted (KONTOR_TERMS_VERSION)"),
+    ]
+    accepted_privacy: Annotated[
+        str, common.line(40, 1, description="the version of the privacy notice accepted")
+    ]
+    country: Annotated[str, common.line(2, 2, description="ISO 3166 code")] = "DE"
     company: Annotated[str, common.line(200)] | None = None
     tariff: Tariff = Tariff.QUALITY
 
 
 class RegistrationRead(msgspec.Struct):
     account_id: UUID
+    account_number: str | None
+    user_id: UUID | None
     username: str
     api_key: str
     api_key_id: UUID
@@ -56,6 +79,8 @@ class ContractRead(msgspec.Struct):
 
 class AccountRead(msgspec.Struct):
     id: UUID
+    number: str | None
+    """The account number to quote (``K-100234``); None for accounts registered before."""
     kind: AccountKind
     company: str | None
     contact_name: str
@@ -113,12 +138,16 @@ class LimitsUpdate(msgspec.Struct, forbid_unknown_fields=True):
 
 class ApiKeyCreate(msgspec.Struct, forbid_unknown_fields=True):
     label: common.Label = ""
+    role: Annotated[UserRole, msgspec.Meta(description="owner, sender, finance or viewer")] = (
+        UserRole.OWNER
+    )
 
 
 class ApiKeyRead(msgspec.Struct):
     id: UUID
     api_key: str
     label: str
+    role: UserRole
 
 
 class EarliestEndRead(msgspec.Struct):

@@ -47,7 +47,40 @@ class Module(enum.StrEnum):
     INBOUND_NUMBERS = "inbound_numbers"
 
 
+class Salutation(enum.StrEnum):
+    FRAU = "frau"
+    HERR = "herr"
+    DIVERS = "divers"
+    NONE = "none"
+    """No salutation: the letter says "Guten Tag <first> <last>"."""
+
+
+POSTCODE_DE = re.compile(r"^[0-9]{5}$")
+COUNTRY = re.compile(r"^[A-Z]{2}$")
+ACCOUNT_NUMBER = re.compile(r"^K-[1-9][0-9]{5}$")
+
+
+def account_number(n: int) -> str:
+    """The account number customers quote on the phone (``K-100234``)."""
+    return f"K-{n:06d}"
+
+
 class Account(Aggregate):
+    number: str | None
+    """The short number customers quote (``K-100234``); None for accounts registered before
+    numbers (and people) existed."""
+    owner_id: UUID | None
+    """The user who registered the account (its first owner)."""
+    terms_version: str | None
+    privacy_version: str | None
+    salutation: Salutation | None
+    first_name: PersonalData | None
+    last_name: PersonalData | None
+    street: PersonalData | None
+    postcode: PersonalData | None
+    city: PersonalData | None
+    country: str | None
+    phone: PersonalData | None
     kind: AccountKind
     company: str | None
     contact_name: PersonalData
@@ -100,6 +133,19 @@ class Account(Aggregate):
         self.review_threshold = review_threshold
         self.notice_given_on = None
         self.ends_on = None
+        # Recorded with the owner (ProfileRecorded); None for an account without one.
+        self.number = None
+        self.owner_id = None
+        self.terms_version = None
+        self.privacy_version = None
+        self.salutation = None
+        self.first_name = None
+        self.last_name = None
+        self.street = None
+        self.postcode = None
+        self.city = None
+        self.country = None
+        self.phone = None
 
     @staticmethod
     def validate_registration(
@@ -116,6 +162,88 @@ class Account(Aggregate):
             raise InvalidRegistrationError("a contact name is required")
         if kind is AccountKind.COMPANY and not (company or "").strip():
             raise InvalidRegistrationError("a company account needs the company's name")
+
+    @staticmethod
+    def validate_profile(
+        *, first_name: str, last_name: str, street: str, postcode: str, city: str, country: str,
+        terms_version: str, privacy_version: str,
+    ) -> None:  # fmt: skip
+        for field, value in (
+            ("first_name", first_name), ("last_name", last_name), ("street", street),
+            ("city", city), ("terms_version", terms_version),
+            ("privacy_version", privacy_version),
+        ):  # fmt: skip
+            if not value.strip():
+                raise InvalidRegistrationError(f"{field} is required")
+        if not COUNTRY.match(country):
+            raise InvalidRegistrationError(
+                f"country must be an ISO 3166 two-letter code such as DE, not {country!r}"
+            )
+        if country == "DE" and not POSTCODE_DE.match(postcode.strip()):
+            raise InvalidRegistrationError(f"a German postcode has five digits, not {postcode!r}")
+        if not postcode.strip():
+            raise InvalidRegistrationError("postcode is required")
+
+    class ProfileRecorded(Aggregate.Event):
+        """Who registered the account, where, and which terms and privacy notice they
+        accepted (all names, the address and the phone are personal data)."""
+
+        number: str
+        owner_id: UUID
+        salutation: Salutation
+        first_name: PersonalData
+        last_name: PersonalData
+        street: PersonalData
+        postcode: PersonalData
+        city: PersonalData
+        country: str
+        phone: PersonalData
+        terms_version: str
+        privacy_version: str
+
+    def record_profile(
+        self, *, number: str, owner_id: UUID, salutation: Salutation, first_name: str,
+        last_name: str, street: str, postcode: str, city: str, country: str, phone: str,
+        terms_version: str, privacy_version: str,
+    ) -> None:  # fmt: skip
+        Account.validate_profile(
+            first_name=first_name, last_name=last_name, street=street, postcode=postcode,
+            city=city, country=country, terms_version=terms_version,
+            privacy_version=privacy_version,
+        )  # fmt: skip
+        if not ACCOUNT_NUMBER.match(number):
+            raise InvalidRegistrationError(f"not an account number: {number!r}")
+        key = self.id
+        self._profile_recorded(
+            number=number, owner_id=owner_id, salutation=salutation,
+            first_name=PersonalData(key, first_name.strip()),
+            last_name=PersonalData(key, last_name.strip()),
+            street=PersonalData(key, street.strip()),
+            postcode=PersonalData(key, postcode.strip()),
+            city=PersonalData(key, city.strip()), country=country,
+            phone=PersonalData(key, phone), terms_version=terms_version.strip(),
+            privacy_version=privacy_version.strip(),
+        )  # fmt: skip
+
+    @event(ProfileRecorded)
+    def _profile_recorded(
+        self, number: str, owner_id: UUID, salutation: Salutation, first_name: PersonalData,
+        last_name: PersonalData, street: PersonalData, postcode: PersonalData,
+        city: PersonalData, country: str, phone: PersonalData, terms_version: str,
+        privacy_version: str,
+    ) -> None:  # fmt: skip
+        self.number = number
+        self.owner_id = owner_id
+        self.salutation = salutation
+        self.first_name = first_name
+        self.last_name = last_name
+        self.street = street
+        self.postcode = postcode
+        self.city = city
+        self.country = country
+        self.phone = phone
+        self.terms_version = terms_version
+        self.privacy_version = privacy_version
 
     # -- state -----------------------------------------------------------------------------
 

@@ -13,6 +13,8 @@ from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
+from domain.accounts.user import UserRole, check_role
+
 API_KEY_NAMESPACE = UUID("5e0c8a1b-71a4-4d4e-9f0e-0f6a2a9e5d41")
 
 
@@ -23,6 +25,9 @@ class Role(enum.StrEnum):
 
 
 class ApiKey(Aggregate):
+    access: UserRole
+    """A customer key's account role (``domain.accounts.user``); keys issued before roles
+    existed are the owner's."""
     prefix: str
     digest: str
     account_id: UUID
@@ -49,6 +54,19 @@ class ApiKey(Aggregate):
         self.role = role
         self.label = label
         self.revoked = False
+        self.access = UserRole.OWNER
+
+    class AccessSet(Aggregate.Event):
+        access: UserRole
+
+    def set_access(self, access: UserRole) -> None:
+        check_role(access, staff=False)
+        if access is not self.access:
+            self._access_set(access)
+
+    @event(AccessSet)
+    def _access_set(self, access: UserRole) -> None:
+        self.access = access
 
     class Revoked(Aggregate.Event):
         actor: str

@@ -6,6 +6,9 @@ a taken username collides on the claim's id and nothing is recorded.
 
 from __future__ import annotations
 
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 from uuid import UUID, uuid4
 
@@ -14,22 +17,56 @@ from eventsourcing.persistence import IntegrityError
 from eventsourcing.utils import get_topic
 
 from domain.accounts.account import (
+    ACCOUNT_NUMBER,
     DEFAULT_REVIEW_THRESHOLD,
     Account,
     AccountKind,
     AccountState,
     Module,
+    Salutation,
+    account_number,
 )
 from domain.accounts.api_key import ApiKey, Role, UsernameClaim
 from domain.accounts.contract import Contract, Limits
-from domain.accounts.exceptions import ApiKeyNotFoundError, UsernameTakenError
+from domain.accounts.exceptions import (
+    ApiKeyNotFoundError,
+    EmailTakenError,
+    UsernameTakenError,
+    UserNotFoundError,
+)
 from domain.accounts.key_chain import KeyChain
+from domain.accounts.user import Handle, HandleKind, User, UserRole
 from domain.base import KontorApplication
 from domain.personal import PersonalData
 from domain.tariff import Tariff
 
 CHAIN_ATTEMPTS = 3
 """Tries of a key change whose account's key chain another request changed meanwhile."""
+NUMBER_ATTEMPTS = 8
+"""Account numbers drawn before a registration gives up (each collision is one in 900,000
+times the share of numbers taken)."""
+
+
+def random_account_number() -> int:
+    return 100_000 + secrets.randbelow(900_000)
+
+
+@dataclass(frozen=True)
+class Owner:
+    """The person who registers an account: its first user (role owner) and its profile."""
+
+    salutation: Salutation
+    first_name: str
+    last_name: str
+    street: str
+    postcode: str
+    city: str
+    country: str
+    phone: str
+    """E.164, parsed at the edge."""
+    password_hash: str
+    terms_version: str
+    privacy_version: str
 
 
 class Accounts(KontorApplication):
@@ -47,7 +84,13 @@ class Accounts(KontorApplication):
         key_digest: str,
         account_id: UUID | None = None,
         review_threshold: int = DEFAULT_REVIEW_THRESHOLD,
+        owner: Owner | None = None,
+        numbers: Callable[[], int] = random_account_number,
     ) -> UUID:
+        """Save the account, its username claim and first API key; with ``owner``, also its
+        owner user, profile and account number, and the handles the owner signs in with (the
+        username and e-mail address, case-insensitive, and the account number): one
+        transaction. A number someone else drew first is drawn again."""
         Account.validate_registration(kind, company, contact_name, email, username)
         contract.validate()
         new_id = account_id or uuid4()
@@ -71,27 +114,111 @@ class Accounts(KontorApplication):
             label="first key",
         )
         chain = KeyChain(account_id=account.id, live=[key.id])
-        try:
-            self.save(account, claim, key, chain)
-        except IntegrityError as exc:
-            if UsernameClaim.create_id(username) in self.repository:
-                raise UsernameTakenError(username) from exc
-            raise
-        return account.id
+        if owner is None:
+            try:
+                self.save(account, claim, key, chain)
+            except IntegrityError as exc:
+                if UsernameClaim.create_id(username) in self.repository:
+                    raise UsernameTakenError(username) from exc
+                raise
+            return account.id
+        for attempt in range(NUMBER_ATTEMPTS):
+            # Built again for each try: a failed save has taken the aggregates' new events.
+            number = account_number(numbers())
+            user = User(
+                account_id=new_id, role=UserRole.OWNER, username=username,
+                email=PersonalData(new_id, email.strip()), password_hash=owner.password_hash,
+                actor="registration",
+            )  # fmt: skip
+            numbered = Account(
+                kind=account.kind, company=account.company, contact_name=account.contact_name,
+                email=account.email, username=username, contract=contract, tariff=tariff,
+                review_threshold=review_threshold, id=new_id,
+            )  # fmt: skip
+            numbered.record_profile(
+                number=number, owner_id=user.id, salutation=owner.salutation,
+                first_name=owner.first_name, last_name=owner.last_name, street=owner.street,
+                postcode=owner.postcode, city=owner.city, country=owner.country,
+                phone=owner.phone, terms_version=owner.terms_version,
+                privacy_version=owner.privacy_version,
+            )  # fmt: skip
+            by_name = Handle(id=Handle.id_for(HandleKind.USERNAME, username),
+                             kind=HandleKind.USERNAME, owner_id=user.id)  # fmt: skip
+            by_email = Handle(id=Handle.id_for(HandleKind.EMAIL, email),
+                              kind=HandleKind.EMAIL, owner_id=user.id)  # fmt: skip
+            by_number = Handle(id=Handle.id_for(HandleKind.ACCOUNT_NUMBER, number),
+                               kind=HandleKind.ACCOUNT_NUMBER, owner_id=new_id)  # fmt: skip
+            key = ApiKey(prefix=key_prefix, digest=key_digest, account_id=new_id,
+                         role=Role.CUSTOMER, label="first key")  # fmt: skip
+            aggregates = [
+                numbered, UsernameClaim(username=username, account_id=new_id), key,
+                KeyChain(account_id=new_id, live=[key.id]), user, by_name, by_email, by_number,
+            ]  # fmt: skip
+            try:
+                self.save(*aggregates)
+                return new_id
+            except IntegrityError as exc:
+                repository = self.repository
+                if UsernameClaim.create_id(username) in repository or by_name.id in repository:
+                    raise UsernameTakenError(username) from exc
+                if by_email.id in repository:
+                    raise EmailTakenError() from exc
+                if by_number.id not in repository or attempt == NUMBER_ATTEMPTS - 1:
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def account(self, account_id: UUID) -> Account:
         account: Account = self.repository.get(account_id)
         return account
+
+    def user(self, user_id: UUID, account_id: UUID | None = None) -> User:
+        """The user; with ``account_id``, only one of that account's."""
+        try:
+            user: User = self.repository.get(user_id)
+        except AggregateNotFoundError as exc:
+            raise UserNotFoundError(f"no user {user_id}") from exc
+        if not isinstance(user, User) or (account_id is not None and user.account_id != account_id):
+            raise UserNotFoundError(f"no user {user_id}")
+        return user
+
+    def find_user(self, login: str) -> User | None:
+        """The user a sign-in names: by username, e-mail address or account number (whose
+        owner it is); None when nobody has it."""
+        login = login.strip()
+        if ACCOUNT_NUMBER.match(login.upper()):
+            handle = self._handle(HandleKind.ACCOUNT_NUMBER, login.upper())
+            if handle is None:
+                return None
+            owner_id = self.account(handle.owner_id).owner_id
+            return None if owner_id is None else self.user(owner_id)
+        kind = HandleKind.EMAIL if "@" in login else HandleKind.USERNAME
+        handle = self._handle(kind, login)
+        return None if handle is None else self.user(handle.owner_id)
+
+    def _handle(self, kind: HandleKind, value: str) -> Handle | None:
+        try:
+            handle: Handle = self.repository.get(Handle.id_for(kind, value))
+        except AggregateNotFoundError:
+            return None
+        return handle
 
     def api_key(self, prefix: str) -> ApiKey:
         key: ApiKey = self.repository.get(ApiKey.create_id(prefix))
         return key
 
     def issue_api_key(
-        self, account_id: UUID, *, prefix: str, digest: str, label: str, role: Role = Role.CUSTOMER
+        self,
+        account_id: UUID,
+        *,
+        prefix: str,
+        digest: str,
+        label: str,
+        role: Role = Role.CUSTOMER,
+        access: UserRole = UserRole.OWNER,
     ) -> UUID:
         self.account(account_id)  # the account must exist
         key = ApiKey(prefix=prefix, digest=digest, account_id=account_id, role=role, label=label)
+        key.set_access(access)
         for attempt in range(CHAIN_ATTEMPTS):
             chain = self.key_chain(account_id)
             chain.add(key.id)

@@ -72,3 +72,28 @@ class LastApiKeyError(AccountError):
         super().__init__(
             f"API key {key_id} is the account's last live key; issue another key before revoking it"
         )
+
+
+class EmailTakenError(AccountError):
+    """An e-mail address belongs to one user (case-insensitive): it is how a person proves who
+    they are when they reset their password."""
+
+    def __init__(self) -> None:
+        super().__init__("this e-mail address is already registered")
+
+
+class InvalidRoleError(AccountError):
+    """A customer's user or API key has an account role (owner, sender, finance, viewer); a
+    staff user a staff role (operator, support, finance)."""
+
+
+class UserRemovedError(AccountError):
+    """A removed user never signs in or changes anything again."""
+
+    def __init__(self, user_id: object) -> None:
+        self.user_id = user_id
+        super().__init__(f"user {user_id} has been removed")
+
+
+class UserNotFoundError(AccountError):
+    """A user is reached only by its own account (or by staff)."""

@@ -26,6 +26,7 @@ import pytest
 
 from adapters.smsc.reader import SmscRecord
 from kontor.chaos import EXPERIMENTS, FINAL, Figures, numbers_for, run_experiment
+from kontor.samples import registration
 from settings import Settings
 from tests.support.platform import RunningPlatform
 from tests.support.servers import TEST_VAR, unique_name
@@ -102,8 +103,7 @@ def api(platform: RunningPlatform) -> httpx.Client:
 def campaign(platform: RunningPlatform, var_dir: Path, numbers: list[str]) -> tuple[str, str]:
     admin = json.loads((var_dir / "secrets.json").read_text())["admin_api_key"]
     with api(platform) as client:
-        body = {"kind": "person", "contact_name": "Eva", "email": "eva@example.de",
-                "username": f"eva{secrets.token_hex(4)}"}  # fmt: skip
+        body = registration(f"eva{secrets.token_hex(4)}")
         account = client.post("/v1/accounts", json=body).json()
         topup = client.post(
             f"/v1/admin/accounts/{account['account_id']}/topups",

@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 from adapters.smpp.smpptime import parse_relative_smpp_time
+from kontor.samples import registration
 from kontor.stack import Pipeline
 from settings import Settings
 
@@ -44,12 +45,7 @@ def pipeline(
 
 
 def customer(client: httpx.Client, pipeline: Pipeline, credit: int = 10_000_000) -> dict[str, str]:
-    body = {
-        "kind": "person",
-        "contact_name": "Eva Lang",
-        "email": "eva@example.de",
-        "username": f"eva{secrets.token_hex(4)}",
-    }
+    body = registration(f"eva{secrets.token_hex(4)}")
     registered = client.post("/v1/accounts", json=body)
     assert registered.status_code == 201, registered.text
     account = registered.json()

@@ -16,6 +16,7 @@ from litestar.testing import TestClient
 from adapters.backend import Backend, open_backend
 from adapters.crypto import apikeys
 from api.app import create_app
+from kontor.samples import registration
 from projections.runner import ProjectionRunner
 from settings import Settings
 from workers.projections import ledger_runner
@@ -84,14 +85,10 @@ class ApiHarness:
 
     def register(self, username: str | None = None, **fields: Any) -> Customer:
         username = username or f"user{secrets.token_hex(4)}"
-        body = {
-            "kind": "company",
-            "company": "Bäckerei Müller GmbH",
-            "contact_name": "Anna Müller",
-            "email": f"{username}@example.de",
-            "username": username,
-            **fields,
-        }
+        body = registration(
+            username, kind="company", company="Bäckerei Müller GmbH", first_name="Anna",
+            last_name="Müller", **fields,
+        )  # fmt: skip
         response = self.client.post("/v1/accounts", json=body)
         assert response.status_code == 201, response.text
         data = response.json()

@@ -25,6 +25,7 @@ from adapters.embedded import ensure_database
 from adapters.postgres.migrations import migrate
 from api.app import create_app
 from kontor.logs import configure_logging
+from kontor.samples import registration
 from settings import Settings
 from tests.support.api import settings_with_secrets
 from tests.support.servers import TEST_VAR, boot_nats, boot_postgres
@@ -40,12 +41,7 @@ def _keys(base: str, settings: Settings) -> dict[str, str]:
     admin = {"Authorization": f"Bearer {settings.admin_api_key}"}
     registered = httpx.post(
         base + "/v1/accounts",
-        json={
-            "kind": "person",
-            "contact_name": "S",
-            "email": "s@example.de",
-            "username": "schemathesis",
-        },
+        json=registration("schemathesis"),
     ).json()
     httpx.post(
         base + f"/v1/admin/accounts/{registered['account_id']}/topups",

@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 
+from kontor.samples import registration
 from kontor.stack import Pipeline
 
 FINAL = frozenset({"delivered", "failed", "rejected", "cancelled"})
@@ -32,12 +33,7 @@ def new_customer(
     """Register an account and top it up; returns its id and its key's headers."""
     registered = client.post(
         "/v1/accounts",
-        json={
-            "kind": "person",
-            "contact_name": "Eva Lang",
-            "email": "eva@example.de",
-            "username": f"eva{secrets.token_hex(4)}",
-        },
+        json=registration(f"eva{secrets.token_hex(4)}"),
     )
     assert registered.status_code == 201, registered.text
     account = registered.json()

@@ -110,7 +110,9 @@ class Submitter:
         lanes = self.runtime.settings.lane_set
         if "tx" in lanes:
             tx = await self._subscribe("tx")
-            self._followers.append(asyncio.create_task(self._follow(tx, TX_FETCH, TX_IN_FLIGHT, TX_MORE)))
+            self._followers.append(
+                asyncio.create_task(self._follow(tx, TX_FETCH, TX_IN_FLIGHT, TX_MORE))
+            )
         if "bulk" in lanes:
             bulk = await self._subscribe("bulk")
             self._followers += [

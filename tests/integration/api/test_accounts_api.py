@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 import time
 from typing import Any
 from uuid import uuid4
 
 from api.context import TARIFF_CACHE_SECONDS
+from kontor.samples import registration
 from tests.support.api import ApiHarness
 
 PROBLEM = "application/problem+json"
@@ -15,13 +17,9 @@ PROBLEM = "application/problem+json"
 def test_registration_returns_a_working_key_and_trial_credit(api: ApiHarness) -> None:
     response = api.client.post(
         "/v1/accounts",
-        json={
-            "kind": "person",
-            "contact_name": "Jörg Weiß",
-            "email": "joerg@example.de",
-            "username": "joerg.weiss",
-        },
-    )
+        json=registration("joerg.weiss", first_name="Jörg", last_name="Weiß",
+                          email="joerg@example.de"),
+    )  # fmt: skip
     assert response.status_code == 201, response.text
     body = response.json()
     assert body["api_key"].startswith("kt_")
@@ -30,6 +28,8 @@ def test_registration_returns_a_working_key_and_trial_credit(api: ApiHarness) ->
     account = api.client.get("/v1/account", headers=headers).json()
     assert account["id"] == body["account_id"]
     assert account["contact_name"] == "Jörg Weiß"
+    assert account["number"] == body["account_number"]
+    assert re.fullmatch(r"K-[1-9][0-9]{5}", body["account_number"])
     assert account["email"] == "joerg@example.de"
     assert account["state"] == "active"
     assert account["contract"]["type"] == "prepaid"
@@ -44,42 +44,19 @@ def test_registration_returns_a_working_key_and_trial_credit(api: ApiHarness) ->
 
 def test_a_taken_username_is_a_409_problem_and_records_nothing(api: ApiHarness) -> None:
     api.register("taken-name")
-    response = api.client.post(
-        "/v1/accounts",
-        json={
-            "kind": "person",
-            "contact_name": "B",
-            "email": "b@example.de",
-            "username": "Taken-Name",
-        },
-    )
+    response = api.client.post("/v1/accounts", json=registration("Taken-Name"))
     assert response.status_code == 409
     assert response.headers["content-type"] == PROBLEM
     assert response.json()["type"].endswith("/username-taken")
 
 
 def test_invalid_registrations_are_422_problems_naming_the_field(api: ApiHarness) -> None:
-    bad_email = api.client.post(
-        "/v1/accounts",
-        json={"kind": "person", "contact_name": "C", "email": "not-an-email", "username": "ccc"},
-    )
+    bad_email = api.client.post("/v1/accounts", json=registration("ccc", email="not-an-email"))
     assert bad_email.status_code == 422
     assert "e-mail" in bad_email.json()["detail"]
-    no_company = api.client.post(
-        "/v1/accounts",
-        json={"kind": "company", "contact_name": "C", "email": "c@example.de", "username": "ccd"},
-    )
+    no_company = api.client.post("/v1/accounts", json=registration("ccd", kind="company"))
     assert no_company.status_code == 422
-    unknown_field = api.client.post(
-        "/v1/accounts",
-        json={
-            "kind": "person",
-            "contact_name": "C",
-            "email": "c@example.de",
-            "username": "cce",
-            "admin": True,
-        },
-    )
+    unknown_field = api.client.post("/v1/accounts", json=registration("cce", admin=True))
     assert unknown_field.status_code == 422
     assert unknown_field.headers["content-type"] == PROBLEM
 
@@ -119,10 +96,7 @@ def test_a_revoked_key_stops_working_and_other_accounts_keys_cannot_be_revoked(
 
 
 def test_the_last_api_key_cannot_be_revoked(api: ApiHarness) -> None:
-    registered = api.client.post(
-        "/v1/accounts",
-        json={"kind": "person", "contact_name": "E", "email": "e@example.de", "username": "eee"},
-    ).json()
+    registered = api.client.post("/v1/accounts", json=registration("eee")).json()
     first_key = registered["api_key_id"]
     alice = {"Authorization": f"Bearer {registered['api_key']}"}
     refused = api.client.delete(f"/v1/account/api-keys/{first_key}", headers=alice)

@@ -14,15 +14,11 @@ import httpx
 import uvicorn
 
 from kontor.cli import uvicorn_options
+from kontor.samples import registration
 from settings import Settings
 from tests.support.api import Clock, running_api
 
 PROBLEM = "application/problem+json"
-
-
-def registration(username: str) -> dict[str, str]:
-    return {"kind": "person", "contact_name": "D", "email": f"{username}@example.de",
-            "username": username}  # fmt: skip
 
 
 def test_the_limit_holds_across_api_processes_and_restarts(

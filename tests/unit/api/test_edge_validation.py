@@ -20,6 +20,7 @@ from domain.ledger.billing import Billing
 from domain.ledger.exceptions import InvalidAmountError
 from domain.ledger.lots import LotSource, PaymentMethod
 from domain.money import MAX_AMOUNT
+from kontor.samples import registration
 
 CAMPAIGN = {"text": "Hallo", "sender": "Kontor", "recipients": [{"number": "01711234567"}]}
 TOPUP = {"net": 1_000, "method": "paypal", "reference": "r-1"}
@@ -51,10 +52,8 @@ def refused(kind: Any, body: dict[str, Any]) -> bool:
         (ListCreate, {"name": "a\nb"}),
         (RecipientCreate, {"number": "0171\x00"}),
         (RecipientsAdd, {"pasted": "0171\x00"}),
-        (
-            RegistrationCreate,
-            {"kind": "person", "contact_name": "A\x00", "email": "a@b.de", "username": "anna"},
-        ),
+        (RegistrationCreate, registration("anna", first_name="A\x00")),
+        (RegistrationCreate, registration("anna", street="Weg\n1")),
         (ApiKeyCreate, {"label": "\x7f"}),
         (AdjustmentCreate, {"type": "goodwill", "amount": 5, "reason": "sorry\x00"}),
         (AccountAdminUpdate, {"blocked_senders": ["A\x00"]}),

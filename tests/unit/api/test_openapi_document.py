@@ -46,7 +46,7 @@ def test_every_error_an_operation_can_answer_is_a_problem_document(
             assert list(response["content"]) == ["application/problem+json"], (path, code)
             schema = response["content"]["application/problem+json"]["schema"]
             assert schema == {"$ref": "#/components/schemas/Problem"}
-        if path.startswith("/v1/") and path != "/v1/accounts":
+        if path.startswith("/v1/") and operation.get("security") != []:
             assert {"401", "403", "404", "503"} <= set(errors), (method, path)
         if operation.get("parameters") or "requestBody" in operation:
             assert "422" in errors, (method, path)
@@ -61,6 +61,10 @@ def test_operations_without_a_key_do_not_claim_to_need_one(document: dict[str, A
     assert registration["security"] == []
     assert "401" not in registration["responses"]
     assert document["paths"]["/health"]["get"]["security"] == []
+    sign_in = document["paths"]["/v1/sessions"]["post"]
+    assert sign_in["security"] == []
+    assert {"401", "429"} <= set(sign_in["responses"])  # refused, throttled
+    assert "security" not in document["paths"]["/v1/sessions"]["get"]
     assert "security" not in document["paths"]["/v1/account"]["get"]  # the default: a key
 
 

@@ -1,0 +1,223 @@
+"""Signing in: a person's password against their user, a server-side session, and its end.
+
+``SignIn.sign_in`` takes what a person types (a username, an e-mail address or an account
+number, and a password) and answers a new session, or one refusal for every way it can fail
+(no such user, wrong password, removed user): the answer never tells whether the user exists,
+and an unknown name costs the same Argon2 verification as a known one. Brute force meets two
+brakes:
+
+- per user (``domain.accounts.user``): after three failures in a row each try waits twice as
+  long as the one before, after ten the user is locked for half an hour (its owner or support
+  can lift that); a name nobody has is braked the same way by the attempts store, so the brake
+  does not tell either;
+- per client address: at most ``CLIENT_LIMIT`` failures in ``CLIENT_WINDOW``.
+
+A refused try answers ``SignInRefusedError``; one that has to wait, ``SignInThrottledError``
+with the seconds to wait (both the same for known and unknown names).
+
+Sessions live in a store all API processes share (``adapters.postgres.sessions``). The
+browser holds only a random token; the store keeps its SHA-256. A session ends after
+``IDLE`` without a request, after ``ABSOLUTE`` in any case, when it is signed out or revoked,
+and when its user is removed or resets the password. A session also carries a CSRF token that
+state-changing requests authenticated by the session's cookie must echo in a header.
+
+Client addresses are personal data: what is kept is a keyed digest (``ClientDigest``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import secrets
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Protocol
+from uuid import UUID, uuid4
+
+from domain.accounts.application import Accounts
+from domain.accounts.session import StoredSession
+from domain.accounts.user import FREE_FAILURES, LOCK_AFTER, LOCK_FOR, User, UserState
+from services.ports import Clock
+
+IDLE = timedelta(minutes=30)
+ABSOLUTE = timedelta(hours=12)
+TOUCH_EVERY = timedelta(minutes=1)
+"""A session's last use is written at most this often (not on every request)."""
+CLIENT_WINDOW = timedelta(minutes=15)
+CLIENT_LIMIT = 50
+"""Failed sign-ins from one client address in ``CLIENT_WINDOW`` before it must wait."""
+
+
+class SignInRefusedError(Exception):
+    """The username, e-mail address or account number and the password do not match a user
+    who may sign in (the same answer for every reason)."""
+
+    def __init__(self) -> None:
+        super().__init__("the sign-in name or the password is wrong")
+
+
+class SignInThrottledError(Exception):
+    """Too many failed sign-ins: try again after ``retry_after`` seconds."""
+
+    def __init__(self, retry_after: int) -> None:
+        self.retry_after = retry_after
+        super().__init__(f"too many failed sign-ins; try again in {retry_after} s")
+
+
+class PasswordHashes(Protocol):
+    """Argon2id hashing (``adapters.crypto.passwords.Passwords``)."""
+
+    def hash(self, password: str) -> str: ...
+
+    def verify(self, hashed: str | None, password: str) -> bool: ...
+
+    def needs_rehash(self, hashed: str) -> bool: ...
+
+
+class SessionStore(Protocol):
+    """Server-side sessions shared by every API process (``adapters.postgres.sessions``)."""
+
+    def create(self, session: StoredSession) -> None: ...
+
+    def find(self, token_hash: bytes) -> StoredSession | None:
+        """The live (not revoked) session of a token, expired or not."""
+        ...
+
+    def touch(self, session_id: UUID, at: datetime) -> None: ...
+
+    def of_user(self, user_id: UUID, now: datetime, idle: timedelta) -> Sequence[StoredSession]:
+        """The user's sessions that have not ended, newest first."""
+        ...
+
+    def revoke(self, session_id: UUID, user_id: UUID) -> bool:
+        """End one of the user's sessions; False when it had none of that id."""
+        ...
+
+    def revoke_user(self, user_id: UUID, keep: UUID | None = None) -> int:
+        """End all the user's sessions but ``keep``; how many."""
+        ...
+
+
+class Attempts(Protocol):
+    """Failed sign-ins per key (a client digest, or a name nobody has), shared by every API
+    process (``adapters.postgres.sessions.PostgresAttempts``)."""
+
+    def failed(self, key: str, at: datetime) -> None: ...
+
+    def since(self, key: str, since: datetime) -> Sequence[datetime]:
+        """When the key failed after ``since``, oldest first."""
+        ...
+
+
+ClientDigest = Callable[[str], str]
+
+
+@dataclass(frozen=True)
+class NewSession:
+    token: str
+    """The secret the cookie carries: shown once, stored only as its hash."""
+    session: StoredSession
+
+
+def token_hash(token: str) -> bytes:
+    return hashlib.sha256(token.encode()).digest()
+
+
+def wait_after(failures: Sequence[datetime], now: datetime) -> int:
+    """Seconds a name with these failures in a row must wait (as a user's own brake)."""
+    if len(failures) >= LOCK_AFTER:
+        return max(0, math.ceil((failures[LOCK_AFTER - 1] + LOCK_FOR - now).total_seconds()))
+    if len(failures) < FREE_FAILURES:
+        return 0
+    pause = min(2.0 ** (len(failures) - FREE_FAILURES), LOCK_FOR.total_seconds())
+    due = failures[-1] + timedelta(seconds=pause)
+    return max(0, math.ceil((due - now).total_seconds()))
+
+
+class SignIn:
+    def __init__(
+        self,
+        accounts: Accounts,
+        sessions: SessionStore,
+        attempts: Attempts,
+        passwords: PasswordHashes,
+        client_digest: ClientDigest,
+        clock: Clock,
+    ) -> None:
+        self.accounts = accounts
+        self.sessions = sessions
+        self.attempts = attempts
+        self.passwords = passwords
+        self.client_digest = client_digest
+        self.clock = clock
+
+    def sign_in(self, login: str, password: str, client: str, user_agent: str = "") -> NewSession:
+        now = self.clock()
+        client_key = "client:" + self.client_digest(client)
+        client_failures = self.attempts.since(client_key, now - CLIENT_WINDOW)
+        if len(client_failures) >= CLIENT_LIMIT:
+            retry = client_failures[-CLIENT_LIMIT] + CLIENT_WINDOW - now
+            raise SignInThrottledError(max(1, math.ceil(retry.total_seconds())))
+        user = self._user(login)
+        name_key = "name:" + self.client_digest("login:" + login.strip().casefold())
+        if user is None:
+            wait = wait_after(self.attempts.since(name_key, now - LOCK_FOR), now)
+        else:
+            wait = math.ceil(user.wait_before_trying(now))
+        if wait > 0:
+            raise SignInThrottledError(wait)
+        if user is None or not self.passwords.verify(user.password_hash, password):
+            if user is None:
+                self.passwords.verify(None, password)  # the same cost as a known name's
+                self.attempts.failed(name_key, now)
+            else:
+                user.sign_in_failed(now)
+                self.accounts.save(user)
+            self.attempts.failed(client_key, now)
+            raise SignInRefusedError()
+        if self.passwords.needs_rehash(user.password_hash):
+            user.change_password(self.passwords.hash(password), "system:rehash")
+        token = secrets.token_urlsafe(32)
+        session = StoredSession(
+            session_id=uuid4(),
+            token_hash=token_hash(token),
+            csrf_token=secrets.token_urlsafe(24),
+            user_id=user.id,
+            account_id=user.account_id,
+            role=user.role,
+            username=user.username,
+            created_at=now,
+            last_seen_at=now,
+            expires_at=now + ABSOLUTE,
+            user_agent=user_agent[:300],
+        )
+        self.sessions.create(session)
+        user.signed_in(now, session.session_id)
+        self.accounts.save(user)
+        return NewSession(token, session)
+
+    def _user(self, login: str) -> User | None:
+        if not login.strip():
+            return None
+        user = self.accounts.find_user(login)
+        if user is None or user.state is UserState.REMOVED:
+            return None
+        return user
+
+    def session(self, token: str) -> StoredSession | None:
+        """The live session of a cookie's token (its last use noted), or None when it has
+        ended."""
+        stored = self.sessions.find(token_hash(token))
+        now = self.clock()
+        if stored is None or now >= stored.expires_at or now >= stored.last_seen_at + IDLE:
+            return None
+        if now - stored.last_seen_at >= TOUCH_EVERY:
+            self.sessions.touch(stored.session_id, now)
+        return stored
+
+    def sessions_of(self, user_id: UUID) -> Sequence[StoredSession]:
+        return self.sessions.of_user(user_id, self.clock(), IDLE)
+
+    def sign_out(self, session_id: UUID, user_id: UUID) -> bool:
+        return self.sessions.revoke(session_id, user_id)

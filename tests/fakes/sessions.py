@@ -1,0 +1,61 @@
+"""The sign-in stores in memory: sessions and failed attempts as the PostgreSQL ones keep them."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import datetime, timedelta
+from uuid import UUID
+
+from domain.accounts.session import StoredSession
+
+
+class MemorySessions:
+    def __init__(self) -> None:
+        self.by_hash: dict[bytes, StoredSession] = {}
+
+    def create(self, session: StoredSession) -> None:
+        self.by_hash[session.token_hash] = session
+
+    def find(self, token_hash: bytes) -> StoredSession | None:
+        return self.by_hash.get(token_hash)
+
+    def touch(self, session_id: UUID, at: datetime) -> None:
+        for token, session in self.by_hash.items():
+            if session.session_id == session_id:
+                self.by_hash[token] = replace(session, last_seen_at=at)
+
+    def of_user(self, user_id: UUID, now: datetime, idle: timedelta) -> Sequence[StoredSession]:
+        live = [
+            s
+            for s in self.by_hash.values()
+            if s.user_id == user_id and now < s.expires_at and now < s.last_seen_at + idle
+        ]
+        return sorted(live, key=lambda s: s.created_at, reverse=True)
+
+    def revoke(self, session_id: UUID, user_id: UUID) -> bool:
+        for token, session in list(self.by_hash.items()):
+            if session.session_id == session_id and session.user_id == user_id:
+                del self.by_hash[token]
+                return True
+        return False
+
+    def revoke_user(self, user_id: UUID, keep: UUID | None = None) -> int:
+        ended = [
+            t for t, s in self.by_hash.items() if s.user_id == user_id and s.session_id != keep
+        ]
+        for token in ended:
+            del self.by_hash[token]
+        return len(ended)
+
+
+class MemoryAttempts:
+    def __init__(self) -> None:
+        self.failures: dict[str, list[datetime]] = defaultdict(list)
+
+    def failed(self, key: str, at: datetime) -> None:
+        self.failures[key].append(at)
+
+    def since(self, key: str, since: datetime) -> Sequence[datetime]:
+        return [at for at in self.failures[key] if at > since]
