@@ -35,6 +35,7 @@ from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 
 from adapters.crypto import apikeys
+from api.errors import ProblemError
 from domain.accounts.api_key import Role
 from domain.accounts.session import StoredSession
 from domain.accounts.user import ACCOUNT_ROLES, UserRole
@@ -179,9 +180,12 @@ class ApiKeyMiddleware(AbstractAuthenticationMiddleware):
         if connection.scope.get("method", "GET") not in SAFE_METHODS:
             echoed = connection.headers.get(CSRF_HEADER, "")
             if not hmac.compare_digest(echoed.encode(), session.csrf_token.encode()):
-                raise PermissionDeniedException(
+                raise ProblemError(
+                    403,
+                    "csrf-token",
+                    "CSRF token missing or wrong",
                     "a request signed in by cookie that changes something needs the session's"
-                    " CSRF token in X-CSRF-Token"
+                    " CSRF token in X-CSRF-Token",
                 )
         principal = session_principal(session)
         return AuthenticationResult(user=principal, auth=principal.prefix)
@@ -219,8 +223,12 @@ class Rule:
     writes: Need
     reads: Need = Need.READ
     staff: frozenset[Role] = frozenset()
+    users_only: bool = False
+    """Only for signed-in users (their sessions), not for API keys."""
 
     def allows(self, principal: Principal, method: str) -> bool:
+        if self.users_only and principal.user_id is None:
+            return False
         if principal.role in self.staff:
             return True
         if principal.role is not Role.CUSTOMER:
@@ -229,10 +237,16 @@ class Rule:
         return principal.access in need.value
 
 
-def for_customers(writes: Need, reads: Need = Need.READ, *, staff: tuple[Role, ...] = ()) -> Any:
+def for_customers(
+    writes: Need,
+    reads: Need = Need.READ,
+    *,
+    staff: tuple[Role, ...] = (),
+    users_only: bool = False,
+) -> Any:
     """The guard of a customer endpoint (see the module docstring); the guard carries its
     ``rule`` so that the role matrix can be read off the route table."""
-    rule = Rule(writes, reads, frozenset(staff))
+    rule = Rule(writes, reads, frozenset(staff), users_only)
 
     def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
         method = str(connection.scope.get("method", "GET"))
@@ -240,6 +254,8 @@ def for_customers(writes: Need, reads: Need = Need.READ, *, staff: tuple[Role, .
             return  # as in _role_guard
         principal = connection.user
         if not isinstance(principal, Principal) or not rule.allows(principal, method):
+            if rule.users_only:
+                raise PermissionDeniedException("this is for signed-in users, not API keys")
             need = rule.reads if method in SAFE_METHODS else rule.writes
             roles = " or ".join(sorted(r.value for r in need.value))
             raise PermissionDeniedException(f"this needs an account role {roles}")
@@ -253,7 +269,9 @@ sender_writes = for_customers(Need.SEND)
 finance_writes = for_customers(Need.FINANCE)
 anyone_reads = for_customers(Need.READ, staff=(Role.ADMIN, Role.FINANCE))
 customer_or_operator = for_customers(Need.SEND, staff=(Role.ADMIN,))
-anyone_signed_in = for_customers(Need.READ, Need.READ, staff=(Role.ADMIN, Role.FINANCE))
+anyone_signed_in = for_customers(
+    Need.READ, Need.READ, staff=(Role.ADMIN, Role.FINANCE), users_only=True
+)
 customer_only = _role_guard(Role.CUSTOMER)
 admin_only = _role_guard(Role.ADMIN)
 finance_only = _role_guard(Role.FINANCE, Role.ADMIN)

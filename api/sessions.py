@@ -94,8 +94,8 @@ def _expired(request: Request[Any, Any, Any]) -> list[Cookie]:
 
 def _own_session(request: AuthRequest) -> tuple[UUID, UUID]:
     principal = request.user
-    if principal.user_id is None or principal.session_id is None:
-        raise PermissionDeniedException("sessions belong to signed-in users, not API keys")
+    if principal.user_id is None or principal.session_id is None:  # pragma: no cover - guarded
+        raise PermissionDeniedException("this is for signed-in users, not API keys")
     return principal.user_id, principal.session_id
 
 

@@ -1,0 +1,225 @@
+"""People over HTTP: registering an owner, signing in and out with the session cookie and its
+CSRF token, and the role of every user and key on every endpoint (read off the route table, so
+a new endpoint cannot be forgotten)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from uuid import uuid4
+
+import pytest
+from litestar.routes import HTTPRoute
+
+from api.app import PUBLIC_PATHS
+from api.auth import SAFE_METHODS, Principal, Rule
+from domain.accounts.api_key import Role
+from domain.accounts.user import UserRole
+from kontor.samples import SAMPLE_PASSWORD, registration
+from tests.integration.api.edge_routes import concrete
+from tests.support.api import ApiHarness
+
+PROBLEM = "application/problem+json"
+
+
+def sign_in(api: ApiHarness, login: str, password: str = SAMPLE_PASSWORD) -> Any:
+    return api.client.post("/v1/sessions", json={"login": login, "password": password})
+
+
+def test_the_owner_signs_in_by_name_email_or_number_and_out_again(api: ApiHarness) -> None:
+    registered = api.client.post("/v1/accounts", json=registration("Lena.Kraus")).json()
+    assert registered["account_number"].startswith("K-")
+    for login in ("lena.kraus", "LENA.KRAUS@example.de", registered["account_number"]):
+        api.client.cookies.clear()
+        signed_in = sign_in(api, login)
+        assert signed_in.status_code == 201, signed_in.text
+        body = signed_in.json()
+        assert body["user"] == {
+            "user_id": registered["user_id"],
+            "username": "Lena.Kraus",
+            "role": "owner",
+            "account_id": registered["account_id"],
+        }
+        cookie = signed_in.headers.get_list("set-cookie")
+        session_cookie = next(c for c in cookie if c.startswith("kontor_session="))
+        assert "HttpOnly" in session_cookie
+        assert "SameSite=lax" in session_cookie
+        assert "Path=/" in session_cookie
+        assert "Secure" not in session_cookie  # served over plain HTTP here
+        assert SAMPLE_PASSWORD not in signed_in.text
+        account = api.client.get("/v1/account")
+        assert account.status_code == 200
+        assert account.json()["number"] == registered["account_number"]
+    sessions = api.client.get("/v1/sessions").json()["items"]
+    assert len(sessions) == 3
+    assert [s["current"] for s in sessions].count(True) == 1
+    csrf = body["csrf_token"]
+    assert api.client.delete("/v1/sessions/current").status_code == 403  # no CSRF token
+    assert (
+        api.client.delete("/v1/sessions/current", headers={"X-CSRF-Token": csrf}).status_code == 204
+    )
+    assert api.client.get("/v1/account").status_code == 401
+
+
+def test_a_state_change_by_cookie_needs_the_csrf_token(api: ApiHarness) -> None:
+    api.client.post("/v1/accounts", json=registration("mia"))
+    csrf = sign_in(api, "mia").json()["csrf_token"]
+    missing = api.client.post("/v1/lists", json={"name": "Kunden"})
+    assert missing.status_code == 403
+    assert missing.headers["content-type"] == PROBLEM
+    assert "CSRF" in missing.json()["detail"]
+    wrong = api.client.post("/v1/lists", json={"name": "Kunden"}, headers={"X-CSRF-Token": "x"})
+    assert wrong.status_code == 403
+    made = api.client.post("/v1/lists", json={"name": "Kunden"}, headers={"X-CSRF-Token": csrf})
+    assert made.status_code == 201, made.text
+    assert api.client.get("/v1/lists").status_code == 200  # reads need none
+
+
+def test_a_refused_sign_in_says_nothing_about_the_name(api: ApiHarness) -> None:
+    api.client.post("/v1/accounts", json=registration("noah"))
+    wrong = sign_in(api, "noah", "not-the-password")
+    unknown = sign_in(api, "nobody-here", "not-the-password")
+    for refused in (wrong, unknown):
+        assert refused.status_code == 401
+        assert refused.headers["content-type"] == PROBLEM
+        assert "set-cookie" not in refused.headers
+        assert "not-the-password" not in refused.text
+    assert wrong.json()["detail"] == unknown.json()["detail"]
+    assert wrong.json()["type"] == unknown.json()["type"]
+
+
+def test_throttled_sign_ins_are_429_with_retry_after(api: ApiHarness) -> None:
+    api.client.post("/v1/accounts", json=registration("olga"))
+    for _ in range(3):
+        assert sign_in(api, "olga", "not-the-password").status_code == 401
+    throttled = sign_in(api, "olga")
+    assert throttled.status_code == 429
+    assert throttled.headers["Retry-After"] == "1"
+    assert throttled.json()["retry_after"] == 1
+    api.clock.advance(seconds=1)
+    assert sign_in(api, "olga").status_code == 201
+
+
+@pytest.mark.parametrize(
+    ("change", "status", "problem"),
+    [
+        ({"password": "kurz"}, 422, "weak-password"),
+        ({"password": "passwort123"}, 422, "weak-password"),
+        ({"accepted_terms": "2020-01"}, 422, "invalid-registration"),
+        ({"postcode": "ABCDE"}, 422, "invalid-registration"),
+        ({"phone": "0000"}, 422, "invalid-registration"),
+        ({"salutation": "sir"}, 422, "validation"),
+        ({"first_name": ""}, 422, "validation"),
+    ],
+)
+def test_a_bad_registration_is_a_problem_naming_it(
+    api: ApiHarness, change: dict[str, str], status: int, problem: str
+) -> None:
+    refused = api.client.post("/v1/accounts", json=registration("paul") | change)
+    assert refused.status_code == status, refused.text
+    assert refused.headers["content-type"] == PROBLEM
+    assert refused.json()["type"].endswith(problem)
+    assert "kurz" not in refused.text
+    assert api.client.post("/v1/accounts", json=registration("paul")).status_code == 201
+
+
+def test_a_registered_email_in_another_case_is_a_409(api: ApiHarness) -> None:
+    api.client.post("/v1/accounts", json=registration("quentin", email="q@example.de"))
+    again = api.client.post("/v1/accounts", json=registration("quinn", email="Q@EXAMPLE.de"))
+    assert again.status_code == 409
+    assert again.json()["type"].endswith("/email-taken")
+
+
+def test_keys_with_roles_reach_what_their_role_allows(api: ApiHarness) -> None:
+    owner = api.register()
+    keys = {}
+    for role in ("sender", "finance", "viewer"):
+        made = api.client.post("/v1/account/api-keys", json={"role": role}, headers=owner.headers)
+        assert made.status_code == 201, made.text
+        assert made.json()["role"] == role
+        keys[role] = {"Authorization": f"Bearer {made.json()['api_key']}"}
+    staff_role = api.client.post(
+        "/v1/account/api-keys", json={"role": "operator"}, headers=owner.headers
+    )
+    assert staff_role.status_code == 422
+    assert staff_role.json()["type"].endswith("/invalid-role")
+    new_list = {"name": "Stammkunden"}
+    assert api.client.post("/v1/lists", json=new_list, headers=keys["sender"]).status_code == 201
+    assert api.client.post("/v1/lists", json=new_list, headers=keys["viewer"]).status_code == 403
+    assert api.client.post("/v1/lists", json=new_list, headers=keys["finance"]).status_code == 403
+    for role in ("sender", "finance", "viewer"):
+        assert api.client.get("/v1/lists", headers=keys[role]).status_code == 200
+        assert api.client.get("/v1/account/balance", headers=keys[role]).status_code == 200
+        assert (
+            api.client.post("/v1/account/api-keys", json={}, headers=keys[role]).status_code == 403
+        )
+
+
+# -- the role matrix -------------------------------------------------------------------------
+
+
+def rules(handler: Any) -> list[Any]:
+    """The access rules of a route handler's guards (controller's, router's and its own)."""
+    guards = [getattr(g, "func", g) for g in handler.resolve_guards()]  # unwrap AsyncCallable
+    return [g for g in guards if hasattr(g, "rule") or hasattr(g, "roles")]
+
+
+def allowed(guards: list[Any], principal: Principal, method: str) -> bool:
+    for guard in guards:
+        rule: Rule | None = getattr(guard, "rule", None)
+        if rule is not None and not rule.allows(principal, method):
+            return False
+        roles = getattr(guard, "roles", None)
+        if roles is not None and principal.role not in roles:
+            return False
+    return True
+
+
+def protected_handlers(app: Any) -> list[tuple[str, str, Any]]:
+    found: list[tuple[str, str, Any]] = []
+    for route in app.routes:
+        if not isinstance(route, HTTPRoute) or any(re.search(p, route.path) for p in PUBLIC_PATHS):
+            continue
+        for handler in route.route_handlers:
+            if handler.opt.get("exclude_from_auth"):
+                continue
+            for method in sorted(handler.http_methods - {"OPTIONS", "HEAD"}):
+                found.append((str(method), route.path, handler))
+    return found
+
+
+def test_every_endpoint_names_who_may_call_it(api: ApiHarness) -> None:
+    handlers = protected_handlers(api.client.app)
+    assert len(handlers) > 40
+    unguarded = [(m, p) for m, p, h in handlers if not rules(h)]
+    assert unguarded == []
+
+
+def test_every_role_on_every_endpoint(api: ApiHarness) -> None:
+    owner = api.register()
+    callers: dict[str, tuple[dict[str, str], Principal]] = {}
+    account = uuid4()
+    for role in UserRole.OWNER, UserRole.SENDER, UserRole.FINANCE, UserRole.VIEWER:
+        made = api.client.post(
+            "/v1/account/api-keys", json={"role": role.value}, headers=owner.headers
+        ).json()
+        principal = Principal(Role.CUSTOMER, account, None, "kt", role)
+        callers[role.value] = ({"Authorization": f"Bearer {made['api_key']}"}, principal)
+    callers["operator"] = (api.admin, Principal(Role.ADMIN, None, None, "kt", UserRole.OPERATOR))
+    callers["staff finance"] = (
+        api.finance,
+        Principal(Role.FINANCE, None, None, "kt", UserRole.FINANCE),
+    )
+    wrong = []
+    for method, path, handler in protected_handlers(api.client.app):
+        guards = rules(handler)
+        url = concrete(path)
+        for name, (headers, principal) in callers.items():
+            may = allowed(guards, principal, method)
+            body: dict[str, Any] | None = (
+                None if method in SAFE_METHODS or method == "DELETE" else {}
+            )
+            answer = api.client.request(method, url, json=body, headers=headers)
+            if may == (answer.status_code == 403):
+                wrong.append((method, path, name, may, answer.status_code, answer.text[:120]))
+    assert wrong == [], "\n".join(map(str, wrong))
