@@ -13,6 +13,7 @@ BENCHMARKS: tuple[str, ...] = (
     "import",
     "pipeline",
     "singles",
+    "signin",
     "chaos",
 )
 """Names; a name that is a Python keyword lives in a module with a trailing underscore."""

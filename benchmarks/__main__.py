@@ -43,6 +43,10 @@ def benchmark(name: str) -> Main | None:  # noqa: PLR0911 - a return per benchma
         from benchmarks import singles
 
         return singles.main
+    if name == "signin":
+        from benchmarks import signin
+
+        return signin.main
     if name == "chaos":
         from benchmarks import chaos
 

@@ -35,6 +35,8 @@ from datetime import datetime, timedelta
 from typing import Protocol
 from uuid import UUID, uuid4
 
+from eventsourcing.persistence import IntegrityError
+
 from domain.accounts.application import Accounts
 from domain.accounts.session import StoredSession
 from domain.accounts.user import FREE_FAILURES, LOCK_AFTER, LOCK_FOR, User, UserState
@@ -44,6 +46,8 @@ IDLE = timedelta(minutes=30)
 ABSOLUTE = timedelta(hours=12)
 TOUCH_EVERY = timedelta(minutes=1)
 """A session's last use is written at most this often (not on every request)."""
+RECORD_ATTEMPTS = 50
+"""Tries to record a sign-in's event while other sign-ins of the same user are recorded."""
 CLIENT_WINDOW = timedelta(minutes=15)
 CLIENT_LIMIT = 50
 """Failed sign-ins from one client address in ``CLIENT_WINDOW`` before it must wait."""
@@ -172,12 +176,14 @@ class SignIn:
                 self.passwords.verify(None, password)  # the same cost as a known name's
                 self.attempts.failed(name_key, now)
             else:
-                user.sign_in_failed(now)
-                self.accounts.save(user)
+                self._record(user, lambda u: u.sign_in_failed(now))
             self.attempts.failed(client_key, now)
             raise SignInRefusedError()
-        if self.passwords.needs_rehash(user.password_hash):
-            user.change_password(self.passwords.hash(password), "system:rehash")
+        rehashed = (
+            self.passwords.hash(password)
+            if self.passwords.needs_rehash(user.password_hash)
+            else None
+        )
         token = secrets.token_urlsafe(32)
         session = StoredSession(
             session_id=uuid4(),
@@ -193,9 +199,27 @@ class SignIn:
             user_agent=user_agent[:300],
         )
         self.sessions.create(session)
-        user.signed_in(now, session.session_id)
-        self.accounts.save(user)
+
+        def signed_in(current: User) -> None:
+            if rehashed is not None and current.password_hash == user.password_hash:
+                current.change_password(rehashed, "system:rehash")
+            current.signed_in(now, session.session_id)
+
+        self._record(user, signed_in)
         return NewSession(token, session)
+
+    def _record(self, user: User, change: Callable[[User], None]) -> None:
+        """Record a sign-in's event on its user; when another sign-in of the same user was
+        recorded meanwhile (two devices at once), on the user as it is now."""
+        for attempt in range(RECORD_ATTEMPTS):
+            current = user if attempt == 0 else self.accounts.user(user.id)
+            change(current)
+            try:
+                self.accounts.save(current)
+                return
+            except IntegrityError:
+                if attempt == RECORD_ATTEMPTS - 1:
+                    raise
 
     def _user(self, login: str) -> User | None:
         if not login.strip():

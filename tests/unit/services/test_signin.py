@@ -316,3 +316,14 @@ def test_handles_keep_no_value_only_the_id_derived_from_it(world: World) -> None
     )
     assert handle.owner_id == owner.id
     assert "private" not in repr(vars(handle)).lower()
+
+
+def test_two_sign_ins_of_one_user_at_once_are_both_recorded(world: World) -> None:
+    owner = world.register()
+    found_before = world.apps.accounts.user(owner.id)  # this sign-in found the user first
+    world.signin.sign_in("anna", PASSWORD, "192.0.2.1")  # then the other device's went in
+    world.apps.accounts.find_user = lambda login: found_before  # type: ignore[method-assign]
+    late = world.signin.sign_in("anna", PASSWORD, "192.0.2.2")
+    assert world.signin.session(late.token) is not None
+    events = world.apps.accounts.repository.event_store.get(owner.id)
+    assert sum(isinstance(e, User.SignedIn) for e in events) == 2
