@@ -52,7 +52,7 @@ from api.query import check_query
 from api.recipients import RecipientController
 from api.requests import KontorRequest
 from api.send_admin import AdminSendsController
-from api.sessions import SessionController
+from api.sessions import PasswordResetController, SessionController
 from api.wiring import make_context, pricing_context
 from projections.setup import setup_read_models
 from settings import Settings
@@ -174,6 +174,7 @@ def create_app(
             HealthController,
             RegistrationController,
             SessionController,
+            PasswordResetController,
             AccountController,
             AdminAccountsController,
             FinanceController,

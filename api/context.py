@@ -24,6 +24,7 @@ from services.adjustments import Credits
 from services.administration import Administration
 from services.cancellation import SendCancellation
 from services.list_acceptance import ListAcceptance
+from services.password_reset import PasswordResets
 from services.registration import Registrations
 from services.signin import SignIn
 from settings import Settings
@@ -52,6 +53,7 @@ class ApiContext:
     topology: Topology
     cancellation: SendCancellation
     signin: SignIn
+    password_resets: PasswordResets
     list_acceptance: ListAcceptance | None = None
     """List campaigns, accepted in the background (``None`` without lists)."""
     _tariffs: dict[UUID, tuple[float, Tariff]] = field(default_factory=dict, repr=False)

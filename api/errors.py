@@ -38,6 +38,7 @@ from domain.text.exceptions import (
 )
 from domain.text.segments import MAX_CHARACTERS
 from domain.text.template import Template
+from services.password_reset import ResetTokenInvalidError
 from services.signin import SignInRefusedError, SignInThrottledError
 
 log = logging.getLogger(__name__)
@@ -147,6 +148,7 @@ PROBLEM_TYPES: dict[type[Exception], ProblemSpec] = {
     accounts.UserRemovedError: ProblemSpec(409, "user-removed", "User removed"),
     WeakPasswordError: ProblemSpec(422, "weak-password", "Password not allowed"),
     SignInRefusedError: ProblemSpec(401, "sign-in-refused", "Sign-in refused"),
+    ResetTokenInvalidError: ProblemSpec(400, "reset-token-invalid", "Reset link not valid"),
     SignInThrottledError: ProblemSpec(
         429,
         "sign-in-throttled",

@@ -120,6 +120,8 @@ def statuses(path: str, method: str, operation: Operation, *, public: bool) -> s
         found.add(429)
     if path == "/v1/sessions" and method == "post":
         found |= {401, 429}  # a refused sign-in, and too many of them
+    if path == "/v1/password-resets/complete":
+        found.add(400)  # a link used, expired or mistyped
     return found
 
 

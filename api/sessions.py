@@ -19,7 +19,7 @@ from litestar import Controller, Request, Response, delete, get, post
 from litestar.datastructures import Cookie
 from litestar.exceptions import PermissionDeniedException
 from litestar.params import FromPath, JSONBody
-from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
+from litestar.status_codes import HTTP_201_CREATED, HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
 
 from api.auth import CSRF_COOKIE, SESSION_COOKIE, anyone_signed_in
 from api.context import AuthRequest, Ctx
@@ -175,3 +175,51 @@ class SessionController(Controller):
             raise ProblemError(
                 404, "session-not-found", "Session not found", f"you have no session {session_id}"
             )
+
+
+class PasswordResetCreate(msgspec.Struct, forbid_unknown_fields=True):
+    login: Annotated[
+        str, msgspec.Meta(min_length=1, max_length=254, description="username or K-number")
+    ]
+    email: Annotated[str, msgspec.Meta(min_length=3, max_length=254)]
+
+
+class PasswordResetComplete(msgspec.Struct, forbid_unknown_fields=True):
+    token: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    password: Annotated[str, msgspec.Meta(min_length=1, max_length=256)]
+
+
+class PasswordResetRead(msgspec.Struct):
+    detail: str
+
+
+class PasswordResetController(Controller):
+    """``POST /v1/password-resets`` (username or account number, and the e-mail on file: a link
+    goes out when they match; the answer is the same when they do not) and
+    ``POST /v1/password-resets/complete`` (the link's token and the new password)."""
+
+    path = "/v1/password-resets"
+    tags = ["sessions"]  # noqa: RUF012
+
+    @post(
+        "/",
+        status_code=HTTP_202_ACCEPTED,
+        sync_to_thread=True,
+        exclude_from_auth=True,
+        summary="Ask for a password reset link by e-mail",
+    )
+    def request_reset(self, ctx: Ctx, data: JSONBody[PasswordResetCreate]) -> PasswordResetRead:
+        ctx.password_resets.request(data.login, data.email)
+        return PasswordResetRead(
+            "if the name and the e-mail address belong to a user, a link is on its way there"
+        )
+
+    @post(
+        "/complete",
+        status_code=HTTP_204_NO_CONTENT,
+        sync_to_thread=True,
+        exclude_from_auth=True,
+        summary="Set a new password with the link's token (ends every session)",
+    )
+    def complete_reset(self, ctx: Ctx, data: JSONBody[PasswordResetComplete]) -> None:
+        ctx.password_resets.complete(data.token, data.password)

@@ -15,9 +15,10 @@ from adapters.crypto.passwords import Passwords
 from adapters.jetstream.topology import Topology
 from adapters.postgres.acceptance_jobs import PostgresAcceptanceJobs
 from adapters.postgres.claims import PostgresClaimCounts
+from adapters.postgres.mail_outbox import PostgresMailOutbox
 from adapters.postgres.registration_limit import PostgresRegistrationSlots
 from adapters.postgres.send_staging import Staging
-from adapters.postgres.sessions import PostgresAttempts, PostgresSessions
+from adapters.postgres.sessions import PostgresAttempts, PostgresResetTokens, PostgresSessions
 from api.auth import Authenticator, Principal
 from api.context import ApiContext, Clock, SmsRate
 from api.preview import PricingContext
@@ -28,6 +29,7 @@ from services.adjustments import Credits
 from services.administration import Administration
 from services.cancellation import SendCancellation
 from services.list_acceptance import ListAcceptance
+from services.password_reset import PasswordResets
 from services.registration import Registrations, Trial, Versions
 from services.registration_limit import RegistrationLimit
 from services.signin import SignIn
@@ -54,6 +56,10 @@ def make_context(
     sessions.setup()
     passwords = Passwords()
     keyring = backend.keyring
+    attempts = PostgresAttempts(pool)
+    outbox = PostgresMailOutbox(pool)
+    outbox.setup()
+    base = settings.public_url or f"http://{settings.http_host}:{settings.http_port}"
 
     acceptance = SendAcceptance.configured(
         settings,
@@ -85,10 +91,20 @@ def make_context(
             passwords,
             Versions(settings.terms_version, settings.privacy_version),
         ),
+        password_resets=PasswordResets(
+            backend.accounts,
+            PostgresResetTokens(pool),
+            outbox,
+            passwords,
+            sessions,
+            attempts,
+            clock,
+            link=lambda token: f"{base.rstrip('/')}/reset-password#token={token}",
+        ),
         signin=SignIn(
             backend.accounts,
             sessions,
-            PostgresAttempts(pool),
+            attempts,
             passwords,
             lambda address: keyring.lookup_hash(PLATFORM_LOOKUP, "signin:" + address),
             clock,

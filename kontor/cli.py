@@ -14,7 +14,7 @@ from typing import Any
 
 from adapters.gcpolicy import settle
 from adapters.postgres.priority import lead_session_group
-from kontor import preview_cli, projections_cli
+from kontor import mail_cli, preview_cli, projections_cli
 from kontor.logs import configure_logging
 from settings import Settings, SettingsError, load_settings, settings_table
 
@@ -127,6 +127,14 @@ def cmd_smsc_sim(args: argparse.Namespace) -> int:
     return run_simulator(list(args.args), _settings())
 
 
+def cmd_smtp_sink(args: argparse.Namespace) -> int:
+    return mail_cli.run_sink(args, _settings())
+
+
+def cmd_mail(args: argparse.Namespace) -> int:
+    return mail_cli.run_list(args, _settings())
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kontor", description="Kontor bulk-SMS platform")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -149,6 +157,7 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("args", nargs=argparse.REMAINDER, help="the simulator's own options")
     preview_cli.add_parser(sub)
     projections_cli.add_parser(sub)
+    mail_cli.add_parsers(sub)
     return parser
 
 
@@ -161,6 +170,8 @@ COMMANDS = {
     "smsc-sim": cmd_smsc_sim,
     "preview": preview_cli.run,
     "projections": cmd_projections,
+    "smtp-sink": cmd_smtp_sink,
+    "mail": cmd_mail,
 }
 
 

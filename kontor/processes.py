@@ -17,6 +17,7 @@ WORKERS: tuple[str, ...] = (
     "settlement",
     "expander",
     "imports",
+    "mailer",
 )
 """Every worker ``kontor up`` runs, in start order (``kontor worker NAME`` runs one)."""
 
@@ -60,6 +61,10 @@ def worker_main(name: str) -> Callable[[Settings], int]:  # noqa: PLR0911 - a re
         from workers import imports
 
         return imports.run
+    if name == "mailer":
+        from workers import mailer
+
+        return mailer.run
     raise KeyError(name)
 
 
@@ -81,7 +86,7 @@ or CAP_SYS_NICE); elsewhere ``nice`` says it cannot and they run at 0.
 Every process is started in a session of its own and gives the session its niceness
 (``adapters.postgres.priority.lead_session_group``): where the kernel schedules sessions as groups
 (autogroup), niceness otherwise only ranks processes within their shared session."""
-NICED = frozenset({"expander", "ingest", "settlement", "projections"})
+NICED = frozenset({"expander", "ingest", "settlement", "projections", "mailer"})
 """Workers off the path from the API call to the carrier: campaign expansion, delivery receipts,
 settlement and the read models. Under full load they yield the CPU to single messages and the
 API (the read models then show states a moment late); they catch up after."""

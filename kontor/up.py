@@ -18,6 +18,7 @@ import shlex
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 import nats
@@ -147,6 +148,8 @@ def plan(settings: Settings) -> tuple[list[ChildSpec], PlatformUrls]:
         (var / "smsc").mkdir(parents=True, exist_ok=True)
         children.append(ChildSpec(name="smsc-sim", argv=sim_argv, ready=sim_ready))
 
+    smtp_url = settings.smtp_url or _smtp_sink(var, children)
+
     port = settings.http_port or free_port(settings.http_host)
     api_url = f"http://{settings.http_host}:{port}"
     metrics_port = settings.metrics_port or free_port(settings.metrics_host)
@@ -156,6 +159,7 @@ def plan(settings: Settings) -> tuple[list[ChildSpec], PlatformUrls]:
         "KONTOR_NATS_URL": nats_url,
         "KONTOR_HTTP_PORT": str(port),
         "KONTOR_CARRIERS_FILE": str(carriers_file),
+        "KONTOR_SMTP_URL": smtp_url,
         **secrets_env(settings),
     }
 
@@ -181,6 +185,20 @@ def plan(settings: Settings) -> tuple[list[ChildSpec], PlatformUrls]:
     )
     children += worker_children(settings, shared_env, WorkerReports(database_url))
     return children, PlatformUrls(database_url, nats_url, api_url, metrics_url)
+
+
+def _smtp_sink(var: Path, children: list[ChildSpec]) -> str:
+    """The local SMTP sink (``KONTOR_SMTP_URL`` unset): its child, and its URL."""
+    port = free_port()
+    url = f"smtp://127.0.0.1:{port}"
+    argv = [sys.executable, "-m", "kontor", "smtp-sink", "--host", "127.0.0.1",
+            "--port", str(port), "--dir", str(var / "mail")]  # fmt: skip
+
+    async def ready(_: int) -> bool:
+        return await asyncio.to_thread(tcp_answers, url)
+
+    children.append(ChildSpec(name="smtp-sink", argv=argv, ready=ready))
+    return url
 
 
 def worker_children(
@@ -248,6 +266,8 @@ def run_up(settings: Settings, environ: Mapping[str, str]) -> int:
                     f"  PostgreSQL     {urls.database_url}",
                     f"  NATS           {urls.nats_url}",
                     f"  Logs           {var / 'log'}",
+                    f"  Mail           {settings.smtp_url or 'kept in ' + str(var / 'mail')}"
+                    + ("" if settings.smtp_url else " (kontor mail lists them)"),
                     f"  Operator keys  {var / 'secrets.json'} (admin_api_key, finance_api_key)",
                     "Press Ctrl-C to stop.",
                 ]

@@ -159,6 +159,18 @@ class Settings:
     privacy_version: str = "2026-12"
     """The version of the privacy notice a registration must accept (``accepted_privacy``)."""
 
+    smtp_url: str | None = None
+    """Where mails go: ``smtp://[user:password@]host[:port]`` (STARTTLS when offered) or
+    ``smtps://...``. Unset: ``kontor up`` starts a local SMTP sink that keeps every mail under
+    ``KONTOR_VAR_DIR/mail`` (``kontor mail`` lists them) and sends nothing."""
+
+    mail_from: str = "Kontor <noreply@kontor.localhost>"
+    """The sender of the mails Kontor sends (password resets)."""
+
+    public_url: str | None = None
+    """The address customers reach the platform at, for the links in mails
+    (``https://sms.example.de``). Unset: the API's own address."""
+
     forwarded_allow_ips: str = ""
     """Comma-separated addresses (or networks) of the reverse proxies whose ``X-Forwarded-For``
     and ``X-Forwarded-Proto`` the API believes. Empty: none, the client address is the TCP

@@ -42,6 +42,13 @@ CREATE TABLE IF NOT EXISTS signin_failures (
     failed_at timestamptz NOT NULL
 );
 CREATE INDEX IF NOT EXISTS signin_failures_key ON signin_failures (key, failed_at);
+CREATE TABLE IF NOT EXISTS password_resets (
+    token_hash bytea PRIMARY KEY,
+    user_id uuid NOT NULL,
+    expires_at timestamptz NOT NULL,
+    used_at timestamptz
+);
+CREATE INDEX IF NOT EXISTS password_resets_expiry ON password_resets (expires_at);
 """
 
 KEEP_FAILURES = timedelta(days=1)
@@ -152,3 +159,30 @@ class PostgresAttempts:
                 (key, since),
             ).fetchall()
         return [row[0] for row in rows]
+
+
+class PostgresResetTokens:
+    """Password reset tokens (``services.password_reset.ResetTokens``): their SHA-256 only,
+    each used once (``take`` marks it in the same statement that finds it)."""
+
+    def __init__(self, pool: ConnectionPool[Any]) -> None:
+        self.pool = pool
+
+    def create(self, token_hash: bytes, user_id: UUID, expires_at: datetime) -> None:
+        with self.pool.connection() as conn:
+            conn.execute(
+                "DELETE FROM password_resets WHERE expires_at < %s", (expires_at - KEEP_FAILURES,)
+            )
+            conn.execute(
+                "INSERT INTO password_resets (token_hash, user_id, expires_at) VALUES (%s, %s, %s)",
+                (token_hash, user_id, expires_at),
+            )
+
+    def take(self, token_hash: bytes, now: datetime) -> UUID | None:
+        with self.pool.connection() as conn:
+            row = conn.execute(
+                "UPDATE password_resets SET used_at = %s WHERE token_hash = %s"
+                " AND used_at IS NULL AND expires_at > %s RETURNING user_id",
+                (now, token_hash, now),
+            ).fetchone()
+        return None if row is None else UUID(str(row[0]))

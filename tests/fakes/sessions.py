@@ -8,6 +8,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from uuid import UUID
 
+from adapters.mail.letters import Mail
 from domain.accounts.session import StoredSession
 
 
@@ -59,3 +60,26 @@ class MemoryAttempts:
 
     def since(self, key: str, since: datetime) -> Sequence[datetime]:
         return [at for at in self.failures[key] if at > since]
+
+
+class MemoryResetTokens:
+    def __init__(self) -> None:
+        self.tokens: dict[bytes, tuple[UUID, datetime, bool]] = {}
+
+    def create(self, token_hash: bytes, user_id: UUID, expires_at: datetime) -> None:
+        self.tokens[token_hash] = (user_id, expires_at, False)
+
+    def take(self, token_hash: bytes, now: datetime) -> UUID | None:
+        found = self.tokens.get(token_hash)
+        if found is None or found[2] or found[1] <= now:
+            return None
+        self.tokens[token_hash] = (found[0], found[1], True)
+        return found[0]
+
+
+class MemoryOutbox:
+    def __init__(self) -> None:
+        self.mails: list[Mail] = []
+
+    def enqueue(self, mail: Mail, now: datetime) -> None:
+        self.mails.append(mail)
