@@ -27,6 +27,7 @@ from services.list_acceptance import ListAcceptance
 from services.password_reset import PasswordResets
 from services.registration import Registrations
 from services.signin import SignIn
+from services.team import TeamService
 from settings import Settings
 
 Clock = Callable[[], datetime]
@@ -54,6 +55,7 @@ class ApiContext:
     cancellation: SendCancellation
     signin: SignIn
     password_resets: PasswordResets
+    team: TeamService
     list_acceptance: ListAcceptance | None = None
     """List campaigns, accepted in the background (``None`` without lists)."""
     _tariffs: dict[UUID, tuple[float, Tariff]] = field(default_factory=dict, repr=False)

@@ -23,6 +23,7 @@ from litestar.utils.scope.state import ScopeState
 from adapters.crypto.passwords import WeakPasswordError
 from api.availability import DatabaseGate, is_database_error, unavailable_problem
 from domain.accounts import exceptions as accounts
+from domain.accounts.team import InvitationClosedError, LastOwnerError
 from domain.contacts import exceptions as contacts
 from domain.ledger import exceptions as ledger
 from domain.messaging import exceptions as messaging
@@ -143,6 +144,8 @@ PROBLEM_TYPES: dict[type[Exception], ProblemSpec] = {
         409, "last-api-key", "The account's last API key cannot be revoked"
     ),
     accounts.EmailTakenError: ProblemSpec(409, "email-taken", "E-mail address taken"),
+    LastOwnerError: ProblemSpec(409, "last-owner", "The account's last owner"),
+    InvitationClosedError: ProblemSpec(400, "invitation-closed", "Invitation not valid"),
     accounts.InvalidRoleError: ProblemSpec(422, "invalid-role", "Invalid role"),
     accounts.UserNotFoundError: ProblemSpec(404, "user-not-found", "User not found"),
     accounts.UserRemovedError: ProblemSpec(409, "user-removed", "User removed"),

@@ -120,7 +120,7 @@ def statuses(path: str, method: str, operation: Operation, *, public: bool) -> s
         found.add(429)
     if path == "/v1/sessions" and method == "post":
         found |= {401, 429}  # a refused sign-in, and too many of them
-    if path == "/v1/password-resets/complete":
+    if path in ("/v1/password-resets/complete", "/v1/invitations/accept"):
         found.add(400)  # a link used, expired or mistyped
     return found
 

@@ -18,7 +18,7 @@ from adapters.postgres.claims import PostgresClaimCounts
 from adapters.postgres.mail_outbox import PostgresMailOutbox
 from adapters.postgres.registration_limit import PostgresRegistrationSlots
 from adapters.postgres.send_staging import Staging
-from adapters.postgres.sessions import PostgresAttempts, PostgresResetTokens, PostgresSessions
+from adapters.postgres.sessions import PostgresAttempts, PostgresOneTimeTokens, PostgresSessions
 from api.auth import Authenticator, Principal
 from api.context import ApiContext, Clock, SmsRate
 from api.preview import PricingContext
@@ -33,6 +33,7 @@ from services.password_reset import PasswordResets
 from services.registration import Registrations, Trial, Versions
 from services.registration_limit import RegistrationLimit
 from services.signin import SignIn
+from services.team import TeamService
 from settings import Settings
 
 
@@ -93,13 +94,22 @@ def make_context(
         ),
         password_resets=PasswordResets(
             backend.accounts,
-            PostgresResetTokens(pool),
+            PostgresOneTimeTokens(pool, "password-reset"),
             outbox,
             passwords,
             sessions,
             attempts,
             clock,
             link=lambda token: f"{base.rstrip('/')}/reset-password#token={token}",
+        ),
+        team=TeamService(
+            backend.accounts,
+            PostgresOneTimeTokens(pool, "invitation"),
+            outbox,
+            passwords,
+            sessions,
+            clock,
+            link=lambda token: f"{base.rstrip('/')}/accept-invitation#token={token}",
         ),
         signin=SignIn(
             backend.accounts,

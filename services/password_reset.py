@@ -40,7 +40,7 @@ class ResetTokenInvalidError(Exception):
 
 
 class ResetTokens(Protocol):
-    """Reset tokens by their hash (``adapters.postgres.sessions.PostgresResetTokens``)."""
+    """Single-use tokens by their hash (``adapters.postgres.sessions.PostgresOneTimeTokens``)."""
 
     def create(self, token_hash: bytes, user_id: UUID, expires_at: datetime) -> None: ...
 

@@ -42,13 +42,14 @@ CREATE TABLE IF NOT EXISTS signin_failures (
     failed_at timestamptz NOT NULL
 );
 CREATE INDEX IF NOT EXISTS signin_failures_key ON signin_failures (key, failed_at);
-CREATE TABLE IF NOT EXISTS password_resets (
+CREATE TABLE IF NOT EXISTS one_time_tokens (
     token_hash bytea PRIMARY KEY,
-    user_id uuid NOT NULL,
+    purpose text NOT NULL,
+    subject_id uuid NOT NULL,
     expires_at timestamptz NOT NULL,
     used_at timestamptz
 );
-CREATE INDEX IF NOT EXISTS password_resets_expiry ON password_resets (expires_at);
+CREATE INDEX IF NOT EXISTS one_time_tokens_expiry ON one_time_tokens (expires_at);
 """
 
 KEEP_FAILURES = timedelta(days=1)
@@ -161,28 +162,32 @@ class PostgresAttempts:
         return [row[0] for row in rows]
 
 
-class PostgresResetTokens:
-    """Password reset tokens (``services.password_reset.ResetTokens``): their SHA-256 only,
-    each used once (``take`` marks it in the same statement that finds it)."""
+class PostgresOneTimeTokens:
+    """Single-use tokens of one purpose (password resets: ``services.password_reset``'s
+    ``ResetTokens``; invitations: ``services.team``'s): their SHA-256 only, each naming what
+    it is for and taken once (``take`` marks it in the same statement that finds it)."""
 
-    def __init__(self, pool: ConnectionPool[Any]) -> None:
+    def __init__(self, pool: ConnectionPool[Any], purpose: str) -> None:
         self.pool = pool
+        self.purpose = purpose
 
-    def create(self, token_hash: bytes, user_id: UUID, expires_at: datetime) -> None:
+    def create(self, token_hash: bytes, subject_id: UUID, expires_at: datetime) -> None:
         with self.pool.connection() as conn:
             conn.execute(
-                "DELETE FROM password_resets WHERE expires_at < %s", (expires_at - KEEP_FAILURES,)
+                "DELETE FROM one_time_tokens WHERE expires_at < %s",
+                (expires_at - timedelta(days=30),),
             )
             conn.execute(
-                "INSERT INTO password_resets (token_hash, user_id, expires_at) VALUES (%s, %s, %s)",
-                (token_hash, user_id, expires_at),
+                "INSERT INTO one_time_tokens (token_hash, purpose, subject_id, expires_at)"
+                " VALUES (%s, %s, %s, %s)",
+                (token_hash, self.purpose, subject_id, expires_at),
             )
 
     def take(self, token_hash: bytes, now: datetime) -> UUID | None:
         with self.pool.connection() as conn:
             row = conn.execute(
-                "UPDATE password_resets SET used_at = %s WHERE token_hash = %s"
-                " AND used_at IS NULL AND expires_at > %s RETURNING user_id",
-                (now, token_hash, now),
+                "UPDATE one_time_tokens SET used_at = %s WHERE token_hash = %s AND purpose = %s"
+                " AND used_at IS NULL AND expires_at > %s RETURNING subject_id",
+                (now, token_hash, self.purpose, now),
             ).fetchone()
         return None if row is None else UUID(str(row[0]))

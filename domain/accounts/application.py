@@ -9,10 +9,11 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError
 from eventsourcing.utils import get_topic
 
@@ -35,7 +36,8 @@ from domain.accounts.exceptions import (
     UserNotFoundError,
 )
 from domain.accounts.key_chain import KeyChain
-from domain.accounts.user import Handle, HandleKind, User, UserRole
+from domain.accounts.team import INVITATION_VALID, Invitation, Team
+from domain.accounts.user import Handle, HandleKind, User, UserRole, UserState, check_role
 from domain.base import KontorApplication
 from domain.personal import PersonalData
 from domain.tariff import Tariff
@@ -153,6 +155,7 @@ class Accounts(KontorApplication):
             aggregates = [
                 numbered, UsernameClaim(username=username, account_id=new_id), key,
                 KeyChain(account_id=new_id, live=[key.id]), user, by_name, by_email, by_number,
+                Team(account_id=new_id, members={user.id: UserRole.OWNER}),
             ]  # fmt: skip
             try:
                 self.save(*aggregates)
@@ -194,6 +197,133 @@ class Accounts(KontorApplication):
         kind = HandleKind.EMAIL if "@" in login else HandleKind.USERNAME
         handle = self._handle(kind, login)
         return None if handle is None else self.user(handle.owner_id)
+
+    # -- the account's users ---------------------------------------------------------------
+
+    def team(self, account_id: UUID) -> Team:
+        """The account's users; for an account registered before teams, its owner (or nobody,
+        for one registered before people: it is reached with keys only)."""
+        try:
+            team: Team = self.repository.get(Team.create_id(account_id))
+            return team
+        except AggregateNotFoundError:
+            owner = self.account(account_id).owner_id
+            members = {} if owner is None else {owner: UserRole.OWNER}
+            return Team(account_id=account_id, members=members)
+
+    def invite(
+        self, account_id: UUID, email: str, role: UserRole, actor: str, now: datetime
+    ) -> Invitation:
+        """Invite an e-mail address to the account with a role (an address some user has
+        already is refused: ``EmailTakenError``)."""
+        check_role(role, staff=False)
+        Account.validate_registration(AccountKind.PERSON, None, "-", email, "invitee")
+        if Handle.id_for(HandleKind.EMAIL, email) in self.repository:
+            raise EmailTakenError()
+        invitation = Invitation(
+            account_id=account_id, email=PersonalData(account_id, email.strip()), role=role,
+            invited_by=actor, expires_at=now + INVITATION_VALID,
+        )  # fmt: skip
+        for attempt in range(CHAIN_ATTEMPTS):
+            team = self.team(account_id)
+            team.invited(invitation.id)
+            try:
+                self.save(invitation, team)
+                return invitation
+            except IntegrityError:
+                if attempt == CHAIN_ATTEMPTS - 1:
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def invitation(self, invitation_id: UUID) -> Invitation:
+        invitation: Invitation = self.repository.get(invitation_id)
+        return invitation
+
+    def accept_invitation(
+        self, invitation_id: UUID, username: str, password_hash: str, now: datetime
+    ) -> User:
+        """The invitee joins under ``username``: the user, its handles, the team and the
+        invitation, one transaction."""
+        invitation = self.invitation(invitation_id)
+        invitation.check_open(now)
+        email = invitation.email.value or ""
+        Account.validate_registration(AccountKind.PERSON, None, "-", email, username)
+        user = User(
+            account_id=invitation.account_id, role=invitation.role, username=username,
+            email=PersonalData(invitation.account_id, email), password_hash=password_hash,
+            actor=f"invitation:{invitation.id}",
+        )  # fmt: skip
+        by_name = Handle(id=Handle.id_for(HandleKind.USERNAME, username),
+                         kind=HandleKind.USERNAME, owner_id=user.id)  # fmt: skip
+        by_email = Handle(id=Handle.id_for(HandleKind.EMAIL, email), kind=HandleKind.EMAIL,
+                          owner_id=user.id)  # fmt: skip
+        team = self.team(invitation.account_id)
+        team.join(user.id, invitation.role)
+        team.invitation_closed(invitation.id)
+        invitation.accept(user.id, now)
+        try:
+            self.save(user, by_name, by_email, team, invitation)
+        except IntegrityError as exc:
+            repository = self.repository
+            if by_name.id in repository or UsernameClaim.create_id(username) in repository:
+                raise UsernameTakenError(username) from exc
+            if by_email.id in repository:
+                raise EmailTakenError() from exc
+            raise
+        return user
+
+    def withdraw_invitation(self, account_id: UUID, invitation_id: UUID, actor: str) -> None:
+        def change() -> list[Aggregate]:
+            invitation = self.invitation(invitation_id)
+            if invitation.account_id != account_id:
+                raise UserNotFoundError(f"no invitation {invitation_id}")
+            team = self.team(account_id)
+            invitation.withdraw(actor)
+            team.invitation_closed(invitation_id)
+            return [invitation, team]
+
+        self._save_retrying(change)
+
+    def change_user_role(self, account_id: UUID, user_id: UUID, role: UserRole, actor: str) -> User:
+        def change() -> list[Aggregate]:
+            user = self.user(user_id, account_id)
+            team = self.team(account_id)
+            team.change_role(user_id, role, actor)
+            user.change_role(role, actor)
+            return [user, team]
+
+        return self._save_retrying(change)[0]  # type: ignore[return-value]
+
+    def remove_user(self, account_id: UUID, user_id: UUID, actor: str) -> User:
+        def change() -> list[Aggregate]:
+            user = self.user(user_id, account_id)
+            team = self.team(account_id)
+            team.remove(user_id, actor)
+            user.remove(actor)
+            return [user, team]
+
+        return self._save_retrying(change)[0]  # type: ignore[return-value]
+
+    def unlock_user(self, account_id: UUID | None, user_id: UUID, actor: str) -> User:
+        user = self.user(user_id, account_id)
+        if user.state is UserState.REMOVED:
+            return user
+        user.unlock(actor)
+        self.save(user)
+        return user
+
+    def _save_retrying(self, change: Callable[[], list[Aggregate]]) -> list[Aggregate]:
+        """Save what ``change`` made of the aggregates as they are; again, on them as they are
+        then, when another request changed one meanwhile."""
+        for attempt in range(CHAIN_ATTEMPTS):
+            changed = change()
+            try:
+                self.save(*changed)
+                return changed
+            except IntegrityError:
+                if attempt == CHAIN_ATTEMPTS - 1:
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def _handle(self, kind: HandleKind, value: str) -> Handle | None:
         try:

@@ -5,12 +5,14 @@ a new endpoint cannot be forgotten)."""
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import uuid4
 
 import pytest
 from litestar.routes import HTTPRoute
 
+from adapters.postgres.mail_outbox import PostgresMailOutbox
 from api.app import PUBLIC_PATHS
 from api.auth import SAFE_METHODS, Principal, Rule
 from domain.accounts.api_key import Role
@@ -223,3 +225,51 @@ def test_every_role_on_every_endpoint(api: ApiHarness) -> None:
             if may == (answer.status_code == 403):
                 wrong.append((method, path, name, may, answer.status_code, answer.text[:120]))
     assert wrong == [], "\n".join(map(str, wrong))
+
+
+def test_the_owner_invites_a_user_who_joins_and_is_removed_at_once(api: ApiHarness) -> None:
+    owner = api.register("greta")
+    invited = api.client.post(
+        "/v1/account/users/invitations",
+        json={"email": "hanna@example.de", "role": "sender"},
+        headers=owner.headers,
+    )
+    assert invited.status_code == 201, invited.text
+    pool = api.backend.pool
+    assert pool is not None
+    (queued,) = PostgresMailOutbox(pool).due(datetime.now(UTC) + timedelta(seconds=1))
+    assert queued.mail.to == "hanna@example.de"
+    found = re.search(r"accept-invitation#token=([\w-]+)", queued.mail.text)
+    assert found is not None
+    joined = api.client.post(
+        "/v1/invitations/accept",
+        json={"token": found.group(1), "username": "hanna", "password": SAMPLE_PASSWORD},
+    )
+    assert joined.status_code == 201, joined.text
+    assert joined.json()["role"] == "sender"
+    again = api.client.post(
+        "/v1/invitations/accept",
+        json={"token": found.group(1), "username": "hanna2", "password": SAMPLE_PASSWORD},
+    )
+    assert again.status_code == 400
+    assert again.json()["type"].endswith("/invitation-closed")
+    members = api.client.get("/v1/account/users", headers=owner.headers).json()
+    assert sorted((u["username"], u["role"]) for u in members["users"]) == [
+        ("greta", "owner"),
+        ("hanna", "sender"),
+    ]
+    csrf = sign_in(api, "hanna").json()["csrf_token"]
+    listed = api.client.post("/v1/lists", json={"name": "A"}, headers={"X-CSRF-Token": csrf})
+    assert listed.status_code == 201
+    assert api.client.get("/v1/account/users").status_code == 403  # a sender is not the owner
+    user_id = joined.json()["user_id"]
+    last = api.client.patch(
+        f"/v1/account/users/{members['users'][0]['user_id']}",
+        json={"role": "viewer"},
+        headers=owner.headers,
+    )
+    assert last.status_code == 409  # greta is the last owner
+    removed = api.client.delete(f"/v1/account/users/{user_id}", headers=owner.headers)
+    assert removed.status_code == 204
+    assert api.client.get("/v1/lists").status_code == 401  # her session ended at once
+    assert sign_in(api, "hanna").status_code == 401
