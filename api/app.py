@@ -53,6 +53,7 @@ from api.recipients import RecipientController
 from api.requests import KontorRequest
 from api.send_admin import AdminSendsController
 from api.sessions import PasswordResetController, SessionController
+from api.two_factor import TwoFactorController, TwoFactorPolicyController
 from api.users import InvitationController, UsersController
 from api.wiring import make_context, pricing_context
 from projections.setup import setup_read_models
@@ -178,6 +179,8 @@ def create_app(
             PasswordResetController,
             UsersController,
             InvitationController,
+            TwoFactorController,
+            TwoFactorPolicyController,
             AccountController,
             AdminAccountsController,
             FinanceController,

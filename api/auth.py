@@ -46,6 +46,8 @@ SESSION_COOKIE = "kontor_session"
 CSRF_COOKIE = "kontor_csrf"
 CSRF_HEADER = "x-csrf-token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+SETUP_PATHS = ("/v1/account/me/two-factor", "/v1/sessions")
+"""What a session that must set up two-factor sign-in first reaches."""
 STAFF_SCOPES = {UserRole.OPERATOR: Role.ADMIN, UserRole.FINANCE: Role.FINANCE}
 """What a staff user's session may reach: the operator's and finance's endpoints."""
 
@@ -187,6 +189,13 @@ class ApiKeyMiddleware(AbstractAuthenticationMiddleware):
                     "a request signed in by cookie that changes something needs the session's"
                     " CSRF token in X-CSRF-Token",
                 )
+        if session.setup_required and not connection.scope["path"].startswith(SETUP_PATHS):
+            raise ProblemError(
+                403,
+                "two-factor-setup-required",
+                "Set up two-factor sign-in first",
+                "two-factor sign-in is required: set it up at /v1/account/me/two-factor",
+            )
         principal = session_principal(session)
         return AuthenticationResult(user=principal, auth=principal.prefix)
 

@@ -28,6 +28,7 @@ from services.password_reset import PasswordResets
 from services.registration import Registrations
 from services.signin import SignIn
 from services.team import TeamService
+from services.two_factor import TwoFactor
 from settings import Settings
 
 Clock = Callable[[], datetime]
@@ -56,6 +57,7 @@ class ApiContext:
     signin: SignIn
     password_resets: PasswordResets
     team: TeamService
+    two_factor: TwoFactor
     list_acceptance: ListAcceptance | None = None
     """List campaigns, accepted in the background (``None`` without lists)."""
     _tariffs: dict[UUID, tuple[float, Tariff]] = field(default_factory=dict, repr=False)

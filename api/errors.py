@@ -40,7 +40,12 @@ from domain.text.exceptions import (
 from domain.text.segments import MAX_CHARACTERS
 from domain.text.template import Template
 from services.password_reset import ResetTokenInvalidError
-from services.signin import SignInRefusedError, SignInThrottledError
+from services.signin import (
+    SignInRefusedError,
+    SignInThrottledError,
+    TwoFactorRefusedError,
+    TwoFactorRequiredError,
+)
 
 log = logging.getLogger(__name__)
 
@@ -151,6 +156,9 @@ PROBLEM_TYPES: dict[type[Exception], ProblemSpec] = {
     accounts.UserRemovedError: ProblemSpec(409, "user-removed", "User removed"),
     WeakPasswordError: ProblemSpec(422, "weak-password", "Password not allowed"),
     SignInRefusedError: ProblemSpec(401, "sign-in-refused", "Sign-in refused"),
+    TwoFactorRequiredError: ProblemSpec(401, "two-factor-required", "Two-factor code needed"),
+    TwoFactorRefusedError: ProblemSpec(401, "two-factor-refused", "Two-factor code refused"),
+    accounts.TwoFactorError: ProblemSpec(409, "two-factor", "Two-factor sign-in"),
     ResetTokenInvalidError: ProblemSpec(400, "reset-token-invalid", "Reset link not valid"),
     SignInThrottledError: ProblemSpec(
         429,

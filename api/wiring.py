@@ -34,6 +34,7 @@ from services.registration import Registrations, Trial, Versions
 from services.registration_limit import RegistrationLimit
 from services.signin import SignIn
 from services.team import TeamService
+from services.two_factor import TwoFactor
 from settings import Settings
 
 
@@ -61,6 +62,14 @@ def make_context(
     outbox = PostgresMailOutbox(pool)
     outbox.setup()
     base = settings.public_url or f"http://{settings.http_host}:{settings.http_port}"
+    signin = SignIn(
+        backend.accounts,
+        sessions,
+        attempts,
+        passwords,
+        lambda address: keyring.lookup_hash(PLATFORM_LOOKUP, "signin:" + address),
+        clock,
+    )
 
     acceptance = SendAcceptance.configured(
         settings,
@@ -111,14 +120,8 @@ def make_context(
             clock,
             link=lambda token: f"{base.rstrip('/')}/accept-invitation#token={token}",
         ),
-        signin=SignIn(
-            backend.accounts,
-            sessions,
-            attempts,
-            passwords,
-            lambda address: keyring.lookup_hash(PLATFORM_LOOKUP, "signin:" + address),
-            clock,
-        ),
+        signin=signin,
+        two_factor=TwoFactor(backend.accounts, sessions, signin, clock),
         credits=Credits(
             backend.accounts,
             backend.ledger,

@@ -37,6 +37,7 @@ from uuid import UUID, uuid4
 
 from eventsourcing.persistence import IntegrityError
 
+from adapters.crypto import totp
 from domain.accounts.application import Accounts
 from domain.accounts.session import StoredSession
 from domain.accounts.user import FREE_FAILURES, LOCK_AFTER, LOCK_FOR, User, UserState
@@ -67,6 +68,21 @@ class SignInThrottledError(Exception):
     def __init__(self, retry_after: int) -> None:
         self.retry_after = retry_after
         super().__init__(f"too many failed sign-ins; try again in {retry_after} s")
+
+
+class TwoFactorRequiredError(Exception):
+    """The user signs in with a second factor: the code of their authenticator app (or a
+    recovery code) goes with the password (``code``)."""
+
+    def __init__(self) -> None:
+        super().__init__("enter the code of your authenticator app (or a recovery code)")
+
+
+class TwoFactorRefusedError(Exception):
+    """The code was wrong, too old, or used already (each code works once)."""
+
+    def __init__(self) -> None:
+        super().__init__("the code is wrong or was used already")
 
 
 class PasswordHashes(Protocol):
@@ -100,6 +116,10 @@ class SessionStore(Protocol):
 
     def revoke_user(self, user_id: UUID, keep: UUID | None = None) -> int:
         """End all the user's sessions but ``keep``; how many."""
+        ...
+
+    def setup_done(self, user_id: UUID) -> None:
+        """The user set up two-factor sign-in: their sessions reach everything again."""
         ...
 
 
@@ -156,7 +176,16 @@ class SignIn:
         self.client_digest = client_digest
         self.clock = clock
 
-    def sign_in(self, login: str, password: str, client: str, user_agent: str = "") -> NewSession:
+    def sign_in(
+        self,
+        login: str,
+        password: str,
+        client: str,
+        user_agent: str = "",
+        code: str | None = None,
+    ) -> NewSession:
+        """A new session for the user ``login`` names (see the module docstring); a user with
+        two-factor sign-in also gives the ``code`` of their app (or a recovery code)."""
         now = self.clock()
         client_key = "client:" + self.client_digest(client)
         client_failures = self.attempts.since(client_key, now - CLIENT_WINDOW)
@@ -179,6 +208,7 @@ class SignIn:
                 self._record(user, lambda u: u.sign_in_failed(now))
             self.attempts.failed(client_key, now)
             raise SignInRefusedError()
+        second = self._second_factor(user, code, now)
         rehashed = (
             self.passwords.hash(password)
             if self.passwords.needs_rehash(user.password_hash)
@@ -197,15 +227,18 @@ class SignIn:
             last_seen_at=now,
             expires_at=now + ABSOLUTE,
             user_agent=user_agent[:300],
+            setup_required=not user.two_factor and self.two_factor_required(user),
         )
-        self.sessions.create(session)
 
         def signed_in(current: User) -> None:
             if rehashed is not None and current.password_hash == user.password_hash:
                 current.change_password(rehashed, "system:rehash")
+            if second is not None and not second(current):
+                raise TwoFactorRefusedError()  # the same code went in meanwhile: a replay
             current.signed_in(now, session.session_id)
 
-        self._record(user, signed_in)
+        self._record(user, signed_in)  # first: a replayed code opens no session
+        self.sessions.create(session)
         return NewSession(token, session)
 
     def _record(self, user: User, change: Callable[[User], None]) -> None:
@@ -220,6 +253,31 @@ class SignIn:
             except IntegrityError:
                 if attempt == RECORD_ATTEMPTS - 1:
                     raise
+
+    def two_factor_required(self, user: User) -> bool:
+        """Staff always sign in with a second factor; an account's users when its owner says."""
+        if user.account_id is None:
+            return True
+        return self.accounts.account(user.account_id).two_factor_required
+
+    def _second_factor(
+        self, user: User, code: str | None, now: datetime
+    ) -> Callable[[User], bool] | None:
+        """For a user with two-factor sign-in: what records the code's use (a step used, a
+        recovery code spent), refusing a code that is wrong (a failed sign-in) or missing."""
+        if not user.two_factor or user.totp_secret is None:
+            return None
+        if not code or not code.strip():
+            raise TwoFactorRequiredError()
+        secret = user.totp_secret.value or ""
+        step = totp.matching_step(secret, code, now)
+        if step is not None and step > user.totp_last_step:
+            return lambda current: current.code_used(step)
+        recovery = totp.recovery_hash(code)
+        if recovery in user.recovery_hashes:
+            return lambda current: current.use_recovery_code(recovery)
+        self._record(user, lambda u: u.sign_in_failed(now))
+        raise TwoFactorRefusedError()
 
     def _user(self, login: str) -> User | None:
         if not login.strip():

@@ -33,7 +33,8 @@ CREATE TABLE IF NOT EXISTS auth_sessions (
     created_at timestamptz NOT NULL,
     last_seen_at timestamptz NOT NULL,
     expires_at timestamptz NOT NULL,
-    user_agent text NOT NULL DEFAULT ''
+    user_agent text NOT NULL DEFAULT '',
+    setup_required boolean NOT NULL DEFAULT false
 );
 CREATE INDEX IF NOT EXISTS auth_sessions_user ON auth_sessions (user_id);
 CREATE TABLE IF NOT EXISTS signin_failures (
@@ -55,7 +56,7 @@ CREATE INDEX IF NOT EXISTS one_time_tokens_expiry ON one_time_tokens (expires_at
 KEEP_FAILURES = timedelta(days=1)
 COLUMNS = (
     "token_hash, session_id, csrf_token, user_id, account_id, role, username, created_at,"
-    " last_seen_at, expires_at, user_agent"
+    " last_seen_at, expires_at, user_agent, setup_required"
 )
 
 
@@ -72,6 +73,7 @@ def _session(row: dict[str, Any]) -> StoredSession:
         last_seen_at=row["last_seen_at"],
         expires_at=row["expires_at"],
         user_agent=row["user_agent"],
+        setup_required=row["setup_required"],
     )
 
 
@@ -87,12 +89,12 @@ class PostgresSessions:
         with self.pool.connection() as conn:
             conn.execute(
                 f"INSERT INTO auth_sessions ({COLUMNS})"  # noqa: S608 - constant columns
-                " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
                 (
                     session.token_hash, session.session_id, session.csrf_token,
                     session.user_id, session.account_id, session.role.value, session.username,
                     session.created_at, session.last_seen_at, session.expires_at,
-                    session.user_agent,
+                    session.user_agent, session.setup_required,
                 ),
             )  # fmt: skip
 
@@ -130,6 +132,12 @@ class PostgresSessions:
                 (session_id, user_id),
             )
             return bool(cur.rowcount > 0)
+
+    def setup_done(self, user_id: UUID) -> None:
+        with self.pool.connection() as conn:
+            conn.execute(
+                "UPDATE auth_sessions SET setup_required = false WHERE user_id = %s", (user_id,)
+            )
 
     def revoke_user(self, user_id: UUID, keep: UUID | None = None) -> int:
         with self.pool.connection() as conn:

@@ -81,6 +81,8 @@ class Account(Aggregate):
     city: PersonalData | None
     country: str | None
     phone: PersonalData | None
+    two_factor_required: bool
+    """The owner requires two-factor sign-in of every user of the account."""
     kind: AccountKind
     company: str | None
     contact_name: PersonalData
@@ -146,6 +148,7 @@ class Account(Aggregate):
         self.city = None
         self.country = None
         self.phone = None
+        self.two_factor_required = False
 
     @staticmethod
     def validate_registration(
@@ -244,6 +247,18 @@ class Account(Aggregate):
         self.phone = phone
         self.terms_version = terms_version
         self.privacy_version = privacy_version
+
+    class TwoFactorPolicySet(Aggregate.Event):
+        required: bool
+        actor: str
+
+    def require_two_factor(self, required: bool, actor: str) -> None:
+        if required is not self.two_factor_required:
+            self._two_factor_policy_set(required, actor)
+
+    @event(TwoFactorPolicySet)
+    def _two_factor_policy_set(self, required: bool, actor: str) -> None:
+        self.two_factor_required = required
 
     # -- state -----------------------------------------------------------------------------
 

@@ -97,3 +97,8 @@ class UserRemovedError(AccountError):
 
 class UserNotFoundError(AccountError):
     """A user is reached only by its own account (or by staff)."""
+
+
+class TwoFactorError(AccountError):
+    """Two-factor sign-in is set up with a code from the new secret; it is turned off with a
+    current code (or a recovery code)."""

@@ -23,3 +23,6 @@ class StoredSession:
     expires_at: datetime
     """The absolute end; the idle end is ``last_seen_at + IDLE``."""
     user_agent: str
+    setup_required: bool = False
+    """Two-factor sign-in is required of the user and not set up yet: the session reaches
+    only its setup (and signing out) until it is."""

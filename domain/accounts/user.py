@@ -13,8 +13,13 @@ second), and after ``LOCK_AFTER`` the user is locked for ``LOCK_FOR`` unless the
 support unlocks them earlier; a sign-in that succeeds starts the count again. The e-mail is
 personal data, sealed under the account's data key (a staff user's own).
 
+Two-factor sign-in (TOTP): a secret is started, then enabled once a code from it is confirmed
+(with ten recovery codes, kept as hashes); each 30-second step's code is used once
+(``code_used`` refuses a replay), each recovery code once.
+
 Events: ``Joined``, ``PasswordChanged``, ``SignedIn``, ``SignInFailed``, ``Locked``,
-``Unlocked``, ``RoleChanged``, ``Removed``.
+``Unlocked``, ``RoleChanged``, ``Removed``, ``TwoFactorStarted``, ``TwoFactorEnabled``,
+``TwoFactorDisabled``, ``CodeUsed``, ``RecoveryCodeUsed``.
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.accounts.exceptions import InvalidRoleError, UserRemovedError
+from domain.accounts.exceptions import InvalidRoleError, TwoFactorError, UserRemovedError
 from domain.personal import PersonalData
 
 HANDLE_NAMESPACE = UUID("a4f0d3c2-5b61-4e0f-9a57-0c2b1e7d9f33")
@@ -74,6 +79,12 @@ class User(Aggregate):
     last_failure_at: datetime | None
     locked_until: datetime | None
     last_sign_in_at: datetime | None
+    totp_secret: PersonalData | None
+    """The authenticator's secret once two-factor sign-in is on (sealed like the e-mail)."""
+    totp_pending: PersonalData | None
+    """A secret being set up: on once a code from it was confirmed."""
+    totp_last_step: int
+    recovery_hashes: list[str]
 
     class Joined(Aggregate.Created):
         account_id: UUID | None
@@ -103,6 +114,10 @@ class User(Aggregate):
         self.last_failure_at = None
         self.locked_until = None
         self.last_sign_in_at = None
+        self.totp_secret = None
+        self.totp_pending = None
+        self.totp_last_step = 0
+        self.recovery_hashes = []
 
     @property
     def staff(self) -> bool:
@@ -174,6 +189,81 @@ class User(Aggregate):
         self.last_failure_at = None
         self.locked_until = None
         self.last_sign_in_at = at
+
+    # -- two-factor sign-in ----------------------------------------------------------------
+
+    @property
+    def two_factor(self) -> bool:
+        return self.totp_secret is not None
+
+    class TwoFactorStarted(Aggregate.Event):
+        secret: PersonalData
+
+    def start_two_factor(self, secret: str) -> None:
+        key = self.account_id or self.id
+        self._two_factor_started(PersonalData(key, secret))
+
+    @event(TwoFactorStarted)
+    def _two_factor_started(self, secret: PersonalData) -> None:
+        self.totp_pending = secret
+
+    class TwoFactorEnabled(Aggregate.Event):
+        step: int
+        recovery_hashes: list[str]
+
+    def enable_two_factor(self, step: int, recovery_hashes: list[str]) -> None:
+        """Turn it on with the pending secret, whose code of ``step`` was just confirmed."""
+        if self.totp_pending is None:
+            raise TwoFactorError("start setting up two-factor sign-in first")
+        self._two_factor_enabled(step, list(recovery_hashes))
+
+    @event(TwoFactorEnabled)
+    def _two_factor_enabled(self, step: int, recovery_hashes: list[str]) -> None:
+        self.totp_secret = self.totp_pending
+        self.totp_pending = None
+        self.totp_last_step = step
+        self.recovery_hashes = recovery_hashes
+
+    class TwoFactorDisabled(Aggregate.Event):
+        actor: str
+
+    def disable_two_factor(self, actor: str) -> None:
+        if self.totp_secret is not None or self.totp_pending is not None:
+            self._two_factor_disabled(actor)
+
+    @event(TwoFactorDisabled)
+    def _two_factor_disabled(self, actor: str) -> None:
+        self.totp_secret = None
+        self.totp_pending = None
+        self.recovery_hashes = []
+
+    class CodeUsed(Aggregate.Event):
+        step: int
+
+    def code_used(self, step: int) -> bool:
+        """Note a code of ``step`` used; False when that step (or a later one) was used
+        already (a replay)."""
+        if step <= self.totp_last_step:
+            return False
+        self._code_used(step)
+        return True
+
+    @event(CodeUsed)
+    def _code_used(self, step: int) -> None:
+        self.totp_last_step = step
+
+    class RecoveryCodeUsed(Aggregate.Event):
+        code_hash: str
+
+    def use_recovery_code(self, code_hash: str) -> bool:
+        if code_hash not in self.recovery_hashes:
+            return False
+        self._recovery_code_used(code_hash)
+        return True
+
+    @event(RecoveryCodeUsed)
+    def _recovery_code_used(self, code_hash: str) -> None:
+        self.recovery_hashes = [h for h in self.recovery_hashes if h != code_hash]
 
     # -- changes ---------------------------------------------------------------------------
 

@@ -42,6 +42,11 @@ class MemorySessions:
                 return True
         return False
 
+    def setup_done(self, user_id: UUID) -> None:
+        for token, session in self.by_hash.items():
+            if session.user_id == user_id:
+                self.by_hash[token] = replace(session, setup_required=False)
+
     def revoke_user(self, user_id: UUID, keep: UUID | None = None) -> int:
         ended = [
             t for t, s in self.by_hash.items() if s.user_id == user_id and s.session_id != keep

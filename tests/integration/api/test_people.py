@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import uuid4
 
+import pyotp
 import pytest
 from litestar.routes import HTTPRoute
 
@@ -273,3 +274,49 @@ def test_the_owner_invites_a_user_who_joins_and_is_removed_at_once(api: ApiHarne
     assert removed.status_code == 204
     assert api.client.get("/v1/lists").status_code == 401  # her session ended at once
     assert sign_in(api, "hanna").status_code == 401
+
+
+def test_two_factor_sign_in_over_http(api: ApiHarness) -> None:
+    owner = api.register("ida")
+    required = api.client.put(
+        "/v1/account/two-factor", json={"required": True}, headers=owner.headers
+    )
+    assert required.status_code == 200, required.text
+    signed_in = sign_in(api, "ida").json()
+    assert signed_in["two_factor_setup_required"] is True
+    csrf = {"X-CSRF-Token": signed_in["csrf_token"]}
+    blocked = api.client.get("/v1/lists")
+    assert blocked.status_code == 403
+    assert blocked.json()["type"].endswith("/two-factor-setup-required")
+    setup = api.client.post("/v1/account/me/two-factor", headers=csrf)
+    assert setup.status_code == 201, setup.text
+    assert setup.json()["qr_svg"].lstrip().startswith("<svg")
+    secret = setup.json()["secret"]
+    code = pyotp.TOTP(secret).at(api.clock.now)
+    confirmed = api.client.post(
+        "/v1/account/me/two-factor/confirm", json={"code": code}, headers=csrf
+    )
+    assert confirmed.status_code == 201, confirmed.text
+    recovery = confirmed.json()["recovery_codes"]
+    assert len(recovery) == 10
+    assert api.client.get("/v1/lists").status_code == 200  # set up: everything again
+    api.client.cookies.clear()
+    needs = sign_in(api, "ida")
+    assert needs.status_code == 401
+    assert needs.json()["type"].endswith("/two-factor-required")
+    api.clock.advance(seconds=30)
+    later = pyotp.TOTP(secret).at(api.clock.now)
+    with_code = api.client.post(
+        "/v1/sessions", json={"login": "ida", "password": SAMPLE_PASSWORD, "code": later}
+    )
+    assert with_code.status_code == 201, with_code.text
+    api.client.cookies.clear()
+    replay = api.client.post(
+        "/v1/sessions", json={"login": "ida", "password": SAMPLE_PASSWORD, "code": later}
+    )
+    assert replay.status_code == 401
+    assert replay.json()["type"].endswith("/two-factor-refused")
+    by_recovery = api.client.post(
+        "/v1/sessions", json={"login": "ida", "password": SAMPLE_PASSWORD, "code": recovery[0]}
+    )
+    assert by_recovery.status_code == 201
