@@ -54,7 +54,12 @@ from api.requests import KontorRequest
 from api.send_admin import AdminSendsController
 from api.sessions import PasswordResetController, SessionController
 from api.two_factor import TwoFactorController, TwoFactorPolicyController
-from api.users import InvitationController, UsersController
+from api.users import (
+    AccountHistoryController,
+    InvitationController,
+    StaffAccountController,
+    UsersController,
+)
 from api.wiring import make_context, pricing_context
 from projections.setup import setup_read_models
 from settings import Settings
@@ -179,6 +184,8 @@ def create_app(
             PasswordResetController,
             UsersController,
             InvitationController,
+            AccountHistoryController,
+            StaffAccountController,
             TwoFactorController,
             TwoFactorPolicyController,
             AccountController,

@@ -48,8 +48,12 @@ CSRF_HEADER = "x-csrf-token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 SETUP_PATHS = ("/v1/account/me/two-factor", "/v1/sessions")
 """What a session that must set up two-factor sign-in first reaches."""
-STAFF_SCOPES = {UserRole.OPERATOR: Role.ADMIN, UserRole.FINANCE: Role.FINANCE}
-"""What a staff user's session may reach: the operator's and finance's endpoints."""
+STAFF_SCOPES = {
+    UserRole.OPERATOR: Role.ADMIN,
+    UserRole.FINANCE: Role.FINANCE,
+    UserRole.SUPPORT: Role.SUPPORT,
+}
+"""What a staff user's session may reach: the operator's, finance's or support's endpoints."""
 
 
 @dataclass(frozen=True)
@@ -233,12 +237,16 @@ class Rule:
     reads: Need = Need.READ
     staff: frozenset[Role] = frozenset()
     users_only: bool = False
+    staff_reads: frozenset[Role] = frozenset()
+    """Staff roles that may read (GET) but not write."""
     """Only for signed-in users (their sessions), not for API keys."""
 
     def allows(self, principal: Principal, method: str) -> bool:
         if self.users_only and principal.user_id is None:
             return False
         if principal.role in self.staff:
+            return True
+        if principal.role in self.staff_reads and method in SAFE_METHODS:
             return True
         if principal.role is not Role.CUSTOMER:
             return False
@@ -252,10 +260,11 @@ def for_customers(
     *,
     staff: tuple[Role, ...] = (),
     users_only: bool = False,
+    staff_reads: tuple[Role, ...] = (),
 ) -> Any:
     """The guard of a customer endpoint (see the module docstring); the guard carries its
     ``rule`` so that the role matrix can be read off the route table."""
-    rule = Rule(writes, reads, frozenset(staff), users_only)
+    rule = Rule(writes, reads, frozenset(staff), users_only, frozenset(staff_reads))
 
     def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
         method = str(connection.scope.get("method", "GET"))
@@ -276,11 +285,12 @@ def for_customers(
 owner_writes = for_customers(Need.OWNER)
 sender_writes = for_customers(Need.SEND)
 finance_writes = for_customers(Need.FINANCE)
-anyone_reads = for_customers(Need.READ, staff=(Role.ADMIN, Role.FINANCE))
-customer_or_operator = for_customers(Need.SEND, staff=(Role.ADMIN,))
+anyone_reads = for_customers(Need.READ, staff=(Role.ADMIN, Role.FINANCE, Role.SUPPORT))
+customer_or_operator = for_customers(Need.SEND, staff=(Role.ADMIN,), staff_reads=(Role.SUPPORT,))
 anyone_signed_in = for_customers(
-    Need.READ, Need.READ, staff=(Role.ADMIN, Role.FINANCE), users_only=True
+    Need.READ, Need.READ, staff=(Role.ADMIN, Role.FINANCE, Role.SUPPORT), users_only=True
 )
+operator_or_support = _role_guard(Role.ADMIN, Role.SUPPORT)
 customer_only = _role_guard(Role.CUSTOMER)
 admin_only = _role_guard(Role.ADMIN)
 finance_only = _role_guard(Role.FINANCE, Role.ADMIN)

@@ -42,13 +42,13 @@ def scope_account(principal: Principal, requested: UUID | None) -> UUID | None:
     """Customers see their own account only; support (admin) may name any, or all."""
     if principal.role is Role.CUSTOMER:
         return principal.customer_account
-    if principal.role is Role.ADMIN:
+    if principal.role in (Role.ADMIN, Role.SUPPORT):
         return requested
     raise PermissionDeniedException("this endpoint is for customers and support")
 
 
 def may_see(principal: Principal, account_id: UUID) -> bool:
-    return principal.role is Role.ADMIN or principal.account_id == account_id
+    return principal.role in (Role.ADMIN, Role.SUPPORT) or principal.account_id == account_id
 
 
 def parse_number(ctx: ApiContext, number: str) -> str:

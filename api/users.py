@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
 import msgspec
@@ -12,10 +12,11 @@ from litestar import Controller, delete, get, patch, post
 from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
-from api.auth import Need, for_customers
+from api.auth import Need, for_customers, operator_or_support
 from api.context import AuthRequest, Ctx
 from domain.accounts.team import Invitation
 from domain.accounts.user import User, UserRole, UserState
+from services.account_history import AccountHistory, Entry
 
 owner_only = for_customers(Need.OWNER, Need.OWNER)
 
@@ -130,7 +131,12 @@ class UsersController(Controller):
     def remove(self, request: AuthRequest, ctx: Ctx, user_id: FromPath[UUID]) -> None:
         ctx.team.remove(request.user.customer_account, user_id, request.user.actor)
 
-    @post("/{user_id:uuid}/unlock", sync_to_thread=True, summary="Lift a sign-in lock")
+    @post(
+        "/{user_id:uuid}/unlock",
+        status_code=200,
+        sync_to_thread=True,
+        summary="Lift a sign-in lock",
+    )
     def unlock(self, request: AuthRequest, ctx: Ctx, user_id: FromPath[UUID]) -> UserRead:
         user = ctx.team.unlock(request.user.customer_account, user_id, request.user.actor)
         return user_read(user)
@@ -150,3 +156,60 @@ class InvitationController(Controller):
     def accept(self, ctx: Ctx, data: JSONBody[InvitationAccept]) -> JoinedRead:
         user = ctx.team.accept(data.token, data.username, data.password)
         return JoinedRead(user.id, user.username, user.role, user.account_id)
+
+
+class HistoryEntryRead(msgspec.Struct):
+    at: datetime
+    subject: str
+    event: str
+    actor: str | None
+    details: dict[str, Any]
+
+
+class AccountHistoryRead(msgspec.Struct):
+    items: list[HistoryEntryRead]
+
+
+def history_read(entries: list[Entry]) -> AccountHistoryRead:
+    return AccountHistoryRead(
+        [HistoryEntryRead(e.at, e.subject, e.event, e.actor, e.details) for e in entries]
+    )
+
+
+class AccountHistoryController(Controller):
+    path = "/v1/account/history"
+    tags = ["users"]  # noqa: RUF012
+    guards = [owner_only]  # noqa: RUF012
+
+    @get("/", sync_to_thread=True, summary="Everything that happened to the account, and who")
+    def history(self, request: AuthRequest, ctx: Ctx) -> AccountHistoryRead:
+        entries = AccountHistory(ctx.backend.accounts).entries(
+            request.user.customer_account, personal=True
+        )
+        return history_read(entries)
+
+
+class StaffAccountController(Controller):
+    """What support (and the operator) do for a customer: read the account's history, lift a
+    user's sign-in lock."""
+
+    path = "/v1/admin/accounts/{account_id:uuid}"
+    tags = ["admin"]  # noqa: RUF012
+    guards = [operator_or_support]  # noqa: RUF012
+
+    @get("/history", sync_to_thread=True, summary="An account's history (personal data redacted)")
+    def history(self, ctx: Ctx, account_id: FromPath[UUID]) -> AccountHistoryRead:
+        return history_read(
+            AccountHistory(ctx.backend.accounts).entries(account_id, personal=False)
+        )
+
+    @post(
+        "/users/{user_id:uuid}/unlock",
+        status_code=200,
+        sync_to_thread=True,
+        summary="Lift a user's sign-in lock",
+    )
+    def unlock(
+        self, request: AuthRequest, ctx: Ctx, account_id: FromPath[UUID], user_id: FromPath[UUID]
+    ) -> UserRead:
+        return user_read(ctx.team.unlock(account_id, user_id, request.user.actor))

@@ -14,7 +14,7 @@ from typing import Any
 
 from adapters.gcpolicy import settle
 from adapters.postgres.priority import lead_session_group
-from kontor import mail_cli, preview_cli, projections_cli
+from kontor import mail_cli, preview_cli, projections_cli, staff_cli
 from kontor.logs import configure_logging
 from settings import Settings, SettingsError, load_settings, settings_table
 
@@ -135,6 +135,10 @@ def cmd_mail(args: argparse.Namespace) -> int:
     return mail_cli.run_list(args, _settings())
 
 
+def cmd_staff(args: argparse.Namespace) -> int:
+    return staff_cli.run(args, _settings())
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kontor", description="Kontor bulk-SMS platform")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -158,6 +162,7 @@ def build_parser() -> argparse.ArgumentParser:
     preview_cli.add_parser(sub)
     projections_cli.add_parser(sub)
     mail_cli.add_parsers(sub)
+    staff_cli.add_parser(sub)
     return parser
 
 
@@ -172,6 +177,7 @@ COMMANDS = {
     "projections": cmd_projections,
     "smtp-sink": cmd_smtp_sink,
     "mail": cmd_mail,
+    "staff": cmd_staff,
 }
 
 

@@ -22,6 +22,9 @@ class Role(enum.StrEnum):
     CUSTOMER = "customer"
     ADMIN = "admin"
     FINANCE = "finance"
+    SUPPORT = "support"
+    """Staff who read every account and message and lift sign-in locks (signed-in staff
+    users only: no key has this role)."""
 
 
 class ApiKey(Aggregate):

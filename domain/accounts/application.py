@@ -312,6 +312,34 @@ class Accounts(KontorApplication):
         self.save(user)
         return user
 
+    def add_staff(
+        self, username: str, email: str, role: UserRole, password_hash: str, actor: str
+    ) -> User:
+        """A staff user (operator, support or finance) with the handles they sign in with."""
+        check_role(role, staff=True)
+        Account.validate_registration(AccountKind.PERSON, None, "-", email, username)
+        user = User(
+            account_id=None, role=role, username=username,
+            email=PersonalData(uuid4(), email.strip()),  # under a data key of the person's own
+            password_hash=password_hash, actor=actor,
+        )  # fmt: skip
+        by_name = Handle(id=Handle.id_for(HandleKind.USERNAME, username),
+                         kind=HandleKind.USERNAME, owner_id=user.id)  # fmt: skip
+        by_email = Handle(id=Handle.id_for(HandleKind.EMAIL, email), kind=HandleKind.EMAIL,
+                          owner_id=user.id)  # fmt: skip
+        try:
+            self.save(user, by_name, by_email)
+        except IntegrityError as exc:
+            if (
+                by_name.id in self.repository
+                or UsernameClaim.create_id(username) in self.repository
+            ):
+                raise UsernameTakenError(username) from exc
+            if by_email.id in self.repository:
+                raise EmailTakenError() from exc
+            raise
+        return user
+
     def _save_retrying(self, change: Callable[[], list[Aggregate]]) -> list[Aggregate]:
         """Save what ``change`` made of the aggregates as they are; again, on them as they are
         then, when another request changed one meanwhile."""

@@ -200,7 +200,7 @@ class User(Aggregate):
         secret: PersonalData
 
     def start_two_factor(self, secret: str) -> None:
-        key = self.account_id or self.id
+        key = self.email.key_id  # the account's data key, or a staff user's own
         self._two_factor_started(PersonalData(key, secret))
 
     @event(TwoFactorStarted)

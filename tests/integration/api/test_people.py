@@ -13,12 +13,15 @@ import pyotp
 import pytest
 from litestar.routes import HTTPRoute
 
+from adapters.crypto.passwords import FAST, Passwords
 from adapters.postgres.mail_outbox import PostgresMailOutbox
+from adapters.postgres.sessions import PostgresOneTimeTokens
 from api.app import PUBLIC_PATHS
 from api.auth import SAFE_METHODS, Principal, Rule
 from domain.accounts.api_key import Role
 from domain.accounts.user import UserRole
 from kontor.samples import SAMPLE_PASSWORD, registration
+from services.staff import StaffEnrolment
 from tests.integration.api.edge_routes import concrete
 from tests.support.api import ApiHarness
 
@@ -320,3 +323,79 @@ def test_two_factor_sign_in_over_http(api: ApiHarness) -> None:
         "/v1/sessions", json={"login": "ida", "password": SAMPLE_PASSWORD, "code": recovery[0]}
     )
     assert by_recovery.status_code == 201
+
+
+def staff_session(api: ApiHarness, username: str, role: UserRole) -> dict[str, str]:
+    """A staff user enrolled as ``kontor staff add`` does, their password set by the link,
+    two-factor sign-in set up: the CSRF header of their session (the client holds its cookie)."""
+    pool = api.backend.pool
+    assert pool is not None
+    enrolment = StaffEnrolment(
+        api.backend.accounts, PostgresOneTimeTokens(pool, "password-reset"),
+        Passwords(FAST), api.clock, lambda token: f"http://x/reset-password#token={token}",
+    )  # fmt: skip
+    _, link = enrolment.enrol(username, f"{username}@kontor.example", role, "cli:test")
+    token = link.partition("#token=")[2]
+    done = api.client.post(
+        "/v1/password-resets/complete", json={"token": token, "password": SAMPLE_PASSWORD}
+    )
+    assert done.status_code == 204, done.text
+    api.client.cookies.clear()
+    first = sign_in(api, username).json()
+    assert first["two_factor_setup_required"] is True  # staff always use it
+    csrf = {"X-CSRF-Token": first["csrf_token"]}
+    secret = api.client.post("/v1/account/me/two-factor", headers=csrf).json()["secret"]
+    code = pyotp.TOTP(secret).at(api.clock.now)
+    confirmed = api.client.post(
+        "/v1/account/me/two-factor/confirm", json={"code": code}, headers=csrf
+    )
+    assert confirmed.status_code == 201
+    return csrf
+
+
+def test_support_reads_histories_and_lifts_locks_but_changes_no_credit(api: ApiHarness) -> None:
+    customer = api.register("jonas")
+    for _ in range(10):
+        sign_in(api, "jonas", "not-the-password")
+        api.clock.advance(seconds=600)
+    api.client.cookies.clear()
+    assert sign_in(api, "jonas").status_code == 429  # locked
+    csrf = staff_session(api, "sven", UserRole.SUPPORT)
+    account = customer.account_id
+    history = api.client.get(f"/v1/admin/accounts/{account}/history")
+    assert history.status_code == 200, history.text
+    items = history.json()["items"]
+    assert any(e["event"] == "Locked" for e in items)
+    assert "jonas@example.de" not in history.text  # support sees it redacted
+    members = api.client.get("/v1/account/users", headers=customer.headers).json()["users"]
+    user_id = members[0]["user_id"]
+    unlocked = api.client.post(f"/v1/admin/accounts/{account}/users/{user_id}/unlock", headers=csrf)
+    assert unlocked.status_code == 200, unlocked.text
+    assert unlocked.json()["locked"] is False
+    topup = api.client.post(
+        f"/v1/admin/accounts/{account}/topups",
+        json={"package": "sms-1000", "reference": "R1"},
+        headers=csrf,
+    )
+    assert topup.status_code == 403  # support changes no credit
+    assert api.client.get(f"/v1/messages?account_id={account}").status_code == 200
+    api.client.cookies.clear()
+    assert sign_in(api, "jonas").status_code == 201
+    after = api.client.get("/v1/account/history", headers=customer.headers).json()["items"]
+    (lifted,) = [e for e in after if e["event"] == "Unlocked"]
+    assert lifted["actor"].startswith("user:")  # the staff user who did it, by id
+    assert lifted["actor"] != f"user:{user_id}"
+
+
+def test_an_operator_signs_in_instead_of_sharing_the_key(api: ApiHarness) -> None:
+    customer = api.register("karl")
+    csrf = staff_session(api, "olga-op", UserRole.OPERATOR)
+    blocked = api.client.patch(
+        f"/v1/admin/accounts/{customer.account_id}",
+        json={"state": "blocked", "reason": "unpaid invoice"},
+        headers=csrf,
+    )
+    assert blocked.status_code == 200, blocked.text
+    history = api.client.get("/v1/account/history", headers=customer.headers).json()["items"]
+    (changed,) = [e for e in history if e["event"] == "StateChanged"]
+    assert changed["actor"].startswith("user:")

@@ -11,6 +11,7 @@ import pytest
 from domain.accounts.exceptions import EmailTakenError, UsernameTakenError, UserNotFoundError
 from domain.accounts.team import INVITATION_VALID, InvitationClosedError, LastOwnerError
 from domain.accounts.user import UserRole, UserState
+from services.account_history import AccountHistory
 from services.signin import SignInRefusedError
 from services.team import TeamService
 from tests.fakes.sessions import MemoryOutbox, MemoryResetTokens
@@ -132,3 +133,21 @@ def test_the_owner_lifts_a_lock(t: Team) -> None:
     assert t.team.unlock(t.account, ben, "user:owner").locked is False
     assert t.world.signin.sign_in("ben", JOINER, "192.0.2.1")
     assert t.world.signin.sign_in("anna", PASSWORD, "192.0.2.1")
+
+
+def test_the_history_shows_who_did_what_and_hides_secrets(t: Team) -> None:
+    ben = t.join("ben", "ben@example.de", UserRole.SENDER)
+    t.team.change_role(t.account, ben, UserRole.VIEWER, "user:anna")
+    history = AccountHistory(t.world.apps.accounts)
+    for_owner = history.entries(t.account, personal=True)
+    events = [(e.subject, e.event, e.actor) for e in for_owner]
+    assert ("account", "Registered", None) in events
+    assert ("team", "RoleChanged", "user:anna") in events
+    assert ("user:ben", "RoleChanged", "user:anna") in events
+    assert [e.at for e in for_owner] == sorted(e.at for e in for_owner)
+    shown = repr([e.details for e in for_owner])
+    assert "ben@example.de" in shown  # the owner sees the personal data
+    assert "argon2" not in shown  # never a password hash
+    for_staff = repr([e.details for e in history.entries(t.account, personal=False)])
+    assert "ben@example.de" not in for_staff
+    assert "[redacted]" in for_staff
