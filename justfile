@@ -52,3 +52,7 @@ bench *ARGS: sync
 # schemathesis --checks all against a real API with a customer, the admin and finance's key
 schemathesis *ARGS: sync
     uv run --frozen --no-sync python -m tests.support.schema_check {{ ARGS }}
+
+# any kontor command: `./dev kontor staff add ...`, `./dev kontor mail`, `./dev kontor settings`
+kontor *ARGS: sync
+    uv run --frozen --no-sync kontor {{ ARGS }}

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import json
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -12,6 +14,7 @@ from adapters.backend import open_backend
 from adapters.crypto.passwords import Passwords
 from adapters.postgres.sessions import PostgresOneTimeTokens, PostgresSessions
 from domain.accounts.user import STAFF_ROLES, UserRole
+from kontor.secrets import generated_secrets
 from services.staff import StaffEnrolment
 from settings import Settings
 
@@ -26,6 +29,13 @@ def add_parser(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
+    if settings.database_url is None:  # the running `kontor up`'s database and secrets
+        state = settings.resolved_var_dir / "run" / "up.json"
+        if not state.exists():
+            print("kontor staff: start `kontor up` first, or set KONTOR_DATABASE_URL")
+            return 2
+        database_url = json.loads(state.read_text())["database_url"]
+        settings = generated_secrets(replace(settings, database_url=database_url))
     backend = open_backend(settings, pool_size=2)
     try:
         pool = backend.pool
