@@ -5,7 +5,7 @@ a new endpoint cannot be forgotten)."""
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import uuid4
 
@@ -13,17 +13,21 @@ import pyotp
 import pytest
 from litestar.routes import HTTPRoute
 
+from adapters.crypto import apikeys
 from adapters.crypto.passwords import FAST, Passwords
 from adapters.postgres.mail_outbox import PostgresMailOutbox
 from adapters.postgres.sessions import PostgresOneTimeTokens
 from api.app import PUBLIC_PATHS
 from api.auth import SAFE_METHODS, Principal, Rule
+from domain.accounts.account import AccountKind
 from domain.accounts.api_key import Role
+from domain.accounts.contract import Contract
 from domain.accounts.user import UserRole
+from domain.tariff import Tariff
 from kontor.samples import SAMPLE_PASSWORD, registration
 from services.staff import StaffEnrolment
 from tests.integration.api.edge_routes import concrete
-from tests.support.api import ApiHarness
+from tests.support.api import PEPPER, ApiHarness
 
 PROBLEM = "application/problem+json"
 
@@ -399,3 +403,50 @@ def test_an_operator_signs_in_instead_of_sharing_the_key(api: ApiHarness) -> Non
     history = api.client.get("/v1/account/history", headers=customer.headers).json()["items"]
     (changed,) = [e for e in history if e["event"] == "StateChanged"]
     assert changed["actor"].startswith("user:")
+
+
+REQUIRED = ("kind", "salutation", "first_name", "last_name", "street", "postcode", "city",
+            "email", "phone", "username", "password", "accepted_terms",
+            "accepted_privacy")  # fmt: skip
+
+
+def test_each_missing_registration_field_is_a_problem_naming_it(api: ApiHarness) -> None:
+    for field in REQUIRED:
+        body = registration(f"m{field.replace('_', '')[:20]}")
+        del body[field]
+        refused = api.client.post("/v1/accounts", json=body)
+        assert refused.status_code == 422, (field, refused.text)
+        assert refused.headers["content-type"] == PROBLEM
+        assert field in refused.text, field
+
+
+def test_an_account_from_before_people_gets_its_owner_by_invitation(api: ApiHarness) -> None:
+    """An account registered before users existed has none and is reached with its keys; the
+    key's holder invites the person who becomes its owner."""
+    key = apikeys.generate(PEPPER.encode())
+    old = api.backend.accounts.register(
+        kind=AccountKind.PERSON, company=None, contact_name="Alt Kunde", email="alt@example.de",
+        username="altkunde", tariff=Tariff.QUALITY, contract=Contract.prepaid(date(2025, 1, 2)),
+        key_prefix=key.prefix, key_digest=key.digest,
+    )  # fmt: skip
+    headers = {"Authorization": f"Bearer {key.plaintext}"}
+    assert api.client.get("/v1/account/users", headers=headers).json()["users"] == []
+    invited = api.client.post(
+        "/v1/account/users/invitations",
+        json={"email": "neu@example.de", "role": "owner"},
+        headers=headers,
+    )
+    assert invited.status_code == 201, invited.text
+    pool = api.backend.pool
+    assert pool is not None
+    (queued,) = PostgresMailOutbox(pool).due(datetime.now(UTC) + timedelta(seconds=1))
+    found = re.search(r"#token=([\w-]+)", queued.mail.text)
+    assert found is not None
+    joined = api.client.post(
+        "/v1/invitations/accept",
+        json={"token": found.group(1), "username": "neu.owner", "password": SAMPLE_PASSWORD},
+    )
+    assert joined.status_code == 201, joined.text
+    assert joined.json()["account_id"] == str(old)
+    assert sign_in(api, "neu.owner").status_code == 201
+    assert api.client.get("/v1/account").json()["id"] == str(old)
