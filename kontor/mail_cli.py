@@ -9,7 +9,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from adapters.mail.sink import read, sink
+from adapters.mail.sink import read, serve_page, sink
 from settings import Settings
 
 
@@ -18,6 +18,7 @@ def add_parsers(sub: Any) -> None:
     smtp.add_argument("--host", default="127.0.0.1")
     smtp.add_argument("--port", type=int, default=2525)
     smtp.add_argument("--dir", type=Path, default=None, help="default: KONTOR_VAR_DIR/mail")
+    smtp.add_argument("--page-port", type=int, default=None, help="serve the mails' page here")
     mail = sub.add_parser("mail", help="list the mails the local SMTP sink kept")
     mail.add_argument("--dir", type=Path, default=None, help="default: KONTOR_VAR_DIR/mail")
     mail.add_argument("--show", type=int, metavar="N", help="print mail N (1 = the newest)")
@@ -33,11 +34,18 @@ def run_sink(args: argparse.Namespace, settings: Settings) -> int:
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
     controller.start()
+    served = (
+        None
+        if args.page_port is None
+        else serve_page(folder(args, settings), args.host, args.page_port)
+    )
     print(f"SMTP sink on {args.host}:{args.port}, keeping mails in {folder(args, settings)}")
     try:
         stop.wait()
     finally:
         controller.stop()
+        if served is not None:
+            served.shutdown()
     return 0
 
 

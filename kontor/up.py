@@ -43,6 +43,8 @@ from settings import Settings
 DATABASE_NAME = "kontor"
 WORKER_READY_TIMEOUT = 120.0
 """Seconds a worker may take to report ready (a loaded machine starts a dozen at once)."""
+MAIL_PAGE = "mail-page"
+"""The file under ``var/run`` naming the local mail sink's page."""
 CATCH_UP_TIMEOUT = 900.0
 """Seconds the projections may take to catch up with what was recorded before ``up``."""
 
@@ -188,11 +190,15 @@ def plan(settings: Settings) -> tuple[list[ChildSpec], PlatformUrls]:
 
 
 def _smtp_sink(var: Path, children: list[ChildSpec]) -> str:
-    """The local SMTP sink (``KONTOR_SMTP_URL`` unset): its child, and its URL."""
-    port = free_port()
+    """The local SMTP sink (``KONTOR_SMTP_URL`` unset): its child, and its URL; the page that
+    lists its mails is on ``MAIL_PAGE`` of ``var/run``."""
+    port, page_port = free_port(), free_port()
     url = f"smtp://127.0.0.1:{port}"
     argv = [sys.executable, "-m", "kontor", "smtp-sink", "--host", "127.0.0.1",
-            "--port", str(port), "--dir", str(var / "mail")]  # fmt: skip
+            "--port", str(port), "--dir", str(var / "mail"),
+            "--page-port", str(page_port)]  # fmt: skip
+    (var / "run").mkdir(parents=True, exist_ok=True)
+    (var / "run" / MAIL_PAGE).write_text(f"http://127.0.0.1:{page_port}/\n")
 
     async def ready(_: int) -> bool:
         return await asyncio.to_thread(tcp_answers, url)
@@ -232,6 +238,14 @@ def worker_children(
     ]
 
 
+def _mail_line(settings: Settings) -> str:
+    if settings.smtp_url:
+        return settings.smtp_url
+    page = settings.resolved_var_dir / "run" / MAIL_PAGE
+    shown = page.read_text().strip() if page.exists() else "kontor mail"
+    return f"kept in {settings.resolved_var_dir / 'mail'}, listed at {shown}"
+
+
 def run_up(settings: Settings, environ: Mapping[str, str]) -> int:
     children, urls = plan(settings)
     var = settings.resolved_var_dir
@@ -266,8 +280,7 @@ def run_up(settings: Settings, environ: Mapping[str, str]) -> int:
                     f"  PostgreSQL     {urls.database_url}",
                     f"  NATS           {urls.nats_url}",
                     f"  Logs           {var / 'log'}",
-                    f"  Mail           {settings.smtp_url or 'kept in ' + str(var / 'mail')}"
-                    + ("" if settings.smtp_url else " (kontor mail lists them)"),
+                    f"  Mail           {_mail_line(settings)}",
                     f"  Operator keys  {var / 'secrets.json'} (admin_api_key, finance_api_key)",
                     "Press Ctrl-C to stop.",
                 ]

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+import httpx
 import pytest
 
 from adapters.embedded import free_port, tcp_answers, wait_until
@@ -26,26 +27,28 @@ NEW = "Regenschirm-Kaktus-9"
 
 
 @pytest.fixture
-def smtp_sink(tmp_path: Path) -> Iterator[tuple[str, Path]]:
-    port = free_port()
+def smtp_sink(tmp_path: Path) -> Iterator[tuple[str, Path, str]]:
+    port, page_port = free_port(), free_port()
     folder = tmp_path / "mail"
     process = subprocess.Popen(
-        [sys.executable, "-m", "kontor", "smtp-sink", "--port", str(port), "--dir", str(folder)],
+        [sys.executable, "-m", "kontor", "smtp-sink", "--port", str(port), "--dir", str(folder),
+         "--page-port", str(page_port)],
         stdout=subprocess.DEVNULL,
-    )
+    )  # fmt: skip
     url = f"smtp://127.0.0.1:{port}"
     try:
         wait_until(lambda: tcp_answers(url), 30, "the SMTP sink")
-        yield url, folder
+        wait_until(lambda: tcp_answers(f"http://127.0.0.1:{page_port}"), 30, "its page")
+        yield url, folder, f"http://127.0.0.1:{page_port}/"
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(10)
 
 
 def test_a_reset_link_arrives_by_mail_and_sets_the_password(
-    api: ApiHarness, smtp_sink: tuple[str, Path]
+    api: ApiHarness, smtp_sink: tuple[str, Path, str]
 ) -> None:
-    url, folder = smtp_sink
+    url, folder, page = smtp_sink
     api.client.post("/v1/accounts", json=registration("rita", email="rita@example.de"))
     asked = api.client.post(
         "/v1/password-resets", json={"login": "rita", "email": "RITA@example.de"}
@@ -73,6 +76,10 @@ def test_a_reset_link_arrives_by_mail_and_sets_the_password(
     token = found.group(1)
     assert token in html.get_content()
     assert SAMPLE_PASSWORD not in mail.as_string()
+    listed = httpx.get(page, timeout=10)
+    assert listed.status_code == 200
+    assert "Kennwort zurücksetzen / Reset your password" in listed.text
+    assert "rita@example.de" in listed.text
 
     signed_in = api.client.post("/v1/sessions", json={"login": "rita", "password": SAMPLE_PASSWORD})
     assert signed_in.status_code == 201
