@@ -188,10 +188,7 @@ class SignIn:
         two-factor sign-in also gives the ``code`` of their app (or a recovery code)."""
         now = self.clock()
         client_key = "client:" + self.client_digest(client)
-        client_failures = self.attempts.since(client_key, now - CLIENT_WINDOW)
-        if len(client_failures) >= CLIENT_LIMIT:
-            retry = client_failures[-CLIENT_LIMIT] + CLIENT_WINDOW - now
-            raise SignInThrottledError(max(1, math.ceil(retry.total_seconds())))
+        self._brake_client(client_key, now)
         user = self._user(login)
         name_key = "name:" + self.client_digest("login:" + login.strip().casefold())
         if user is None:
@@ -200,22 +197,65 @@ class SignIn:
             wait = math.ceil(user.wait_before_trying(now))
         if wait > 0:
             raise SignInThrottledError(wait)
-        if user is None or not self.passwords.verify(user.password_hash, password):
-            if user is None:
-                self.passwords.verify(None, password)  # the same cost as a known name's
-                self.attempts.failed(name_key, now)
-            else:
-                self._record(user, lambda u: u.sign_in_failed(now))
+        if user is None:
+            self.passwords.verify(None, password)  # the same cost as a known name's
+            self.attempts.failed(name_key, now)
             self.attempts.failed(client_key, now)
             raise SignInRefusedError()
-        second = self._second_factor(user, code, now)
+        # One sign-in of a user is checked at a time: guesses sent together would all pass the
+        # brake before the first failure was counted.
+        user.sign_in_started(now)
+        try:
+            self.accounts.save(user)
+        except IntegrityError as exc:
+            raise SignInThrottledError(1) from exc  # another one of this user just started
+        if not self.passwords.verify(user.password_hash, password):
+            self._record(user, lambda u: u.sign_in_failed(now))
+            self.attempts.failed(client_key, now)
+            raise SignInRefusedError()
+        try:
+            second = self._second_factor(user, code, now)
+        except TwoFactorRequiredError:
+            self._record(user, lambda u: u.sign_in_set_aside())
+            raise
         rehashed = (
             self.passwords.hash(password)
             if self.passwords.needs_rehash(user.password_hash)
             else None
         )
         token = secrets.token_urlsafe(32)
-        session = StoredSession(
+        session = self._new_session(user, token, now, user_agent)
+
+        def signed_in(current: User) -> None:
+            if (
+                current.state is not UserState.ACTIVE
+                or current.role is not user.role
+                or current.password_hash != user.password_hash
+            ):  # removed, demoted or given a new password while this was checked
+                raise SignInRefusedError()
+            if rehashed is not None:
+                current.change_password(rehashed, "system:rehash")
+            if second is not None and not second(current):
+                raise TwoFactorRefusedError()  # the same code went in meanwhile: a replay
+            current.signed_in(now, session.session_id)
+
+        self._record(user, signed_in)  # first: a replayed code opens no session
+        self.sessions.create(session)
+        now_user = self.accounts.user(user.id)
+        if now_user.state is not UserState.ACTIVE or now_user.role is not user.role:
+            # removed or demoted after the record and before the session: its end missed it
+            self.sessions.revoke(session.session_id, user.id)
+            raise SignInRefusedError()
+        return NewSession(token, session)
+
+    def _brake_client(self, client_key: str, now: datetime) -> None:
+        failures = self.attempts.since(client_key, now - CLIENT_WINDOW)
+        if len(failures) >= CLIENT_LIMIT:
+            retry = failures[-CLIENT_LIMIT] + CLIENT_WINDOW - now
+            raise SignInThrottledError(max(1, math.ceil(retry.total_seconds())))
+
+    def _new_session(self, user: User, token: str, now: datetime, user_agent: str) -> StoredSession:
+        return StoredSession(
             session_id=uuid4(),
             token_hash=token_hash(token),
             csrf_token=secrets.token_urlsafe(24),
@@ -230,17 +270,6 @@ class SignIn:
             setup_required=not user.two_factor and self.two_factor_required(user),
         )
 
-        def signed_in(current: User) -> None:
-            if rehashed is not None and current.password_hash == user.password_hash:
-                current.change_password(rehashed, "system:rehash")
-            if second is not None and not second(current):
-                raise TwoFactorRefusedError()  # the same code went in meanwhile: a replay
-            current.signed_in(now, session.session_id)
-
-        self._record(user, signed_in)  # first: a replayed code opens no session
-        self.sessions.create(session)
-        return NewSession(token, session)
-
     def _record(self, user: User, change: Callable[[User], None]) -> None:
         """Record a sign-in's event on its user; when another sign-in of the same user was
         recorded meanwhile (two devices at once), on the user as it is now."""
@@ -250,9 +279,9 @@ class SignIn:
             try:
                 self.accounts.save(current)
                 return
-            except IntegrityError:
+            except IntegrityError as exc:
                 if attempt == RECORD_ATTEMPTS - 1:
-                    raise
+                    raise SignInThrottledError(1) from exc
 
     def two_factor_required(self, user: User) -> bool:
         """Staff always sign in with a second factor; an account's users when its owner says."""

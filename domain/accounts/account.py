@@ -159,6 +159,10 @@ class Account(Aggregate):
                 "username must be 3-40 letters, digits, '.', '-' or '_', starting with a letter "
                 "or digit"
             )
+        if ACCOUNT_NUMBER.match(username.upper()):
+            raise InvalidRegistrationError(
+                "a username may not look like an account number (K- and six digits)"
+            )
         if not EMAIL.match(email):
             raise InvalidRegistrationError(f"not an e-mail address: {email!r}")
         if not contact_name.strip():

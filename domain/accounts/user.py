@@ -17,9 +17,9 @@ Two-factor sign-in (TOTP): a secret is started, then enabled once a code from it
 (with ten recovery codes, kept as hashes); each 30-second step's code is used once
 (``code_used`` refuses a replay), each recovery code once.
 
-Events: ``Joined``, ``PasswordChanged``, ``SignedIn``, ``SignInFailed``, ``Locked``,
-``Unlocked``, ``RoleChanged``, ``Removed``, ``TwoFactorStarted``, ``TwoFactorEnabled``,
-``TwoFactorDisabled``, ``CodeUsed``, ``RecoveryCodeUsed``.
+Events: ``Joined``, ``PasswordChanged``, ``SignInStarted``, ``SignInSetAside``, ``SignedIn``,
+``SignInFailed``, ``Locked``, ``Unlocked``, ``RoleChanged``, ``Removed``, ``TwoFactorStarted``,
+``TwoFactorEnabled``, ``TwoFactorDisabled``, ``CodeUsed``, ``RecoveryCodeUsed``.
 """
 
 from __future__ import annotations
@@ -40,6 +40,9 @@ FREE_FAILURES = 3
 LOCK_AFTER = 10
 """Failed sign-ins in a row that lock the user."""
 LOCK_FOR = timedelta(minutes=30)
+"""How long a lock lasts, and how long failures are remembered."""
+TRYING_FOR = timedelta(seconds=10)
+"""How long one sign-in may take to be checked before another of the same user may start."""
 
 
 class UserRole(enum.StrEnum):
@@ -85,6 +88,9 @@ class User(Aggregate):
     """A secret being set up: on once a code from it was confirmed."""
     totp_last_step: int
     recovery_hashes: list[str]
+    trying_until: datetime | None
+    """A sign-in of this user is being checked until then (one at a time: concurrent guesses
+    would otherwise all pass the brake before any failure is counted)."""
 
     class Joined(Aggregate.Created):
         account_id: UUID | None
@@ -118,6 +124,7 @@ class User(Aggregate):
         self.totp_pending = None
         self.totp_last_step = 0
         self.recovery_hashes = []
+        self.trying_until = None
 
     @property
     def staff(self) -> bool:
@@ -131,8 +138,12 @@ class User(Aggregate):
             raise UserRemovedError(self.id)
         if self.locked_until is not None and now < self.locked_until:
             return math.ceil((self.locked_until - now).total_seconds())
+        if self.trying_until is not None and now < self.trying_until:
+            return 1.0  # another sign-in of this user is being checked
         if self.failures < FREE_FAILURES or self.last_failure_at is None:
             return 0.0
+        if now - self.last_failure_at >= LOCK_FOR:
+            return 0.0  # failures that long ago are forgotten (as for a name nobody has)
         pause = min(2.0 ** (self.failures - FREE_FAILURES), LOCK_FOR.total_seconds())
         due = self.last_failure_at + timedelta(seconds=pause)
         return max(0.0, math.ceil((due - now).total_seconds()))
@@ -140,6 +151,28 @@ class User(Aggregate):
     @property
     def locked(self) -> bool:
         return self.locked_until is not None
+
+    class SignInStarted(Aggregate.Event):
+        until: datetime
+
+    def sign_in_started(self, now: datetime) -> None:
+        """A sign-in is being checked: others wait (``TRYING_FOR`` at most, should it die)."""
+        self._sign_in_started(now + TRYING_FOR)
+
+    @event(SignInStarted)
+    def _sign_in_started(self, until: datetime) -> None:
+        self.trying_until = until
+
+    class SignInSetAside(Aggregate.Event):
+        """The sign-in being checked ended without a verdict (its second factor is asked for)."""
+
+    def sign_in_set_aside(self) -> None:
+        if self.trying_until is not None:
+            self._sign_in_set_aside()
+
+    @event(SignInSetAside)
+    def _sign_in_set_aside(self) -> None:
+        self.trying_until = None
 
     class SignInFailed(Aggregate.Event):
         at: datetime
@@ -151,8 +184,11 @@ class User(Aggregate):
 
     @event(SignInFailed)
     def _sign_in_failed(self, at: datetime) -> None:
+        if self.last_failure_at is not None and at - self.last_failure_at >= LOCK_FOR:
+            self.failures = 0  # the earlier ones are forgotten
         self.failures += 1
         self.last_failure_at = at
+        self.trying_until = None
 
     class Locked(Aggregate.Event):
         until: datetime
@@ -189,6 +225,7 @@ class User(Aggregate):
         self.last_failure_at = None
         self.locked_until = None
         self.last_sign_in_at = at
+        self.trying_until = None
 
     # -- two-factor sign-in ----------------------------------------------------------------
 

@@ -318,12 +318,57 @@ def test_handles_keep_no_value_only_the_id_derived_from_it(world: World) -> None
     assert "private" not in repr(vars(handle)).lower()
 
 
-def test_two_sign_ins_of_one_user_at_once_are_both_recorded(world: World) -> None:
+def test_guesses_sent_together_are_checked_one_at_a_time(world: World) -> None:
     owner = world.register()
-    found_before = world.apps.accounts.user(owner.id)  # this sign-in found the user first
-    world.signin.sign_in("anna", PASSWORD, "192.0.2.1")  # then the other device's went in
+    found_before = world.apps.accounts.user(owner.id)  # this try found the user first
+    with pytest.raises(SignInRefusedError):
+        world.signin.sign_in("anna", "wrong-password", "192.0.2.1")  # the other went in
     world.apps.accounts.find_user = lambda login: found_before  # type: ignore[method-assign]
-    late = world.signin.sign_in("anna", PASSWORD, "192.0.2.2")
-    assert world.signin.session(late.token) is not None
-    events = world.apps.accounts.repository.event_store.get(owner.id)
-    assert sum(isinstance(e, User.SignedIn) for e in events) == 2
+    with pytest.raises(SignInThrottledError) as waits:
+        world.signin.sign_in("anna", PASSWORD, "192.0.2.2")
+    assert waits.value.retry_after == 1
+
+
+def test_a_try_in_progress_makes_the_next_wait_until_it_is_decided(world: World) -> None:
+    owner = world.register()
+    user = world.user(owner)
+    user.sign_in_started(world.clock())  # another process is checking one right now
+    world.apps.accounts.save(user)
+    with pytest.raises(SignInThrottledError):
+        world.signin.sign_in("anna", PASSWORD, "192.0.2.1")
+    world.clock.advance(10)  # that process died: its try expires
+    assert world.signin.sign_in("anna", PASSWORD, "192.0.2.1")
+
+
+def test_a_user_removed_while_signing_in_gets_no_session(world: World) -> None:
+    owner = world.register()
+    accounts = world.apps.accounts
+    real = accounts.save
+    removed = False
+
+    def save_then_remove(*aggregates: object) -> object:
+        nonlocal removed
+        result = real(*aggregates)  # type: ignore[arg-type]
+        if not removed and any(getattr(a, "trying_until", None) for a in aggregates):
+            removed = True  # the owner removed them while the password was checked
+            gone = accounts.user(owner.id)
+            gone.remove("user:boss")
+            real(gone)
+        return result
+
+    accounts.save = save_then_remove  # type: ignore[method-assign,assignment]
+    with pytest.raises(SignInRefusedError):
+        world.signin.sign_in("anna", PASSWORD, "192.0.2.1")
+    assert world.sessions.of_user(owner.id, world.clock(), IDLE) == []
+
+
+def test_failures_long_ago_are_forgotten(world: World) -> None:
+    owner = world.register()
+    for _ in range(5):
+        with pytest.raises((SignInRefusedError, SignInThrottledError)):
+            world.signin.sign_in("anna", "wrong-password", "192.0.2.1")
+        world.clock.advance(5)
+    world.clock.advance(LOCK_FOR.total_seconds())
+    with pytest.raises(SignInRefusedError):  # not throttled: counted from one again
+        world.signin.sign_in("anna", "wrong-password", "192.0.2.1")
+    assert world.user(owner).failures == 1
