@@ -48,6 +48,14 @@ class ResetTokens(Protocol):
         """The user of a token not used and not expired, marking it used (once)."""
         ...
 
+    def peek(self, token_hash: bytes, now: datetime) -> UUID | None:
+        """What ``take`` would answer, without using the token."""
+        ...
+
+    def revoke_subject(self, subject_id: UUID, now: datetime) -> None:
+        """Use up every open token of the subject (a reset done: the other links die)."""
+        ...
+
 
 class Outbox(Protocol):
     """Mails to send (``adapters.postgres.mail_outbox.PostgresMailOutbox``)."""
@@ -109,17 +117,21 @@ class PasswordResets:
         return f"{account.first_name.shown()} {account.last_name.shown()}"
 
     def complete(self, token: str, password: str) -> UUID:
-        """Set the password the link was for; the user's id."""
-        check_policy(password)  # before the token is spent on a password that cannot be
-        user_id = self.tokens.take(token_hash(token), self.clock())
+        """Set the password the link was for; the user's id. The password is checked before
+        the link is used up, and every other reset link of the user dies with it."""
+        now = self.clock()
+        hashed_token = token_hash(token)
+        user_id = self.tokens.peek(hashed_token, now)
         if user_id is None:
+            check_policy(password)  # a weak password is named before a dead link
             raise ResetTokenInvalidError()
-        hashed: str | None = None
+        user = self.accounts.user(user_id)
+        check_policy(password, username=user.username, email=user.email.value or "")
+        hashed = self.passwords.hash(password)
+        if self.tokens.take(hashed_token, now) is None:  # used meanwhile
+            raise ResetTokenInvalidError()
         for attempt in range(SAVE_ATTEMPTS):
             user = self.accounts.user(user_id)
-            if hashed is None:
-                check_policy(password, username=user.username, email=user.email.value or "")
-                hashed = self.passwords.hash(password)
             user.change_password(hashed, "user:password-reset")
             user.unlock("user:password-reset")
             try:
@@ -128,5 +140,6 @@ class PasswordResets:
             except IntegrityError:
                 if attempt == SAVE_ATTEMPTS - 1:
                     raise
+        self.tokens.revoke_subject(user_id, now)
         self.sessions.revoke_user(user_id)
         return user_id

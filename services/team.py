@@ -16,7 +16,9 @@ from uuid import UUID
 
 from adapters.crypto.passwords import check_policy
 from adapters.mail.letters import letter
+from domain.accounts.account import Account, AccountKind
 from domain.accounts.application import Accounts
+from domain.accounts.exceptions import UsernameTakenError
 from domain.accounts.team import INVITATION_VALID, Invitation, InvitationClosedError
 from domain.accounts.user import User, UserRole
 from services.password_reset import Outbox, ResetTokens
@@ -76,16 +78,24 @@ class TeamService:
         return invitation
 
     def accept(self, token: str, username: str, password: str) -> User:
-        """Join the account of the invitation the token is for (once)."""
-        check_policy(password, username=username)
-        invitation_id = self.tokens.take(token_hash(token), self.clock())
+        """Join the account of the invitation the token is for (once). Everything that can be
+        checked is checked before the link is used up: a typo does not cost the invitation."""
+        now = self.clock()
+        hashed_token = token_hash(token)
+        invitation_id = self.tokens.peek(hashed_token, now)
         if invitation_id is None:
             raise InvitationClosedError("the link was used, has expired or is mistyped")
         invitation = self.accounts.invitation(invitation_id)
-        check_policy(password, username=username, email=invitation.email.value or "")
-        return self.accounts.accept_invitation(
-            invitation_id, username, self.passwords.hash(password), self.clock()
-        )
+        invitation.check_open(now)
+        email = invitation.email.value or ""
+        Account.validate_registration(AccountKind.PERSON, None, "-", email, username)
+        if self.accounts.username_taken(username):
+            raise UsernameTakenError(username)
+        check_policy(password, username=username, email=email)
+        hashed = self.passwords.hash(password)
+        if self.tokens.take(hashed_token, now) is None:  # used meanwhile
+            raise InvitationClosedError("the link was used")
+        return self.accounts.accept_invitation(invitation_id, username, hashed, now)
 
     def withdraw(self, account_id: UUID, invitation_id: UUID, actor: str) -> None:
         self.accounts.withdraw_invitation(account_id, invitation_id, actor)

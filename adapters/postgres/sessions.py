@@ -191,6 +191,23 @@ class PostgresOneTimeTokens:
                 (token_hash, self.purpose, subject_id, expires_at),
             )
 
+    def peek(self, token_hash: bytes, now: datetime) -> UUID | None:
+        with self.pool.connection() as conn:
+            row = conn.execute(
+                "SELECT subject_id FROM one_time_tokens WHERE token_hash = %s AND purpose = %s"
+                " AND used_at IS NULL AND expires_at > %s",
+                (token_hash, self.purpose, now),
+            ).fetchone()
+        return None if row is None else UUID(str(row[0]))
+
+    def revoke_subject(self, subject_id: UUID, now: datetime) -> None:
+        with self.pool.connection() as conn:
+            conn.execute(
+                "UPDATE one_time_tokens SET used_at = %s WHERE subject_id = %s AND purpose = %s"
+                " AND used_at IS NULL",
+                (now, subject_id, self.purpose),
+            )
+
     def take(self, token_hash: bytes, now: datetime) -> UUID | None:
         with self.pool.connection() as conn:
             row = conn.execute(

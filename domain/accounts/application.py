@@ -220,11 +220,12 @@ class Accounts(KontorApplication):
         Account.validate_registration(AccountKind.PERSON, None, "-", email, "invitee")
         if Handle.id_for(HandleKind.EMAIL, email) in self.repository:
             raise EmailTakenError()
-        invitation = Invitation(
-            account_id=account_id, email=PersonalData(account_id, email.strip()), role=role,
-            invited_by=actor, expires_at=now + INVITATION_VALID,
-        )  # fmt: skip
         for attempt in range(CHAIN_ATTEMPTS):
+            # Built again for each try: a failed save has taken the aggregates' new events.
+            invitation = Invitation(
+                account_id=account_id, email=PersonalData(account_id, email.strip()), role=role,
+                invited_by=actor, expires_at=now + INVITATION_VALID,
+            )  # fmt: skip
             team = self.team(account_id)
             team.invited(invitation.id)
             try:
@@ -257,19 +258,32 @@ class Accounts(KontorApplication):
                          kind=HandleKind.USERNAME, owner_id=user.id)  # fmt: skip
         by_email = Handle(id=Handle.id_for(HandleKind.EMAIL, email), kind=HandleKind.EMAIL,
                           owner_id=user.id)  # fmt: skip
-        team = self.team(invitation.account_id)
-        team.join(user.id, invitation.role)
-        team.invitation_closed(invitation.id)
-        invitation.accept(user.id, now)
-        try:
-            self.save(user, by_name, by_email, team, invitation)
-        except IntegrityError as exc:
-            repository = self.repository
-            if by_name.id in repository or UsernameClaim.create_id(username) in repository:
-                raise UsernameTakenError(username) from exc
-            if by_email.id in repository:
-                raise EmailTakenError() from exc
-            raise
+        for attempt in range(CHAIN_ATTEMPTS):
+            if attempt:  # a concurrent change of the team: on it as it is now
+                invitation = self.invitation(invitation_id)
+                invitation.check_open(now)
+                user = User(
+                    account_id=invitation.account_id, role=invitation.role, username=username,
+                    email=PersonalData(invitation.account_id, email), password_hash=password_hash,
+                    actor=f"invitation:{invitation.id}",
+                )  # fmt: skip
+                by_name = Handle(id=by_name.id, kind=HandleKind.USERNAME, owner_id=user.id)
+                by_email = Handle(id=by_email.id, kind=HandleKind.EMAIL, owner_id=user.id)
+            team = self.team(invitation.account_id)
+            team.join(user.id, invitation.role)
+            team.invitation_closed(invitation.id)
+            invitation.accept(user.id, now)
+            try:
+                self.save(user, by_name, by_email, team, invitation)
+                break
+            except IntegrityError as exc:
+                repository = self.repository
+                if by_name.id in repository or UsernameClaim.create_id(username) in repository:
+                    raise UsernameTakenError(username) from exc
+                if by_email.id in repository:
+                    raise EmailTakenError() from exc
+                if attempt == CHAIN_ATTEMPTS - 1:
+                    raise
         return user
 
     def withdraw_invitation(self, account_id: UUID, invitation_id: UUID, actor: str) -> None:
@@ -353,6 +367,12 @@ class Accounts(KontorApplication):
                     raise
         raise AssertionError("unreachable")  # pragma: no cover
 
+    def username_taken(self, username: str) -> bool:
+        return (
+            Handle.id_for(HandleKind.USERNAME, username) in self.repository
+            or UsernameClaim.create_id(username) in self.repository
+        )
+
     def _handle(self, kind: HandleKind, value: str) -> Handle | None:
         try:
             handle: Handle = self.repository.get(Handle.id_for(kind, value))
@@ -375,9 +395,12 @@ class Accounts(KontorApplication):
         access: UserRole = UserRole.OWNER,
     ) -> UUID:
         self.account(account_id)  # the account must exist
-        key = ApiKey(prefix=prefix, digest=digest, account_id=account_id, role=role, label=label)
-        key.set_access(access)
         for attempt in range(CHAIN_ATTEMPTS):
+            # Built again for each try: a failed save has taken the key's new events.
+            key = ApiKey(
+                prefix=prefix, digest=digest, account_id=account_id, role=role, label=label
+            )
+            key.set_access(access)
             chain = self.key_chain(account_id)
             chain.add(key.id)
             try:

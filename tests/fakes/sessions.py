@@ -74,6 +74,15 @@ class MemoryResetTokens:
     def create(self, token_hash: bytes, user_id: UUID, expires_at: datetime) -> None:
         self.tokens[token_hash] = (user_id, expires_at, False)
 
+    def peek(self, token_hash: bytes, now: datetime) -> UUID | None:
+        found = self.tokens.get(token_hash)
+        return None if found is None or found[2] or found[1] <= now else found[0]
+
+    def revoke_subject(self, subject_id: UUID, now: datetime) -> None:
+        for token, (subject, expires, _) in list(self.tokens.items()):
+            if subject == subject_id:
+                self.tokens[token] = (subject, expires, True)
+
     def take(self, token_hash: bytes, now: datetime) -> UUID | None:
         found = self.tokens.get(token_hash)
         if found is None or found[2] or found[1] <= now:

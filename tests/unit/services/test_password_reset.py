@@ -127,3 +127,21 @@ def test_a_reset_lifts_a_lock_from_guessing(r: Resets) -> None:
     r.resets.complete(r.token(), NEW)
     assert not r.world.user(r.owner).locked
     assert r.world.signin.sign_in("anna", NEW, "192.0.2.1")
+
+
+def test_a_password_like_the_username_is_refused_before_the_link_is_spent(r: Resets) -> None:
+    r.resets.request("anna", "anna@example.de")
+    token = r.token()
+    with pytest.raises(WeakPasswordError):
+        r.resets.complete(token, "Anna@Example.de")
+    r.resets.complete(token, NEW)
+
+
+def test_the_other_links_of_the_hour_die_with_a_reset(r: Resets) -> None:
+    r.resets.request("anna", "anna@example.de")
+    first = r.token()
+    r.resets.request("anna", "anna@example.de")
+    second = r.token()
+    r.resets.complete(second, NEW)
+    with pytest.raises(ResetTokenInvalidError):
+        r.resets.complete(first, "Noch-ein-Kennwort-3")

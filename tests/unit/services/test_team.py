@@ -7,8 +7,15 @@ from datetime import timedelta
 from uuid import UUID
 
 import pytest
+from eventsourcing.persistence import IntegrityError
 
-from domain.accounts.exceptions import EmailTakenError, UsernameTakenError, UserNotFoundError
+from adapters.crypto.passwords import WeakPasswordError
+from domain.accounts.exceptions import (
+    EmailTakenError,
+    InvalidRegistrationError,
+    UsernameTakenError,
+    UserNotFoundError,
+)
 from domain.accounts.team import INVITATION_VALID, InvitationClosedError, LastOwnerError
 from domain.accounts.user import UserRole, UserState
 from services.account_history import AccountHistory
@@ -151,3 +158,35 @@ def test_the_history_shows_who_did_what_and_hides_secrets(t: Team) -> None:
     for_staff = repr([e.details for e in history.entries(t.account, personal=False)])
     assert "ben@example.de" not in for_staff
     assert "[redacted]" in for_staff
+
+
+def test_an_invitation_made_again_after_a_conflict_is_whole(t: Team) -> None:
+    accounts = t.world.apps.accounts
+    real = accounts.save
+    conflicts = [True]
+
+    def conflict_once(*aggregates: object, **kwargs: object) -> object:
+        if conflicts:
+            conflicts.pop()  # another owner's change of the team went in first
+            for aggregate in aggregates:
+                aggregate.collect_events()  # type: ignore[attr-defined]
+            raise IntegrityError("team version taken")
+        return real(*aggregates, **kwargs)  # type: ignore[arg-type]
+
+    accounts.save = conflict_once  # type: ignore[method-assign,assignment]
+    invitation = t.team.invite(t.account, "ben@example.de", UserRole.SENDER, "user:owner")
+    accounts.save = real  # type: ignore[method-assign]
+    assert [i.id for i in t.team.members(t.account).invitations] == [invitation.id]
+    assert t.team.accept(t.token(), "ben", JOINER).role is UserRole.SENDER
+
+
+def test_a_typo_at_acceptance_does_not_cost_the_invitation(t: Team) -> None:
+    t.team.invite(t.account, "ben@example.de", UserRole.SENDER, "user:owner")
+    token = t.token()
+    with pytest.raises(UsernameTakenError):
+        t.team.accept(token, "ANNA", JOINER)
+    with pytest.raises(InvalidRegistrationError):
+        t.team.accept(token, "ben maier", JOINER)
+    with pytest.raises(WeakPasswordError):
+        t.team.accept(token, "ben", "ben@example.de")
+    assert t.team.accept(token, "ben", JOINER).username == "ben"
