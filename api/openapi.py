@@ -64,13 +64,13 @@ REPEATABLE = {
 
 TITLES = {
     400: "The body is not JSON (malformed-body)",
-    401: "No API key, or not a valid one",
+    401: "No API key or session, not a valid one, or a refused sign-in",
     402: "Not enough credit, or a send limit reached",
     403: "The key's role or the account's state does not allow it",
     404: "Nothing with this id is visible to the caller",
     409: "The resource's state does not allow it",
     413: "Too large",
-    415: "Not a CSV or TXT file",
+    415: "Not a media type this takes (CSV or TXT uploads; JSON for sign-in and links)",
     422: "A value is not valid (the problem names it)",
     429: "Too many requests; try again after Retry-After",
     500: "An unexpected error (logged under the incident id)",
@@ -90,6 +90,17 @@ PROBLEM_SCHEMA = Schema(
     },
     required=["type", "title", "status"],
 )
+
+
+PUBLIC_JSON_ONLY = frozenset(
+    {
+        "/v1/sessions",
+        "/v1/password-resets",
+        "/v1/password-resets/complete",
+        "/v1/invitations/accept",
+    }
+)
+"""Open operations that take JSON only (``api.sessions.require_json``)."""
 
 
 def statuses(path: str, method: str, operation: Operation, *, public: bool) -> set[int]:
@@ -120,6 +131,8 @@ def statuses(path: str, method: str, operation: Operation, *, public: bool) -> s
         found.add(429)
     if path == "/v1/sessions" and method == "post":
         found |= {401, 429}  # a refused sign-in, and too many of them
+    if method == "post" and path in PUBLIC_JSON_ONLY:
+        found.add(415)
     if path in ("/v1/password-resets/complete", "/v1/invitations/accept"):
         found.add(400)  # a link used, expired or mistyped
     return found

@@ -75,6 +75,17 @@ class SessionList(msgspec.Struct):
     items: list[SessionRow]
 
 
+def require_json(request: Request[Any, Any, Any]) -> None:
+    """A sign-in, reset or acceptance comes as JSON: a cross-site HTML form can post only
+    form or plain-text bodies, so this keeps other sites from signing a browser in (login
+    CSRF) or spending someone's links."""
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media != "application/json":
+        raise ProblemError(
+            415, "unsupported-media-type", "Unsupported media type", "send JSON (application/json)"
+        )
+
+
 def _secure(request: Request[Any, Any, Any]) -> bool:
     return request.url.scheme == "https"
 
@@ -120,6 +131,7 @@ class SessionController(Controller):
     def sign_in(
         self, request: Request[Any, Any, Any], ctx: Ctx, data: JSONBody[SessionCreate]
     ) -> Response[SessionRead]:
+        require_json(request)
         client = request.client.host if request.client else "unknown"
         new = ctx.signin.sign_in(
             data.login, data.password, client, request.headers.get("user-agent", ""), data.code
@@ -216,7 +228,10 @@ class PasswordResetController(Controller):
         exclude_from_auth=True,
         summary="Ask for a password reset link by e-mail",
     )
-    def request_reset(self, ctx: Ctx, data: JSONBody[PasswordResetCreate]) -> PasswordResetRead:
+    def request_reset(
+        self, request: Request[Any, Any, Any], ctx: Ctx, data: JSONBody[PasswordResetCreate]
+    ) -> PasswordResetRead:
+        require_json(request)
         ctx.password_resets.request(data.login, data.email)
         return PasswordResetRead(
             "if the name and the e-mail address belong to a user, a link is on its way there"
@@ -229,5 +244,8 @@ class PasswordResetController(Controller):
         exclude_from_auth=True,
         summary="Set a new password with the link's token (ends every session)",
     )
-    def complete_reset(self, ctx: Ctx, data: JSONBody[PasswordResetComplete]) -> None:
+    def complete_reset(
+        self, request: Request[Any, Any, Any], ctx: Ctx, data: JSONBody[PasswordResetComplete]
+    ) -> None:
+        require_json(request)
         ctx.password_resets.complete(data.token, data.password)

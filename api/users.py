@@ -8,12 +8,13 @@ from typing import Annotated, Any
 from uuid import UUID
 
 import msgspec
-from litestar import Controller, delete, get, patch, post
+from litestar import Controller, Request, delete, get, patch, post
 from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from api.auth import Need, for_customers, operator_or_support
 from api.context import AuthRequest, Ctx
+from api.sessions import require_json
 from domain.accounts.team import Invitation
 from domain.accounts.user import User, UserRole, UserState
 from services.account_history import AccountHistory, Entry
@@ -153,7 +154,10 @@ class InvitationController(Controller):
         exclude_from_auth=True,
         summary="Accept an invitation: choose a username and password",
     )
-    def accept(self, ctx: Ctx, data: JSONBody[InvitationAccept]) -> JoinedRead:
+    def accept(
+        self, request: Request[Any, Any, Any], ctx: Ctx, data: JSONBody[InvitationAccept]
+    ) -> JoinedRead:
+        require_json(request)
         user = ctx.team.accept(data.token, data.username, data.password)
         return JoinedRead(user.id, user.username, user.role, user.account_id)
 

@@ -61,9 +61,12 @@ class AccountHistory:
         accounts.account(account_id)  # it exists
         team = accounts.team(account_id)
         subjects: list[tuple[str, UUID]] = [("account", account_id)]
+        members: set[UUID | None] = set(team.members)
         if Team.create_id(account_id) in accounts.repository:
             subjects.append(("team", team.id))
-        for user_id in team.members:
+            for event in accounts.repository.event_store.get(team.id):  # removed ones too
+                members |= set(getattr(event, "members", {})) | {getattr(event, "user_id", None)}
+        for user_id in sorted((m for m in members if m is not None), key=str):
             subjects.append((f"user:{accounts.user(user_id).username}", user_id))
         found: list[Entry] = []
         store = accounts.repository.event_store

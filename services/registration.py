@@ -234,7 +234,10 @@ class Registrations:
         return Registered(account_id, key.plaintext, key_id, self.trial.credit, retried=False)
 
     def _finish_retried(self, form: RegistrationForm, key: NewApiKey, now: datetime) -> Registered:
-        claim: UsernameClaim = self.accounts.repository.get(UsernameClaim.create_id(form.username))
+        claim_id = UsernameClaim.create_id(form.username)
+        if claim_id not in self.accounts.repository:  # a user's (an invitee's, staff's) name
+            raise UsernameTakenError(form.username)
+        claim: UsernameClaim = self.accounts.repository.get(claim_id)
         account = self.accounts.account(claim.account_id)
         if (
             self.ledger.has_wallet(account.id)

@@ -17,7 +17,7 @@ from adapters.crypto import totp
 from domain.accounts.application import Accounts
 from domain.accounts.exceptions import TwoFactorError
 from services.ports import Clock
-from services.signin import SessionStore, SignIn, TwoFactorRefusedError
+from services.signin import SessionStore, SignIn, SignInThrottledError, TwoFactorRefusedError
 
 
 @dataclass(frozen=True)
@@ -65,12 +65,18 @@ class TwoFactor:
             return
         if self.signin.two_factor_required(user):
             raise TwoFactorError("two-factor sign-in is required here and stays on")
+        now = self.clock()
+        wait = user.wait_before_trying(now)  # wrong codes here brake like failed sign-ins
+        if wait > 0:
+            raise SignInThrottledError(int(wait))
         secret = user.totp_secret.value or ""
-        step = totp.matching_step(secret, code, self.clock())
+        step = totp.matching_step(secret, code, now)
         valid = (step is not None and user.code_used(step)) or user.use_recovery_code(
             totp.recovery_hash(code)
         )
         if not valid:
+            user.sign_in_failed(now)
+            self.accounts.save(user)
             raise TwoFactorRefusedError()
         user.disable_two_factor(actor)
         self.accounts.save(user)

@@ -52,8 +52,8 @@ def matching_step(secret: str, code: str, now: datetime) -> int | None:
 
 def recovery_codes() -> list[str]:
     def one() -> str:
-        letters = "".join(secrets.choice(_ALPHABET) for _ in range(8))
-        return f"{letters[:4]}-{letters[4:]}"
+        letters = "".join(secrets.choice(_ALPHABET) for _ in range(12))
+        return f"{letters[:4]}-{letters[4:8]}-{letters[8:]}"
 
     return [one() for _ in range(RECOVERY_CODES)]
 

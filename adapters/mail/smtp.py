@@ -1,6 +1,7 @@
 """Sending mail over SMTP (aiosmtplib) to ``KONTOR_SMTP_URL``:
-``smtp://[user:password@]host[:port]`` (STARTTLS when the server offers it) or
-``smtps://...`` (TLS from the start). Each mail goes out multipart/alternative: its text part,
+``smtp://[user:password@]host[:port]`` (STARTTLS, required unless the host is this machine:
+a stripped STARTTLS must not expose the links and the login) or ``smtps://...`` (TLS from the
+start). Each mail goes out multipart/alternative: its text part,
 then its HTML part."""
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ class SmtpSender:
         self.username = unquote(parts.username) if parts.username else None
         self.password = unquote(parts.password) if parts.password else None
         self.sender = sender
+        self.loopback = self.hostname in ("127.0.0.1", "::1", "localhost")
 
     async def send(self, mail: Mail) -> None:
         await aiosmtplib.send(
@@ -48,6 +50,6 @@ class SmtpSender:
             username=self.username,
             password=self.password,
             use_tls=self.tls,
-            start_tls=None if not self.tls else False,
+            start_tls=False if self.tls else (None if self.loopback else True),
             timeout=TIMEOUT,
         )

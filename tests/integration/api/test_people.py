@@ -4,6 +4,7 @@ a new endpoint cannot be forgotten)."""
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -450,3 +451,13 @@ def test_an_account_from_before_people_gets_its_owner_by_invitation(api: ApiHarn
     assert joined.json()["account_id"] == str(old)
     assert sign_in(api, "neu.owner").status_code == 201
     assert api.client.get("/v1/account").json()["id"] == str(old)
+
+
+def test_a_cross_site_form_cannot_sign_a_browser_in(api: ApiHarness) -> None:
+    api.client.post("/v1/accounts", json=registration("lina"))
+    body = json.dumps({"login": "lina", "password": SAMPLE_PASSWORD})
+    for media in ("text/plain", "application/x-www-form-urlencoded", "multipart/form-data"):
+        forged = api.client.post("/v1/sessions", content=body, headers={"Content-Type": media})
+        assert forged.status_code == 415, (media, forged.text)
+        assert "set-cookie" not in forged.headers
+    assert sign_in(api, "lina").status_code == 201
