@@ -46,6 +46,7 @@ from services.signin import (
     TwoFactorRefusedError,
     TwoFactorRequiredError,
 )
+from services.team import InvitationLimitError
 
 log = logging.getLogger(__name__)
 
@@ -151,6 +152,13 @@ PROBLEM_TYPES: dict[type[Exception], ProblemSpec] = {
     accounts.EmailTakenError: ProblemSpec(409, "email-taken", "E-mail address taken"),
     LastOwnerError: ProblemSpec(409, "last-owner", "The account's last owner"),
     InvitationClosedError: ProblemSpec(400, "invitation-closed", "Invitation not valid"),
+    InvitationLimitError: ProblemSpec(
+        429,
+        "invitation-limit",
+        "Too many invitations",
+        _attributes("retry_after"),
+        lambda e: {"Retry-After": str(e.retry_after)},
+    ),
     accounts.InvalidRoleError: ProblemSpec(422, "invalid-role", "Invalid role"),
     accounts.UserNotFoundError: ProblemSpec(404, "user-not-found", "User not found"),
     accounts.UserRemovedError: ProblemSpec(409, "user-removed", "User removed"),

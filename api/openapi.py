@@ -103,6 +103,17 @@ PUBLIC_JSON_ONLY = frozenset(
 """Open operations that take JSON only (``api.sessions.require_json``)."""
 
 
+PEOPLE_STATUSES: dict[tuple[str, str], set[int]] = {
+    ("post", "/v1/accounts"): {429},
+    ("post", "/v1/sessions"): {401, 415, 429},  # refused, not JSON, too many
+    ("post", "/v1/password-resets"): {415},
+    ("post", "/v1/password-resets/complete"): {400, 415},  # a link used, expired or mistyped
+    ("post", "/v1/invitations/accept"): {400, 415},
+    ("post", "/v1/account/users/invitations"): {429},
+}
+"""What registration, sign-in, links and invitations answer besides the usual."""
+
+
 def statuses(path: str, method: str, operation: Operation, *, public: bool) -> set[int]:
     """The error statuses the edge can answer for this operation."""
     found = {500}
@@ -127,15 +138,7 @@ def statuses(path: str, method: str, operation: Operation, *, public: bool) -> s
         and path.endswith(("/imports", "/recipients"))
     ):
         found |= {413, 415}
-    if path == "/v1/accounts":
-        found.add(429)
-    if path == "/v1/sessions" and method == "post":
-        found |= {401, 429}  # a refused sign-in, and too many of them
-    if method == "post" and path in PUBLIC_JSON_ONLY:
-        found.add(415)
-    if path in ("/v1/password-resets/complete", "/v1/invitations/accept"):
-        found.add(400)  # a link used, expired or mistyped
-    return found
+    return found | PEOPLE_STATUSES.get((method, path), set())
 
 
 def forbidding_structs() -> set[str]:

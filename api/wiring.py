@@ -119,6 +119,7 @@ def make_context(
             sessions,
             clock,
             link=lambda token: f"{base.rstrip('/')}/accept-invitation#token={token}",
+            attempts=attempts,
         ),
         signin=signin,
         two_factor=TwoFactor(backend.accounts, sessions, signin, clock),

@@ -12,6 +12,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from uuid import UUID
 
 from adapters.crypto.passwords import check_policy
@@ -23,7 +24,18 @@ from domain.accounts.team import INVITATION_VALID, Invitation, InvitationClosedE
 from domain.accounts.user import User, UserRole
 from services.password_reset import Outbox, ResetTokens
 from services.ports import Clock
-from services.signin import PasswordHashes, SessionStore, token_hash
+from services.signin import Attempts, PasswordHashes, SessionStore, token_hash
+
+INVITATIONS_PER_HOUR = 20
+"""Invitations one account sends an hour at most: they are mails to addresses of its choice."""
+
+
+class InvitationLimitError(Exception):
+    """An account sends at most 20 invitations an hour."""
+
+    def __init__(self, retry_after: int) -> None:
+        self.retry_after = retry_after
+        super().__init__(f"at most {INVITATIONS_PER_HOUR} invitations an hour; try again later")
 
 
 @dataclass(frozen=True)
@@ -42,7 +54,10 @@ class TeamService:
         sessions: SessionStore,
         clock: Clock,
         link: Callable[[str], str],
+        attempts: Attempts | None = None,
     ) -> None:
+        self.attempts = attempts
+        """Counts the invitations an account sent (none: no limit)."""
         self.accounts = accounts
         self.tokens = tokens
         self.outbox = outbox
@@ -62,6 +77,13 @@ class TeamService:
 
     def invite(self, account_id: UUID, email: str, role: UserRole, actor: str) -> Invitation:
         now = self.clock()
+        sent = f"invitations:{account_id}"
+        if self.attempts is not None:
+            recent = self.attempts.since(sent, now - timedelta(hours=1))
+            if len(recent) >= INVITATIONS_PER_HOUR:
+                retry = recent[-INVITATIONS_PER_HOUR] + timedelta(hours=1) - now
+                raise InvitationLimitError(max(1, int(retry.total_seconds())))
+            self.attempts.failed(sent, now)  # counts the invitations sent
         invitation = self.accounts.invite(account_id, email, role, actor, now)
         token = secrets.token_urlsafe(32)
         self.tokens.create(token_hash(token), invitation.id, invitation.expires_at)

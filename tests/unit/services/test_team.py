@@ -20,7 +20,7 @@ from domain.accounts.team import INVITATION_VALID, InvitationClosedError, LastOw
 from domain.accounts.user import UserRole, UserState
 from services.account_history import AccountHistory
 from services.signin import SignInRefusedError
-from services.team import TeamService
+from services.team import INVITATIONS_PER_HOUR, InvitationLimitError, TeamService
 from tests.fakes.sessions import MemoryOutbox, MemoryResetTokens
 from tests.unit.services.test_signin import PASSWORD, World
 
@@ -38,6 +38,7 @@ class Team:
         self.team = TeamService(
             w.apps.accounts, MemoryResetTokens(), self.outbox, w.passwords, w.sessions,
             w.clock, link=lambda token: f"https://sms.example.de/accept-invitation#token={token}",
+            attempts=w.attempts,
         )  # fmt: skip
 
     def token(self) -> str:
@@ -190,3 +191,12 @@ def test_a_typo_at_acceptance_does_not_cost_the_invitation(t: Team) -> None:
     with pytest.raises(WeakPasswordError):
         t.team.accept(token, "ben", "ben@example.de")
     assert t.team.accept(token, "ben", JOINER).username == "ben"
+
+
+def test_an_account_sends_at_most_twenty_invitations_an_hour(t: Team) -> None:
+    for n in range(INVITATIONS_PER_HOUR):
+        t.team.invite(t.account, f"p{n}@example.de", UserRole.VIEWER, "user:owner")
+    with pytest.raises(InvitationLimitError):
+        t.team.invite(t.account, "late@example.de", UserRole.VIEWER, "user:owner")
+    t.world.clock.advance(3601)
+    t.team.invite(t.account, "late@example.de", UserRole.VIEWER, "user:owner")
