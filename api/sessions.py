@@ -24,19 +24,15 @@ from litestar.status_codes import HTTP_201_CREATED, HTTP_202_ACCEPTED, HTTP_204_
 from api.auth import CSRF_COOKIE, SESSION_COOKIE, anyone_signed_in
 from api.context import AuthRequest, Ctx
 from api.errors import ProblemError
+from api.schemas import common
 from domain.accounts.session import StoredSession
 from domain.accounts.user import UserRole
 from services.signin import ABSOLUTE, IDLE
 
 
 class SessionCreate(msgspec.Struct, forbid_unknown_fields=True):
-    login: Annotated[
-        str,
-        msgspec.Meta(
-            min_length=1, max_length=254, description="username, e-mail address or K-number"
-        ),
-    ]
-    password: Annotated[str, msgspec.Meta(min_length=1, max_length=256)]
+    login: Annotated[str, common.line(254, 1, description="username, e-mail address or K-number")]
+    password: Annotated[str, common.line(256, 1)]
     code: (
         Annotated[str, msgspec.Meta(max_length=20, description="two-factor code or recovery code")]
         | None
@@ -198,15 +194,13 @@ class SessionController(Controller):
 
 
 class PasswordResetCreate(msgspec.Struct, forbid_unknown_fields=True):
-    login: Annotated[
-        str, msgspec.Meta(min_length=1, max_length=254, description="username or K-number")
-    ]
-    email: Annotated[str, msgspec.Meta(min_length=3, max_length=254)]
+    login: Annotated[str, common.line(254, 1, description="username or K-number")]
+    email: Annotated[str, common.line(254, 3)]
 
 
 class PasswordResetComplete(msgspec.Struct, forbid_unknown_fields=True):
-    token: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
-    password: Annotated[str, msgspec.Meta(min_length=1, max_length=256)]
+    token: Annotated[str, common.line(200, 1)]
+    password: Annotated[str, common.line(256, 1)]
 
 
 class PasswordResetRead(msgspec.Struct):

@@ -15,9 +15,10 @@ from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from api.auth import Need, anyone_signed_in, for_customers
 from api.context import AuthRequest, Ctx
+from api.schemas import common
 
 owner_only = for_customers(Need.OWNER, Need.OWNER)
-Code = Annotated[str, msgspec.Meta(min_length=6, max_length=20)]
+Code = Annotated[str, common.line(20, 6)]
 
 
 class TwoFactorSetupRead(msgspec.Struct):

@@ -14,6 +14,7 @@ from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from api.auth import Need, for_customers, operator_or_support
 from api.context import AuthRequest, Ctx
+from api.schemas import common
 from api.sessions import require_json
 from domain.accounts.team import Invitation
 from domain.accounts.user import User, UserRole, UserState
@@ -45,7 +46,7 @@ class MembersRead(msgspec.Struct):
 
 
 class InvitationCreate(msgspec.Struct, forbid_unknown_fields=True):
-    email: Annotated[str, msgspec.Meta(min_length=3, max_length=254)]
+    email: Annotated[str, common.line(254, 3)]
     role: Annotated[UserRole, msgspec.Meta(description="owner, sender, finance or viewer")]
 
 
@@ -54,9 +55,9 @@ class RoleUpdate(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class InvitationAccept(msgspec.Struct, forbid_unknown_fields=True):
-    token: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
-    username: Annotated[str, msgspec.Meta(min_length=3, max_length=40)]
-    password: Annotated[str, msgspec.Meta(min_length=1, max_length=256)]
+    token: Annotated[str, common.line(200, 1)]
+    username: Annotated[str, common.line(40, 3)]
+    password: Annotated[str, common.line(256, 1)]
 
 
 class JoinedRead(msgspec.Struct):

@@ -33,9 +33,7 @@ class RegistrationCreate(msgspec.Struct, forbid_unknown_fields=True):
     email: Annotated[str, common.line(254, 3)]
     phone: Annotated[str, common.line(40, 3)]
     username: Annotated[str, common.line(40, 3)]
-    password: Annotated[
-        str, msgspec.Meta(min_length=1, max_length=256, description="at least 10 characters")
-    ]
+    password: Annotated[str, common.line(256, 1, description="at least 10 characters")]
     accepted_terms: Annotated[
         str,
         common.line(40, 1, description="the version of the terms accepted (KONTOR_TERMS_VERSION)"),
