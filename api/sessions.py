@@ -106,7 +106,7 @@ def _expired(request: Request[Any, Any, Any]) -> list[Cookie]:
     ]  # fmt: skip
 
 
-def _own_session(request: AuthRequest) -> tuple[UUID, UUID]:
+def own_session(request: AuthRequest) -> tuple[UUID, UUID]:
     principal = request.user
     if principal.user_id is None or principal.session_id is None:  # pragma: no cover - guarded
         raise PermissionDeniedException("this is for signed-in users, not API keys")
@@ -150,7 +150,7 @@ class SessionController(Controller):
 
     @get("/", sync_to_thread=True, guards=[anyone_signed_in], summary="My sessions")
     def list_sessions(self, request: AuthRequest, ctx: Ctx) -> SessionList:
-        user_id, current = _own_session(request)
+        user_id, current = own_session(request)
         sessions: list[StoredSession] = list(ctx.signin.sessions_of(user_id))
         return SessionList(
             [
@@ -174,7 +174,7 @@ class SessionController(Controller):
         summary="Sign out",
     )
     def sign_out(self, request: AuthRequest, ctx: Ctx) -> Response[None]:
-        user_id, current = _own_session(request)
+        user_id, current = own_session(request)
         ctx.signin.sign_out(current, user_id)
         return Response(None, status_code=HTTP_204_NO_CONTENT, cookies=_expired(request))
 
@@ -186,7 +186,7 @@ class SessionController(Controller):
         summary="End one of my sessions",
     )
     def end_session(self, request: AuthRequest, ctx: Ctx, session_id: FromPath[UUID]) -> None:
-        user_id, _ = _own_session(request)
+        user_id, _ = own_session(request)
         if not ctx.signin.sign_out(session_id, user_id):
             raise ProblemError(
                 404, "session-not-found", "Session not found", f"you have no session {session_id}"

@@ -16,6 +16,7 @@ from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 from api.auth import Need, anyone_signed_in, for_customers
 from api.context import AuthRequest, Ctx
 from api.schemas import common
+from api.sessions import own_session
 
 owner_only = for_customers(Need.OWNER, Need.OWNER)
 Code = Annotated[str, common.line(20, 6)]
@@ -78,10 +79,7 @@ class TwoFactorController(Controller):
 
 
 def _user(request: AuthRequest) -> UUID:
-    user_id = request.user.user_id
-    if user_id is None:  # pragma: no cover - the guard lets only signed-in users in
-        raise RuntimeError("no user")
-    return user_id
+    return own_session(request)[0]
 
 
 class TwoFactorPolicyController(Controller):

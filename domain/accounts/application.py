@@ -127,10 +127,9 @@ class Accounts(KontorApplication):
         for attempt in range(NUMBER_ATTEMPTS):
             # Built again for each try: a failed save has taken the aggregates' new events.
             number = account_number(numbers())
-            user = User(
-                account_id=new_id, role=UserRole.OWNER, username=username,
-                email=PersonalData(new_id, email.strip()), password_hash=owner.password_hash,
-                actor="registration",
+            user, by_name, by_email = self._person(
+                new_id, UserRole.OWNER, username, PersonalData(new_id, email.strip()),
+                owner.password_hash, "registration",
             )  # fmt: skip
             numbered = Account(
                 kind=account.kind, company=account.company, contact_name=account.contact_name,
@@ -144,10 +143,6 @@ class Accounts(KontorApplication):
                 phone=owner.phone, terms_version=owner.terms_version,
                 privacy_version=owner.privacy_version,
             )  # fmt: skip
-            by_name = Handle(id=Handle.id_for(HandleKind.USERNAME, username),
-                             kind=HandleKind.USERNAME, owner_id=user.id)  # fmt: skip
-            by_email = Handle(id=Handle.id_for(HandleKind.EMAIL, email),
-                              kind=HandleKind.EMAIL, owner_id=user.id)  # fmt: skip
             by_number = Handle(id=Handle.id_for(HandleKind.ACCOUNT_NUMBER, number),
                                kind=HandleKind.ACCOUNT_NUMBER, owner_id=new_id)  # fmt: skip
             key = ApiKey(prefix=key_prefix, digest=key_digest, account_id=new_id,
@@ -161,12 +156,8 @@ class Accounts(KontorApplication):
                 self.save(*aggregates)
                 return new_id
             except IntegrityError as exc:
-                repository = self.repository
-                if UsernameClaim.create_id(username) in repository or by_name.id in repository:
-                    raise UsernameTakenError(username) from exc
-                if by_email.id in repository:
-                    raise EmailTakenError() from exc
-                if by_number.id not in repository or attempt == NUMBER_ATTEMPTS - 1:
+                self._refuse_taken(username, email, exc)
+                if by_number.id not in self.repository or attempt == NUMBER_ATTEMPTS - 1:
                     raise
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -245,46 +236,29 @@ class Accounts(KontorApplication):
     ) -> User:
         """The invitee joins under ``username``: the user, its handles, the team and the
         invitation, one transaction."""
-        invitation = self.invitation(invitation_id)
-        invitation.check_open(now)
-        email = invitation.email.value or ""
-        Account.validate_registration(AccountKind.PERSON, None, "-", email, username)
-        user = User(
-            account_id=invitation.account_id, role=invitation.role, username=username,
-            email=PersonalData(invitation.account_id, email), password_hash=password_hash,
-            actor=f"invitation:{invitation.id}",
-        )  # fmt: skip
-        by_name = Handle(id=Handle.id_for(HandleKind.USERNAME, username),
-                         kind=HandleKind.USERNAME, owner_id=user.id)  # fmt: skip
-        by_email = Handle(id=Handle.id_for(HandleKind.EMAIL, email), kind=HandleKind.EMAIL,
-                          owner_id=user.id)  # fmt: skip
         for attempt in range(CHAIN_ATTEMPTS):
-            if attempt:  # a concurrent change of the team: on it as it is now
-                invitation = self.invitation(invitation_id)
-                invitation.check_open(now)
-                user = User(
-                    account_id=invitation.account_id, role=invitation.role, username=username,
-                    email=PersonalData(invitation.account_id, email), password_hash=password_hash,
-                    actor=f"invitation:{invitation.id}",
-                )  # fmt: skip
-                by_name = Handle(id=by_name.id, kind=HandleKind.USERNAME, owner_id=user.id)
-                by_email = Handle(id=by_email.id, kind=HandleKind.EMAIL, owner_id=user.id)
+            # Built again for each try: a failed save has taken the aggregates' new events.
+            invitation = self.invitation(invitation_id)
+            invitation.check_open(now)
+            email = invitation.email.value or ""
+            Account.validate_registration(AccountKind.PERSON, None, "-", email, username)
+            user, by_name, by_email = self._person(
+                invitation.account_id, invitation.role, username,
+                PersonalData(invitation.account_id, email), password_hash,
+                f"invitation:{invitation.id}",
+            )  # fmt: skip
             team = self.team(invitation.account_id)
             team.join(user.id, invitation.role)
             team.invitation_closed(invitation.id)
             invitation.accept(user.id, now)
             try:
                 self.save(user, by_name, by_email, team, invitation)
-                break
+                return user
             except IntegrityError as exc:
-                repository = self.repository
-                if by_name.id in repository or UsernameClaim.create_id(username) in repository:
-                    raise UsernameTakenError(username) from exc
-                if by_email.id in repository:
-                    raise EmailTakenError() from exc
+                self._refuse_taken(username, email, exc)
                 if attempt == CHAIN_ATTEMPTS - 1:
                     raise
-        return user
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def withdraw_invitation(self, account_id: UUID, invitation_id: UUID, actor: str) -> None:
         def change() -> list[Aggregate]:
@@ -332,27 +306,39 @@ class Accounts(KontorApplication):
         """A staff user (operator, support or finance) with the handles they sign in with."""
         check_role(role, staff=True)
         Account.validate_registration(AccountKind.PERSON, None, "-", email, username)
+        user, by_name, by_email = self._person(
+            None, role, username, PersonalData(uuid4(), email.strip()),  # a key of their own
+            password_hash, actor,
+        )  # fmt: skip
+        try:
+            self.save(user, by_name, by_email)
+        except IntegrityError as exc:
+            self._refuse_taken(username, email, exc)
+            raise
+        return user
+
+    @staticmethod
+    def _person(
+        account_id: UUID | None, role: UserRole, username: str, email: PersonalData,
+        password_hash: str, actor: str,
+    ) -> tuple[User, Handle, Handle]:  # fmt: skip
+        """A new user and the handles they sign in with (their username and e-mail)."""
         user = User(
-            account_id=None, role=role, username=username,
-            email=PersonalData(uuid4(), email.strip()),  # under a data key of the person's own
+            account_id=account_id, role=role, username=username, email=email,
             password_hash=password_hash, actor=actor,
         )  # fmt: skip
         by_name = Handle(id=Handle.id_for(HandleKind.USERNAME, username),
                          kind=HandleKind.USERNAME, owner_id=user.id)  # fmt: skip
-        by_email = Handle(id=Handle.id_for(HandleKind.EMAIL, email), kind=HandleKind.EMAIL,
-                          owner_id=user.id)  # fmt: skip
-        try:
-            self.save(user, by_name, by_email)
-        except IntegrityError as exc:
-            if (
-                by_name.id in self.repository
-                or UsernameClaim.create_id(username) in self.repository
-            ):
-                raise UsernameTakenError(username) from exc
-            if by_email.id in self.repository:
-                raise EmailTakenError() from exc
-            raise
-        return user
+        by_email = Handle(id=Handle.id_for(HandleKind.EMAIL, email.value or ""),
+                          kind=HandleKind.EMAIL, owner_id=user.id)  # fmt: skip
+        return user, by_name, by_email
+
+    def _refuse_taken(self, username: str, email: str, exc: IntegrityError) -> None:
+        """After a refused save: raise the taken username's or e-mail's error, if either is."""
+        if self.username_taken(username):
+            raise UsernameTakenError(username) from exc
+        if Handle.id_for(HandleKind.EMAIL, email) in self.repository:
+            raise EmailTakenError() from exc
 
     def _save_retrying(self, change: Callable[[], list[Aggregate]]) -> list[Aggregate]:
         """Save what ``change`` made of the aggregates as they are; again, on them as they are
