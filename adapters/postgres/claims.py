@@ -306,7 +306,10 @@ def side_effects(
     """The claims' new states and the carrier-id index rows saved with a CarrierReport.
 
     A claim is set to its message's last result (written if the message was never claimed:
-    one cancelled or expired before a submit); an index row names the latest submission of a
+    one cancelled or expired before a submit), unless it is final already or at a later
+    attempt: a verdict made on what a sender read (an interrupted attempt recorded uncertain)
+    never undoes what a receipt settled meanwhile (``PostgresInDoubt.recover``), which would
+    have the message submitted again. An index row names the latest submission of a
     carrier id (an SMSC may hand out an id again, after a restart), with the handset the
     message went to (``handsets``: ``services.handsets.handset_tail``), so that a receipt for
     the same id from another handset is not taken for it."""
@@ -333,13 +336,15 @@ def side_effects(
             "INSERT INTO submit_claims AS c (message_id, route, state, attempt)"
             " SELECT * FROM unnest(%b::uuid[], %b::text[], %b::text[], %b::int[])"
             " ON CONFLICT (message_id) DO UPDATE SET state = EXCLUDED.state,"
-            " attempt = EXCLUDED.attempt, updated_at = now()",
+            " attempt = EXCLUDED.attempt, updated_at = now()"
+            " WHERE c.state <> ALL(%s) AND c.attempt <= EXCLUDED.attempt",
             [
                 (
                     list(final),
                     [results[0].route] * len(final),
                     [v[0] for v in final.values()],
                     [v[1] for v in final.values()],
+                    sorted(FINAL),
                 )
             ],
         )

@@ -126,8 +126,10 @@ class FakeResultRecorder:
             raise self.refusal
         self.reports.append(list(results))
         self.handsets.update(handsets)
-        for r in results:  # the last result of a message wins, as in the real side effects
-            self.claims.put(r.message_id, Claim(r.outcome.value, r.attempt))
+        for r in results:  # the last result of a message wins, as in the real side effects,
+            claim = self.claims.claims.get(r.message_id)  # but never over a final or later one
+            if claim is None or not (claim.final or claim.attempt > r.attempt):
+                self.claims.put(r.message_id, Claim(r.outcome.value, r.attempt))
 
 
 Script = Callable[[SubmitRequest, int], PartOutcome]

@@ -152,6 +152,37 @@ def test_messages_in_doubt_are_found_by_handset_and_settled_once(
     assert doubts.in_doubt({("sim", "h1")}) == {}
 
 
+def test_a_receipt_that_settled_a_message_in_doubt_is_not_undone_by_a_stale_verdict(
+    pool: ConnectionPool[Any], messaging: Messaging
+) -> None:
+    """A sender that found the claim interrupted records it uncertain; a receipt recovered it
+    meanwhile. The claim stays accepted: an uncertain claim would be submitted again once the
+    resubmit delay passed, to a handset that already has the message."""
+    dead, live = PostgresClaims(pool, "standard", "sim"), PostgresClaims(pool, "standard", "sim")
+    live.renew_lease()
+    message, gone = uuid4(), uuid4()
+    dead.take([ticket(message, 1, "h3"), ticket(gone, 1, "h4")])  # never renewed: in doubt
+    assert live.earlier([message])[message].interrupted  # the living sender's triage read this
+    doubts = PostgresInDoubt(pool, messaging)
+    (found,) = doubts.in_doubt({("sim", "h3")})[("sim", "h3")]
+    assert doubts.recover(found, "4711", AT)  # the receipt came first
+    apply(
+        pool,
+        [
+            result(message, SubmitOutcome.UNCERTAIN),  # the triage's verdict, recorded after
+            result(gone, SubmitOutcome.UNCERTAIN),
+        ],
+        {},
+    )
+    assert live.earlier([message, gone]) == {
+        message: Claim("accepted", 1),
+        gone: Claim("uncertain", 1),
+    }
+    assert live.take([ticket(message, 2, "h3")]) == set()  # never submitted again
+    apply(pool, [result(gone, SubmitOutcome.CANCELLED, attempt=0)], {})  # an older attempt's
+    assert live.earlier([gone]) == {gone: Claim("uncertain", 1)}
+
+
 def test_a_message_sent_again_meanwhile_is_not_settled_by_a_late_receipt(
     pool: ConnectionPool[Any], messaging: Messaging
 ) -> None:
