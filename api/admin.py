@@ -65,6 +65,7 @@ class AdminAccountsController(Controller):
             method=data.method,
             reference=data.reference,
             package=data.package,
+            actor=request.user.actor,
             now=ctx.now(),
         )
         return Response(

@@ -18,6 +18,7 @@ from api.schemas import common
 from api.sessions import require_json
 from domain.accounts.team import Invitation
 from domain.accounts.user import User, UserRole, UserState
+from projections.messaging_queries import SendsActedOnByHand
 from services.account_history import AccountHistory, Entry
 
 owner_only = for_customers(Need.OWNER, Need.OWNER)
@@ -181,6 +182,13 @@ def history_read(entries: list[Entry]) -> AccountHistoryRead:
     )
 
 
+def account_history(ctx: Ctx) -> AccountHistory:
+    backend = ctx.backend
+    return AccountHistory(
+        backend.accounts, backend.ledger, backend.messaging, SendsActedOnByHand(ctx.pool)
+    )
+
+
 class AccountHistoryController(Controller):
     path = "/v1/account/history"
     tags = ["users"]  # noqa: RUF012
@@ -188,9 +196,7 @@ class AccountHistoryController(Controller):
 
     @get("/", sync_to_thread=True, summary="Everything that happened to the account, and who")
     def history(self, request: AuthRequest, ctx: Ctx) -> AccountHistoryRead:
-        entries = AccountHistory(ctx.backend.accounts).entries(
-            request.user.customer_account, personal=True
-        )
+        entries = account_history(ctx).entries(request.user.customer_account, personal=True)
         return history_read(entries)
 
 
@@ -204,9 +210,7 @@ class StaffAccountController(Controller):
 
     @get("/history", sync_to_thread=True, summary="An account's history (personal data redacted)")
     def history(self, ctx: Ctx, account_id: FromPath[UUID]) -> AccountHistoryRead:
-        return history_read(
-            AccountHistory(ctx.backend.accounts).entries(account_id, personal=False)
-        )
+        return history_read(account_history(ctx).entries(account_id, personal=False))
 
     @post(
         "/users/{user_id:uuid}/unlock",

@@ -62,6 +62,7 @@ def run(settings: Settings, args: argparse.Namespace) -> dict[str, object]:
             method=PaymentMethod.BANK_TRANSFER,
             reference="bench",
             package="bench",
+            actor="bench",
             now=now,
             expires_at=None,
         )

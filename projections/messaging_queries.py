@@ -246,3 +246,20 @@ class ReadModelDueSends:
             (now, limit),
         )
         return [row["send_id"] for row in rows]
+
+
+class SendsActedOnByHand:
+    """The account's sends held for review or cancelled, oldest first, from the read side
+    (``services.account_history.SendsActedOn``)."""
+
+    def __init__(self, pool: ConnectionPool[Any]) -> None:
+        self.pool = pool
+
+    def acted_on(self, account_id: UUID) -> list[UUID]:
+        rows = _rows(
+            self.pool,
+            "SELECT send_id FROM msg_sends WHERE account_id = %s"
+            " AND (review_required OR state = 'cancelled') ORDER BY created_at",
+            (account_id,),
+        )
+        return [row["send_id"] for row in rows]

@@ -125,9 +125,10 @@ class Credits:
         method: PaymentMethod,
         reference: str,
         package: str,
+        actor: str,
         now: datetime,
     ) -> Topup:
-        """Credit a paid package (idempotent by payment reference)."""
+        """Credit a paid package (idempotent by payment reference); ``actor``: who booked it."""
         self.accounts.account(account_id)  # it must exist
         repeated = self.ledger.wallet(account_id).lot_for_reference(reference) is not None
         vat = vat_on(net)
@@ -138,6 +139,7 @@ class Credits:
             method=method,
             reference=reference,
             package=package,
+            actor=actor,
             now=now,
             expires_at=self.package_expiry(now),
         )

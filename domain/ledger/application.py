@@ -112,6 +112,7 @@ class Ledger(KontorApplication):
         method: PaymentMethod,
         reference: str,
         package: str,
+        actor: str,
         now: datetime,
         expires_at: datetime | None,
     ) -> UUID:
@@ -126,6 +127,7 @@ class Ledger(KontorApplication):
                 method=method,
                 reference=reference,
                 package=package,
+                actor=actor,
                 now=now,
                 expires_at=expires_at,
             )

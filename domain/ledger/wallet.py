@@ -111,6 +111,15 @@ class Wallet(Aggregate):
         method: PaymentMethod
         reference: str
         package: str
+        actor: str
+        """Who booked it (a staff user, the operator's key, a payment's notification)."""
+
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            """Purchases booked before they named who booked them."""
+            state["actor"] = ""
 
     def purchase(
         self,
@@ -121,6 +130,7 @@ class Wallet(Aggregate):
         method: PaymentMethod,
         reference: str,
         package: str,
+        actor: str,
         now: datetime,
         expires_at: datetime | None,
     ) -> UUID:
@@ -136,7 +146,7 @@ class Wallet(Aggregate):
             )
         self.expire_lots(now)
         lot = CreditLot(lot_id, LotSource.PURCHASE, net, now, expires_at)
-        self._credit_purchased(lot, net, vat, net + vat, method, reference, package)
+        self._credit_purchased(lot, net, vat, net + vat, method, reference, package, actor)
         return lot_id
 
     @event(CreditPurchased)
@@ -149,6 +159,7 @@ class Wallet(Aggregate):
         method: PaymentMethod,
         reference: str,
         package: str,
+        actor: str,
     ) -> None:
         self._add_lot(lot)
         self.references[reference] = lot.lot_id

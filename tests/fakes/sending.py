@@ -225,3 +225,14 @@ class FakeAcceptanceJobs:
 
     def discard(self, send_id: UUID) -> None:
         self.staging.discard(send_id)
+
+
+class FakeSendsActedOn:
+    """The sends of each account the history should look at (as the read side names the held
+    and cancelled ones), set by the test."""
+
+    def __init__(self) -> None:
+        self.sends: dict[UUID, list[UUID]] = {}
+
+    def acted_on(self, account_id: UUID) -> list[UUID]:
+        return list(self.sends.get(account_id, ()))

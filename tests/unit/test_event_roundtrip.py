@@ -200,7 +200,7 @@ def test_wallet_and_reservation_snapshots_reload_as_the_live_aggregates() -> Non
     account = uuid4()
     app.open_wallet(account, Billing.PREPAID)
     app.purchase(account, net=100_000, vat=19_000, method=PaymentMethod.PAYPAL, reference="r",
-                 package="p", now=now, expires_at=None)  # fmt: skip
+                 package="p", actor="admin:x", now=now, expires_at=None)  # fmt: skip
     app.grant(account, source=LotSource.GOODWILL, amount=500, reference="g", reason="sorry",
               actor="admin:x", now=now, expires_at=now)  # fmt: skip
     reservation = app.reserve(account, send_id=uuid4(), amount=7_900, parts=10, count=10,

@@ -29,6 +29,7 @@ from kontor.samples import SAMPLE_PASSWORD, registration
 from services.staff import StaffEnrolment
 from tests.integration.api.edge_routes import concrete
 from tests.support.api import PEPPER, ApiHarness
+from workers.projections import messaging_runner
 
 PROBLEM = "application/problem+json"
 
@@ -393,17 +394,60 @@ def test_support_reads_histories_and_lifts_locks_but_changes_no_credit(api: ApiH
 
 
 def test_an_operator_signs_in_instead_of_sharing_the_key(api: ApiHarness) -> None:
+    """Every change the operator makes to an account names the staff user in its history:
+    credit, adjustment, review threshold, releasing a campaign, blocking."""
     customer = api.register("karl")
     csrf = staff_session(api, "olga-op", UserRole.OPERATOR)
+    account = f"/v1/admin/accounts/{customer.account_id}"
+    done = [
+        api.client.post(f"{account}/topups", headers=csrf,
+                        json={"net": 100_000, "reference": "K1", "method": "paypal"}),
+        api.client.post(f"{account}/adjustments", headers=csrf,
+                        json={"type": "goodwill", "amount": 5_000, "reason": "late report"}),
+        api.client.patch(account, json={"review_threshold": 1}, headers=csrf),
+    ]  # fmt: skip
+    assert [r.status_code for r in done] == [201, 201, 200], [r.text for r in done]
+    recipients = [{"number": f"+4915112345{n:03d}"} for n in range(2)]
+    held = api.client.post(
+        "/v1/campaigns",
+        json={"text": "Hallo!", "sender": "Shop", "recipients": recipients},
+        headers=customer.headers,
+    )
+    assert held.status_code == 202, held.text
+    campaign = held.json()["campaign_id"]
+    api.catch_up()
+    released = api.client.post(f"/v1/admin/campaigns/{campaign}/release", headers=csrf)
+    assert released.status_code == 200, released.text
     blocked = api.client.patch(
-        f"/v1/admin/accounts/{customer.account_id}",
-        json={"state": "blocked", "reason": "unpaid invoice"},
-        headers=csrf,
+        account, json={"state": "blocked", "reason": "unpaid invoice"}, headers=csrf
     )
     assert blocked.status_code == 200, blocked.text
+    messaging_runner(api.backend).catch_up()  # the sends' read side names the held send
     history = api.client.get("/v1/account/history", headers=customer.headers).json()["items"]
-    (changed,) = [e for e in history if e["event"] == "StateChanged"]
-    assert changed["actor"].startswith("user:")
+    by_staff = {(e["subject"], e["event"]) for e in history if e["actor"] == released_by(history)}
+    assert by_staff == {
+        ("wallet", "CreditPurchased"),
+        ("wallet", "CreditGranted"),
+        ("account", "ReviewThresholdChanged"),
+        (f"send:{campaign}", "ReviewReleased"),
+        ("account", "StateChanged"),
+    }, history
+    trial = [
+        e for e in history if e["event"] == "CreditGranted" and e["actor"] != released_by(history)
+    ]
+    assert trial, "the trial credit shows too"
+    assert not any(e["event"] in ("CreditHeld", "CreditReturned") for e in history)
+    as_support = api.client.get(f"{account}/history", headers=csrf).json()["items"]
+    assert {(e["subject"], e["event"], e["actor"]) for e in as_support} == {
+        (e["subject"], e["event"], e["actor"]) for e in history
+    }
+
+
+def released_by(history: list[dict[str, Any]]) -> str:
+    (release,) = [e for e in history if e["event"] == "ReviewReleased"]
+    actor = str(release["actor"])
+    assert actor.startswith("user:")  # the staff user, by id: never a shared key
+    return actor
 
 
 REQUIRED = ("kind", "salutation", "first_name", "last_name", "street", "postcode", "city",

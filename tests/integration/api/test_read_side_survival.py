@@ -269,6 +269,7 @@ def test_a_top_up_beyond_bigint_holds_the_ledger_projections_and_not_messaging(
         method=next(iter(PaymentMethod)),
         reference="beyond-bigint",
         package="SMS package",
+        actor="admin:test",
         now=datetime.now(UTC),
         expires_at=None,
     )

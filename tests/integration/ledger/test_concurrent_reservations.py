@@ -26,6 +26,7 @@ def test_exactly_the_covered_number_of_concurrent_reservations_succeed(database_
         method=PaymentMethod.PAYPAL,
         reference="pp-1",
         package="12 SMS",
+        actor="admin:test",
         now=NOW,
         expires_at=NOW + timedelta(days=180),
     )

@@ -117,10 +117,11 @@ def test_the_ledger_itself_refuses_amounts_above_the_maximum() -> None:
     ledger.open_wallet(account, Billing.PREPAID)
     with pytest.raises(InvalidAmountError):
         ledger.purchase(account, net=MAX_AMOUNT + 1, vat=0, method=PaymentMethod.PAYPAL,
-                        reference="r", package="p", now=now, expires_at=None)  # fmt: skip
+                        reference="r", package="p", actor="admin:x", now=now,
+                        expires_at=None)  # fmt: skip
     with pytest.raises(InvalidAmountError):
         ledger.grant(account, source=LotSource.GOODWILL, amount=2**63, reference="g",
                      reason="sorry", actor="admin:x", now=now, expires_at=None)  # fmt: skip
     with pytest.raises(AggregateNotFoundError):
         ledger.purchase(uuid4(), net=5, vat=1, method=PaymentMethod.PAYPAL, reference="r",
-                        package="p", now=now, expires_at=None)  # fmt: skip
+                        package="p", actor="admin:x", now=now, expires_at=None)  # fmt: skip

@@ -83,6 +83,7 @@ class LedgerMachine(RuleBasedStateMachine):
             method=PaymentMethod.SEPA_DIRECT_DEBIT,
             reference=reference,
             package="pkg",
+            actor="admin:test",
             now=self.now,
             expires_at=self.now + timedelta(days=180),
         )

@@ -64,12 +64,12 @@ def test_a_topup_books_net_credit_with_vat_valid_six_months(
 ) -> None:
     account = customer(apps)
     topup = credits.topup(account, net=100_000, method=PaymentMethod.PAYPAL, reference="P-1",
-                          package="SMS 1000", now=NOW)  # fmt: skip
+                          package="SMS 1000", actor="user:x", now=NOW)  # fmt: skip
     assert (topup.net, topup.vat, topup.gross, topup.repeated) == (100_000, 19_000, 119_000, False)
     # The same Berlin wall time (10:00) six months later: 09:00 UTC in winter, 08:00 in summer.
     assert topup.expires_at == datetime(2026, 9, 2, 8, 0, tzinfo=UTC)
     again = credits.topup(account, net=100_000, method=PaymentMethod.PAYPAL, reference="P-1",
-                          package="SMS 1000", now=NOW)  # fmt: skip
+                          package="SMS 1000", actor="user:x", now=NOW)  # fmt: skip
     assert again.repeated
     assert again.lot_id == topup.lot_id
     assert available(apps, account) == TRIAL + 100_000
@@ -227,3 +227,25 @@ def test_a_wallet_snapshot_taken_before_debit_references_still_loads(apps: Memor
     wallet = decoded.mutate(None)
     assert wallet.debit_references == {}
     assert wallet.available == TRIAL
+
+
+def test_a_purchase_booked_before_purchases_named_their_actor_still_loads(
+    apps: MemoryApps, credits: Credits
+) -> None:
+    account = customer(apps)
+    credits.topup(account, net=100_000, method=PaymentMethod.PAYPAL, reference="P-old",
+                  package="SMS 1000", actor="admin:k1", now=NOW)  # fmt: skip
+    (purchase,) = [
+        e for e in apps.ledger.repository.event_store.get(Wallet.create_id(account))
+        if isinstance(e, Wallet.CreditPurchased)
+    ]  # fmt: skip
+    assert purchase.actor == "admin:k1"
+    stored = apps.ledger.mapper.to_stored_event(purchase)
+    body = json.loads(stored.state)
+    assert body.pop("class_version") == 2
+    del body["actor"]  # what the earlier release stored
+    old = StoredEvent(stored.originator_id, stored.originator_version, stored.topic,
+                      json.dumps(body).encode())  # fmt: skip
+    decoded: Any = apps.ledger.mapper.to_domain_event(old)
+    assert decoded.actor == ""
+    assert decoded.net == 100_000

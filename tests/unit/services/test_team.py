@@ -18,9 +18,11 @@ from domain.accounts.exceptions import (
 )
 from domain.accounts.team import INVITATION_VALID, InvitationClosedError, LastOwnerError
 from domain.accounts.user import UserRole, UserState
+from domain.ledger.lots import PaymentMethod
 from services.account_history import AccountHistory
 from services.signin import SignInRefusedError
 from services.team import INVITATIONS_PER_HOUR, InvitationLimitError, TeamService
+from tests.fakes.sending import FakeSendsActedOn
 from tests.fakes.sessions import MemoryOutbox, MemoryResetTokens
 from tests.unit.services.test_signin import PASSWORD, World
 
@@ -143,10 +145,25 @@ def test_the_owner_lifts_a_lock(t: Team) -> None:
     assert t.world.signin.sign_in("anna", PASSWORD, "192.0.2.1")
 
 
+def account_history(t: Team) -> AccountHistory:
+    apps = t.world.apps
+    return AccountHistory(apps.accounts, apps.ledger, apps.messaging, FakeSendsActedOn())
+
+
+def test_the_history_shows_the_credit_staff_booked_and_by_whom(t: Team) -> None:
+    apps = t.world.apps
+    apps.ledger.purchase(t.account, net=10_000, vat=1_900, method=PaymentMethod.PAYPAL,
+                         reference="P-9", package="SMS 100", actor="user:staff-1",
+                         now=t.world.clock(), expires_at=None)  # fmt: skip
+    history = account_history(t).entries(t.account, personal=False)
+    entries = [(e.subject, e.event, e.actor) for e in history]
+    assert ("wallet", "CreditPurchased", "user:staff-1") in entries
+
+
 def test_the_history_shows_who_did_what_and_hides_secrets(t: Team) -> None:
     ben = t.join("ben", "ben@example.de", UserRole.SENDER)
     t.team.change_role(t.account, ben, UserRole.VIEWER, "user:anna")
-    history = AccountHistory(t.world.apps.accounts)
+    history = account_history(t)
     for_owner = history.entries(t.account, personal=True)
     events = [(e.subject, e.event, e.actor) for e in for_owner]
     assert ("account", "Registered", None) in events
