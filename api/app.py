@@ -29,6 +29,7 @@ from psycopg_pool import AsyncConnectionPool, ConnectionPool
 from swagger_ui_bundle import swagger_ui_path  # type: ignore[import-untyped]
 
 from adapters.backend import open_backend
+from adapters.crypto import apikeys
 from adapters.gcpolicy import settle
 from adapters.jetstream.connection import NatsConnection
 from adapters.pricelist import default_sms_rate, load_preview_rules
@@ -133,8 +134,12 @@ def create_app(
         authenticator = Authenticator(
             pepper=backend.pepper,
             load_key=backend.accounts.api_key,
-            admin_key=settings.admin_api_key,
-            finance_key=settings.finance_api_key,
+            admin_key=apikeys.configured(
+                backend.pepper, settings.admin_api_key_hash, settings.admin_api_key
+            ),
+            finance_key=apikeys.configured(
+                backend.pepper, settings.finance_api_key_hash, settings.finance_api_key
+            ),
         )
         app.state.resources = Resources(
             settings=settings, pg_pool=pool, nats=nats, read_pool=backend.pool

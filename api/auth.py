@@ -11,11 +11,11 @@ Who may do what: every customer endpoint names what its writes need and what its
 ``Need.FINANCE`` owner or finance, ``Need.OWNER`` the owner. Users and API keys have the same
 roles (a key is created with one; keys made before roles existed are the owner's).
 
-The key's The key's
-prefix names its ``ApiKey`` aggregate; a verified key is cached in the process for a few seconds,
-so a request costs a dict lookup and one HMAC (microseconds). Revoking a key evicts it here at
-once and everywhere else within the cache time. The operator's and finance's keys are
-configured at deploy (``KONTOR_ADMIN_API_KEY``, ``KONTOR_FINANCE_API_KEY``) and never stored.
+The key's prefix names its ``ApiKey`` aggregate; a verified key is cached in the process for a
+few seconds, so a request costs a dict lookup and one HMAC (microseconds). Revoking a key evicts
+it here at once and everywhere else within the cache time. The operator's and finance's keys for
+automation are configured at deploy as hashes (``KONTOR_ADMIN_API_KEY_HASH``,
+``KONTOR_FINANCE_API_KEY_HASH``), never stored and never held in plain text.
 """
 
 from __future__ import annotations
@@ -101,6 +101,7 @@ class Authenticator:
         admin_key: str | None,
         finance_key: str | None,
     ) -> None:
+        """``admin_key``, ``finance_key``: the deploy keys' hashes (``apikeys.hashed``)."""
         self._pepper = pepper
         self._load_key = load_key
         self._cache: dict[str, _Cached] = {}
@@ -111,9 +112,9 @@ class Authenticator:
         )
         for role, access, key in deploy:
             if key:
-                prefix = apikeys.prefix_of(key)
+                prefix, digest = apikeys.parse_hashed(key)
                 principal = Principal(role, None, None, prefix, access)
-                self._deploy_keys[prefix] = (apikeys.digest(pepper, key), principal)
+                self._deploy_keys[prefix] = (digest, principal)
 
     def evict(self, prefix: str) -> None:
         self._cache.pop(prefix, None)

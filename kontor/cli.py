@@ -14,7 +14,7 @@ from typing import Any
 
 from adapters.gcpolicy import settle
 from adapters.postgres.priority import lead_session_group
-from kontor import mail_cli, preview_cli, projections_cli, staff_cli
+from kontor import keys_cli, mail_cli, preview_cli, projections_cli, staff_cli
 from kontor.logs import configure_logging
 from settings import Settings, SettingsError, load_settings, settings_table
 
@@ -139,6 +139,10 @@ def cmd_staff(args: argparse.Namespace) -> int:
     return staff_cli.run(args, _settings())
 
 
+def cmd_keys(args: argparse.Namespace) -> int:
+    return keys_cli.run(args, _settings())
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kontor", description="Kontor bulk-SMS platform")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -163,6 +167,7 @@ def build_parser() -> argparse.ArgumentParser:
     projections_cli.add_parser(sub)
     mail_cli.add_parsers(sub)
     staff_cli.add_parser(sub)
+    keys_cli.add_parser(sub)
     return parser
 
 
@@ -178,6 +183,7 @@ COMMANDS = {
     "smtp-sink": cmd_smtp_sink,
     "mail": cmd_mail,
     "staff": cmd_staff,
+    "keys": cmd_keys,
 }
 
 

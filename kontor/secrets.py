@@ -1,8 +1,10 @@
 """Secrets for a local platform: generated once into ``KONTOR_VAR_DIR/secrets.json``.
 
-Production sets ``KONTOR_MASTER_KEY``, ``KONTOR_API_KEY_PEPPER`` and the operator keys itself;
-a developer's ``kontor up`` must work without that, and must keep the same secrets across
-restarts (a new master key would make every sealed value unreadable).
+Production sets ``KONTOR_MASTER_KEY``, ``KONTOR_API_KEY_PEPPER`` and the automation keys'
+hashes itself (``kontor keys new``); a developer's ``kontor up`` must work without that, and must
+keep the same secrets across restarts (a new master key would make every sealed value
+unreadable). The file keeps the operator's and finance's keys for the developer who reads it
+(mode 0600); the processes ``kontor up`` starts get only the keys' hashes.
 """
 
 from __future__ import annotations
@@ -31,12 +33,20 @@ def generated_secrets(settings: Settings) -> Settings:
     }
     if values != stored:
         _write_private(path, values)
-    return dataclasses.replace(
+    filled = dataclasses.replace(
         settings,
         master_key=settings.master_key or values["master_key"],
         api_key_pepper=settings.api_key_pepper or values["api_key_pepper"],
-        admin_api_key=settings.admin_api_key or values["admin_api_key"],
-        finance_api_key=settings.finance_api_key or values["finance_api_key"],
+    )
+    pepper_bytes = str(filled.api_key_pepper).encode()
+    admin = settings.admin_api_key or values["admin_api_key"]
+    finance = settings.finance_api_key or values["finance_api_key"]
+    return dataclasses.replace(  # configured hashes stand as they are
+        filled,
+        admin_api_key=admin,
+        finance_api_key=finance,
+        admin_api_key_hash=settings.admin_api_key_hash or apikeys.hashed(pepper_bytes, admin),
+        finance_api_key_hash=settings.finance_api_key_hash or apikeys.hashed(pepper_bytes, finance),
     )
 
 
@@ -57,7 +67,7 @@ def write_private(path: Path, text: str) -> None:
 
 
 def secrets_env(settings: Settings) -> dict[str, str]:
-    names = ("master_key", "api_key_pepper", "admin_api_key", "finance_api_key")
+    names = ("master_key", "api_key_pepper", "admin_api_key_hash", "finance_api_key_hash")
     return {
         f"KONTOR_{name.upper()}": value
         for name in names

@@ -11,6 +11,7 @@ import ast
 import dataclasses
 import inspect
 import itertools
+import re
 import textwrap
 import types
 from collections.abc import Mapping
@@ -21,6 +22,9 @@ ENV_PREFIX = "KONTOR_"
 
 
 LANES = frozenset({"tx", "bulk"})
+HASHED_KEY = re.compile(r"^([a-z2-7]{12}):([0-9a-f]{64})$")
+"""An API key as configuration holds it, ``<prefix>:<digest>`` (``adapters.crypto.apikeys``):
+the deploy keys of automation are configured so, never in plain text."""
 
 
 class SettingsError(ValueError):
@@ -94,13 +98,23 @@ class Settings:
     """Server-side secret mixed into the HMAC-SHA256 digests of API keys. Unset: ``kontor up``
     generates one into ``KONTOR_VAR_DIR/secrets.json`` on first start."""
 
+    admin_api_key_hash: str | None = None
+    """The operator's automation key (role admin) as ``<prefix>:<digest>`` (``kontor keys new``
+    makes a key and prints it so; the key itself is never configured). People sign in as staff
+    users instead (``kontor staff add``). Unset: ``kontor up`` generates a key into
+    ``KONTOR_VAR_DIR/secrets.json`` and gives the API only its hash."""
+
+    finance_api_key_hash: str | None = None
+    """Finance's automation key (role finance: journal, trial balance), configured like the
+    admin key's hash."""
+
     admin_api_key: str | None = None
-    """The operator's API key (role admin), configured at deploy. Unset: ``kontor up`` generates
-    one into ``KONTOR_VAR_DIR/secrets.json`` and prints where it is."""
+    """Set by ``kontor up`` for its own tools (the chaos run) from ``secrets.json``; the API reads
+    only ``admin_api_key_hash``. Deprecated as configuration: a key given here is hashed when
+    the API starts."""
 
     finance_api_key: str | None = None
-    """Finance's API key (role finance: journal, trial balance), configured at deploy. Unset:
-    generated like the admin key."""
+    """Like ``admin_api_key``, for finance's key."""
 
     trial_credit: int = 10_000
     """Credit granted on registration, in 1/10,000 EUR (10000 = 1.00 EUR net)."""
@@ -200,6 +214,13 @@ class Settings:
 
     def __post_init__(self) -> None:
         self.lane_set  # noqa: B018 - refuse a bad value when the settings are loaded
+        for name in ("admin_api_key_hash", "finance_api_key_hash"):
+            value = getattr(self, name)
+            if value is not None and not HASHED_KEY.match(value):
+                raise SettingsError(
+                    f"KONTOR_{name.upper()}: expected <12-character prefix>:<64 hex digits>"
+                    " (what `kontor keys new` prints)"
+                )
 
 
 def load_settings(environ: Mapping[str, str], **overrides: Any) -> Settings:

@@ -14,6 +14,8 @@ import re
 import secrets
 from dataclasses import dataclass
 
+from settings import HASHED_KEY
+
 KEY_FORMAT = re.compile(r"^kt_([a-z2-7]{12})_([A-Za-z0-9_-]{40})$")
 
 
@@ -48,3 +50,23 @@ def prefix_of(plaintext: str) -> str:
 
 def matches(pepper: bytes, plaintext: str, stored_digest: str) -> bool:
     return hmac.compare_digest(digest(pepper, plaintext), stored_digest)
+
+
+def hashed(pepper: bytes, plaintext: str) -> str:
+    """The configured form of a key (``HASH_FORMAT``)."""
+    return f"{prefix_of(plaintext)}:{digest(pepper, plaintext)}"
+
+
+def parse_hashed(value: str) -> tuple[str, str]:
+    """``(prefix, digest)`` of a key's configured form."""
+    match = HASHED_KEY.match(value)
+    if match is None:
+        raise MalformedApiKeyError("expected <12-character prefix>:<64 hex digits>")
+    return match.group(1), match.group(2)
+
+
+def configured(pepper: bytes, hashed_form: str | None, plaintext: str | None) -> str | None:
+    """A deploy key's hash from configuration: its hash, or (deprecated) the key hashed."""
+    if hashed_form is not None:
+        return hashed_form
+    return hashed(pepper, plaintext) if plaintext else None
