@@ -29,7 +29,7 @@ from __future__ import annotations
 import hashlib
 import math
 import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -120,6 +120,11 @@ class SessionStore(Protocol):
 
     def setup_done(self, user_id: UUID) -> None:
         """The user set up two-factor sign-in: their sessions reach everything again."""
+        ...
+
+    def setup_needed(self, user_ids: Collection[UUID]) -> None:
+        """Two-factor sign-in became required of these users, who have none: their sessions
+        reach only its setup from now on."""
         ...
 
 

@@ -82,6 +82,12 @@ class TwoFactor:
         self.accounts.save(user)
 
     def require(self, account_id: UUID, required: bool, actor: str) -> None:
+        """Require two-factor sign-in of every user of the account (or no longer). The
+        sessions of users without it reach only its setup from then on, as a new sign-in
+        would, not until they end."""
         account = self.accounts.account(account_id)
         account.require_two_factor(required, actor)
         self.accounts.save(account)
+        if required:
+            members = self.accounts.team(account_id).members
+            self.sessions.setup_needed([m for m in members if not self.accounts.user(m).two_factor])

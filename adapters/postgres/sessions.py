@@ -9,7 +9,7 @@ than a day are deleted as new ones come.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -138,6 +138,14 @@ class PostgresSessions:
             conn.execute(
                 "UPDATE auth_sessions SET setup_required = false WHERE user_id = %s", (user_id,)
             )
+
+    def setup_needed(self, user_ids: Collection[UUID]) -> None:
+        if user_ids:
+            with self.pool.connection() as conn:
+                conn.execute(
+                    "UPDATE auth_sessions SET setup_required = true WHERE user_id = ANY(%s)",
+                    (list(user_ids),),
+                )
 
     def revoke_user(self, user_id: UUID, keep: UUID | None = None) -> int:
         with self.pool.connection() as conn:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 from uuid import UUID
@@ -46,6 +46,11 @@ class MemorySessions:
         for token, session in self.by_hash.items():
             if session.user_id == user_id:
                 self.by_hash[token] = replace(session, setup_required=False)
+
+    def setup_needed(self, user_ids: Collection[UUID]) -> None:
+        for token, session in self.by_hash.items():
+            if session.user_id in user_ids:
+                self.by_hash[token] = replace(session, setup_required=True)
 
     def revoke_user(self, user_id: UUID, keep: UUID | None = None) -> int:
         ended = [

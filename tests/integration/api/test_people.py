@@ -287,10 +287,15 @@ def test_the_owner_invites_a_user_who_joins_and_is_removed_at_once(api: ApiHarne
 
 def test_two_factor_sign_in_over_http(api: ApiHarness) -> None:
     owner = api.register("ida")
+    assert sign_in(api, "ida").status_code == 201
+    assert api.client.get("/v1/lists").status_code == 200
     required = api.client.put(
         "/v1/account/two-factor", json={"required": True}, headers=owner.headers
     )
     assert required.status_code == 200, required.text
+    already_open = api.client.get("/v1/lists")  # the session from before the rule: at once
+    assert already_open.status_code == 403, already_open.text
+    api.client.cookies.clear()
     signed_in = sign_in(api, "ida").json()
     assert signed_in["two_factor_setup_required"] is True
     csrf = {"X-CSRF-Token": signed_in["csrf_token"]}

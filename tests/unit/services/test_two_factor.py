@@ -93,6 +93,34 @@ def test_the_owners_rule_makes_new_sessions_set_it_up_first(w: TwoFactorWorld) -
         w.two_factor.disable(w.owner.id, w.code(secret.value), "user:owner")
 
 
+def test_the_owners_rule_reaches_sessions_already_open_at_once(w: TwoFactorWorld) -> None:
+    assert w.owner.account_id is not None
+    berta = w.register("berta")  # another account: not touched
+    open_now = w.signin.sign_in("anna", PASSWORD, "192.0.2.1")
+    elsewhere = w.signin.sign_in("berta", PASSWORD, "192.0.2.1")
+    assert not open_now.session.setup_required
+    w.two_factor.require(w.owner.account_id, True, "user:owner")
+    found = w.signin.session(open_now.token)
+    assert found is not None
+    assert found.setup_required  # not after 12 hours: now
+    other = w.signin.session(elsewhere.token)
+    assert other is not None
+    assert not other.setup_required
+    assert berta.account_id != w.owner.account_id
+
+
+def test_a_user_who_has_it_keeps_their_sessions_whole_when_it_is_required(
+    w: TwoFactorWorld,
+) -> None:
+    assert w.owner.account_id is not None
+    secret, _ = w.enable(w.owner)
+    signed_in = w.signin.sign_in("anna", PASSWORD, "192.0.2.1", code=w.code(secret))
+    w.two_factor.require(w.owner.account_id, True, "user:owner")
+    found = w.signin.session(signed_in.token)
+    assert found is not None
+    assert not found.setup_required
+
+
 def test_it_is_turned_off_with_a_current_code(w: TwoFactorWorld) -> None:
     secret, _ = w.enable(w.owner)
     with pytest.raises(TwoFactorRefusedError):
