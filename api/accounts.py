@@ -19,7 +19,7 @@ from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 from adapters.crypto import apikeys
 from adapters.csvsafe import spreadsheet_safe
 from api.auth import finance_writes, owner_writes
-from api.context import AuthRequest, Ctx
+from api.context import ApiContext, AuthRequest, Ctx
 from api.errors import ProblemError
 from api.query import Cursor, Format, Limit10000, check_range
 from api.schemas.accounts import (
@@ -83,6 +83,32 @@ def account_read(account: Account) -> AccountRead:
     )
 
 
+def registration_form(data: RegistrationCreate) -> RegistrationForm:
+    """What a registration asks of ``services.registration``, from the API's body or the
+    application's sign-up form (both decoded into ``RegistrationCreate``)."""
+    return RegistrationForm(
+        kind=data.kind,
+        contact_name=f"{data.first_name.strip()} {data.last_name.strip()}",
+        email=data.email,
+        username=data.username,
+        company=data.company,
+        tariff=data.tariff,
+        owner=OwnerForm(
+            salutation=data.salutation,
+            first_name=data.first_name,
+            last_name=data.last_name,
+            street=data.street,
+            postcode=data.postcode,
+            city=data.city,
+            country=data.country,
+            phone=data.phone,
+            password=data.password,
+            accepted_terms=data.accepted_terms,
+            accepted_privacy=data.accepted_privacy,
+        ),
+    )
+
+
 class RegistrationController(Controller):
     path = "/v1/accounts"
     tags = ["accounts"]  # noqa: RUF012
@@ -97,44 +123,62 @@ class RegistrationController(Controller):
     def register(
         self, request: Request[Any, Any, Any], data: JSONBody[RegistrationCreate], ctx: Ctx
     ) -> RegistrationRead:
-        key = apikeys.generate(ctx.backend.pepper)
-        registered = ctx.registrations.register(
-            RegistrationForm(
-                kind=data.kind,
-                contact_name=f"{data.first_name.strip()} {data.last_name.strip()}",
-                email=data.email,
-                username=data.username,
-                company=data.company,
-                tariff=data.tariff,
-                owner=OwnerForm(
-                    salutation=data.salutation,
-                    first_name=data.first_name,
-                    last_name=data.last_name,
-                    street=data.street,
-                    postcode=data.postcode,
-                    city=data.city,
-                    country=data.country,
-                    phone=data.phone,
-                    password=data.password,
-                    accepted_terms=data.accepted_terms,
-                    accepted_privacy=data.accepted_privacy,
-                ),
-            ),
-            NewApiKey(key.plaintext, key.prefix, key.digest),
-            ctx.now(),
-            client=request.client.host if request.client else "unknown",
-        )
-        account = ctx.backend.accounts.account(registered.account_id)
-        return RegistrationRead(
-            account_id=registered.account_id,
-            account_number=account.number,
-            user_id=account.owner_id,
-            username=data.username,
-            api_key=registered.api_key,
-            api_key_id=registered.api_key_id,
-            trial_credit=registered.trial_credit,
-            tariff=data.tariff,
-        )
+        return register_account(ctx, data, request.client.host if request.client else "unknown")
+
+
+def register_account(ctx: ApiContext, data: RegistrationCreate, client: str) -> RegistrationRead:
+    """Register (``services.registration``) with a new first API key, shown this once: for
+    ``POST /v1/accounts`` and the application's sign-up form."""
+    key = apikeys.generate(ctx.backend.pepper)
+    registered = ctx.registrations.register(
+        registration_form(data),
+        NewApiKey(key.plaintext, key.prefix, key.digest),
+        ctx.now(),
+        client=client,
+    )
+    account = ctx.backend.accounts.account(registered.account_id)
+    return RegistrationRead(
+        account_id=registered.account_id,
+        account_number=account.number,
+        user_id=account.owner_id,
+        username=data.username,
+        api_key=registered.api_key,
+        api_key_id=registered.api_key_id,
+        trial_credit=registered.trial_credit,
+        tariff=data.tariff,
+    )
+
+
+def balance_read(ctx: ApiContext, account_id: UUID, as_of: datetime | None = None) -> BalanceRead:
+    """The account's credit now (or ``as_of`` a past moment), as the balance endpoint and the
+    application's dashboard show it."""
+    tariff = ctx.tariff_of(account_id)
+    pool = ctx.pool
+    now = ctx.now()
+    moment = past_moment(as_of, ctx.recorded_now())
+    if moment is None:
+        figures = ledger_queries.balance(pool, account_id, now)
+    else:
+        figures = ledger_queries.balance_as_of(pool, account_id, moment)
+    # The price the account pays now (its month volume's tier), and how many SMS its
+    # credit buys from there on, into the cheaper tiers.
+    rate = ctx.sms_rate(tariff, now)
+    volume = ctx.month_volume_of(account_id)
+    price = rate.cost(volume, 1)
+    return BalanceRead(
+        available=figures.available,
+        held=figures.held,
+        spent=figures.spent,
+        expired=figures.expired,
+        expiring_within_30_days=figures.expiring_soon,
+        credited=figures.credited,
+        debited=figures.debited,
+        receivable=figures.receivable,
+        tariff=tariff,
+        price_per_sms=price,
+        remaining_sms=rate.parts_for(figures.available, volume),
+        as_of=as_of,
+    )
 
 
 class AccountController(Controller):
@@ -157,34 +201,7 @@ class AccountController(Controller):
         ctx: Ctx,
         as_of: FromQuery[datetime | None] = None,
     ) -> BalanceRead:
-        account_id = request.user.customer_account
-        tariff = ctx.tariff_of(account_id)
-        pool = ctx.pool
-        now = ctx.now()
-        moment = past_moment(as_of, ctx.recorded_now())
-        if moment is None:
-            figures = ledger_queries.balance(pool, account_id, now)
-        else:
-            figures = ledger_queries.balance_as_of(pool, account_id, moment)
-        # The price the account pays now (its month volume's tier), and how many SMS its
-        # credit buys from there on, into the cheaper tiers.
-        rate = ctx.sms_rate(tariff, now)
-        volume = ctx.month_volume_of(account_id)
-        price = rate.cost(volume, 1)
-        return BalanceRead(
-            available=figures.available,
-            held=figures.held,
-            spent=figures.spent,
-            expired=figures.expired,
-            expiring_within_30_days=figures.expiring_soon,
-            credited=figures.credited,
-            debited=figures.debited,
-            receivable=figures.receivable,
-            tariff=tariff,
-            price_per_sms=price,
-            remaining_sms=rate.parts_for(figures.available, volume),
-            as_of=as_of,
-        )
+        return balance_read(ctx, request.user.customer_account, as_of)
 
     @get(
         "/statement",

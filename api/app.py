@@ -61,6 +61,7 @@ from api.users import (
     StaffAccountController,
     UsersController,
 )
+from api.web import TEMPLATES, WEB, WEB_PATHS
 from api.wiring import make_context, pricing_context
 from projections.setup import setup_read_models
 from settings import Settings
@@ -68,9 +69,10 @@ from settings import Settings
 SWAGGER_ASSETS = "/static/swagger-ui"
 """Where the API serves Swagger UI's scripts and styles, from the ``swagger-ui-bundle-v2``
 package (never a CDN: the docs work offline and load nothing from a third party)."""
-PUBLIC_PATHS = ["^/health$", "^/ready$", "^/metrics", "^/schema", f"^{SWAGGER_ASSETS}/"]
+PUBLIC_PATHS = ["^/health$", "^/ready$", "^/metrics", "^/schema", f"^{SWAGGER_ASSETS}/", *WEB_PATHS]
 """Answered without a key. ``/metrics`` is among them so that anyone asking the public port
-gets the plain 404 (the metrics are served on ``KONTOR_METRICS_PORT``, see ``api.metrics``)."""
+gets the plain 404 (the metrics are served on ``KONTOR_METRICS_PORT``, see ``api.metrics``).
+The application's pages find their signed-in user themselves (``api.web``)."""
 
 
 @dataclass
@@ -211,7 +213,9 @@ def create_app(
             create_static_files_router(
                 path=SWAGGER_ASSETS, directories=[swagger_ui_path], include_in_schema=False
             ),
+            WEB,
         ],
+        template_config=TEMPLATES,
         dependencies={
             "ctx": Provide(provide_ctx, sync_to_thread=False),
             **preview_dependencies(rules, pricing_context, clock or _utc_now),

@@ -329,7 +329,8 @@ def refusal_problem(refusal: Refusal, instance: str) -> dict[str, Any]:
     return body | extra
 
 
-def _lookup(exc: Exception) -> ProblemSpec | None:
+def problem_spec(exc: Exception) -> ProblemSpec | None:
+    """How an error is answered, when it is one of the platform's known refusals."""
     for klass in type(exc).__mro__:
         spec = PROBLEM_TYPES.get(klass)
         if spec is not None:
@@ -380,7 +381,7 @@ def _known_problem(  # noqa: PLR0911 - a return per kind of error
             detail=exc.detail,
             **exc.extra,
         )
-    spec = _lookup(exc)
+    spec = problem_spec(exc)
     if spec is not None:
         extra = spec.extra(exc) if spec.extra else {}
         detail = spec.detail or str(exc)

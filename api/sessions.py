@@ -86,7 +86,7 @@ def _secure(request: Request[Any, Any, Any]) -> bool:
     return request.url.scheme == "https"
 
 
-def _cookies(request: Request[Any, Any, Any], token: str, csrf: str) -> list[Cookie]:
+def session_cookies(request: Request[Any, Any, Any], token: str, csrf: str) -> list[Cookie]:
     secure = _secure(request)
     age = int(ABSOLUTE.total_seconds())
     return [
@@ -97,7 +97,7 @@ def _cookies(request: Request[Any, Any, Any], token: str, csrf: str) -> list[Coo
     ]  # fmt: skip
 
 
-def _expired(request: Request[Any, Any, Any]) -> list[Cookie]:
+def expired_cookies(request: Request[Any, Any, Any]) -> list[Cookie]:
     secure = _secure(request)
     return [
         Cookie(key=name, value="", path="/", httponly=name == SESSION_COOKIE, secure=secure,
@@ -144,7 +144,7 @@ class SessionController(Controller):
         return Response(
             body,
             status_code=HTTP_201_CREATED,
-            cookies=_cookies(request, new.token, session.csrf_token),
+            cookies=session_cookies(request, new.token, session.csrf_token),
             headers={"Cache-Control": "no-store"},
         )
 
@@ -176,7 +176,7 @@ class SessionController(Controller):
     def sign_out(self, request: AuthRequest, ctx: Ctx) -> Response[None]:
         user_id, current = own_session(request)
         ctx.signin.sign_out(current, user_id)
-        return Response(None, status_code=HTTP_204_NO_CONTENT, cookies=_expired(request))
+        return Response(None, status_code=HTTP_204_NO_CONTENT, cookies=expired_cookies(request))
 
     @delete(
         "/{session_id:uuid}",

@@ -1,0 +1,47 @@
+"""The browser application, server rendered on the API's own Litestar app (``WEB``).
+
+Jinja2 templates (``templates/``), one stylesheet and the icon (``static/``, served at
+``/static/app``, nothing from another host), German first (``i18n``). Pages are public paths
+for the API's key middleware: each finds its signed-in user itself (``forms``) and sends the
+browser to the sign-in form when there is none.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from litestar import Request, Response, Router
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.static_files import create_static_files_router
+from litestar.template.config import TemplateConfig
+
+from api.web.forms import FormRefused, SignInNeeded, page, sign_in_redirect
+from api.web.pages import AppPages, PublicPages
+
+HERE = Path(__file__).parent
+STATIC = "/static/app"
+WEB_PATHS = ["^/$", "^/anmelden$", "^/registrieren$", "^/sprache/", "^/app(/|$)", f"^{STATIC}/"]
+"""The application's paths: not behind the API's key middleware (see ``forms``)."""
+
+
+def _form_refused(request: Request[Any, Any, Any], _: FormRefused) -> Response[Any]:
+    return page(request, "form_refused", status_code=403)
+
+
+def _sign_in_needed(_: Request[Any, Any, Any], exc: SignInNeeded) -> Response[Any]:
+    return sign_in_redirect(exc)
+
+
+WEB = Router(
+    "/",
+    route_handlers=[
+        PublicPages,
+        AppPages,
+        create_static_files_router(path=STATIC, directories=[HERE / "static"],
+                                   include_in_schema=False),
+    ],
+    include_in_schema=False,
+    exception_handlers={FormRefused: _form_refused, SignInNeeded: _sign_in_needed},
+)  # fmt: skip
+TEMPLATES = TemplateConfig(directory=HERE / "templates", engine=JinjaTemplateEngine)

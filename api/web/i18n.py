@@ -1,0 +1,107 @@
+"""The application's languages: German first, English switchable (cookie ``kontor_lang``).
+
+Texts are written in English in the templates and code (``_("Sign in")``) and translated by the
+catalogue ``locales/<lang>/LC_MESSAGES/messages.po``, read with Babel when the process first
+needs it (no compile step, nothing generated in the checkout). Amounts, numbers, dates and
+times are formatted by Babel for the language's region (de-DE, en-GB), times in Europe/Berlin,
+the customers' time zone.
+"""
+
+from __future__ import annotations
+
+import functools
+import gettext
+import io
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from babel import Locale
+from babel.dates import format_date, format_datetime
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.numbers import format_currency, format_decimal
+from babel.support import Translations
+
+LANGUAGES = {"de": "de_DE", "en": "en_GB"}
+"""The languages offered, each with the region its figures are formatted for."""
+DEFAULT_LANGUAGE = "de"
+LANGUAGE_COOKIE = "kontor_lang"
+BERLIN = ZoneInfo("Europe/Berlin")
+LOCALES = Path(__file__).parent / "locales"
+UNIT = Decimal(10_000)
+"""Amounts are kept in 1/10,000 EUR."""
+
+
+@functools.cache
+def translations(language: str) -> gettext.NullTranslations:
+    """The catalogue of a language (English: the texts as written)."""
+    path = LOCALES / language / "LC_MESSAGES" / "messages.po"
+    if not path.exists():
+        return gettext.NullTranslations()
+    with path.open("rb") as handle:
+        catalog = read_po(handle, locale=LANGUAGES[language])
+    compiled = io.BytesIO()
+    write_mo(compiled, catalog)
+    compiled.seek(0)
+    return Translations(compiled)
+
+
+def language_of(cookie: str | None, accept_language: str | None) -> str:
+    """The cookie's language if it is offered, else German (the platform's customers are
+    German businesses; English is a click away)."""
+    if cookie in LANGUAGES:
+        return str(cookie)
+    del accept_language  # German first, whatever the browser prefers
+    return DEFAULT_LANGUAGE
+
+
+@dataclass(frozen=True)
+class Texts:
+    """What a template needs of its language: ``_`` and the formatters."""
+
+    language: str
+
+    @property
+    def locale(self) -> Locale:
+        return Locale.parse(LANGUAGES[self.language])
+
+    def gettext(self, message: str, **values: Any) -> str:
+        text = translations(self.language).gettext(message)
+        return text % values if values else text
+
+    def money(self, amount: int) -> str:
+        """An amount in EUR with cents (``1.234,50 €``)."""
+        return format_currency(Decimal(amount) / UNIT, "EUR", locale=self.locale)
+
+    def price(self, amount: int) -> str:
+        """A price per SMS, to the tenth of a cent where it has one (``0,0790 €``)."""
+        return format_currency(
+            Decimal(amount) / UNIT, "EUR", format="#,##0.00##\xa0¤", currency_digits=False,
+            locale=self.locale,
+        )  # fmt: skip
+
+    def number(self, value: int | float | Decimal) -> str:
+        return format_decimal(value, locale=self.locale)
+
+    def when(self, moment: datetime) -> str:
+        """A moment in Europe/Berlin, short (``04.12.26, 09:30``)."""
+        return format_datetime(moment.astimezone(BERLIN), "short", locale=self.locale)
+
+    def day(self, value: date) -> str:
+        return format_date(value, "medium", locale=self.locale)
+
+    def template_globals(self) -> dict[str, Any]:
+        return {
+            "_": self.gettext,
+            "money": self.money,
+            "price": self.price,
+            "number": self.number,
+            "when": self.when,
+            "day": self.day,
+            "language": self.language,
+            "languages": sorted(LANGUAGES),
+        }

@@ -1,0 +1,233 @@
+"""The browser application's pages: sign-up, sign-in, sign-out, the language, the dashboard.
+
+Each page calls the services and the read functions the API's endpoints call
+(``api.accounts.register_account``, ``balance_read``, ``services.signin``), never a second
+copy of a rule; what a form gets wrong is shown at the field, in the form.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import Cookie
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, FromPath, FromQuery
+from litestar.response import Template
+
+from api.accounts import balance_read, register_account
+from api.auth import Need
+from api.context import Ctx
+from api.errors import problem_spec
+from api.schemas.accounts import RegistrationCreate
+from api.send_views import campaign_read
+from api.sessions import expired_cookies, session_cookies
+from api.web.forms import (
+    SignedIn,
+    check_anonymous_form,
+    check_session_form,
+    form_cookie,
+    form_token,
+    page,
+    redirect,
+    require_signed_in,
+    safe_next,
+    signed_in,
+    texts,
+)
+from api.web.i18n import LANGUAGE_COOKIE, LANGUAGES
+from domain.accounts.account import AccountKind, Salutation
+from domain.ledger.billing import UsageCounter
+from domain.messaging.states import COLOURS, MessageState
+from domain.tariff import Tariff
+from projections import messaging_queries as q
+from services.signin import (
+    SignInRefusedError,
+    SignInThrottledError,
+    TwoFactorRefusedError,
+    TwoFactorRequiredError,
+)
+
+Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
+SIGN_UP_FIELDS = ("kind", "company", "salutation", "first_name", "last_name", "street",
+                  "postcode", "city", "country", "email", "phone", "username", "password",
+                  "tariff")  # fmt: skip
+FIELD_IN_ERROR = re.compile(r"missing required field `([a-z_]+)`|at `\$\.([a-z_]+)`")
+RECENT_SENDS = 5
+COLOUR_ORDER = ("grey", "green", "orange", "red")
+
+
+def _client(request: Request[Any, Any, Any]) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+class PublicPages(Controller):
+    """Pages before signing in."""
+
+    @get("/", sync_to_thread=True)
+    def home(self, request: Request[Any, Any, Any], ctx: Ctx) -> Response[Any]:
+        return redirect("/app" if signed_in(request, ctx) else "/anmelden")
+
+    @get("/sprache/{language:str}")
+    async def language(
+        self,
+        request: Request[Any, Any, Any],
+        language: FromPath[str],
+        next: FromQuery[str | None] = None,
+    ) -> Response[Any]:
+        chosen = language if language in LANGUAGES else "de"
+        cookie = Cookie(key=LANGUAGE_COOKIE, value=chosen, path="/", samesite="lax",
+                        max_age=365 * 24 * 3600, secure=request.url.scheme == "https")  # fmt: skip
+        return redirect(safe_next(next), cookies=[cookie])
+
+    @get("/anmelden")
+    async def sign_in_form(
+        self, request: Request[Any, Any, Any], next: FromQuery[str | None] = None
+    ) -> Template:
+        token = form_token(request)
+        return page(request, "sign_in", form_token=token, next=safe_next(next), login="",
+                    error=None, code_needed=False,
+                    cookies=[form_cookie(request, token)])  # fmt: skip
+
+    @post("/anmelden", sync_to_thread=True, status_code=200)
+    def sign_in(self, request: Request[Any, Any, Any], ctx: Ctx, data: Form) -> Response[Any]:
+        check_anonymous_form(request, data)
+        login, password = data.get("login", "").strip(), data.get("password", "")
+        code = data.get("code", "").strip() or None
+        target = safe_next(data.get("next"))
+        error, code_needed, _ = None, code is not None, texts(request).gettext
+        try:
+            new = ctx.signin.sign_in(
+                login, password, _client(request), request.headers.get("user-agent", ""), code
+            )
+        except (SignInRefusedError, TwoFactorRefusedError):
+            error = _("The sign-in details do not match. Please check them and try again.")
+        except SignInThrottledError as exc:
+            error = _("Too many failed attempts. Please wait %(seconds)s seconds.",
+                      seconds=exc.retry_after)  # fmt: skip
+        except TwoFactorRequiredError:
+            error, code_needed = _("Enter the code from your authenticator app."), True
+        else:
+            cookies = session_cookies(request, new.token, new.session.csrf_token)
+            return redirect(target, cookies=cookies)
+        token = form_token(request)
+        return page(request, "sign_in", status_code=400 if not code_needed else 200,
+                    form_token=token, next=target, login=login, error=error,
+                    code_needed=code_needed, cookies=[form_cookie(request, token)])  # fmt: skip
+
+    @get("/registrieren", sync_to_thread=True)
+    def sign_up_form(self, request: Request[Any, Any, Any], ctx: Ctx) -> Template:
+        token = form_token(request)
+        return self._sign_up_page(request, ctx, token, {}, {})
+
+    def _sign_up_page(
+        self,
+        request: Request[Any, Any, Any],
+        ctx: Ctx,
+        token: str,
+        values: dict[str, str],
+        errors: dict[str, str],
+        status_code: int = 200,
+    ) -> Template:
+        shown = {k: v for k, v in values.items() if k != "password"}  # never echoed back
+        return page(request, "sign_up", status_code=status_code, form_token=token,
+                    values=shown, errors=errors, kinds=list(AccountKind),
+                    salutations=list(Salutation), tariffs=list(Tariff),
+                    trial=ctx.settings.trial_credit, terms=ctx.settings.terms_version,
+                    cookies=[form_cookie(request, token)])  # fmt: skip
+
+    @post("/registrieren", sync_to_thread=True, status_code=201)
+    def sign_up(self, request: Request[Any, Any, Any], ctx: Ctx, data: Form) -> Response[Any]:
+        check_anonymous_form(request, data)
+        values = {k: data.get(k, "").strip() for k in SIGN_UP_FIELDS}
+        values["password"] = data.get("password", "")
+        body: dict[str, Any] = {k: v for k, v in values.items() if v != ""}
+        if values.get("company") == "":
+            body.pop("company", None)
+        if data.get("accept_terms") == "yes":
+            body["accepted_terms"] = ctx.settings.terms_version
+            body["accepted_privacy"] = ctx.settings.privacy_version
+        token = form_token(request)
+        try:
+            form = msgspec.convert(body, RegistrationCreate)
+        except msgspec.ValidationError as exc:
+            field = field_in_error(str(exc))
+            return self._sign_up_page(request, ctx, token, values,
+                                      {field: texts(request).gettext(
+                                          "Please fill in or correct this field.")},
+                                      status_code=422)  # fmt: skip
+        try:
+            registered = register_account(ctx, form, _client(request))
+        except Exception as exc:
+            spec = problem_spec(exc)
+            if spec is None or spec.status >= 500:
+                raise
+            detail = spec.detail or str(exc)
+            return self._sign_up_page(request, ctx, token, values, {"form": detail},
+                                      status_code=spec.status)  # fmt: skip
+        new = ctx.signin.sign_in(
+            form.username, form.password, _client(request), request.headers.get("user-agent", "")
+        )
+        cookies = session_cookies(request, new.token, new.session.csrf_token)
+        return page(request, "welcome", status_code=201, registered=registered, cookies=cookies)
+
+
+class AppPages(Controller):
+    """Pages of a signed-in user."""
+
+    path = "/app"
+
+    @get("/", sync_to_thread=True)
+    def dashboard(self, request: Request[Any, Any, Any], ctx: Ctx) -> Template:
+        who = require_signed_in(request, ctx)
+        account_id = who.principal.account_id
+        if account_id is None or who.principal.access not in Need.READ.value:
+            return page(request, "staff_home", who=who, csrf=who.session.csrf_token)
+        account = ctx.backend.accounts.account(account_id)
+        now = ctx.now()
+        day, month = UsageCounter.period_of(now)
+        used_day, used_month = ctx.backend.ledger.wallet(account_id).usage.used(day, month)
+        limits = account.contract.limits
+        sends = [campaign_read(ctx, row, counts=True)
+                 for row in q.sends(ctx.pool, account_id, None, None, RECENT_SENDS)]  # fmt: skip
+        return page(
+            request,
+            "dashboard",
+            who=who,
+            csrf=who.session.csrf_token,
+            account=account,
+            balance=balance_read(ctx, account_id),
+            usage={"day": (used_day, limits.daily_parts),
+                   "month": (used_month, limits.monthly_parts)},
+            sends=[(s, colour_counts(s.counts)) for s in sends],
+            now=now,
+        )  # fmt: skip
+
+    @post("/abmelden", sync_to_thread=True, status_code=200)
+    def sign_out(self, request: Request[Any, Any, Any], ctx: Ctx, data: Form) -> Response[Any]:
+        who: SignedIn | None = signed_in(request, ctx)
+        if who is not None:
+            check_session_form(data, who)
+            ctx.signin.sign_out(who.session.session_id, who.session.user_id)
+        return redirect("/anmelden", cookies=expired_cookies(request))
+
+
+def field_in_error(message: str) -> str:
+    """The sign-up field a decoding error names (``form`` when it names none)."""
+    found = FIELD_IN_ERROR.search(message)
+    field = (found.group(1) or found.group(2)) if found else "form"
+    return "accept_terms" if field.startswith("accepted_") else field
+
+
+def colour_counts(counts: dict[str, int]) -> list[tuple[str, int]]:
+    """A send's messages per colour (grey no report yet, green delivered, orange buffered,
+    red failed), in that order, each colour always present."""
+    totals = dict.fromkeys(COLOUR_ORDER, 0)
+    for state, n in counts.items():
+        try:
+            totals[COLOURS[MessageState(state)]] += n
+        except ValueError:
+            totals["grey"] += n
+    return list(totals.items())

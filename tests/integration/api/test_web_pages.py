@@ -1,0 +1,143 @@
+"""The browser application's first pages over HTTP: sign-up with the trial credit shown at
+once, sign-in and sign-out, German first and English a click away, the forms' CSRF tokens, the
+pages' security headers, and no account seeing another's figures."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import httpx
+
+from kontor.samples import SAMPLE_PASSWORD, registration
+from tests.support.api import ApiHarness
+
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+
+
+def token_of(page: httpx.Response, name: str = "form_token") -> str:
+    found = re.search(rf'name="{name}" value="([^"]+)"', page.text)
+    assert found, page.text
+    return found.group(1)
+
+
+def sign_up(api: ApiHarness, username: str, **changes: Any) -> httpx.Response:
+    form = api.client.get("/registrieren")
+    assert form.status_code == 200, form.text
+    body = {k: v for k, v in registration(username).items() if not k.startswith("accepted_")}
+    body |= {"accept_terms": "yes", "form_token": token_of(form)} | changes
+    return api.client.post("/registrieren", data=body, headers=FORM)
+
+
+def sign_in(api: ApiHarness, login: str, password: str = SAMPLE_PASSWORD) -> httpx.Response:
+    form = api.client.get("/anmelden")
+    return api.client.post(
+        "/anmelden",
+        data={"login": login, "password": password, "form_token": token_of(form)},
+        headers=FORM,
+        follow_redirects=False,
+    )
+
+
+def test_a_new_customer_signs_up_and_sees_the_trial_credit_at_once(api: ApiHarness) -> None:
+    welcome = sign_up(api, "paula")
+    assert welcome.status_code == 201, welcome.text
+    assert "Startguthaben" in welcome.text
+    assert "1,00\xa0€" in welcome.text  # the trial credit, formatted for Germany
+    assert re.search(r"kt_[a-z2-7]{12}_", welcome.text)  # the API key, shown this once
+    api.catch_up()
+    overview = api.client.get("/app")  # signed in by the sign-up
+    assert overview.status_code == 200, overview.text
+    assert "Verfügbares Guthaben" in overview.text
+    assert "1,00\xa0€" in overview.text
+    assert "Restvolumen" in overview.text
+    assert not re.search(r"kt_[a-z2-7]{12}_", overview.text)  # never shown again
+
+
+def test_pages_carry_a_strict_policy_and_no_third_party_asset(api: ApiHarness) -> None:
+    for path in ("/anmelden", "/registrieren"):
+        page = api.client.get(path)
+        assert page.status_code == 200
+        policy = page.headers["content-security-policy"]
+        assert "script-src 'self'" in policy
+        assert "frame-ancestors 'none'" in policy
+        assert page.headers["x-frame-options"] == "DENY"
+        assert "<script>" not in page.text  # nothing inline
+        assert " style=" not in page.text
+        assert not re.search(r'(src|href)="(https?:)?//', page.text)  # nothing from elsewhere
+    assert api.client.get("/static/app/app.css").status_code == 200
+
+
+def test_a_form_without_its_token_changes_nothing(api: ApiHarness) -> None:
+    body = {k: v for k, v in registration("quentin").items() if not k.startswith("accepted_")}
+    refused = api.client.post("/registrieren", data=body | {"accept_terms": "yes"}, headers=FORM)
+    assert refused.status_code == 403
+    assert "Formular abgelaufen" in refused.text
+    api.client.get("/anmelden")  # a token cookie now, but the form still names none
+    refused = api.client.post(
+        "/anmelden", data={"login": "x", "password": "y", "form_token": "forged"}, headers=FORM
+    )
+    assert refused.status_code == 403
+    assert sign_in(api, "quentin").status_code == 400  # never registered
+
+
+def test_sign_up_mistakes_are_shown_at_their_field(api: ApiHarness) -> None:
+    no_terms = sign_up(api, "rita", accept_terms="")
+    assert no_terms.status_code == 422
+    assert 'id="accept_terms-error"' in no_terms.text
+    bad_postcode = sign_up(api, "rita", postcode="")
+    assert bad_postcode.status_code == 422
+    assert 'aria-describedby="postcode-error"' in bad_postcode.text
+    assert SAMPLE_PASSWORD not in bad_postcode.text  # the password is never echoed
+    assert "Rita" not in bad_postcode.text or 'value="rita"' in bad_postcode.text
+    assert sign_up(api, "rita").status_code == 201
+    api.client.cookies.clear()
+    taken = sign_up(api, "rita")
+    assert taken.status_code == 409, taken.text
+    assert 'role="alert"' in taken.text
+
+
+def test_sign_in_and_out_and_back_to_where_one_was(api: ApiHarness) -> None:
+    customer = api.register("sabine")
+    away = api.client.get("/app", follow_redirects=False)
+    assert away.status_code == 303
+    assert away.headers["location"] == "/anmelden?next=/app"
+    wrong = sign_in(api, customer.username, "not the password")
+    assert wrong.status_code == 400
+    assert "Die Anmeldedaten passen nicht" in wrong.text
+    done = sign_in(api, customer.username)
+    assert done.status_code == 303, done.text
+    assert done.headers["location"] == "/app"
+    overview = api.client.get("/app")
+    assert overview.status_code == 200
+    assert "sabine" in overview.text
+    out = api.client.post(
+        "/app/abmelden", data={"csrf_token": "wrong"}, headers=FORM, follow_redirects=False
+    )
+    assert out.status_code == 403  # another site's form cannot sign anyone out
+    out = api.client.post("/app/abmelden", data={"csrf_token": token_of(overview, "csrf_token")},
+                          headers=FORM, follow_redirects=False)  # fmt: skip
+    assert out.status_code == 303
+    assert api.client.get("/app", follow_redirects=False).status_code == 303
+
+
+def test_english_is_a_click_away_and_sticks(api: ApiHarness) -> None:
+    switched = api.client.get("/sprache/en?next=/anmelden", follow_redirects=False)
+    assert switched.status_code == 303
+    assert switched.headers["location"] == "/anmelden"
+    page = api.client.get("/anmelden")
+    assert "Sign in" in page.text
+    assert "Anmelden" not in page.text
+    elsewhere = api.client.get("/sprache/en?next=//evil.example/", follow_redirects=False)
+    assert elsewhere.headers["location"] == "/app"  # never off the site
+
+
+def test_each_customer_sees_only_their_own_figures(api: ApiHarness) -> None:
+    rich, poor = api.register("theo"), api.register("ulla")
+    assert api.topup(rich, 5_000_000, "theo-1").status_code == 201
+    api.catch_up()
+    assert sign_in(api, poor.username).status_code == 303
+    overview = api.client.get("/app")
+    assert "1,00\xa0€" in overview.text
+    assert "501,00\xa0€" not in overview.text
+    del rich
