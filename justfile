@@ -18,8 +18,18 @@ up: sync
     uv run --frozen --no-sync kontor up
 
 # run the whole test suite: unit, then integration (real PostgreSQL and NATS), then e2e
-test *ARGS: sync
+test *ARGS: sync browser
     uv run --frozen --no-sync pytest {{ ARGS }}
+
+# Debian's chromium for the browser tests (Playwright cannot download its own browser here)
+browser:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    command -v chromium >/dev/null 2>&1 && exit 0
+    echo "dev: installing Debian's chromium for the browser tests (once)" >&2
+    if [ "$(id -u)" = 0 ]; then sudo=""; else sudo="sudo"; fi
+    $sudo apt-get update -q >/dev/null
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q chromium >/dev/null
 
 # the unit tier only: pure, no I/O
 test-unit *ARGS: sync
@@ -30,7 +40,7 @@ test-integration *ARGS: sync
     uv run --frozen --no-sync pytest tests/integration {{ ARGS }}
 
 # the e2e tier only: the platform as real processes
-test-e2e *ARGS: sync
+test-e2e *ARGS: sync browser
     uv run --frozen --no-sync pytest tests/e2e {{ ARGS }}
 
 # ruff (lint and format check), mypy --strict, import-linter

@@ -272,6 +272,7 @@ def run_up(settings: Settings, environ: Mapping[str, str]) -> int:
             "\n".join(
                 [
                     "Kontor is up.",
+                    f"  Application    {urls.api_url}/  (sign up, sign in)",
                     f"  API            {urls.api_url}",
                     f"  OpenAPI docs   {urls.api_url}/schema/swagger",
                     f"  OpenAPI JSON   {urls.api_url}/schema/openapi.json",
