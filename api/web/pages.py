@@ -7,6 +7,7 @@ copy of a rule; what a form gets wrong is shown at the field, in the form.
 
 from __future__ import annotations
 
+import base64
 import re
 from typing import Annotated, Any
 
@@ -17,6 +18,7 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Template
 
+from adapters.crypto import totp
 from api.accounts import balance_read, register_account
 from api.auth import Need
 from api.context import Ctx
@@ -56,6 +58,7 @@ SIGN_UP_FIELDS = ("kind", "company", "salutation", "first_name", "last_name", "s
                   "tariff")  # fmt: skip
 FIELD_IN_ERROR = re.compile(r"missing required field `([a-z_]+)`|at `\$\.([a-z_]+)`")
 RECENT_SENDS = 5
+TWO_FACTOR = "/app/zwei-faktor"
 COLOUR_ORDER = ("grey", "green", "orange", "red")
 
 
@@ -180,8 +183,10 @@ class AppPages(Controller):
     path = "/app"
 
     @get("/", sync_to_thread=True)
-    def dashboard(self, request: Request[Any, Any, Any], ctx: Ctx) -> Template:
+    def dashboard(self, request: Request[Any, Any, Any], ctx: Ctx) -> Response[Any]:
         who = require_signed_in(request, ctx)
+        if who.session.setup_required:  # as the API: nothing else until it is set up
+            return redirect(TWO_FACTOR)
         account_id = who.principal.account_id
         if account_id is None or who.principal.access not in Need.READ.value:
             return page(request, "staff_home", who=who, csrf=who.session.csrf_token)
@@ -204,6 +209,46 @@ class AppPages(Controller):
             sends=[(s, colour_counts(s.counts)) for s in sends],
             now=now,
         )  # fmt: skip
+
+    @get("/zwei-faktor", sync_to_thread=True)
+    def two_factor(self, request: Request[Any, Any, Any], ctx: Ctx) -> Template:
+        who = require_signed_in(request, ctx)
+        user = ctx.backend.accounts.user(who.session.user_id)
+        return page(request, "two_factor", who=who, csrf=who.session.csrf_token,
+                    enabled=user.two_factor, setup=None, codes=None, error=None)  # fmt: skip
+
+    @post("/zwei-faktor", sync_to_thread=True, status_code=200)
+    def two_factor_start(self, request: Request[Any, Any, Any], ctx: Ctx, data: Form) -> Template:
+        who = require_signed_in(request, ctx)
+        check_session_form(data, who)
+        setup = ctx.two_factor.start(who.session.user_id)
+        return self._setup_page(request, who, setup.secret, setup.qr_svg, None)
+
+    def _setup_page(
+        self, request: Request[Any, Any, Any], who: SignedIn, secret: str, qr_svg: str,
+        error: str | None, status_code: int = 200,
+    ) -> Template:  # fmt: skip
+        qr = "data:image/svg+xml;base64," + base64.b64encode(qr_svg.encode()).decode()
+        return page(request, "two_factor", status_code=status_code, who=who,
+                    csrf=who.session.csrf_token, enabled=False,
+                    setup={"secret": secret, "qr": qr}, codes=None, error=error)  # fmt: skip
+
+    @post("/zwei-faktor/bestaetigen", sync_to_thread=True, status_code=200)
+    def two_factor_confirm(self, request: Request[Any, Any, Any], ctx: Ctx, data: Form) -> Template:
+        who = require_signed_in(request, ctx)
+        check_session_form(data, who)
+        try:
+            codes = ctx.two_factor.confirm(who.session.user_id, data.get("code", ""))
+        except TwoFactorRefusedError:
+            user = ctx.backend.accounts.user(who.session.user_id)
+            pending = user.totp_pending.value if user.totp_pending is not None else None
+            if pending is None:
+                raise
+            error = texts(request).gettext("The code did not match. Please try the current one.")
+            return self._setup_page(request, who, pending, totp.qr_svg(
+                totp.address(pending, user.username)), error, status_code=400)  # fmt: skip
+        return page(request, "two_factor", who=who, csrf=who.session.csrf_token,
+                    enabled=True, setup=None, codes=codes, error=None)  # fmt: skip
 
     @post("/abmelden", sync_to_thread=True, status_code=200)
     def sign_out(self, request: Request[Any, Any, Any], ctx: Ctx, data: Form) -> Response[Any]:

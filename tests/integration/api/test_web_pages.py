@@ -8,6 +8,7 @@ import re
 from typing import Any
 
 import httpx
+import pyotp
 
 from kontor.samples import SAMPLE_PASSWORD, registration
 from tests.support.api import ApiHarness
@@ -141,3 +142,37 @@ def test_each_customer_sees_only_their_own_figures(api: ApiHarness) -> None:
     assert "1,00\xa0€" in overview.text
     assert "501,00\xa0€" not in overview.text
     del rich
+
+
+def test_two_factor_sign_in_is_set_up_in_the_application(api: ApiHarness) -> None:
+    owner = api.register("vera")
+    required = api.client.put(
+        "/v1/account/two-factor", json={"required": True}, headers=owner.headers
+    )
+    assert required.status_code == 200
+    assert sign_in(api, "vera").status_code == 303
+    sent_on = api.client.get("/app", follow_redirects=False)
+    assert sent_on.headers["location"] == "/app/zwei-faktor"  # nothing else until it is on
+    offer = api.client.get("/app/zwei-faktor")
+    csrf = token_of(offer, "csrf_token")
+    started = api.client.post("/app/zwei-faktor", data={"csrf_token": csrf}, headers=FORM)
+    assert started.status_code == 200, started.text
+    assert 'src="data:image/svg+xml;base64,' in started.text  # the QR code, no inline markup
+    found = re.search(r'<code class="secret">([A-Z2-7]+)</code>', started.text)
+    assert found
+    secret = found.group(1)
+    code = pyotp.TOTP(secret).at(api.clock.now)
+    other = "000000" if code != "000000" else "111111"
+    wrong = api.client.post("/app/zwei-faktor/bestaetigen", headers=FORM,
+                            data={"csrf_token": csrf, "code": other})  # fmt: skip
+    assert wrong.status_code == 400
+    assert "Der Code passte nicht" in wrong.text
+    on = api.client.post("/app/zwei-faktor/bestaetigen", headers=FORM,
+                         data={"csrf_token": csrf, "code": code})  # fmt: skip
+    assert on.status_code == 200, on.text
+    assert len(re.findall(r"<li><code>", on.text)) == 10  # the recovery codes, once
+    assert api.client.get("/app").status_code == 200  # everything again
+    api.client.cookies.clear()
+    asked = sign_in(api, "vera")
+    assert asked.status_code == 200
+    assert 'name="code"' in asked.text
