@@ -219,17 +219,7 @@ class AccountController(Controller):
         limit: Limit10000 = 100,
         format: Format = "json",
     ) -> Response[Any]:
-        check_range(from_, to)
-        past_day(from_, ctx.recorded_now())
-        past_day(to, ctx.recorded_now())
-        lines = ledger_queries.statement(
-            ctx.pool,
-            request.user.customer_account,
-            start=_day_start(from_),
-            end=_day_start(to + timedelta(days=1)) if to else None,
-            after=parse_cursor(cursor),
-            limit=limit,
-        )
+        lines = statement_lines(ctx, request.user.customer_account, from_, to, cursor, limit)
         if format == "csv":
             return Response(statement_csv(lines), media_type=CSV)
         reads = [StatementLineRead(**vars(line)) for line in lines]
@@ -341,6 +331,29 @@ class AccountController(Controller):
             request.user.customer_account, data.threshold, data.package_net
         )
         return data
+
+
+def statement_lines(
+    ctx: ApiContext,
+    account_id: UUID,
+    from_: date | None,
+    to: date | None,
+    cursor: str | None,
+    limit: int,
+) -> list[ledger_queries.StatementLine]:
+    """The statement's lines of Berlin days ``from_`` to ``to`` (each refused when after
+    today, ``from_`` after ``to`` too), after ``cursor``: for the endpoint and the credit page."""
+    check_range(from_, to)
+    past_day(from_, ctx.recorded_now())
+    past_day(to, ctx.recorded_now())
+    return ledger_queries.statement(
+        ctx.pool,
+        account_id,
+        start=_day_start(from_),
+        end=_day_start(to + timedelta(days=1)) if to else None,
+        after=parse_cursor(cursor),
+        limit=limit,
+    )
 
 
 def _day_start(day: date | None) -> datetime | None:

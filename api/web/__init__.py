@@ -16,8 +16,8 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
-from api.web.forms import FormRefused, SignInNeeded, page, sign_in_redirect
-from api.web.pages import AppPages, PublicPages
+from api.web.forms import FormRefused, SignInNeeded, page, redirect, sign_in_redirect, signed_in
+from api.web.pages import TWO_FACTOR, AppPages, PublicPages, SetUpTwoFactorFirst, StaffPage
 
 HERE = Path(__file__).parent
 STATIC = "/static/app"
@@ -33,6 +33,17 @@ def _sign_in_needed(_: Request[Any, Any, Any], exc: SignInNeeded) -> Response[An
     return sign_in_redirect(exc)
 
 
+def _staff_page(request: Request[Any, Any, Any], _: StaffPage) -> Response[Any]:
+    who = signed_in(request, request.app.state.ctx)
+    if who is None:  # pragma: no cover - raised for a signed-in user only
+        return redirect("/anmelden")
+    return page(request, "staff_home", who=who, csrf=who.session.csrf_token)
+
+
+def _set_up_first(_: Request[Any, Any, Any], __: SetUpTwoFactorFirst) -> Response[Any]:
+    return redirect(TWO_FACTOR)
+
+
 WEB = Router(
     "/",
     route_handlers=[
@@ -42,6 +53,11 @@ WEB = Router(
                                    include_in_schema=False),
     ],
     include_in_schema=False,
-    exception_handlers={FormRefused: _form_refused, SignInNeeded: _sign_in_needed},
+    exception_handlers={
+        FormRefused: _form_refused,
+        SignInNeeded: _sign_in_needed,
+        StaffPage: _staff_page,
+        SetUpTwoFactorFirst: _set_up_first,
+    },
 )  # fmt: skip
 TEMPLATES = TemplateConfig(directory=HERE / "templates", engine=JinjaTemplateEngine)

@@ -34,6 +34,22 @@ BERLIN = ZoneInfo("Europe/Berlin")
 LOCALES = Path(__file__).parent / "locales"
 UNIT = Decimal(10_000)
 """Amounts are kept in 1/10,000 EUR."""
+ENTRIES = {
+    "purchase": "Top-up",
+    "trial": "Trial credit",
+    "goodwill": "Goodwill credit",
+    "refund": "Refund",
+    "correction": "Correction",
+    "returned_expired": "Expired credit returned",
+    "expiry": "Credit expired",
+    "expired_reactivate": "Expired credit reactivated",
+    "expired_offset": "Expired credit offset",
+    "hold": "Held for a send",
+    "capture": "SMS charged",
+    "release": "Released",
+    "close": "Reservation closed",
+}
+"""The statement's kinds of booking (``domain.ledger.postings``), as the customer reads them."""
 
 
 @functools.cache
@@ -84,6 +100,10 @@ class Texts:
             locale=self.locale,
         )  # fmt: skip
 
+    def entry(self, kind: str) -> str:
+        """A statement line's kind of booking."""
+        return self.gettext(ENTRIES[kind]) if kind in ENTRIES else kind
+
     def number(self, value: int | float | Decimal) -> str:
         return format_decimal(value, locale=self.locale)
 
@@ -100,6 +120,7 @@ class Texts:
             "money": self.money,
             "price": self.price,
             "number": self.number,
+            "entry": self.entry,
             "when": self.when,
             "day": self.day,
             "language": self.language,

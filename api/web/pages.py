@@ -9,17 +9,21 @@ from __future__ import annotations
 
 import base64
 import re
+from dataclasses import dataclass
+from datetime import date
 from typing import Annotated, Any
+from urllib.parse import urlencode
+from uuid import UUID
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import Cookie
 from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromPath, FromQuery
+from litestar.params import Body, FromPath, FromQuery, QueryParameter
 from litestar.response import Template
 
 from adapters.crypto import totp
-from api.accounts import balance_read, register_account
+from api.accounts import balance_read, register_account, statement_lines
 from api.auth import Need
 from api.context import Ctx
 from api.errors import problem_spec
@@ -58,6 +62,7 @@ SIGN_UP_FIELDS = ("kind", "company", "salutation", "first_name", "last_name", "s
                   "tariff")  # fmt: skip
 FIELD_IN_ERROR = re.compile(r"missing required field `([a-z_]+)`|at `\$\.([a-z_]+)`")
 RECENT_SENDS = 5
+STATEMENT_LINES = 200
 TWO_FACTOR = "/app/zwei-faktor"
 COLOUR_ORDER = ("grey", "green", "orange", "red")
 
@@ -177,6 +182,32 @@ class PublicPages(Controller):
         return page(request, "welcome", status_code=201, registered=registered, cookies=cookies)
 
 
+@dataclass(frozen=True)
+class Customer:
+    signed_in: SignedIn
+    account_id: UUID
+
+
+class StaffPage(Exception):  # noqa: N818 - a control-flow signal, not an error
+    """A staff user opened a customer's page: theirs is the staff page."""
+
+
+class SetUpTwoFactorFirst(Exception):  # noqa: N818 - a control-flow signal, not an error
+    """The session must set up two-factor sign-in before anything else, as in the API."""
+
+
+def require_customer(request: Request[Any, Any, Any], ctx: Ctx) -> Customer:
+    """A signed-in user of a customer's account whose session may read its pages (any
+    account role reads, ``Need.READ``, as in the API)."""
+    who = require_signed_in(request, ctx)
+    if who.session.setup_required:
+        raise SetUpTwoFactorFirst
+    account_id = who.principal.account_id
+    if account_id is None or who.principal.access not in Need.READ.value:
+        raise StaffPage
+    return Customer(who, account_id)
+
+
 class AppPages(Controller):
     """Pages of a signed-in user."""
 
@@ -184,12 +215,8 @@ class AppPages(Controller):
 
     @get("/", sync_to_thread=True)
     def dashboard(self, request: Request[Any, Any, Any], ctx: Ctx) -> Response[Any]:
-        who = require_signed_in(request, ctx)
-        if who.session.setup_required:  # as the API: nothing else until it is set up
-            return redirect(TWO_FACTOR)
-        account_id = who.principal.account_id
-        if account_id is None or who.principal.access not in Need.READ.value:
-            return page(request, "staff_home", who=who, csrf=who.session.csrf_token)
+        customer = require_customer(request, ctx)
+        who, account_id = customer.signed_in, customer.account_id
         account = ctx.backend.accounts.account(account_id)
         now = ctx.now()
         day, month = UsageCounter.period_of(now)
@@ -209,6 +236,31 @@ class AppPages(Controller):
             sends=[(s, colour_counts(s.counts)) for s in sends],
             now=now,
         )  # fmt: skip
+
+    @get("/guthaben", sync_to_thread=True)
+    def credit(
+        self,
+        request: Request[Any, Any, Any],
+        ctx: Ctx,
+        from_: Annotated[date | None, QueryParameter(name="from")] = None,
+        to: FromQuery[date | None] = None,
+    ) -> Response[Any]:
+        customer = require_customer(request, ctx)
+        who, account_id = customer.signed_in, customer.account_id
+        error: str | None = None
+        try:
+            lines = statement_lines(ctx, account_id, from_, to, None, STATEMENT_LINES)
+        except Exception as exc:
+            spec = problem_spec(exc)
+            if spec is None or spec.status >= 500:
+                raise
+            lines, error = [], spec.detail or str(exc)
+        query = urlencode({k: v.isoformat() for k, v in (("from", from_), ("to", to)) if v})
+        return page(request, "credit", who=who, csrf=who.session.csrf_token,
+                    balance=balance_read(ctx, account_id), lines=lines, error=error,
+                    from_=from_, to=to, more=len(lines) == STATEMENT_LINES,
+                    csv="/v1/account/statement?format=csv" + (f"&{query}" if query else ""),
+                    status_code=422 if error else 200)  # fmt: skip
 
     @get("/zwei-faktor", sync_to_thread=True)
     def two_factor(self, request: Request[Any, Any, Any], ctx: Ctx) -> Template:

@@ -10,7 +10,9 @@ from typing import Any
 import httpx
 import pyotp
 
+from domain.accounts.user import UserRole
 from kontor.samples import SAMPLE_PASSWORD, registration
+from tests.integration.api.test_people import staff_session
 from tests.support.api import ApiHarness
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
@@ -176,3 +178,32 @@ def test_two_factor_sign_in_is_set_up_in_the_application(api: ApiHarness) -> Non
     asked = sign_in(api, "vera")
     assert asked.status_code == 200
     assert 'name="code"' in asked.text
+
+
+def test_the_credit_page_shows_the_statement_and_offers_its_csv(api: ApiHarness) -> None:
+    customer = api.register("wanda")
+    assert api.topup(customer, 1_000_000, "wanda-1").status_code == 201
+    api.catch_up()
+    assert sign_in(api, "wanda").status_code == 303
+    credit = api.client.get("/app/guthaben")
+    assert credit.status_code == 200, credit.text
+    assert "Kontoauszug" in credit.text
+    assert "Aufladung" in credit.text  # the top-up, as the customer reads it
+    assert "Startguthaben" in credit.text
+    assert "101,00\xa0€" in credit.text  # the balance after both
+    found = re.search(r'href="(/v1/account/statement\?format=csv[^"]*)"', credit.text)
+    assert found
+    download = api.client.get(found.group(1).replace("&amp;", "&"))
+    assert download.status_code == 200
+    assert download.headers["content-type"].startswith("text/csv")
+    tomorrow = api.client.get("/app/guthaben", params={"from": "2099-01-01"})
+    assert tomorrow.status_code == 422  # a day after today: said at the form, not a 500
+    assert 'role="alert"' in tomorrow.text
+
+
+def test_a_staff_user_gets_the_staff_page_not_a_customers(api: ApiHarness) -> None:
+    staff_session(api, "sonja-op", UserRole.OPERATOR)
+    staff_page = api.client.get("/app/guthaben")
+    assert staff_page.status_code == 200
+    assert "Mitarbeiter" in staff_page.text
+    assert "Kontoauszug" not in staff_page.text

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from babel.messages.pofile import read_po
 
-from api.web.i18n import LOCALES, Texts
+from api.web.i18n import ENTRIES, LOCALES, Texts
 from domain.accounts.account import AccountKind, Salutation
 from domain.tariff import Tariff
 
@@ -22,6 +22,7 @@ DYNAMIC = (
     + [f"salutation {s.value}" for s in Salutation]
     + [f"tariff {t.value}" for t in Tariff]
     + [f"state {c}" for c in ("grey", "green", "orange", "red")]
+    + list(ENTRIES.values())
 )
 """Texts the templates name by prefix and value (``_("state " ~ colour)``)."""
 
