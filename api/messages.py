@@ -15,8 +15,8 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_202_ACCEPT
 
 from adapters.jetstream.outbox import publish_now
 from api import list_campaigns as accepting
-from api.auth import customer_or_operator, sender_writes
-from api.context import AuthRequest, Ctx
+from api.auth import Principal, customer_or_operator, sender_writes
+from api.context import ApiContext, AuthRequest, Ctx
 from api.errors import ProblemError
 from api.history import message_detail, message_row, recorded_messages
 from api.query import Cursor, Limit500, Limit1000, NumberQuery, StateFilter, check_range
@@ -270,16 +270,22 @@ class CampaignsController(Controller):
         summary="Cancel: nothing more is sent, unsent messages are released",
     )
     def cancel(self, request: AuthRequest, ctx: Ctx, campaign_id: FromPath[UUID]) -> CampaignRead:
-        try:
-            row = own_send(ctx, request.user, campaign_id)
-        except SendNotFoundError:  # still being accepted: the job is cancelled
-            return accepting.cancel(ctx, request.user.customer_account, campaign_id)
-        send, outcome = ctx.cancellation.cancel(
-            campaign_id, request.user.customer_account, request.user.actor, "cancelled by customer"
-        )
-        # The read model has not seen the cancellation yet: show the state just recorded.
-        read = campaign_read(ctx, row | {"state": send.state.value}, counts=True)
-        read.cancellation = CancellationRead(
-            outcome.stopped, outcome.sent, outcome.in_flight, outcome.rejected
-        )
-        return read
+        return cancel_send(ctx, request.user, campaign_id)
+
+
+def cancel_send(ctx: ApiContext, principal: Principal, send_id: UUID) -> CampaignRead:
+    """Cancel the customer's send (``services.cancellation``), or the list campaign still
+    being accepted: for the endpoint and the application's send page."""
+    try:
+        row = own_send(ctx, principal, send_id)
+    except SendNotFoundError:  # still being accepted: the job is cancelled
+        return accepting.cancel(ctx, principal.customer_account, send_id)
+    send, outcome = ctx.cancellation.cancel(
+        send_id, principal.customer_account, principal.actor, "cancelled by customer"
+    )
+    # The read model has not seen the cancellation yet: show the state just recorded.
+    read = campaign_read(ctx, row | {"state": send.state.value}, counts=True)
+    read.cancellation = CancellationRead(
+        outcome.stopped, outcome.sent, outcome.in_flight, outcome.rejected
+    )
+    return read

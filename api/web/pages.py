@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any
 from urllib.parse import urlencode
 from uuid import UUID
@@ -27,8 +27,10 @@ from api.accounts import balance_read, register_account, statement_lines
 from api.auth import Need
 from api.context import Ctx
 from api.errors import problem_spec
+from api.history import message_row
+from api.messages import cancel_send
 from api.schemas.accounts import RegistrationCreate
-from api.send_views import campaign_read
+from api.send_views import campaign_read, own_send
 from api.sessions import expired_cookies, session_cookies
 from api.web.forms import (
     SignedIn,
@@ -46,6 +48,7 @@ from api.web.forms import (
 from api.web.i18n import LANGUAGE_COOKIE, LANGUAGES
 from domain.accounts.account import AccountKind, Salutation
 from domain.ledger.billing import UsageCounter
+from domain.messaging.exceptions import SendNotFoundError
 from domain.messaging.states import COLOURS, MessageState
 from domain.tariff import Tariff
 from projections import messaging_queries as q
@@ -63,6 +66,10 @@ SIGN_UP_FIELDS = ("kind", "company", "salutation", "first_name", "last_name", "s
 FIELD_IN_ERROR = re.compile(r"missing required field `([a-z_]+)`|at `\$\.([a-z_]+)`")
 RECENT_SENDS = 5
 STATEMENT_LINES = 200
+SENDS_PER_PAGE = 20
+MESSAGES_PER_PAGE = 100
+CANCELLABLE = frozenset({"awaiting_review", "scheduled", "sending", "recorded"})
+"""Send states a cancellation still stops something in (``domain.messaging.send``)."""
 TWO_FACTOR = "/app/zwei-faktor"
 COLOUR_ORDER = ("grey", "green", "orange", "red")
 
@@ -261,6 +268,62 @@ class AppPages(Controller):
                     from_=from_, to=to, more=len(lines) == STATEMENT_LINES,
                     csv="/v1/account/statement?format=csv" + (f"&{query}" if query else ""),
                     status_code=422 if error else 200)  # fmt: skip
+
+    @get("/auftraege", sync_to_thread=True)
+    def sends(
+        self, request: Request[Any, Any, Any], ctx: Ctx, before: FromQuery[datetime | None] = None
+    ) -> Response[Any]:
+        customer = require_customer(request, ctx)
+        who = customer.signed_in
+        rows = q.sends(ctx.pool, customer.account_id, None, before, SENDS_PER_PAGE)
+        reads = [campaign_read(ctx, row, counts=True) for row in rows]
+        more = rows[-1]["created_at"].isoformat() if len(rows) == SENDS_PER_PAGE else None
+        return page(request, "sends", who=who, csrf=who.session.csrf_token,
+                    sends=[(s, colour_counts(s.counts)) for s in reads], more=more)  # fmt: skip
+
+    @get("/auftraege/{send_id:uuid}", sync_to_thread=True)
+    def send(
+        self,
+        request: Request[Any, Any, Any],
+        ctx: Ctx,
+        send_id: FromPath[UUID],
+        state_: Annotated[str | None, QueryParameter(name="state")] = None,
+        after: FromQuery[int] = -1,
+    ) -> Response[Any]:
+        customer = require_customer(request, ctx)
+        who = customer.signed_in
+        try:
+            row = own_send(ctx, who.principal, send_id)
+        except SendNotFoundError:
+            return page(request, "not_found", status_code=404, who=who,
+                        csrf=who.session.csrf_token)  # fmt: skip
+        chosen = state_ if state_ in {s.value for s in MessageState} else None
+        read = campaign_read(ctx, row, counts=True)
+        rows = q.messages_of_send(ctx.pool, send_id, chosen, max(after, -1), MESSAGES_PER_PAGE)
+        messages = [message_row(m) for m in rows]
+        more = messages[-1].index if len(messages) == MESSAGES_PER_PAGE else None
+        may_cancel = (read.state in CANCELLABLE
+                      and who.principal.access in Need.SEND.value)  # fmt: skip
+        return page(request, "send", who=who, csrf=who.session.csrf_token, send=read,
+                    colours=colour_counts(read.counts), messages=messages, state=chosen,
+                    states=sorted(read.counts), more=more, may_cancel=may_cancel)  # fmt: skip
+
+    @post("/auftraege/{send_id:uuid}/stornieren", sync_to_thread=True, status_code=200)
+    def cancel(
+        self, request: Request[Any, Any, Any], ctx: Ctx, send_id: FromPath[UUID], data: Form
+    ) -> Response[Any]:
+        customer = require_customer(request, ctx)
+        who = customer.signed_in
+        check_session_form(data, who)
+        if who.principal.access not in Need.SEND.value:
+            return page(request, "not_allowed", status_code=403, who=who,
+                        csrf=who.session.csrf_token)  # fmt: skip
+        try:
+            cancel_send(ctx, who.principal, send_id)
+        except SendNotFoundError:
+            return page(request, "not_found", status_code=404, who=who,
+                        csrf=who.session.csrf_token)  # fmt: skip
+        return redirect(f"/app/auftraege/{send_id}")
 
     @get("/zwei-faktor", sync_to_thread=True)
     def two_factor(self, request: Request[Any, Any, Any], ctx: Ctx) -> Template:

@@ -5,6 +5,7 @@ pages' security headers, and no account seeing another's figures."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -14,6 +15,7 @@ from domain.accounts.user import UserRole
 from kontor.samples import SAMPLE_PASSWORD, registration
 from tests.integration.api.test_people import staff_session
 from tests.support.api import ApiHarness
+from workers.projections import messaging_runner
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 
@@ -207,3 +209,57 @@ def test_a_staff_user_gets_the_staff_page_not_a_customers(api: ApiHarness) -> No
     assert staff_page.status_code == 200
     assert "Mitarbeiter" in staff_page.text
     assert "Kontoauszug" not in staff_page.text
+
+
+def test_sends_are_listed_read_in_colours_and_cancelled_from_the_application(
+    api: ApiHarness,
+) -> None:
+    customer, stranger = api.register("xaver"), api.register("yvonne")
+    assert api.topup(customer, 1_000_000, "xaver-1").status_code == 201
+    later = (api.clock.now + timedelta(days=2)).isoformat()
+    posted = api.client.post(
+        "/v1/campaigns",
+        json={"text": "Hallo!", "sender": "Shop", "name": "Adventsgruß", "send_at": later,
+              "recipients": [{"number": f"+4915112340{n:03d}"} for n in range(3)]},
+        headers=customer.headers,
+    )  # fmt: skip
+    assert posted.status_code == 202, posted.text
+    send_id = posted.json()["campaign_id"]
+    api.catch_up()
+    messaging_runner(api.backend).catch_up()
+    assert sign_in(api, "xaver").status_code == 303
+    listed = api.client.get("/app/auftraege")
+    assert listed.status_code == 200, listed.text
+    assert "Adventsgruß" in listed.text
+    assert "geplant" in listed.text
+    opened = api.client.get(f"/app/auftraege/{send_id}")
+    assert opened.status_code == 200, opened.text
+    assert "Geplant für" in opened.text
+    now = api.client.post(
+        "/v1/messages",
+        json={"to": ["+4915112341000"], "text": "Ihr Code: 4711", "sender": "Shop"},
+        headers=customer.headers,
+    )
+    assert now.status_code == 201, now.text
+    api.catch_up()
+    messaging_runner(api.backend).catch_up()
+    sent = api.client.get(f"/app/auftraege/{now.json()['send_id']}")
+    assert sent.status_code == 200, sent.text
+    assert "noch kein Bericht: 1" in sent.text  # grey, with its word
+    assert "in Warteschlange" in sent.text  # the message's own row
+    cancelled = api.client.post(
+        f"/app/auftraege/{send_id}/stornieren",
+        data={"csrf_token": token_of(opened, "csrf_token")},
+        headers=FORM,
+        follow_redirects=False,
+    )
+    assert cancelled.status_code == 303, cancelled.text
+    messaging_runner(api.backend).catch_up()
+    after = api.client.get(f"/app/auftraege/{send_id}")
+    assert "storniert" in after.text
+    assert "Auftrag stornieren" not in after.text  # nothing left to cancel
+    api.client.cookies.clear()
+    assert sign_in(api, stranger.username).status_code == 303
+    theirs = api.client.get(f"/app/auftraege/{send_id}")
+    assert theirs.status_code == 404  # another account's send: as if there were none
+    assert "Adventsgruß" not in theirs.text

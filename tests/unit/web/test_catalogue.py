@@ -10,6 +10,9 @@ from babel.messages.pofile import read_po
 
 from api.web.i18n import ENTRIES, LOCALES, Texts
 from domain.accounts.account import AccountKind, Salutation
+from domain.messaging.records import Lane
+from domain.messaging.send import SendState
+from domain.messaging.states import MessageState
 from domain.tariff import Tariff
 
 WEB = Path(__file__).resolve().parents[3] / "api" / "web"
@@ -23,6 +26,9 @@ DYNAMIC = (
     + [f"tariff {t.value}" for t in Tariff]
     + [f"state {c}" for c in ("grey", "green", "orange", "red")]
     + list(ENTRIES.values())
+    + [f"lane {lane.value}" for lane in Lane]
+    + [f"send {state.value}" for state in SendState]
+    + [f"message {state.value}" for state in MessageState]
 )
 """Texts the templates name by prefix and value (``_("state " ~ colour)``)."""
 
