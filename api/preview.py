@@ -239,18 +239,26 @@ class PreviewController(Controller):
         pricing_context: NamedDependency[PricingContext],
         now: NamedDependency[datetime],
     ) -> PreviewResponse:
-        check_text(data.text)
-        preview = preview_messages(
-            data.text,
-            [Recipient(r.number, r.fields) for r in data.recipients],
-            rules=preview_rules,
-            tariff=data.tariff or pricing_context.tariff,
-            month_volume=pricing_context.month_volume,
-            now=now,
-            sender=data.sender,
-            normalize_text=data.normalize,
-            registered_senders=pricing_context.registered_senders,
-        )
-        if pricing_context.screen is not None:
-            preview = pricing_context.screen(preview, data.sender, keep_repeats=data.keep_repeats)
-        return to_response(preview, [r.number for r in data.recipients])
+        return run_preview(data, preview_rules, pricing_context, now)
+
+
+def run_preview(
+    data: PreviewRequest, rules: PreviewRules, pricing: PricingContext, now: datetime
+) -> PreviewResponse:
+    """A preview as the endpoint answers it and the application's compose page shows it: the
+    figures the send will be charged."""
+    check_text(data.text)
+    preview = preview_messages(
+        data.text,
+        [Recipient(r.number, r.fields) for r in data.recipients],
+        rules=rules,
+        tariff=data.tariff or pricing.tariff,
+        month_volume=pricing.month_volume,
+        now=now,
+        sender=data.sender,
+        normalize_text=data.normalize,
+        registered_senders=pricing.registered_senders,
+    )
+    if pricing.screen is not None:
+        preview = pricing.screen(preview, data.sender, keep_repeats=data.keep_repeats)
+    return to_response(preview, [r.number for r in data.recipients])

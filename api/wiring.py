@@ -138,8 +138,11 @@ def make_context(
 
 def pricing_context(request: Request[Any, Any, Any]) -> PricingContext:
     """The caller's tariff and this month's volume for ``/v1/messages/preview``."""
-    ctx: ApiContext = request.app.state.ctx
-    principal = request.user
+    return pricing_context_for(request.app.state.ctx, request.user)
+
+
+def pricing_context_for(ctx: ApiContext, principal: object) -> PricingContext:
+    """A principal's tariff, month volume and verdicts for a preview (none: the defaults)."""
     if not isinstance(principal, Principal) or principal.account_id is None:
         return PricingContext()
     account_id = principal.account_id

@@ -11,10 +11,11 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from kontor.samples import SAMPLE_PASSWORD
+from kontor.samples import SAMPLE_PASSWORD, registration
 from tests.support.platform import RunningPlatform
 from tests.support.servers import ROOT, TEST_VAR, unique_name
 
@@ -126,3 +127,31 @@ def test_english_is_a_click_away(visit: Visit) -> None:
     visit.shot("sign-in-english")
     page.get_by_role("link", name="DE", exact=True).click()
     expect(page.get_by_role("heading", name="Anmelden")).to_be_visible()
+
+
+def test_a_customer_composes_sees_the_live_preview_and_sends(visit: Visit) -> None:
+    page, username = visit.page, f"cmp{secrets.token_hex(3)}"
+    created = httpx.post(f"{visit.base}/v1/accounts", json=registration(username), timeout=30)
+    assert created.status_code == 201, created.text
+    visit.go("/anmelden")
+    page.get_by_label("Benutzername, E-Mail-Adresse oder Kundennummer").fill(username)
+    page.get_by_label("Passwort", exact=True).fill(SAMPLE_PASSWORD)
+    page.get_by_role("button", name="Anmelden").click()
+    page.get_by_role("link", name="SMS versenden").click()
+    expect(page.get_by_role("heading", name="SMS versenden")).to_be_visible()
+    page.get_by_label("Empfänger").fill("0151 23456789")
+    page.get_by_label("Absenderkennung").fill("Praxis")
+    page.get_by_label("Text", exact=True).fill("Ihr Termin ist morgen um 9 Uhr.")
+    preview = page.locator("#preview")
+    expect(preview).to_contain_text("GSM-7")  # asked for as the user typed, no button
+    expect(preview).to_contain_text("0,079\xa0€")
+    page.get_by_label("Text", exact=True).fill("Ihr Termin ist morgen um 9 Uhr – bis dann!")
+    expect(preview).to_contain_text("Unicode")  # the dash forces it, and says so
+    visit.shot("compose")
+    page.get_by_role("button", name="Weiter").click()
+    expect(page.get_by_role("heading", name="Versand bestätigen")).to_be_visible()
+    visit.shot("confirm")
+    page.get_by_role("button", name=re.compile("versenden$")).click()
+    expect(page.get_by_role("heading", name="Praxis")).to_be_visible()  # the send's page
+    expect(page.locator(".figure", has_text="Empfänger")).to_contain_text("1")
+    visit.shot("send")

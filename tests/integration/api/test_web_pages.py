@@ -263,3 +263,64 @@ def test_sends_are_listed_read_in_colours_and_cancelled_from_the_application(
     theirs = api.client.get(f"/app/auftraege/{send_id}")
     assert theirs.status_code == 404  # another account's send: as if there were none
     assert "Adventsgruß" not in theirs.text
+
+
+def test_compose_previews_confirms_the_cost_and_sends_once(api: ApiHarness) -> None:
+    customer = api.register("zora")
+    assert api.topup(customer, 1_000_000, "zora-1").status_code == 201
+    api.catch_up()
+    assert sign_in(api, "zora").status_code == 303
+    compose = api.client.get("/app/senden")
+    assert compose.status_code == 200, compose.text
+    csrf = token_of(compose, "csrf_token")
+    draft = {"csrf_token": csrf, "numbers": "0151 23456789\n+49 151 23456780, 0160 1234567",
+             "sender": "Shop", "text": "Hallo, Ihr Termin ist morgen."}  # fmt: skip
+    live = api.client.post("/app/senden/vorschau", data=draft, headers=FORM)
+    assert live.status_code == 200, live.text
+    assert "<html" not in live.text  # a fragment for the page's preview region
+    assert "GSM-7" in live.text
+    expected = api.client.post(
+        "/v1/messages/preview",
+        json={"text": draft["text"], "sender": "Shop",
+              "recipients": [{"number": n} for n in ("015123456789", "+4915123456780",
+                                                      "01601234567")]},
+        headers=customer.headers,
+    ).json()  # fmt: skip
+    confirm = api.client.post("/app/senden", data=draft | {"action": "confirm"}, headers=FORM)
+    assert confirm.status_code == 200, confirm.text
+    total = expected["total_price"]
+    assert total == 3 * 790
+    key = token_of(confirm, "key")
+    assert "Versand bestätigen" in confirm.text
+    assert "Für 0,24\xa0€ versenden" in confirm.text  # the cost named on the button
+    sent = api.client.post("/app/senden", data=draft | {"action": "send", "key": key},
+                           headers=FORM, follow_redirects=False)  # fmt: skip
+    assert sent.status_code == 303, sent.text
+    again = api.client.post("/app/senden", data=draft | {"action": "send", "key": key},
+                            headers=FORM, follow_redirects=False)  # fmt: skip
+    assert again.headers["location"] == sent.headers["location"]  # one send, not two
+    send_id = sent.headers["location"].rsplit("/", 1)[1]
+    campaign = api.client.get(f"/v1/campaigns/{send_id}", headers=customer.headers).json()
+    assert campaign["expected_cost"] == total  # charged what the preview said
+    assert campaign["recipients"] == 3
+
+
+def test_compose_says_what_is_missing_and_who_may_not_send(api: ApiHarness) -> None:
+    api.register("anton")
+    assert sign_in(api, "anton").status_code == 303
+    csrf = token_of(api.client.get("/app/senden"), "csrf_token")
+    empty = api.client.post("/app/senden", data={"csrf_token": csrf, "action": "confirm",
+                                                 "numbers": "", "sender": "Shop",
+                                                 "text": "Hallo"}, headers=FORM)  # fmt: skip
+    assert empty.status_code == 422
+    assert "mindestens eine Empfängernummer" in empty.text
+    past = api.client.post("/app/senden", data={"csrf_token": csrf, "action": "confirm",
+                                                "numbers": "015123456789", "sender": "Shop",
+                                                "text": "Hallo", "send_at": "2020-01-01T10:00"},
+                           headers=FORM)  # fmt: skip
+    assert past.status_code == 422
+    assert "in der Zukunft" in past.text
+    forged = api.client.post("/app/senden", data={"csrf_token": "x", "numbers": "015123456789",
+                                                  "sender": "Shop", "text": "Hallo"},
+                             headers=FORM)  # fmt: skip
+    assert forged.status_code == 403
