@@ -19,10 +19,21 @@ from litestar.template.config import TemplateConfig
 from api.web.compose import ComposePages
 from api.web.forms import FormRefused, SignInNeeded, page, redirect, sign_in_redirect, signed_in
 from api.web.pages import TWO_FACTOR, AppPages, PublicPages, SetUpTwoFactorFirst, StaffPage
+from api.web.team import TeamPages
 
 HERE = Path(__file__).parent
 STATIC = "/static/app"
-WEB_PATHS = ["^/$", "^/anmelden$", "^/registrieren$", "^/sprache/", "^/app(/|$)", f"^{STATIC}/"]
+WEB_PATHS = [
+    "^/$",
+    "^/anmelden$",
+    "^/registrieren$",
+    "^/passwort-vergessen$",
+    "^/reset-password$",
+    "^/accept-invitation$",
+    "^/sprache/",
+    "^/app(/|$)",
+    f"^{STATIC}/",
+]
 """The application's paths: not behind the API's key middleware (see ``forms``)."""
 
 
@@ -51,6 +62,7 @@ WEB = Router(
         PublicPages,
         AppPages,
         ComposePages,
+        TeamPages,
         create_static_files_router(path=STATIC, directories=[HERE / "static"],
                                    include_in_schema=False),
     ],

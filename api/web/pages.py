@@ -99,11 +99,14 @@ class PublicPages(Controller):
 
     @get("/anmelden")
     async def sign_in_form(
-        self, request: Request[Any, Any, Any], next: FromQuery[str | None] = None
+        self,
+        request: Request[Any, Any, Any],
+        next: FromQuery[str | None] = None,
+        reset: FromQuery[str | None] = None,
     ) -> Template:
         token = form_token(request)
         return page(request, "sign_in", form_token=token, next=safe_next(next), login="",
-                    error=None, code_needed=False,
+                    error=None, code_needed=False, reset=reset is not None,
                     cookies=[form_cookie(request, token)])  # fmt: skip
 
     @post("/anmelden", sync_to_thread=True, status_code=200)
@@ -131,6 +134,72 @@ class PublicPages(Controller):
         return page(request, "sign_in", status_code=400 if not code_needed else 200,
                     form_token=token, next=target, login=login, error=error,
                     code_needed=code_needed, cookies=[form_cookie(request, token)])  # fmt: skip
+
+    @get("/passwort-vergessen")
+    async def forgot_form(self, request: Request[Any, Any, Any]) -> Template:
+        token = form_token(request)
+        return page(request, "forgot", form_token=token, sent=False,
+                    cookies=[form_cookie(request, token)])  # fmt: skip
+
+    @post("/passwort-vergessen", sync_to_thread=True, status_code=200)
+    def forgot(self, request: Request[Any, Any, Any], ctx: Ctx, data: Form) -> Template:
+        check_anonymous_form(request, data)
+        login, email = data.get("login", "").strip(), data.get("email", "").strip()
+        if login and email:
+            ctx.password_resets.request(login, email)  # the same answer, matched or not
+        token = form_token(request)
+        return page(request, "forgot", form_token=token, sent=bool(login and email),
+                    cookies=[form_cookie(request, token)])  # fmt: skip
+
+    @get("/reset-password")
+    async def reset_form(self, request: Request[Any, Any, Any]) -> Template:
+        """The mailed link's page: its token is in the fragment (``#token=``), which never
+        reaches a server log; ``static/link.js`` puts it into the form."""
+        token = form_token(request)
+        return page(request, "reset", form_token=token, error=None,
+                    cookies=[form_cookie(request, token)])  # fmt: skip
+
+    @post("/reset-password", sync_to_thread=True, status_code=200)
+    def reset(self, request: Request[Any, Any, Any], ctx: Ctx, data: Form) -> Response[Any]:
+        check_anonymous_form(request, data)
+        try:
+            ctx.password_resets.complete(data.get("token", ""), data.get("password", ""))
+        except Exception as exc:
+            spec = problem_spec(exc)
+            if spec is None or spec.status >= 500:
+                raise
+            token = form_token(request)
+            return page(request, "reset", status_code=spec.status, form_token=token,
+                        error=spec.detail or str(exc),
+                        cookies=[form_cookie(request, token)])  # fmt: skip
+        return redirect("/anmelden?reset=1")
+
+    @get("/accept-invitation")
+    async def invitation_form(self, request: Request[Any, Any, Any]) -> Template:
+        token = form_token(request)
+        return page(request, "invitation", form_token=token, error=None, username="",
+                    cookies=[form_cookie(request, token)])  # fmt: skip
+
+    @post("/accept-invitation", sync_to_thread=True, status_code=200)
+    def accept_invitation(
+        self, request: Request[Any, Any, Any], ctx: Ctx, data: Form
+    ) -> Response[Any]:
+        check_anonymous_form(request, data)
+        username, password = data.get("username", "").strip(), data.get("password", "")
+        try:
+            ctx.team.accept(data.get("token", ""), username, password)
+        except Exception as exc:
+            spec = problem_spec(exc)
+            if spec is None or spec.status >= 500:
+                raise
+            token = form_token(request)
+            return page(request, "invitation", status_code=spec.status, form_token=token,
+                        error=spec.detail or str(exc), username=username,
+                        cookies=[form_cookie(request, token)])  # fmt: skip
+        new = ctx.signin.sign_in(
+            username, password, _client(request), request.headers.get("user-agent", "")
+        )
+        return redirect("/app", cookies=session_cookies(request, new.token, new.session.csrf_token))
 
     @get("/registrieren", sync_to_thread=True)
     def sign_up_form(self, request: Request[Any, Any, Any], ctx: Ctx) -> Template:

@@ -5,12 +5,13 @@ pages' security headers, and no account seeing another's figures."""
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pyotp
 
+from adapters.postgres.mail_outbox import PostgresMailOutbox
 from domain.accounts.user import UserRole
 from kontor.samples import SAMPLE_PASSWORD, registration
 from tests.integration.api.test_people import staff_session
@@ -324,3 +325,85 @@ def test_compose_says_what_is_missing_and_who_may_not_send(api: ApiHarness) -> N
                                                   "sender": "Shop", "text": "Hallo"},
                              headers=FORM)  # fmt: skip
     assert forged.status_code == 403
+
+
+def mailed_token(api: ApiHarness, to: str) -> str:
+    pool = api.backend.pool
+    assert pool is not None
+    mails = [m for m in PostgresMailOutbox(pool).due(datetime.now(UTC) + timedelta(seconds=1))
+             if m.mail.to == to]  # fmt: skip
+    assert mails, f"no mail to {to}"
+    found = re.search(r"#token=([\w-]+)", mails[-1].mail.text)
+    assert found
+    return found.group(1)
+
+
+def test_a_forgotten_password_is_reset_from_the_mailed_link(api: ApiHarness) -> None:
+    api.register("berta")
+    form = api.client.get("/passwort-vergessen")
+    asked = api.client.post("/passwort-vergessen", headers=FORM, data={
+        "login": "berta", "email": "berta@example.de", "form_token": token_of(form)})  # fmt: skip
+    assert asked.status_code == 200
+    assert "unterwegs" in asked.text
+    unknown = api.client.post("/passwort-vergessen", headers=FORM, data={
+        "login": "nobody", "email": "x@example.de", "form_token": token_of(form)})  # fmt: skip
+    assert unknown.text.count("unterwegs") == asked.text.count("unterwegs")  # the same answer
+    token = mailed_token(api, "berta@example.de")
+    page = api.client.get("/reset-password")
+    assert '<script src="/static/app/link.js"' in page.text  # takes the token from the link
+    new_password = "Wintersonne-2026"
+    weak = api.client.post("/reset-password", headers=FORM, data={
+        "token": token, "password": "short", "form_token": token_of(page)})  # fmt: skip
+    assert weak.status_code == 422, weak.text
+    done = api.client.post("/reset-password", headers=FORM, follow_redirects=False, data={
+        "token": token, "password": new_password, "form_token": token_of(page)})  # fmt: skip
+    assert done.status_code == 303, done.text
+    assert "reset=1" in done.headers["location"]
+    assert sign_in(api, "berta", new_password).status_code == 303
+    again = api.client.post("/reset-password", headers=FORM, data={
+        "token": token, "password": new_password, "form_token": token_of(page)})  # fmt: skip
+    assert again.status_code >= 400  # a link works once
+    assert 'role="alert"' in again.text
+
+
+def test_the_owner_invites_manages_and_removes_users_in_the_application(
+    api: ApiHarness,
+) -> None:
+    api.register("carla")
+    assert sign_in(api, "carla").status_code == 303
+    users = api.client.get("/app/benutzer")
+    assert users.status_code == 200, users.text
+    csrf = token_of(users, "csrf_token")
+    invited = api.client.post("/app/benutzer/einladen", headers=FORM, follow_redirects=False,
+                              data={"csrf_token": csrf, "email": "dora@example.de",
+                                    "role": "viewer"})  # fmt: skip
+    assert invited.status_code == 303, invited.text
+    assert "dora@example.de" in api.client.get("/app/benutzer").text
+    token = mailed_token(api, "dora@example.de")
+    api.client.cookies.clear()
+    form = api.client.get("/accept-invitation")
+    joined = api.client.post("/accept-invitation", headers=FORM, follow_redirects=False, data={
+        "token": token, "username": "dora", "password": SAMPLE_PASSWORD,
+        "form_token": token_of(form)})  # fmt: skip
+    assert joined.status_code == 303, joined.text
+    assert api.client.get("/app").status_code == 200  # signed in as dora
+    assert api.client.get("/app/benutzer").status_code == 403  # a viewer manages no one
+    api.client.cookies.clear()
+    assert sign_in(api, "carla").status_code == 303
+    users = api.client.get("/app/benutzer")
+    dora = re.search(r'action="/app/benutzer/([0-9a-f-]+)/entfernen"', users.text)
+    assert dora
+    removed = api.client.post(f"/app/benutzer/{dora.group(1)}/entfernen", headers=FORM,
+                              data={"csrf_token": token_of(users, "csrf_token")},
+                              follow_redirects=False)  # fmt: skip
+    assert removed.status_code == 303
+    assert "dora" not in api.client.get("/app/benutzer").text
+    own = re.search(
+        r'action="/app/benutzer/([0-9a-f-]+)/rolle"', api.client.get("/app/benutzer").text
+    )
+    assert own
+    csrf = token_of(users, "csrf_token")
+    demoted = api.client.post(f"/app/benutzer/{own.group(1)}/rolle", headers=FORM,
+                              data={"csrf_token": csrf, "role": "viewer"})  # fmt: skip
+    assert demoted.status_code == 409  # the last owner stays owner, and the page says so
+    assert 'role="alert"' in demoted.text

@@ -10,6 +10,7 @@ from babel.messages.pofile import read_po
 
 from api.web.i18n import ENTRIES, LOCALES, Texts
 from domain.accounts.account import AccountKind, Salutation
+from domain.accounts.user import ACCOUNT_ROLES
 from domain.messaging.records import Lane
 from domain.messaging.send import SendState
 from domain.messaging.states import MessageState
@@ -29,6 +30,7 @@ DYNAMIC = (
     + [f"lane {lane.value}" for lane in Lane]
     + [f"send {state.value}" for state in SendState]
     + [f"message {state.value}" for state in MessageState]
+    + [f"role {role.value}" for role in ACCOUNT_ROLES]
 )
 """Texts the templates name by prefix and value (``_("state " ~ colour)``)."""
 
