@@ -18,14 +18,16 @@ from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from adapters.crypto import apikeys
 from adapters.csvsafe import spreadsheet_safe
-from api.auth import finance_writes, owner_writes
+from api.auth import finance_writes, owner_only, owner_writes
 from api.context import ApiContext, AuthRequest, Ctx
 from api.errors import ProblemError
 from api.query import Cursor, Format, Limit10000, check_range
 from api.schemas.accounts import (
     AccountRead,
     ApiKeyCreate,
+    ApiKeyList,
     ApiKeyRead,
+    ApiKeyRow,
     AutoRechargeUpdate,
     BalanceRead,
     ContractRead,
@@ -40,6 +42,7 @@ from api.schemas.accounts import (
 )
 from domain.accounts.account import Account
 from domain.accounts.contract import Limits
+from domain.accounts.user import UserRole
 from domain.ledger.as_of import past_day, past_moment
 from domain.ledger.billing import BERLIN
 from domain.money import format_eur_de
@@ -149,6 +152,34 @@ def register_account(ctx: ApiContext, data: RegistrationCreate, client: str) -> 
     )
 
 
+def live_keys(ctx: ApiContext, account_id: UUID) -> list[ApiKeyRow]:
+    """The account's live API keys, oldest first: for the endpoint and the keys page."""
+    accounts = ctx.backend.accounts
+    rows = []
+    for key_id in accounts.key_chain(account_id).live:
+        key = accounts.repository.get(key_id)
+        rows.append(ApiKeyRow(key.id, key.prefix, key.label, key.access, key.created_on))
+    return sorted(rows, key=lambda r: r.created_at)
+
+
+def create_key(ctx: ApiContext, account_id: UUID, label: str, role: UserRole) -> ApiKeyRead:
+    """A new API key of the account, shown this once."""
+    key = apikeys.generate(ctx.backend.pepper)
+    key_id = ctx.backend.accounts.issue_api_key(
+        account_id, prefix=key.prefix, digest=key.digest, label=label, access=role
+    )
+    return ApiKeyRead(id=key_id, api_key=key.plaintext, label=label, role=role)
+
+
+def revoke_key(ctx: ApiContext, account_id: UUID, key_id: UUID, actor: str) -> None:
+    """Revoke a key of the account: it stops working in this process at once, in the others
+    within their cache time (``api.auth``)."""
+    accounts = ctx.backend.accounts
+    accounts.revoke_api_key(account_id, key_id, actor)
+    prefix: str = accounts.repository.get(key_id).prefix
+    ctx.authenticator.evict(prefix)
+
+
 def balance_read(ctx: ApiContext, account_id: UUID, as_of: datetime | None = None) -> BalanceRead:
     """The account's credit now (or ``as_of`` a past moment), as the balance endpoint and the
     application's dashboard show it."""
@@ -248,6 +279,15 @@ class AccountController(Controller):
         )
         return account_read(account)
 
+    @get(
+        "/api-keys",
+        sync_to_thread=True,
+        guards=[owner_only],
+        summary="The account's live API keys (their prefixes, never the keys)",
+    )
+    def list_keys(self, request: AuthRequest, ctx: Ctx) -> ApiKeyList:
+        return ApiKeyList(live_keys(ctx, request.user.customer_account))
+
     @post(
         "/api-keys",
         status_code=HTTP_201_CREATED,
@@ -261,12 +301,7 @@ class AccountController(Controller):
         ctx: Ctx,
         data: JSONBody[ApiKeyCreate],
     ) -> ApiKeyRead:
-        key = apikeys.generate(ctx.backend.pepper)
-        key_id = ctx.backend.accounts.issue_api_key(
-            request.user.customer_account, prefix=key.prefix, digest=key.digest,
-            label=data.label, access=data.role,
-        )  # fmt: skip
-        return ApiKeyRead(id=key_id, api_key=key.plaintext, label=data.label, role=data.role)
+        return create_key(ctx, request.user.customer_account, data.label, data.role)
 
     @delete(
         "/api-keys/{key_id:uuid}",
@@ -276,10 +311,7 @@ class AccountController(Controller):
         summary="Revoke an API key",
     )
     def revoke_key(self, request: AuthRequest, ctx: Ctx, key_id: FromPath[UUID]) -> None:
-        accounts = ctx.backend.accounts
-        accounts.revoke_api_key(request.user.customer_account, key_id, request.user.actor)
-        prefix: str = accounts.repository.get(key_id).prefix
-        ctx.authenticator.evict(prefix)
+        revoke_key(ctx, request.user.customer_account, key_id, request.user.actor)
 
     @get(
         "/contract/earliest-end",

@@ -284,6 +284,8 @@ def for_customers(
 
 
 owner_writes = for_customers(Need.OWNER)
+owner_only = for_customers(Need.OWNER, Need.OWNER)
+"""The owner's alone, to read as to change: users, API keys."""
 sender_writes = for_customers(Need.SEND)
 finance_writes = for_customers(Need.FINANCE)
 anyone_reads = for_customers(Need.READ, staff=(Role.ADMIN, Role.FINANCE, Role.SUPPORT))

@@ -12,7 +12,7 @@ from litestar import Controller, Request, delete, get, patch, post
 from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
-from api.auth import Need, for_customers, operator_or_support
+from api.auth import operator_or_support, owner_only
 from api.context import AuthRequest, Ctx
 from api.schemas import common
 from api.sessions import require_json
@@ -20,8 +20,6 @@ from domain.accounts.team import Invitation
 from domain.accounts.user import User, UserRole, UserState
 from projections.messaging_queries import SendsActedOnByHand
 from services.account_history import AccountHistory, Entry
-
-owner_only = for_customers(Need.OWNER, Need.OWNER)
 
 
 class UserRead(msgspec.Struct):

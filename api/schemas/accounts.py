@@ -148,6 +148,20 @@ class ApiKeyRead(msgspec.Struct):
     role: UserRole
 
 
+class ApiKeyRow(msgspec.Struct):
+    id: UUID
+    prefix: str
+    """The key's public part (``kt_<prefix>_...``): it names the key, it is not the key."""
+    label: str
+    role: UserRole
+    created_at: datetime
+
+
+class ApiKeyList(msgspec.Struct):
+    items: list[ApiKeyRow]
+    """The account's live keys, oldest first."""
+
+
 class EarliestEndRead(msgspec.Struct):
     notice_given_on: date
     ends_on: date

@@ -16,6 +16,7 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
+from api.web.access import AccessPages
 from api.web.compose import ComposePages
 from api.web.forms import FormRefused, SignInNeeded, page, redirect, sign_in_redirect, signed_in
 from api.web.pages import TWO_FACTOR, AppPages, PublicPages, SetUpTwoFactorFirst, StaffPage
@@ -63,6 +64,7 @@ WEB = Router(
         AppPages,
         ComposePages,
         TeamPages,
+        AccessPages,
         create_static_files_router(path=STATIC, directories=[HERE / "static"],
                                    include_in_schema=False),
     ],

@@ -407,3 +407,47 @@ def test_the_owner_invites_manages_and_removes_users_in_the_application(
                               data={"csrf_token": csrf, "role": "viewer"})  # fmt: skip
     assert demoted.status_code == 409  # the last owner stays owner, and the page says so
     assert 'role="alert"' in demoted.text
+
+
+def test_the_owner_makes_and_revokes_keys_and_ends_sessions_in_the_application(
+    api: ApiHarness,
+) -> None:
+    customer = api.register("emil")
+    assert sign_in(api, "emil").status_code == 303
+    access = api.client.get("/app/zugang")
+    assert access.status_code == 200, access.text
+    csrf = token_of(access, "csrf_token")
+    wanted = {"csrf_token": csrf, "label": "Warenwirtschaft", "role": "sender"}
+    made = api.client.post("/app/zugang/schluessel", headers=FORM, data=wanted)
+    assert made.status_code == 201, made.text
+    found = re.search(r'<code class="secret">(kt_[a-z2-7]{12}_[\w-]+)</code>', made.text)
+    assert found  # shown once
+    new_key = found.group(1)
+    assert (
+        api.client.get("/v1/lists", headers={"Authorization": f"Bearer {new_key}"}).status_code
+        == 200
+    )
+    listed = api.client.get("/app/zugang")
+    assert new_key not in listed.text  # never again, only its prefix
+    assert "Warenwirtschaft" in listed.text
+    keys = api.client.get("/v1/account/api-keys", headers=customer.headers).json()["items"]
+    assert len(keys) == 2  # the registration's and the new one, oldest first
+    assert keys[1]["label"] == "Warenwirtschaft"
+    new_id = next(k["id"] for k in keys if k["label"] == "Warenwirtschaft")
+    revoked = api.client.post(f"/app/zugang/schluessel/{new_id}/widerrufen", headers=FORM,
+                              data={"csrf_token": csrf}, follow_redirects=False)  # fmt: skip
+    assert revoked.status_code == 303
+    assert (
+        api.client.get("/v1/lists", headers={"Authorization": f"Bearer {new_key}"}).status_code
+        == 401
+    )
+    last_id = next(k["id"] for k in keys if k["id"] != new_id)
+    refused = api.client.post(f"/app/zugang/schluessel/{last_id}/widerrufen", headers=FORM,
+                              data={"csrf_token": csrf})  # fmt: skip
+    assert refused.status_code == 409  # the last live key stays, and the page says why
+    sessions = re.findall(r'action="/app/zugang/sitzungen/([0-9a-f-]+)/beenden"', listed.text)
+    assert len(sessions) == 1
+    ended = api.client.post(f"/app/zugang/sitzungen/{sessions[0]}/beenden", headers=FORM,
+                            data={"csrf_token": csrf}, follow_redirects=False)  # fmt: skip
+    assert ended.headers["location"] == "/anmelden"
+    assert api.client.get("/app", follow_redirects=False).status_code == 303
