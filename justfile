@@ -1,6 +1,8 @@
 # Kontor's tasks. `./dev RECIPE` runs them on a fresh machine (it installs uv and just first).
 
 set shell := ["bash", "-euo", "pipefail", "-c"]
+# recipe arguments reach the commands as they were typed: `./dev test -k "a or b"` works
+set positional-arguments
 
 export UV_PYTHON_DOWNLOADS := "never"
 export UV_PROJECT_ENVIRONMENT := justfile_directory() / ".venv"
@@ -19,7 +21,7 @@ up: sync
 
 # run the whole test suite: unit, then integration (real PostgreSQL and NATS), then e2e
 test *ARGS: sync browser
-    uv run --frozen --no-sync pytest {{ ARGS }}
+    uv run --frozen --no-sync pytest "$@"
 
 # Debian's chromium for the browser tests (Playwright cannot download its own browser here)
 browser:
@@ -33,15 +35,15 @@ browser:
 
 # the unit tier only: pure, no I/O
 test-unit *ARGS: sync
-    uv run --frozen --no-sync pytest tests/unit {{ ARGS }}
+    uv run --frozen --no-sync pytest tests/unit "$@"
 
 # the integration tier only: real PostgreSQL and NATS JetStream
 test-integration *ARGS: sync
-    uv run --frozen --no-sync pytest tests/integration {{ ARGS }}
+    uv run --frozen --no-sync pytest tests/integration "$@"
 
 # the e2e tier only: the platform as real processes
 test-e2e *ARGS: sync browser
-    uv run --frozen --no-sync pytest tests/e2e {{ ARGS }}
+    uv run --frozen --no-sync pytest tests/e2e "$@"
 
 # ruff (lint and format check), mypy --strict, import-linter
 lint: sync
@@ -57,12 +59,12 @@ fmt: sync
 
 # run a benchmark: `./dev bench ledger --json` (see `kontor bench --help`)
 bench *ARGS: sync
-    uv run --frozen --no-sync kontor bench {{ ARGS }}
+    uv run --frozen --no-sync kontor bench "$@"
 
 # schemathesis --checks all against a real API with a customer, the admin and finance's key
 schemathesis *ARGS: sync
-    uv run --frozen --no-sync python -m tests.support.schema_check {{ ARGS }}
+    uv run --frozen --no-sync python -m tests.support.schema_check "$@"
 
 # any kontor command: `./dev kontor staff add ...`, `./dev kontor mail`, `./dev kontor settings`
 kontor *ARGS: sync
-    uv run --frozen --no-sync kontor {{ ARGS }}
+    uv run --frozen --no-sync kontor "$@"

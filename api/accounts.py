@@ -41,6 +41,7 @@ from api.schemas.accounts import (
     StatementRead,
 )
 from domain.accounts.account import Account
+from domain.accounts.api_key import ApiKey
 from domain.accounts.contract import Limits
 from domain.accounts.user import UserRole
 from domain.ledger.as_of import past_day, past_moment
@@ -157,7 +158,7 @@ def live_keys(ctx: ApiContext, account_id: UUID) -> list[ApiKeyRow]:
     accounts = ctx.backend.accounts
     rows = []
     for key_id in accounts.key_chain(account_id).live:
-        key = accounts.repository.get(key_id)
+        key: ApiKey = accounts.repository.get(key_id)
         rows.append(ApiKeyRow(key.id, key.prefix, key.label, key.access, key.created_on))
     return sorted(rows, key=lambda r: r.created_at)
 

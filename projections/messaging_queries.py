@@ -263,3 +263,12 @@ class SendsActedOnByHand:
             (account_id,),
         )
         return [row["send_id"] for row in rows]
+
+
+def awaiting_review(pool: ConnectionPool[Any], limit: int = 100) -> list[dict[str, Any]]:
+    """Sends held above their account's review threshold, oldest first (the review queue)."""
+    return _rows(
+        pool,
+        "SELECT * FROM msg_sends WHERE state = 'awaiting_review' ORDER BY created_at LIMIT %s",
+        (limit,),
+    )

@@ -18,8 +18,9 @@ from litestar.template.config import TemplateConfig
 
 from api.web.access import AccessPages
 from api.web.compose import ComposePages
-from api.web.forms import FormRefused, SignInNeeded, page, redirect, sign_in_redirect, signed_in
+from api.web.forms import FormRefused, SignInNeeded, page, redirect, sign_in_redirect
 from api.web.pages import TWO_FACTOR, AppPages, PublicPages, SetUpTwoFactorFirst, StaffPage
+from api.web.staff import STAFF, StaffPages
 from api.web.team import TeamPages
 
 HERE = Path(__file__).parent
@@ -46,11 +47,8 @@ def _sign_in_needed(_: Request[Any, Any, Any], exc: SignInNeeded) -> Response[An
     return sign_in_redirect(exc)
 
 
-def _staff_page(request: Request[Any, Any, Any], _: StaffPage) -> Response[Any]:
-    who = signed_in(request, request.app.state.ctx)
-    if who is None:  # pragma: no cover - raised for a signed-in user only
-        return redirect("/anmelden")
-    return page(request, "staff_home", who=who, csrf=who.session.csrf_token)
+def _staff_page(_: Request[Any, Any, Any], __: StaffPage) -> Response[Any]:
+    return redirect(STAFF)
 
 
 def _set_up_first(_: Request[Any, Any, Any], __: SetUpTwoFactorFirst) -> Response[Any]:
@@ -65,6 +63,7 @@ WEB = Router(
         ComposePages,
         TeamPages,
         AccessPages,
+        StaffPages,
         create_static_files_router(path=STATIC, directories=[HERE / "static"],
                                    include_in_schema=False),
     ],

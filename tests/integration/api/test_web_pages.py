@@ -451,3 +451,69 @@ def test_the_owner_makes_and_revokes_keys_and_ends_sessions_in_the_application(
                             data={"csrf_token": csrf}, follow_redirects=False)  # fmt: skip
     assert ended.headers["location"] == "/anmelden"
     assert api.client.get("/app", follow_redirects=False).status_code == 303
+
+
+def test_an_operator_finds_an_account_credits_a_payment_and_releases_a_campaign(
+    api: ApiHarness,
+) -> None:
+    customer = api.register("fritz")
+    assert api.topup(customer, 1_000_000, "fritz-1").status_code == 201
+    patched = api.client.patch(f"/v1/admin/accounts/{customer.account_id}",
+                               json={"review_threshold": 1}, headers=api.admin)  # fmt: skip
+    assert patched.status_code == 200
+    held = api.client.post(
+        "/v1/campaigns",
+        json={"text": "Hallo!", "sender": "Shop", "name": "Zur Prüfung",
+              "recipients": [{"number": f"+4915112342{n:03d}"} for n in range(2)]},
+        headers=customer.headers,
+    )  # fmt: skip
+    assert held.status_code == 202, held.text
+    api.catch_up()
+    messaging_runner(api.backend).catch_up()
+    number = api.client.get("/v1/account", headers=customer.headers).json()["number"]
+    staff_session(api, "otto-op", UserRole.OPERATOR)
+    home = api.client.get("/app/mitarbeiter")
+    assert home.status_code == 200, home.text
+    assert "Zur Prüfung" in home.text  # in the review queue
+    found = api.client.get("/app/mitarbeiter", params={"q": number}, follow_redirects=False)
+    assert found.status_code == 303
+    assert found.headers["location"] == f"/app/mitarbeiter/konten/{customer.account_id}"
+    account = api.client.get(found.headers["location"])
+    assert account.status_code == 200, account.text
+    csrf = token_of(account, "csrf_token")
+    credit = f"/app/mitarbeiter/konten/{customer.account_id}/gutschrift"
+    payment = {"csrf_token": csrf, "amount": "49,90", "method": "bank_transfer",
+               "reference": "RE-2026-17"}  # fmt: skip
+    asked = api.client.post(credit, data=payment, headers=FORM)
+    assert asked.status_code == 200
+    assert "49,90\xa0€ gutschreiben" in asked.text  # the confirmation names the amount
+    assert api.balance(customer)["available"] < 1_499_000  # nothing booked yet
+    booked = api.client.post(credit, data=payment | {"confirmed": "yes"}, headers=FORM,
+                             follow_redirects=False)  # fmt: skip
+    assert booked.status_code == 303, booked.text
+    api.catch_up()
+    assert api.balance(customer)["available"] >= 1_499_000  # 1.00 + 100.00 + 49.90, less held
+    history = api.client.get("/v1/account/history", headers=customer.headers).json()["items"]
+    (purchase,) = [e for e in history if e["event"] == "CreditPurchased"
+                   and e["details"]["reference"] == "RE-2026-17"]  # fmt: skip
+    assert purchase["actor"].startswith("user:")  # the staff user who booked it
+    release = api.client.post(f"/app/mitarbeiter/pruefung/{held.json()['campaign_id']}",
+                              data={"csrf_token": csrf, "decision": "release"}, headers=FORM,
+                              follow_redirects=False)  # fmt: skip
+    assert release.status_code == 303, release.text
+    messaging_runner(api.backend).catch_up()
+    assert "Zur Prüfung" not in api.client.get("/app/mitarbeiter").text
+
+
+def test_support_reads_the_console_but_changes_nothing(api: ApiHarness) -> None:
+    customer = api.register("gisela")
+    staff_session(api, "sina-sup", UserRole.SUPPORT)
+    account = api.client.get(f"/app/mitarbeiter/konten/{customer.account_id}")
+    assert account.status_code == 200
+    assert "Zahlung gutschreiben" not in account.text
+    refused = api.client.post(f"/app/mitarbeiter/konten/{customer.account_id}/gutschrift",
+                              data={"csrf_token": token_of(account, "csrf_token"),
+                                    "amount": "10", "method": "paypal", "reference": "x",
+                                    "confirmed": "yes"}, headers=FORM)  # fmt: skip
+    assert refused.status_code == 403
+    assert api.client.get("/app/mitarbeiter", params={"q": "nobody-here"}).status_code == 404

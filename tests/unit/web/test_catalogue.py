@@ -9,8 +9,9 @@ from pathlib import Path
 from babel.messages.pofile import read_po
 
 from api.web.i18n import ENTRIES, LOCALES, Texts
-from domain.accounts.account import AccountKind, Salutation
+from domain.accounts.account import AccountKind, AccountState, Salutation
 from domain.accounts.user import ACCOUNT_ROLES
+from domain.ledger.lots import PaymentMethod
 from domain.messaging.records import Lane
 from domain.messaging.send import SendState
 from domain.messaging.states import MessageState
@@ -31,6 +32,8 @@ DYNAMIC = (
     + [f"send {state.value}" for state in SendState]
     + [f"message {state.value}" for state in MessageState]
     + [f"role {role.value}" for role in ACCOUNT_ROLES]
+    + [f"account {state.value}" for state in AccountState]
+    + [f"method {method.value}" for method in PaymentMethod]
 )
 """Texts the templates name by prefix and value (``_("state " ~ colour)``)."""
 
