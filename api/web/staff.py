@@ -69,6 +69,7 @@ class StaffPages(Controller):
         request: Request[Any, Any, Any],
         ctx: Ctx,
         find: Annotated[str | None, QueryParameter(name="q")] = None,
+        decided: Annotated[UUID | None, QueryParameter(name="entschieden")] = None,
     ) -> Response[Any]:
         who = require_staff(request, ctx)
         if isinstance(who, Response):
@@ -78,24 +79,31 @@ class StaffPages(Controller):
             user = ctx.backend.accounts.find_user(query)
             if user is not None and user.account_id is not None:
                 return redirect(f"{STAFF}/konten/{user.account_id}")
-        queue = [campaign_read(ctx, row, counts=False) for row in q.awaiting_review(ctx.pool)]
+        # The send just decided on may not have reached the read side yet: it is not shown.
+        rows = [r for r in q.awaiting_review(ctx.pool) if r["send_id"] != decided]
+        queue = [campaign_read(ctx, row, counts=False) for row in rows]
         return page(request, "staff_home", status_code=404 if query else 200, who=who,
                     csrf=who.session.csrf_token, query=query, not_found=bool(query),
-                    queue=queue, operator=who.principal.role is Role.ADMIN)  # fmt: skip
+                    queue=queue, operator=who.principal.role is Role.ADMIN,
+                    decided=decided is not None)  # fmt: skip
 
     @get("/konten/{account_id:uuid}", sync_to_thread=True)
     def account(
-        self, request: Request[Any, Any, Any], ctx: Ctx, account_id: FromPath[UUID]
+        self,
+        request: Request[Any, Any, Any],
+        ctx: Ctx,
+        account_id: FromPath[UUID],
+        booked: Annotated[int | None, QueryParameter(name="gutgeschrieben", ge=1)] = None,
     ) -> Response[Any]:
         who = require_staff(request, ctx)
         if isinstance(who, Response):
             return who
-        return self._account_page(request, ctx, who, account_id)
+        return self._account_page(request, ctx, who, account_id, booked=booked)
 
     def _account_page(
         self, request: Request[Any, Any, Any], ctx: Ctx, who: SignedIn, account_id: UUID,
         *, error: str | None = None, confirm: dict[str, Any] | None = None,
-        status_code: int = 200,
+        status_code: int = 200, booked: int | None = None,
     ) -> Response[Any]:  # fmt: skip
         try:
             account = ctx.backend.accounts.account(account_id)
@@ -107,7 +115,7 @@ class StaffPages(Controller):
         return page(request, "staff_account", status_code=status_code, who=who,
                     csrf=who.session.csrf_token, account=account,
                     balance=balance_read(ctx, account_id), sends=sends, error=error,
-                    confirm=confirm, methods=list(PaymentMethod),
+                    confirm=confirm, methods=list(PaymentMethod), booked=booked,
                     operator=who.principal.role is Role.ADMIN)  # fmt: skip
 
     def _operator(
@@ -152,7 +160,8 @@ class StaffPages(Controller):
                 raise
             return self._account_page(request, ctx, who, account_id, status_code=spec.status,
                                       error=spec.detail or str(exc))  # fmt: skip
-        return redirect(f"{STAFF}/konten/{account_id}")
+        # The balance shown comes from the read side, a moment behind: say what was booked.
+        return redirect(f"{STAFF}/konten/{account_id}?gutgeschrieben={amount}")
 
     @post("/konten/{account_id:uuid}/status", sync_to_thread=True, status_code=200)
     def state(
@@ -198,5 +207,6 @@ class StaffPages(Controller):
                 raise
             return page(request, "staff_home", status_code=spec.status, who=who,
                         csrf=who.session.csrf_token, query="", not_found=False, queue=[],
-                        operator=True, error=spec.detail or str(exc))  # fmt: skip
-        return redirect(STAFF)
+                        operator=True, error=spec.detail or str(exc),
+                        decided=False)  # fmt: skip
+        return redirect(f"{STAFF}?entschieden={send_id}")

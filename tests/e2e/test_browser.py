@@ -5,13 +5,19 @@ at phone width (360 px). Every page visited is saved as a screenshot under
 
 from __future__ import annotations
 
+import json
+import os
 import re
 import secrets
 import shutil
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import pyotp
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
@@ -155,3 +161,66 @@ def test_a_customer_composes_sees_the_live_preview_and_sends(visit: Visit) -> No
     expect(page.get_by_role("heading", name="Praxis")).to_be_visible()  # the send's page
     expect(page.locator(".figure", has_text="Empfänger")).to_contain_text("1")
     visit.shot("send")
+
+
+def test_a_new_operator_sets_up_releases_a_campaign_and_credits_a_payment(
+    visit: Visit, platform: RunningPlatform
+) -> None:
+    page, base = visit.page, visit.base
+    customer = f"rev{secrets.token_hex(3)}"
+    created = httpx.post(f"{base}/v1/accounts", json=registration(customer), timeout=30).json()
+    key = {"Authorization": f"Bearer {created['api_key']}"}
+    admin = {"Authorization": "Bearer " + json.loads(
+        (platform.var_dir / "secrets.json").read_text())["admin_api_key"]}  # fmt: skip
+    assert httpx.patch(f"{base}/v1/admin/accounts/{created['account_id']}", headers=admin,
+                       json={"review_threshold": 1}, timeout=30).status_code == 200  # fmt: skip
+    held = httpx.post(f"{base}/v1/campaigns", headers=key, timeout=30, json={
+        "text": "Frohes Fest!", "sender": "Shop", "name": "Weihnachtsgruß",
+        "recipients": [{"number": "+4915112343000"}, {"number": "+4915112343001"}]})  # fmt: skip
+    assert held.status_code == 202, held.text
+    operator = f"op{secrets.token_hex(3)}"
+    added = subprocess.run(
+        [sys.executable, "-m", "kontor", "staff", "add", "--username", operator,
+         "--email", f"{operator}@kontor.example", "--role", "operator"],
+        cwd=ROOT, env=os.environ | {"KONTOR_VAR_DIR": str(platform.var_dir)},
+        capture_output=True, text=True, timeout=120, check=True,
+    )  # fmt: skip
+    link = re.search(r"(http\S+/reset-password#token=\S+)", added.stdout)
+    assert link, added.stdout
+    page.goto(base + "/reset-password#" + link.group(1).partition("#")[2])
+    expect(page.get_by_label("Code aus dem Link")).not_to_have_value("")  # from the fragment
+    page.get_by_label("Neues Passwort (mindestens 10 Zeichen)").fill(SAMPLE_PASSWORD)
+    page.get_by_role("button", name="Passwort setzen").click()
+    expect(page.get_by_role("status")).to_contain_text("Ihr neues Passwort ist gesetzt")
+    page.get_by_label("Benutzername, E-Mail-Adresse oder Kundennummer").fill(operator)
+    page.get_by_label("Passwort", exact=True).fill(SAMPLE_PASSWORD)
+    page.get_by_role("button", name="Anmelden").click()
+    expect(page.get_by_role("heading", name="Zwei-Faktor-Anmeldung")).to_be_visible()
+    page.get_by_role("button", name="Einrichten").click()
+    secret = page.locator("code.secret").inner_text()
+    page.get_by_label("Code aus Ihrer Authenticator-App").fill(pyotp.TOTP(secret).now())
+    page.get_by_role("button", name="Einschalten").click()
+    expect(page.locator("ul.codes li")).to_have_count(10)
+    page.get_by_role("link", name="Mitarbeiter").click()
+    row = page.locator("tr", has_text="Weihnachtsgruß")
+    expect(row).to_be_visible()
+    visit.shot("review-queue")
+    row.get_by_role("button", name="Freigeben").click()
+    expect(page.locator("tr", has_text="Weihnachtsgruß")).to_have_count(0)
+    page.get_by_label("Kundennummer, Benutzername oder E-Mail-Adresse").fill(customer)
+    page.get_by_role("button", name="Suchen").click()
+    expect(page.get_by_role("heading", name=re.compile("^Konto K-"))).to_be_visible()
+    page.get_by_label("Betrag, netto (EUR)").fill("25,00")
+    page.get_by_label("Zahlungsreferenz").fill("UEB-4711")
+    page.get_by_role("button", name="Weiter").click()
+    visit.shot("credit-confirmation")
+    page.get_by_role("button", name="25,00\xa0€ gutschreiben").click()
+    expect(page.get_by_role("status")).to_contain_text("25,00\xa0€ gutgeschrieben")
+    credit = page.locator(".figure", has_text="Verfügbares Guthaben")
+    for _ in range(50):  # the read side catches up within seconds; a reload shows it
+        if "25,84" in credit.inner_text():
+            break
+        time.sleep(0.2)
+        page.reload()
+    expect(credit).to_contain_text("25,84\xa0€")  # 1.00 trial + 25.00, less 0.16 held
+    visit.shot("staff-account")
