@@ -32,7 +32,8 @@ WIDTHS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 360, "he
 @pytest.fixture(scope="module")
 def platform() -> Iterator[RunningPlatform]:
     var_dir = TEST_VAR / unique_name("browser-")
-    running = RunningPlatform(var_dir)
+    # Every test registers customers from this one address: more than a real one would.
+    running = RunningPlatform(var_dir, extra_env={"KONTOR_REGISTRATIONS_PER_HOUR": "1000"})
     try:
         running.wait_up()
         yield running
@@ -168,7 +169,9 @@ def test_a_new_operator_sets_up_releases_a_campaign_and_credits_a_payment(
 ) -> None:
     page, base = visit.page, visit.base
     customer = f"rev{secrets.token_hex(3)}"
-    created = httpx.post(f"{base}/v1/accounts", json=registration(customer), timeout=30).json()
+    registered = httpx.post(f"{base}/v1/accounts", json=registration(customer), timeout=30)
+    assert registered.status_code == 201, registered.text
+    created = registered.json()
     key = {"Authorization": f"Bearer {created['api_key']}"}
     admin = {"Authorization": "Bearer " + json.loads(
         (platform.var_dir / "secrets.json").read_text())["admin_api_key"]}  # fmt: skip
