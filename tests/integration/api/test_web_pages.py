@@ -16,6 +16,7 @@ from domain.accounts.user import UserRole
 from kontor.samples import SAMPLE_PASSWORD, registration
 from tests.integration.api.test_people import staff_session
 from tests.support.api import ApiHarness
+from tests.support.contacts import run_until_done
 from workers.projections import messaging_runner
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
@@ -517,3 +518,44 @@ def test_support_reads_the_console_but_changes_nothing(api: ApiHarness) -> None:
                                     "confirmed": "yes"}, headers=FORM)  # fmt: skip
     assert refused.status_code == 403
     assert api.client.get("/app/mitarbeiter", params={"q": "nobody-here"}).status_code == 404
+
+
+WINDOWS_CSV = (
+    "Anrede;Vorname;Handy\r\nFrau;Jürgen;0171 2345678\r\nHerr;Sören;keine Nummer\r\n"
+    "Frau;Zoë;0160 1234567\r\n"
+).encode("cp1252")
+
+
+def test_a_list_is_made_and_a_windows_csv_imported_with_its_rejections(
+    api: ApiHarness,
+) -> None:
+    api.register("hilde")
+    assert sign_in(api, "hilde").status_code == 303
+    lists = api.client.get("/app/listen")
+    assert lists.status_code == 200, lists.text
+    csrf = token_of(lists, "csrf_token")
+    made = api.client.post("/app/listen", data={"csrf_token": csrf, "name": "Stammkunden"},
+                           headers=FORM, follow_redirects=False)  # fmt: skip
+    assert made.status_code == 303, made.text
+    list_page = api.client.get(made.headers["location"])
+    assert "Stammkunden" in list_page.text
+    uploaded = api.client.post(
+        made.headers["location"] + "/import",
+        data={"csrf_token": csrf},
+        files={"file": ("kunden.csv", WINDOWS_CSV, "text/csv")},
+        follow_redirects=False,
+    )
+    assert uploaded.status_code == 303, uploaded.text
+    job_page = uploaded.headers["location"]
+    waiting = api.client.get(job_page)
+    assert 'http-equiv="refresh"' in waiting.text  # it shows its progress while it runs
+    run_until_done(api, job_page.rsplit("/", 1)[1])
+    done = api.client.get(job_page)
+    assert done.status_code == 200
+    assert 'http-equiv="refresh"' not in done.text
+    assert "fertig" in done.text
+    assert "keine Nummer" in done.text  # the rejected line, as written, with its reason
+    assert api.client.get("/app/listen").text.count("Stammkunden") == 1
+    forged = api.client.post(made.headers["location"] + "/import", data={"csrf_token": "x"},
+                             files={"file": ("k.csv", WINDOWS_CSV, "text/csv")})  # fmt: skip
+    assert forged.status_code == 403

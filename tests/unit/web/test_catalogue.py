@@ -34,6 +34,7 @@ DYNAMIC = (
     + [f"role {role.value}" for role in ACCOUNT_ROLES]
     + [f"account {state.value}" for state in AccountState]
     + [f"method {method.value}" for method in PaymentMethod]
+    + [f"import {state}" for state in ("queued", "running", "done", "failed")]
 )
 """Texts the templates name by prefix and value (``_("state " ~ colour)``)."""
 

@@ -1,0 +1,152 @@
+"""Lists and their imports in the application ("Listen & Adressen"): the account's lists, a new
+one, a list's page with the upload of a TXT or CSV file (the template to start from, the
+export of what is in it), and an import's page with its progress while it runs and its
+rejected lines with their reasons. The contact services the API's ``/v1/lists`` use."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Annotated, Any
+from uuid import UUID
+
+from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import UploadFile
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, FromPath
+
+from adapters.contacts.import_service import MAX_UPLOAD_BYTES
+from api.auth import Need
+from api.contacts_support import import_read, list_read, services
+from api.context import Ctx
+from api.errors import problem_spec
+from api.web.forms import check_session_form, page, redirect
+from api.web.pages import Customer, require_customer
+
+Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
+Upload = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]
+LISTS = "/app/listen"
+SHOWN_REJECTIONS = 50
+
+
+class ListPages(Controller):
+    path = LISTS
+
+    def _sender(self, request: Request[Any, Any, Any], ctx: Ctx) -> Customer | Response[Any]:
+        customer = require_customer(request, ctx)
+        who = customer.signed_in
+        if who.principal.access not in Need.SEND.value:  # as /v1/lists: owners and senders
+            return page(request, "not_allowed", status_code=403, who=who,
+                        csrf=who.session.csrf_token)  # fmt: skip
+        return customer
+
+    @get("/", sync_to_thread=True)
+    def lists(self, request: Request[Any, Any, Any], ctx: Ctx) -> Response[Any]:
+        customer = self._sender(request, ctx)
+        if isinstance(customer, Response):
+            return customer
+        return self._lists_page(request, ctx, customer)
+
+    def _lists_page(
+        self, request: Request[Any, Any, Any], ctx: Ctx, customer: Customer,
+        error: str | None = None, status_code: int = 200,
+    ) -> Response[Any]:  # fmt: skip
+        who = customer.signed_in
+        rows = services(ctx).lists.lists_page(customer.account_id, None, 1000)
+        return page(request, "lists", status_code=status_code, who=who,
+                    csrf=who.session.csrf_token, lists=[list_read(r) for r in rows],
+                    error=error)  # fmt: skip
+
+    @post("/", sync_to_thread=True, status_code=200)
+    def create(self, request: Request[Any, Any, Any], ctx: Ctx, data: Form) -> Response[Any]:
+        customer = self._sender(request, ctx)
+        if isinstance(customer, Response):
+            return customer
+        who = customer.signed_in
+        check_session_form(data, who)
+        try:
+            row = services(ctx).lists.create_list(customer.account_id, data.get("name", ""),
+                                                  who.principal.actor, ctx.now())  # fmt: skip
+        except Exception as exc:
+            spec = problem_spec(exc)
+            if spec is None or spec.status >= 500:
+                raise
+            return self._lists_page(request, ctx, customer, spec.detail or str(exc), spec.status)
+        return redirect(f"{LISTS}/{row.id}")
+
+    @get("/{list_id:uuid}", sync_to_thread=True)
+    def one(
+        self, request: Request[Any, Any, Any], ctx: Ctx, list_id: FromPath[UUID]
+    ) -> Response[Any]:
+        customer = self._sender(request, ctx)
+        if isinstance(customer, Response):
+            return customer
+        return self._list_page(request, ctx, customer, list_id)
+
+    def _list_page(
+        self, request: Request[Any, Any, Any], ctx: Ctx, customer: Customer, list_id: UUID,
+        error: str | None = None, status_code: int = 200,
+    ) -> Response[Any]:  # fmt: skip
+        who = customer.signed_in
+        try:
+            row = services(ctx).lists.get_list(customer.account_id, list_id)
+        except Exception as exc:
+            spec = problem_spec(exc)
+            if spec is None or spec.status != 404:
+                raise
+            return page(request, "not_found", status_code=404, who=who,
+                        csrf=who.session.csrf_token)  # fmt: skip
+        return page(request, "list", status_code=status_code, who=who,
+                    csrf=who.session.csrf_token, list=list_read(row), error=error)  # fmt: skip
+
+    @post("/{list_id:uuid}/import", sync_to_thread=True, status_code=200,
+          request_max_body_size=MAX_UPLOAD_BYTES + 1024 * 1024)  # fmt: skip
+    def upload(
+        self, request: Request[Any, Any, Any], ctx: Ctx, list_id: FromPath[UUID], data: Upload
+    ) -> Response[Any]:
+        customer = self._sender(request, ctx)
+        if isinstance(customer, Response):
+            return customer
+        who = customer.signed_in
+        check_session_form({"csrf_token": data.get("csrf_token", "")}, who)
+        upload = data.get("file")
+        if not isinstance(upload, UploadFile) or not upload.filename:
+            return self._list_page(request, ctx, customer, list_id, "no-file", 422)
+        try:
+            job = services(ctx).imports.queue(
+                customer.account_id, list_id, actor=who.principal.actor,
+                filename=upload.filename, content_type=upload.content_type,
+                stream=upload.file,  # type: ignore[arg-type]  # a SpooledTemporaryFile[bytes]
+            )  # fmt: skip
+        except Exception as exc:
+            spec = problem_spec(exc)
+            if spec is None or spec.status >= 500:
+                raise
+            return self._list_page(request, ctx, customer, list_id, spec.detail or str(exc),
+                                   spec.status)  # fmt: skip
+        finally:
+            upload.file.close()
+        return redirect(f"{LISTS}/importe/{job.id}")
+
+    @get("/importe/{job_id:uuid}", sync_to_thread=True)
+    def job(
+        self, request: Request[Any, Any, Any], ctx: Ctx, job_id: FromPath[UUID]
+    ) -> Response[Any]:
+        customer = self._sender(request, ctx)
+        if isinstance(customer, Response):
+            return customer
+        who = customer.signed_in
+        imports = services(ctx).imports
+        try:
+            job = import_read(imports.job(customer.account_id, job_id))
+        except Exception as exc:
+            spec = problem_spec(exc)
+            if spec is None or spec.status != 404:
+                raise
+            return page(request, "not_found", status_code=404, who=who,
+                        csrf=who.session.csrf_token)  # fmt: skip
+        rejections = []
+        if job.state == "done" and job.rejected:
+            rejections = list(itertools.islice(imports.rejections(customer.account_id, job_id),
+                                               SHOWN_REJECTIONS))  # fmt: skip
+        return page(request, "import", who=who, csrf=who.session.csrf_token, job=job,
+                    rejections=rejections, running=job.state in ("queued", "running"))  # fmt: skip
