@@ -286,6 +286,10 @@ class ProblemError(Exception):
         self.extra = extra
 
 
+REFUSALS: tuple[type[Exception], ...] = (*PROBLEM_TYPES, ProblemError)
+"""The errors the platform answers as problems of their own (a page catches these alone)."""
+
+
 def problem_response(
     request: Request[Any, Any, Any],
     *,

@@ -15,9 +15,9 @@ from litestar.params import Body, FromPath
 from api.accounts import create_key, live_keys, revoke_key
 from api.auth import Need
 from api.context import Ctx
-from api.errors import problem_spec
+from api.errors import REFUSALS
 from api.schemas.accounts import ApiKeyRead
-from api.web.forms import check_session_form, page, redirect
+from api.web.forms import check_session_form, page, redirect, refusal_of
 from api.web.pages import Customer, require_customer
 from api.web.team import ROLES
 from domain.accounts.user import UserRole
@@ -73,12 +73,10 @@ class AccessPages(Controller):
                         csrf=who.session.csrf_token)  # fmt: skip
         try:
             revoke_key(ctx, customer.account_id, key_id, who.principal.actor)
-        except Exception as exc:
-            spec = problem_spec(exc)
-            if spec is None or spec.status >= 500:
-                raise
-            return self._page(request, ctx, customer, error=spec.detail or str(exc),
-                              status_code=spec.status)  # fmt: skip
+        except REFUSALS as exc:
+            refused = refusal_of(exc)
+            return self._page(request, ctx, customer, error=refused.detail,
+                              status_code=refused.status)  # fmt: skip
         return redirect(ACCESS)
 
     @post("/sitzungen/{session_id:uuid}/beenden", sync_to_thread=True, status_code=200)

@@ -28,10 +28,10 @@ from litestar.response import Redirect, Template
 from adapters.jetstream.outbox import publish_now
 from api.auth import Need
 from api.context import Ctx
-from api.errors import problem_spec
+from api.errors import REFUSALS
 from api.preview import MAX_RECIPIENTS, PreviewRequest, PreviewResponse, run_preview
 from api.send_views import local
-from api.web.forms import SECURITY_HEADERS, check_session_form, page, texts
+from api.web.forms import SECURITY_HEADERS, check_session_form, page, refusal_of, texts
 from api.web.pages import Customer, require_customer
 from api.wiring import pricing_context_for
 from domain.messaging.records import Lane
@@ -121,11 +121,9 @@ def check(
         preview = run_preview(request, rules, pricing, now)
     except msgspec.ValidationError as exc:
         return Checked(None, str(exc))
-    except Exception as exc:
-        spec = problem_spec(exc)
-        if spec is None or spec.status >= 500:
-            raise
-        return Checked(None, spec.detail or str(exc))
+    except REFUSALS as exc:
+        refused = refusal_of(exc)
+        return Checked(None, refused.detail)
     return Checked(preview, None, send_at)
 
 
@@ -217,12 +215,10 @@ class ComposePages(Controller):
         )
         try:
             accepted = ctx.acceptance.accept(send_request, ctx.now())
-        except Exception as exc:
-            spec = problem_spec(exc)
-            if spec is None or spec.status >= 500:
-                raise
-            refused = Checked(checked.preview, spec.detail or str(exc))
-            return self._page(request, customer, draft, refused, status_code=spec.status)
+        except REFUSALS as exc:
+            refused = refusal_of(exc)
+            said = Checked(checked.preview, refused.detail)
+            return self._page(request, customer, draft, said, status_code=refused.status)
         publish = None
         if accepted.recorded_chunks:  # as the API does: out at once, the relay as the net
             publish = BackgroundTask(publish_now, request.app.state.resources.nats,

@@ -27,6 +27,7 @@ from litestar.status_codes import HTTP_303_SEE_OTHER
 
 from api.auth import SESSION_COOKIE, Principal, session_principal
 from api.context import ApiContext
+from api.errors import ProblemError, problem_spec
 from api.web.i18n import LANGUAGE_COOKIE, Texts, language_of
 from domain.accounts.session import StoredSession
 
@@ -42,6 +43,26 @@ SECURITY_HEADERS = {
     "Cache-Control": "no-store",
 }
 """Every page's headers: no inline script or style, no framing, nothing from other hosts."""
+
+
+@dataclass(frozen=True)
+class Refusal:
+    detail: str
+    status: int
+
+
+def refusal_of(exc: Exception, *, only: int | None = None) -> Refusal:
+    """One of the platform's known refusals (a 4xx problem of ``api.errors``; ``only``: that
+    status alone), as a page says it at its form; anything else is raised again, for the
+    error handlers (a 503 when the database is away, a 500 with an incident)."""
+    if isinstance(exc, ProblemError):
+        found = Refusal(exc.detail, exc.status)
+    else:
+        spec = problem_spec(exc)
+        found = Refusal(spec.detail or str(exc), spec.status) if spec else Refusal("", 500)
+    if found.status >= 500 or (only is not None and found.status != only):
+        raise exc
+    return found
 
 
 class SignInNeeded(Exception):  # noqa: N818 - a control-flow signal, not an error

@@ -18,8 +18,8 @@ from adapters.contacts.import_service import MAX_UPLOAD_BYTES
 from api.auth import Need
 from api.contacts_support import import_read, list_read, services
 from api.context import Ctx
-from api.errors import problem_spec
-from api.web.forms import check_session_form, page, redirect
+from api.errors import REFUSALS
+from api.web.forms import check_session_form, page, redirect, refusal_of
 from api.web.pages import Customer, require_customer
 
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
@@ -66,11 +66,9 @@ class ListPages(Controller):
         try:
             row = services(ctx).lists.create_list(customer.account_id, data.get("name", ""),
                                                   who.principal.actor, ctx.now())  # fmt: skip
-        except Exception as exc:
-            spec = problem_spec(exc)
-            if spec is None or spec.status >= 500:
-                raise
-            return self._lists_page(request, ctx, customer, spec.detail or str(exc), spec.status)
+        except REFUSALS as exc:
+            refused = refusal_of(exc)
+            return self._lists_page(request, ctx, customer, refused.detail, refused.status)
         return redirect(f"{LISTS}/{row.id}")
 
     @get("/{list_id:uuid}", sync_to_thread=True)
@@ -89,10 +87,8 @@ class ListPages(Controller):
         who = customer.signed_in
         try:
             row = services(ctx).lists.get_list(customer.account_id, list_id)
-        except Exception as exc:
-            spec = problem_spec(exc)
-            if spec is None or spec.status != 404:
-                raise
+        except REFUSALS as exc:
+            refusal_of(exc, only=404)
             return page(request, "not_found", status_code=404, who=who,
                         csrf=who.session.csrf_token)  # fmt: skip
         return page(request, "list", status_code=status_code, who=who,
@@ -117,12 +113,10 @@ class ListPages(Controller):
                 filename=upload.filename, content_type=upload.content_type,
                 stream=upload.file,  # type: ignore[arg-type]  # a SpooledTemporaryFile[bytes]
             )  # fmt: skip
-        except Exception as exc:
-            spec = problem_spec(exc)
-            if spec is None or spec.status >= 500:
-                raise
-            return self._list_page(request, ctx, customer, list_id, spec.detail or str(exc),
-                                   spec.status)  # fmt: skip
+        except REFUSALS as exc:
+            refused = refusal_of(exc)
+            return self._list_page(request, ctx, customer, list_id, refused.detail,
+                                   refused.status)  # fmt: skip
         finally:
             upload.file.close()
         return redirect(f"{LISTS}/importe/{job.id}")
@@ -138,10 +132,8 @@ class ListPages(Controller):
         imports = services(ctx).imports
         try:
             job = import_read(imports.job(customer.account_id, job_id))
-        except Exception as exc:
-            spec = problem_spec(exc)
-            if spec is None or spec.status != 404:
-                raise
+        except REFUSALS as exc:
+            refusal_of(exc, only=404)
             return page(request, "not_found", status_code=404, who=who,
                         csrf=who.session.csrf_token)  # fmt: skip
         rejections = []

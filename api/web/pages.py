@@ -26,7 +26,7 @@ from adapters.crypto import totp
 from api.accounts import balance_read, register_account, statement_lines
 from api.auth import Need
 from api.context import Ctx
-from api.errors import problem_spec
+from api.errors import REFUSALS
 from api.history import message_row
 from api.messages import cancel_send
 from api.schemas.accounts import RegistrationCreate
@@ -40,6 +40,7 @@ from api.web.forms import (
     form_token,
     page,
     redirect,
+    refusal_of,
     require_signed_in,
     safe_next,
     signed_in,
@@ -164,13 +165,11 @@ class PublicPages(Controller):
         check_anonymous_form(request, data)
         try:
             ctx.password_resets.complete(data.get("token", ""), data.get("password", ""))
-        except Exception as exc:
-            spec = problem_spec(exc)
-            if spec is None or spec.status >= 500:
-                raise
+        except REFUSALS as exc:
+            refused = refusal_of(exc)
             token = form_token(request)
-            return page(request, "reset", status_code=spec.status, form_token=token,
-                        error=spec.detail or str(exc),
+            return page(request, "reset", status_code=refused.status, form_token=token,
+                        error=refused.detail,
                         cookies=[form_cookie(request, token)])  # fmt: skip
         return redirect("/anmelden?reset=1")
 
@@ -188,13 +187,11 @@ class PublicPages(Controller):
         username, password = data.get("username", "").strip(), data.get("password", "")
         try:
             ctx.team.accept(data.get("token", ""), username, password)
-        except Exception as exc:
-            spec = problem_spec(exc)
-            if spec is None or spec.status >= 500:
-                raise
+        except REFUSALS as exc:
+            refused = refusal_of(exc)
             token = form_token(request)
-            return page(request, "invitation", status_code=spec.status, form_token=token,
-                        error=spec.detail or str(exc), username=username,
+            return page(request, "invitation", status_code=refused.status, form_token=token,
+                        error=refused.detail, username=username,
                         cookies=[form_cookie(request, token)])  # fmt: skip
         new = ctx.signin.sign_in(
             username, password, _client(request), request.headers.get("user-agent", "")
@@ -244,13 +241,11 @@ class PublicPages(Controller):
                                       status_code=422)  # fmt: skip
         try:
             registered = register_account(ctx, form, _client(request))
-        except Exception as exc:
-            spec = problem_spec(exc)
-            if spec is None or spec.status >= 500:
-                raise
-            detail = spec.detail or str(exc)
+        except REFUSALS as exc:
+            refused = refusal_of(exc)
+            detail = refused.detail
             return self._sign_up_page(request, ctx, token, values, {"form": detail},
-                                      status_code=spec.status)  # fmt: skip
+                                      status_code=refused.status)  # fmt: skip
         new = ctx.signin.sign_in(
             form.username, form.password, _client(request), request.headers.get("user-agent", "")
         )
@@ -326,11 +321,9 @@ class AppPages(Controller):
         error: str | None = None
         try:
             lines = statement_lines(ctx, account_id, from_, to, None, STATEMENT_LINES)
-        except Exception as exc:
-            spec = problem_spec(exc)
-            if spec is None or spec.status >= 500:
-                raise
-            lines, error = [], spec.detail or str(exc)
+        except REFUSALS as exc:
+            refused = refusal_of(exc)
+            lines, error = [], refused.detail
         query = urlencode({k: v.isoformat() for k, v in (("from", from_), ("to", to)) if v})
         return page(request, "credit", who=who, csrf=who.session.csrf_token,
                     balance=balance_read(ctx, account_id), lines=lines, error=error,

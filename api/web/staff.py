@@ -18,9 +18,16 @@ from litestar.params import Body, FromPath, QueryParameter
 
 from api.accounts import balance_read
 from api.context import Ctx
-from api.errors import problem_spec
+from api.errors import REFUSALS
 from api.send_views import campaign_read
-from api.web.forms import SignedIn, check_session_form, page, redirect, require_signed_in
+from api.web.forms import (
+    SignedIn,
+    check_session_form,
+    page,
+    redirect,
+    refusal_of,
+    require_signed_in,
+)
 from api.web.i18n import UNIT
 from api.web.pages import TWO_FACTOR
 from domain.accounts.account import AccountState
@@ -154,12 +161,10 @@ class StaffPages(Controller):
             ctx.credits.topup(account_id, net=amount, method=method, reference=reference,
                                       package="top-up", actor=who.principal.actor,
                                       now=ctx.now())  # fmt: skip
-        except Exception as exc:
-            spec = problem_spec(exc)
-            if spec is None or spec.status >= 500:
-                raise
-            return self._account_page(request, ctx, who, account_id, status_code=spec.status,
-                                      error=spec.detail or str(exc))  # fmt: skip
+        except REFUSALS as exc:
+            refused = refusal_of(exc)
+            return self._account_page(request, ctx, who, account_id, status_code=refused.status,
+                                      error=refused.detail)  # fmt: skip
         # The balance shown comes from the read side, a moment behind: say what was booked.
         return redirect(f"{STAFF}/konten/{account_id}?gutgeschrieben={amount}")
 
@@ -180,12 +185,10 @@ class StaffPages(Controller):
         except ValueError:
             return self._account_page(request, ctx, who, account_id, status_code=422,
                                       error="state-form")  # fmt: skip
-        except Exception as exc:
-            spec = problem_spec(exc)
-            if spec is None or spec.status >= 500:
-                raise
-            return self._account_page(request, ctx, who, account_id, status_code=spec.status,
-                                      error=spec.detail or str(exc))  # fmt: skip
+        except REFUSALS as exc:
+            refused = refusal_of(exc)
+            return self._account_page(request, ctx, who, account_id, status_code=refused.status,
+                                      error=refused.detail)  # fmt: skip
         return redirect(f"{STAFF}/konten/{account_id}")
 
     @post("/pruefung/{send_id:uuid}", sync_to_thread=True, status_code=200)
@@ -201,12 +204,10 @@ class StaffPages(Controller):
             else:
                 ctx.cancellation.cancel(send_id, None, who.principal.actor,
                                         "cancelled in review")  # fmt: skip
-        except Exception as exc:
-            spec = problem_spec(exc)
-            if spec is None or spec.status >= 500:
-                raise
-            return page(request, "staff_home", status_code=spec.status, who=who,
+        except REFUSALS as exc:
+            refused = refusal_of(exc)
+            return page(request, "staff_home", status_code=refused.status, who=who,
                         csrf=who.session.csrf_token, query="", not_found=False, queue=[],
-                        operator=True, error=spec.detail or str(exc),
+                        operator=True, error=refused.detail,
                         decided=False)  # fmt: skip
         return redirect(f"{STAFF}?entschieden={send_id}")

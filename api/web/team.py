@@ -14,8 +14,8 @@ from litestar.params import Body, FromPath
 
 from api.auth import Need
 from api.context import Ctx
-from api.errors import problem_spec
-from api.web.forms import check_session_form, page, redirect
+from api.errors import REFUSALS
+from api.web.forms import check_session_form, page, redirect, refusal_of
 from api.web.pages import Customer, require_customer
 from domain.accounts.user import UserRole
 
@@ -59,11 +59,9 @@ class TeamPages(Controller):
                         csrf=who.session.csrf_token)  # fmt: skip
         try:
             action(customer)
-        except Exception as exc:
-            spec = problem_spec(exc)
-            if spec is None or spec.status >= 500:
-                raise
-            return self._page(request, ctx, customer, spec.detail or str(exc), spec.status)
+        except REFUSALS as exc:
+            refused = refusal_of(exc)
+            return self._page(request, ctx, customer, refused.detail, refused.status)
         return redirect(USERS)
 
     @post("/einladen", sync_to_thread=True, status_code=200)

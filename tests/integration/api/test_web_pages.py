@@ -559,3 +559,12 @@ def test_a_list_is_made_and_a_windows_csv_imported_with_its_rejections(
     forged = api.client.post(made.headers["location"] + "/import", data={"csrf_token": "x"},
                              files={"file": ("k.csv", WINDOWS_CSV, "text/csv")})  # fmt: skip
     assert forged.status_code == 403
+
+
+def test_a_period_that_ends_before_it_starts_is_said_at_the_form(api: ApiHarness) -> None:
+    api.register("ida2")
+    assert sign_in(api, "ida2").status_code == 303
+    backwards = api.client.get("/app/guthaben", params={"from": "2026-03-02", "to": "2026-03-01"})
+    assert backwards.status_code == 422
+    assert 'role="alert"' in backwards.text
+    assert backwards.headers["content-type"].startswith("text/html")
