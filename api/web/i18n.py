@@ -50,6 +50,13 @@ ENTRIES = {
     "close": "Reservation closed",
 }
 """The statement's kinds of booking (``domain.ledger.postings``), as the customer reads them."""
+HISTORY_EVENTS = {
+    "scheduled": "Scheduled",
+    "recorded": "Recorded for sending",
+    "carrier_result": "The carrier's answer",
+    "delivery_report": "Delivery report",
+}
+"""A message's history entries (``api.history``), as the customer reads them."""
 
 
 @functools.cache
@@ -104,6 +111,10 @@ class Texts:
         """A statement line's kind of booking."""
         return self.gettext(ENTRIES[kind]) if kind in ENTRIES else kind
 
+    def happened(self, event: str) -> str:
+        """A message history entry's kind."""
+        return self.gettext(HISTORY_EVENTS[event]) if event in HISTORY_EVENTS else event
+
     def number(self, value: int | float | Decimal) -> str:
         return format_decimal(value, locale=self.locale)
 
@@ -121,6 +132,7 @@ class Texts:
             "price": self.price,
             "number": self.number,
             "entry": self.entry,
+            "happened": self.happened,
             "when": self.when,
             "day": self.day,
             "language": self.language,

@@ -27,10 +27,10 @@ from api.accounts import balance_read, register_account, statement_lines
 from api.auth import Need
 from api.context import Ctx
 from api.errors import REFUSALS
-from api.history import message_row
+from api.history import message_detail, message_row
 from api.messages import cancel_send
 from api.schemas.accounts import RegistrationCreate
-from api.send_views import campaign_read, own_send
+from api.send_views import campaign_read, message_row_seen, own_send
 from api.sessions import expired_cookies, session_cookies
 from api.web.forms import (
     SignedIn,
@@ -369,6 +369,20 @@ class AppPages(Controller):
         return page(request, "send", who=who, csrf=who.session.csrf_token, send=read,
                     colours=colour_counts(read.counts), messages=messages, state=chosen,
                     states=sorted(read.counts), more=more, may_cancel=may_cancel)  # fmt: skip
+
+    @get("/nachrichten/{message_id:uuid}", sync_to_thread=True)
+    def message(
+        self, request: Request[Any, Any, Any], ctx: Ctx, message_id: FromPath[UUID]
+    ) -> Response[Any]:
+        customer = require_customer(request, ctx)
+        who = customer.signed_in
+        try:
+            detail = message_detail(ctx, message_row_seen(ctx, who.principal, message_id))
+        except REFUSALS as exc:
+            refusal_of(exc, only=404)
+            return page(request, "not_found", status_code=404, who=who,
+                        csrf=who.session.csrf_token)  # fmt: skip
+        return page(request, "message", who=who, csrf=who.session.csrf_token, detail=detail)
 
     @post("/auftraege/{send_id:uuid}/stornieren", sync_to_thread=True, status_code=200)
     def cancel(

@@ -249,6 +249,13 @@ def test_sends_are_listed_read_in_colours_and_cancelled_from_the_application(
     assert sent.status_code == 200, sent.text
     assert "noch kein Bericht: 1" in sent.text  # grey, with its word
     assert "in Warteschlange" in sent.text  # the message's own row
+    link = re.search(r'href="(/app/nachrichten/[0-9a-f-]+)"', sent.text)
+    assert link
+    message = api.client.get(link.group(1))
+    assert message.status_code == 200, message.text
+    assert "Nachricht an 004915112341000" in message.text
+    assert "Zum Versand erfasst" in message.text  # its history, as replayed from the events
+    assert "Ihr Code: 4711" in message.text
     cancelled = api.client.post(
         f"/app/auftraege/{send_id}/stornieren",
         data={"csrf_token": token_of(opened, "csrf_token")},
@@ -265,6 +272,9 @@ def test_sends_are_listed_read_in_colours_and_cancelled_from_the_application(
     theirs = api.client.get(f"/app/auftraege/{send_id}")
     assert theirs.status_code == 404  # another account's send: as if there were none
     assert "Adventsgruß" not in theirs.text
+    not_theirs = api.client.get(link.group(1))
+    assert not_theirs.status_code == 404
+    assert "Ihr Code" not in not_theirs.text
 
 
 def test_compose_previews_confirms_the_cost_and_sends_once(api: ApiHarness) -> None:

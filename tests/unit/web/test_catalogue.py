@@ -8,7 +8,7 @@ from pathlib import Path
 
 from babel.messages.pofile import read_po
 
-from api.web.i18n import ENTRIES, LOCALES, Texts
+from api.web.i18n import ENTRIES, HISTORY_EVENTS, LOCALES, Texts
 from domain.accounts.account import AccountKind, AccountState, Salutation
 from domain.accounts.user import ACCOUNT_ROLES
 from domain.ledger.lots import PaymentMethod
@@ -28,6 +28,7 @@ DYNAMIC = (
     + [f"tariff {t.value}" for t in Tariff]
     + [f"state {c}" for c in ("grey", "green", "orange", "red")]
     + list(ENTRIES.values())
+    + list(HISTORY_EVENTS.values())
     + [f"lane {lane.value}" for lane in Lane]
     + [f"send {state.value}" for state in SendState]
     + [f"message {state.value}" for state in MessageState]
