@@ -351,6 +351,7 @@ class AppPages(Controller):
         send_id: FromPath[UUID],
         state_: Annotated[str | None, QueryParameter(name="state")] = None,
         after: FromQuery[int] = -1,
+        cancelled: Annotated[bool, QueryParameter(name="storniert")] = False,
     ) -> Response[Any]:
         customer = require_customer(request, ctx)
         who = customer.signed_in
@@ -359,6 +360,8 @@ class AppPages(Controller):
         except SendNotFoundError:
             return page(request, "not_found", status_code=404, who=who,
                         csrf=who.session.csrf_token)  # fmt: skip
+        if cancelled:  # just now: the read side may not have it yet, the send itself has
+            row = row | {"state": ctx.backend.messaging.send(send_id).state.value}
         chosen = state_ if state_ in {s.value for s in MessageState} else None
         read = campaign_read(ctx, row, counts=True)
         rows = q.messages_of_send(ctx.pool, send_id, chosen, max(after, -1), MESSAGES_PER_PAGE)
@@ -368,7 +371,8 @@ class AppPages(Controller):
                       and who.principal.access in Need.SEND.value)  # fmt: skip
         return page(request, "send", who=who, csrf=who.session.csrf_token, send=read,
                     colours=colour_counts(read.counts), messages=messages, state=chosen,
-                    states=sorted(read.counts), more=more, may_cancel=may_cancel)  # fmt: skip
+                    states=sorted(read.counts), more=more, may_cancel=may_cancel,
+                    cancelled=cancelled)  # fmt: skip
 
     @get("/nachrichten/{message_id:uuid}", sync_to_thread=True)
     def message(
@@ -399,7 +403,7 @@ class AppPages(Controller):
         except SendNotFoundError:
             return page(request, "not_found", status_code=404, who=who,
                         csrf=who.session.csrf_token)  # fmt: skip
-        return redirect(f"/app/auftraege/{send_id}")
+        return redirect(f"/app/auftraege/{send_id}?storniert=true")
 
     @get("/zwei-faktor", sync_to_thread=True)
     def two_factor(self, request: Request[Any, Any, Any], ctx: Ctx) -> Template:

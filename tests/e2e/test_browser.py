@@ -14,7 +14,9 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import httpx
 import pyotp
@@ -227,3 +229,67 @@ def test_a_new_operator_sets_up_releases_a_campaign_and_credits_a_payment(
         page.reload()
     expect(credit).to_contain_text("25,84\xa0€")  # 1.00 trial + 25.00, less 0.16 held
     visit.shot("staff-account")
+
+
+WINDOWS_CSV = (
+    "Anrede;Vorname;Handy\r\nFrau;Jürgen;0171 2345678\r\nHerr;Sören;keine Nummer\r\n"
+    "Frau;Zoë;0160 1234567\r\n"
+).encode("cp1252")
+
+
+def signed_in_customer(visit: Visit, prefix: str) -> str:
+    """A customer registered over the API, signed in in the browser; their username."""
+    page, username = visit.page, f"{prefix}{secrets.token_hex(3)}"
+    registered = httpx.post(f"{visit.base}/v1/accounts", json=registration(username), timeout=30)
+    assert registered.status_code == 201, registered.text
+    visit.go("/anmelden")
+    page.get_by_label("Benutzername, E-Mail-Adresse oder Kundennummer").fill(username)
+    page.get_by_label("Passwort", exact=True).fill(SAMPLE_PASSWORD)
+    page.get_by_role("button", name="Anmelden").click()
+    expect(page.get_by_role("heading", name="Übersicht")).to_be_visible()
+    return username
+
+
+def test_a_windows_csv_with_bad_lines_is_imported_and_its_rejections_shown(
+    visit: Visit, tmp_path: Path
+) -> None:
+    page = visit.page
+    signed_in_customer(visit, "imp")
+    page.get_by_role("link", name="Listen").click()
+    page.get_by_label("Name").fill("Stammkunden")
+    page.get_by_role("button", name="Anlegen").click()
+    expect(page.get_by_role("heading", name="Stammkunden")).to_be_visible()
+    upload = tmp_path / "kunden.csv"
+    upload.write_bytes(WINDOWS_CSV)
+    page.get_by_label("Datei (.csv oder .txt, bis 100 MB)").set_input_files(upload)
+    visit.shot("list")
+    page.get_by_role("button", name="Import", exact=True).click()
+    expect(page.get_by_role("heading", name="Import")).to_be_visible()
+    expect(page.get_by_text("fertig")).to_be_visible(timeout=60_000)  # it refreshes itself
+    expect(page.locator(".figure", has_text="Importiert")).to_contain_text("2")
+    expect(page.locator("tr", has_text="keine Nummer")).to_be_visible()  # the rejected line
+    visit.shot("import")
+
+
+def test_a_scheduled_send_is_cancelled_and_the_statement_read(visit: Visit) -> None:
+    page = visit.page
+    signed_in_customer(visit, "sch")
+    page.get_by_role("link", name="SMS versenden").click()
+    page.get_by_label("Empfänger").fill("0151 23456789\n0160 1234567")
+    page.get_by_label("Absenderkennung").fill("Praxis")
+    page.get_by_label("Text", exact=True).fill("Erinnerung: Ihr Termin am Montag.")
+    day = datetime.now(ZoneInfo("Europe/Berlin")).date() + timedelta(days=30)
+    page.get_by_label("Senden um (Europe/Berlin; leer: sofort)").fill(f"{day}T09:30")
+    page.get_by_role("button", name="Weiter").click()
+    shown = f"{day:%d.%m.%y}, 09:30"
+    expect(page.get_by_text(f"Wird am {shown} versendet.")).to_be_visible()
+    page.get_by_role("button", name=re.compile("versenden$")).click()
+    expect(page.locator(".figure", has_text="Geplant für")).to_contain_text(shown)
+    visit.shot("scheduled-send")
+    page.get_by_role("button", name="Auftrag stornieren").click()
+    expect(page.locator(".figure", has_text="Status")).to_contain_text("storniert")
+    page.get_by_role("link", name="Guthaben").click()
+    expect(page.get_by_role("heading", name="Kontoauszug")).to_be_visible()
+    expect(page.locator("tbody tr").first).to_be_visible()
+    expect(page.get_by_role("link", name="Als CSV herunterladen")).to_be_visible()
+    visit.shot("credit")
