@@ -32,19 +32,17 @@ class ListPages(Controller):
     path = LISTS
 
     def _sender(self, request: Request[Any, Any, Any], ctx: Ctx) -> Customer | Response[Any]:
+        """As ``/v1/lists``: every role reads, owners and senders change."""
         customer = require_customer(request, ctx)
         who = customer.signed_in
-        if who.principal.access not in Need.SEND.value:  # as /v1/lists: owners and senders
+        if who.principal.access not in Need.SEND.value:
             return page(request, "not_allowed", status_code=403, who=who,
                         csrf=who.session.csrf_token)  # fmt: skip
         return customer
 
     @get("/", sync_to_thread=True)
     def lists(self, request: Request[Any, Any, Any], ctx: Ctx) -> Response[Any]:
-        customer = self._sender(request, ctx)
-        if isinstance(customer, Response):
-            return customer
-        return self._lists_page(request, ctx, customer)
+        return self._lists_page(request, ctx, require_customer(request, ctx))
 
     def _lists_page(
         self, request: Request[Any, Any, Any], ctx: Ctx, customer: Customer,
@@ -54,7 +52,7 @@ class ListPages(Controller):
         rows = services(ctx).lists.lists_page(customer.account_id, None, 1000)
         return page(request, "lists", status_code=status_code, who=who,
                     csrf=who.session.csrf_token, lists=[list_read(r) for r in rows],
-                    error=error)  # fmt: skip
+                    error=error, may_write=who.principal.access in Need.SEND.value)  # fmt: skip
 
     @post("/", sync_to_thread=True, status_code=200)
     def create(self, request: Request[Any, Any, Any], ctx: Ctx, data: Form) -> Response[Any]:
@@ -75,10 +73,7 @@ class ListPages(Controller):
     def one(
         self, request: Request[Any, Any, Any], ctx: Ctx, list_id: FromPath[UUID]
     ) -> Response[Any]:
-        customer = self._sender(request, ctx)
-        if isinstance(customer, Response):
-            return customer
-        return self._list_page(request, ctx, customer, list_id)
+        return self._list_page(request, ctx, require_customer(request, ctx), list_id)
 
     def _list_page(
         self, request: Request[Any, Any, Any], ctx: Ctx, customer: Customer, list_id: UUID,
@@ -92,7 +87,8 @@ class ListPages(Controller):
             return page(request, "not_found", status_code=404, who=who,
                         csrf=who.session.csrf_token)  # fmt: skip
         return page(request, "list", status_code=status_code, who=who,
-                    csrf=who.session.csrf_token, list=list_read(row), error=error)  # fmt: skip
+                    csrf=who.session.csrf_token, list=list_read(row), error=error,
+                    may_write=who.principal.access in Need.SEND.value)  # fmt: skip
 
     @post("/{list_id:uuid}/import", sync_to_thread=True, status_code=200,
           request_max_body_size=MAX_UPLOAD_BYTES + 1024 * 1024)  # fmt: skip
@@ -125,9 +121,7 @@ class ListPages(Controller):
     def job(
         self, request: Request[Any, Any, Any], ctx: Ctx, job_id: FromPath[UUID]
     ) -> Response[Any]:
-        customer = self._sender(request, ctx)
-        if isinstance(customer, Response):
-            return customer
+        customer = require_customer(request, ctx)
         who = customer.signed_in
         imports = services(ctx).imports
         try:

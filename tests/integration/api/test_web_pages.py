@@ -578,3 +578,21 @@ def test_a_period_that_ends_before_it_starts_is_said_at_the_form(api: ApiHarness
     assert backwards.status_code == 422
     assert 'role="alert"' in backwards.text
     assert backwards.headers["content-type"].startswith("text/html")
+
+
+def test_a_viewer_reads_lists_but_makes_none(api: ApiHarness) -> None:
+    owner = api.register("jan")
+    invited = api.client.post("/v1/account/users/invitations", headers=owner.headers,
+                              json={"email": "kai@example.de", "role": "viewer"})  # fmt: skip
+    assert invited.status_code == 201, invited.text
+    joined = api.client.post("/v1/invitations/accept", json={
+        "token": mailed_token(api, "kai@example.de"), "username": "kai",
+        "password": SAMPLE_PASSWORD})  # fmt: skip
+    assert joined.status_code == 201, joined.text
+    assert sign_in(api, "kai").status_code == 303
+    lists = api.client.get("/app/listen")
+    assert lists.status_code == 200  # every role reads, as in /v1/lists
+    assert "Neue Liste" not in lists.text
+    wanted = {"csrf_token": token_of(lists, "csrf_token"), "name": "X"}
+    made = api.client.post("/app/listen", headers=FORM, data=wanted)
+    assert made.status_code == 403
