@@ -163,21 +163,44 @@ class ListAcceptance:
 
     def begin(self, request: SendRequest, now: datetime) -> ListCampaign:
         """Check what can be checked at once and store the job (``202``)."""
-        if request.list_id is None:
-            raise ValueError("a list campaign needs a list_id")
         service = self.acceptance
-        account = service.verdicts.check_request(request.account_id, request.sender)
-        sender = SenderId.parse(request.sender)
         fingerprint = request.fingerprint()
         key = request.idempotency_key
         send_id = send_id_for(request.account_id, key) if key else uuid4()
-        if key:
+        if key:  # a repeat is answered as the first request was
             send = service.messaging.existing(send_id, fingerprint, key)
             known = self.jobs.get(send_id)
             if known is not None and known.fingerprint != fingerprint:
                 raise IdempotencyConflictError(key)
             if send is not None or known is not None:
                 return ListCampaign(known, send, repeated=True)
+        job = self._new_job(request, now, send_id, fingerprint)
+        stored = self.jobs.create(job)
+        if stored.fingerprint != fingerprint:  # two first requests with one key, at once
+            raise IdempotencyConflictError(key or str(send_id))
+        return ListCampaign(stored, repeated=stored != job)
+
+    def quote(self, request: SendRequest, now: datetime) -> AcceptanceJob:
+        """What the campaign would be if it were accepted now, stored nowhere: the whole list
+        read a chunk at a time and priced as ``advance`` prices it (the same recipients skipped,
+        the same volume tiers), so a confirmation can name the cost the acceptance will
+        reserve. Memory is bounded by the chunk; nothing is keyed, staged or reserved."""
+        job = self._new_job(request, now, uuid4(), request.fingerprint())
+        while listed := self.lists.chunk(job.account_id, job.list_id, job.after, self.chunk_size):
+            job, _ = self._priced(job, listed)
+        if not job.staged:
+            raise NoRecipientsError(job.skipped_total)
+        return job
+
+    def _new_job(
+        self, request: SendRequest, now: datetime, send_id: UUID, fingerprint: str
+    ) -> AcceptanceJob:
+        """The request's job, checked: account, sender, schedule time, the list, the text."""
+        if request.list_id is None:
+            raise ValueError("a list campaign needs a list_id")
+        service = self.acceptance
+        account = service.verdicts.check_request(request.account_id, request.sender)
+        sender = SenderId.parse(request.sender)
         schedule_at = scheduled_time(request.schedule_at, now, service.schedule_horizon)
         size = self.lists.size(request.account_id, request.list_id)
         tariff = request.tariff or account.tariff
@@ -196,7 +219,7 @@ class ListAcceptance:
                 sender=sender.value,
                 normalize_text=request.normalize,
             )
-        job = AcceptanceJob(
+        return AcceptanceJob(
             send_id=send_id,
             account_id=request.account_id,
             list_id=request.list_id,
@@ -205,7 +228,7 @@ class ListAcceptance:
             tariff=tariff,
             schedule_at=schedule_at,
             normalize=request.normalize,
-            idempotency_key=key,
+            idempotency_key=request.idempotency_key,
             name=request.name,
             keep_repeats=request.keep_repeats,
             fingerprint=fingerprint,
@@ -214,10 +237,6 @@ class ListAcceptance:
             created_at=now,
             updated_at=now,
         )
-        stored = self.jobs.create(job)
-        if stored.fingerprint != fingerprint:  # two first requests with one key, at once
-            raise IdempotencyConflictError(key or str(send_id))
-        return ListCampaign(stored, repeated=stored != job)
 
     def advance(self, now: datetime, limit: int = 10) -> int:
         """One step of each open job (oldest first); returns the recipients read and the
@@ -268,6 +287,15 @@ class ListAcceptance:
         return 1
 
     def _stage(self, job: AcceptanceJob, listed: Sequence[ListedRecipient]) -> int:
+        progressed, messages = self._priced(job, listed)
+        self.acceptance.keys.create_keys([m.number.key_id for m in messages], owner=job.account_id)
+        return len(listed) if self.jobs.save_chunk(job, progressed, messages) else 0
+
+    def _priced(
+        self, job: AcceptanceJob, listed: Sequence[ListedRecipient]
+    ) -> tuple[AcceptanceJob, list[RecordedMessage]]:
+        """The chunk's messages (rendered, priced, those skipped left out) and the job's
+        progress after them."""
         service = self.acceptance
         preview = preview_messages(
             job.text,
@@ -286,7 +314,6 @@ class ListAcceptance:
             keep_repeats=job.keep_repeats,
             first_index=job.staged,
         )
-        service.keys.create_keys([m.number.key_id for m in messages], owner=job.account_id)
         counts = dict(job.skipped)
         for item in skipped:
             counts[item.reason] = counts.get(item.reason, 0) + 1
@@ -299,7 +326,7 @@ class ListAcceptance:
             expected=job.expected + sum(m.price for m in messages),
             skipped=counts,
         )
-        return len(listed) if self.jobs.save_chunk(job, progressed, messages) else 0
+        return progressed, messages
 
     def _record(self, job: AcceptanceJob) -> None:
         """Reserve the staged total and record the send (both idempotent per send id)."""

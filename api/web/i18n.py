@@ -34,6 +34,8 @@ BERLIN = ZoneInfo("Europe/Berlin")
 LOCALES = Path(__file__).parent / "locales"
 UNIT = Decimal(10_000)
 """Amounts are kept in 1/10,000 EUR."""
+SKIPS = {"opted_out": "Opted out", "repeated": "Repeated in the list"}
+"""Why a send skips a recipient (``services.send_verdicts``), as the pages name it."""
 ENTRIES = {
     "purchase": "Top-up",
     "trial": "Trial credit",
@@ -111,6 +113,10 @@ class Texts:
         """A statement line's kind of booking."""
         return self.gettext(ENTRIES[kind]) if kind in ENTRIES else kind
 
+    def skip(self, reason: str) -> str:
+        """Why a send skips recipients (a preview's error codes as they are)."""
+        return self.gettext(SKIPS[reason]) if reason in SKIPS else reason.replace("_", " ")
+
     def happened(self, event: str) -> str:
         """A message history entry's kind."""
         return self.gettext(HISTORY_EVENTS[event]) if event in HISTORY_EVENTS else event
@@ -133,6 +139,7 @@ class Texts:
             "number": self.number,
             "entry": self.entry,
             "happened": self.happened,
+            "skip": self.skip,
             "when": self.when,
             "day": self.day,
             "language": self.language,

@@ -23,6 +23,7 @@ from litestar.params import Body, FromPath, FromQuery, QueryParameter
 from litestar.response import Template
 
 from adapters.crypto import totp
+from api import list_campaigns as accepting
 from api.accounts import balance_read, register_account, statement_lines
 from api.auth import Need
 from api.context import Ctx
@@ -339,6 +340,8 @@ class AppPages(Controller):
         who = customer.signed_in
         rows = q.sends(ctx.pool, customer.account_id, None, before, SENDS_PER_PAGE)
         reads = [campaign_read(ctx, row, counts=True) for row in rows]
+        if before is None:  # list campaigns being accepted, or refused: not sends (yet)
+            reads = accepting.unaccepted_reads(ctx, customer.account_id) + reads
         more = rows[-1]["created_at"].isoformat() if len(rows) == SENDS_PER_PAGE else None
         return page(request, "sends", who=who, csrf=who.session.csrf_token,
                     sends=[(s, colour_counts(s.counts)) for s in reads], more=more)  # fmt: skip
@@ -358,8 +361,7 @@ class AppPages(Controller):
         try:
             row = own_send(ctx, who.principal, send_id)
         except SendNotFoundError:
-            return page(request, "not_found", status_code=404, who=who,
-                        csrf=who.session.csrf_token)  # fmt: skip
+            return self._accepting(request, ctx, customer, send_id, cancelled)
         if cancelled:  # just now: the read side may not have it yet, the send itself has
             row = row | {"state": ctx.backend.messaging.send(send_id).state.value}
         chosen = state_ if state_ in {s.value for s in MessageState} else None
@@ -373,6 +375,23 @@ class AppPages(Controller):
                     colours=colour_counts(read.counts), messages=messages, state=chosen,
                     states=sorted(read.counts), more=more, may_cancel=may_cancel,
                     cancelled=cancelled)  # fmt: skip
+
+    def _accepting(
+        self, request: Request[Any, Any, Any], ctx: Ctx, customer: Customer, send_id: UUID,
+        cancelled: bool,
+    ) -> Response[Any]:  # fmt: skip
+        """A list campaign that is not a send yet: its acceptance's progress, or its refusal."""
+        who = customer.signed_in
+        try:
+            read = accepting.job_campaign_read(accepting.own_job(ctx, customer.account_id, send_id))
+        except SendNotFoundError:
+            return page(request, "not_found", status_code=404, who=who,
+                        csrf=who.session.csrf_token)  # fmt: skip
+        may_cancel = read.state == "accepting" and who.principal.access in Need.SEND.value
+        return page(request, "send", who=who, csrf=who.session.csrf_token, send=read,
+                    colours=[], messages=[], state=None, states=[], more=None,
+                    may_cancel=may_cancel, cancelled=cancelled,
+                    acceptance=read.acceptance)  # fmt: skip
 
     @get("/nachrichten/{message_id:uuid}", sync_to_thread=True)
     def message(
@@ -403,6 +422,11 @@ class AppPages(Controller):
         except SendNotFoundError:
             return page(request, "not_found", status_code=404, who=who,
                         csrf=who.session.csrf_token)  # fmt: skip
+        except REFUSALS as exc:  # no longer cancellable (sent, or refused meanwhile)
+            refused = refusal_of(exc)
+            return page(request, "refused", status_code=refused.status, who=who,
+                        csrf=who.session.csrf_token, detail=refused.detail,
+                        back=f"/app/auftraege/{send_id}")  # fmt: skip
         return redirect(f"/app/auftraege/{send_id}?storniert=true")
 
     @get("/zwei-faktor", sync_to_thread=True)

@@ -14,6 +14,7 @@ import pyotp
 from adapters.postgres.mail_outbox import PostgresMailOutbox
 from domain.accounts.user import UserRole
 from kontor.samples import SAMPLE_PASSWORD, registration
+from tests.integration.api.test_list_campaigns import acceptance, customer_with_list, run_to_end
 from tests.integration.api.test_people import staff_session
 from tests.support.api import ApiHarness
 from tests.support.contacts import run_until_done
@@ -596,3 +597,105 @@ def test_a_viewer_reads_lists_but_makes_none(api: ApiHarness) -> None:
     wanted = {"csrf_token": token_of(lists, "csrf_token"), "name": "X"}
     made = api.client.post("/app/listen", headers=FORM, data=wanted)
     assert made.status_code == 403
+
+
+def test_compose_to_a_list_offers_its_columns_names_the_exact_cost_and_shows_acceptance(
+    api: ApiHarness,
+) -> None:
+    service = acceptance(api)
+    customer, list_id = customer_with_list(api, 9)
+    opted = api.client.post("/v1/opt-outs", json={"number": "015120000004"},
+                            headers=customer.headers)  # fmt: skip
+    assert opted.status_code in (200, 201), opted.text
+    assert sign_in(api, customer.username).status_code == 303
+    compose = api.client.get("/app/senden", params={"liste": list_id})
+    assert compose.status_code == 200, compose.text
+    assert f'value="{list_id}" data-fields="vorname" selected' in compose.text
+    assert 'data-placeholder="{vorname}"' in compose.text  # the list's column, offered
+    draft = {"csrf_token": token_of(compose, "csrf_token"), "list_id": list_id, "numbers": "",
+             "sender": "Kontor", "text": "Hallo {vorname}"}  # fmt: skip
+    live = api.client.post("/app/senden/vorschau", data=draft, headers=FORM)
+    assert live.status_code == 200, live.text
+    assert "Empfänger in der Liste" in live.text
+    assert re.search(r"Hallo Kunde \d</pre>", live.text)  # as a recipient of the list gets it
+    confirm = api.client.post("/app/senden", data=draft | {"action": "confirm"}, headers=FORM)
+    assert confirm.status_code == 200, confirm.text
+    assert "8 Empfänger" in confirm.text  # every recipient priced, the opted-out one skipped
+    assert "Abgemeldet: 1" in confirm.text
+    assert "Für 0,63\xa0€ versenden" in confirm.text  # 8 × 0.079 €
+    sent = api.client.post("/app/senden", data=draft | {"action": "send",
+                                                        "key": token_of(confirm, "key")},
+                           headers=FORM, follow_redirects=False)  # fmt: skip
+    assert sent.status_code == 303, sent.text
+    send_page = sent.headers["location"]
+    accepting = api.client.get(send_page)
+    assert accepting.status_code == 200, accepting.text
+    assert 'http-equiv="refresh"' in accepting.text  # its acceptance, while it runs
+    assert "Annahme der Liste" in accepting.text
+    assert "in Annahme" in api.client.get("/app/auftraege").text
+    run_to_end(api, service)
+    campaign = api.client.get(f"/v1/campaigns/{send_page.rsplit('/', 1)[1]}",
+                              headers=customer.headers).json()  # fmt: skip
+    assert campaign["expected_cost"] == 8 * 790  # reserved what the confirmation named
+    assert campaign["recipients"] == 8
+    api.catch_up()
+    accepted = api.client.get(send_page)
+    assert accepted.status_code == 200
+    assert 'http-equiv="refresh"' not in accepted.text
+
+
+def test_compose_to_a_list_refuses_another_accounts_list(api: ApiHarness) -> None:
+    _owner, list_id = customer_with_list(api, 2)
+    api.register("otto2")
+    assert sign_in(api, "otto2").status_code == 303
+    csrf = token_of(api.client.get("/app/senden"), "csrf_token")
+    draft = {"csrf_token": csrf, "list_id": list_id, "sender": "Kontor", "text": "Hallo"}
+    for action in ("preview", "confirm", "send"):
+        refused = api.client.post("/app/senden", data=draft | {"action": action}, headers=FORM)
+        assert refused.status_code == 404, refused.text
+        assert "Kunde" not in refused.text
+    nonsense = api.client.post("/app/senden", data=draft | {"list_id": "nope"}, headers=FORM)
+    assert nonsense.status_code == 422
+    assert "eine Ihrer Listen" in nonsense.text
+
+
+def test_recipients_are_added_found_changed_and_removed_one_by_one(api: ApiHarness) -> None:
+    customer, list_id = customer_with_list(api, 3)
+    assert sign_in(api, customer.username).status_code == 303
+    page_path = f"/app/listen/{list_id}"
+    shown = api.client.get(page_path)
+    assert shown.status_code == 200, shown.text
+    assert shown.text.count("Kunde ") == 3  # every recipient with its columns
+    csrf = token_of(shown, "csrf_token")
+    added = api.client.post(f"{page_path}/empfaenger", headers=FORM, data={
+        "csrf_token": csrf, "pasted": "0170 1111111\nkeine Nummer\n0151 20000001"})  # fmt: skip
+    assert added.status_code == 200, added.text
+    assert "1 hinzugefügt, 1 schon in der Liste" in added.text
+    assert '<td class="num">2</td>' in added.text  # the line that is no number, said
+    found = api.client.get(page_path, params={"nummer": "+49 170 1111111"})
+    assert found.status_code == 200
+    assert "00491701111111" in found.text
+    assert "Kunde " not in found.text
+    edit_path = re.search(rf'href="({page_path}/empfaenger/\d+)"', found.text)
+    assert edit_path, found.text
+    edit = api.client.get(edit_path.group(1))
+    assert edit.status_code == 200, edit.text
+    changed = api.client.post(edit_path.group(1), headers=FORM, data={
+        "csrf_token": csrf, "action": "save", "number": "0170 1111111",
+        "field:vorname": "Greta"}, follow_redirects=False)  # fmt: skip
+    assert changed.status_code == 303, changed.text
+    assert "Greta" in api.client.get(page_path, params={"nummer": "01701111111"}).text
+    bad = api.client.post(edit_path.group(1), headers=FORM, data={
+        "csrf_token": csrf, "action": "save", "number": "keine"})  # fmt: skip
+    assert bad.status_code == 422, bad.text
+    assert 'role="alert"' in bad.text
+    removed = api.client.post(edit_path.group(1), headers=FORM, data={
+        "csrf_token": csrf, "action": "remove"}, follow_redirects=False)  # fmt: skip
+    assert removed.status_code == 303
+    assert "Keine Empfänger gefunden" in api.client.get(
+        page_path, params={"nummer": "01701111111"}).text  # fmt: skip
+    assert api.client.get(edit_path.group(1)).status_code == 404
+    api.register("fremd")
+    api.client.cookies.clear()
+    assert sign_in(api, "fremd").status_code == 303
+    assert api.client.get(page_path).status_code == 404  # another's list, never shown

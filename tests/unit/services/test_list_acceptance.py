@@ -17,13 +17,14 @@ from domain.ids import message_id
 from domain.ledger.reservation import reservation_id_for
 from domain.messaging.exceptions import (
     IdempotencyConflictError,
+    NoRecipientsError,
     SendNotCancellableError,
     SendNotFoundError,
 )
 from domain.messaging.list_acceptance import AcceptanceJob, JobState
 from domain.messaging.records import Lane
 from domain.messaging.send import SendState, Skipped
-from domain.text.exceptions import TemplateSyntaxError
+from domain.text.exceptions import InvalidSenderError, TemplateSyntaxError
 from services.acceptance import SendAcceptance, SendRequest
 from services.list_acceptance import ListAcceptance
 from tests.fakes import FakeOptOuts
@@ -355,3 +356,47 @@ def test_an_empty_list_or_one_of_opted_out_numbers_is_refused_as_no_recipients(
     assert job is not None
     assert job.refusal is not None
     assert (job.refusal.error, job.skipped) == ("NoRecipientsError", {"opted_out": 2})
+
+
+def test_a_quote_names_what_the_acceptance_then_reserves_and_stores_nothing(
+    apps: MemoryApps,
+    service: ListAcceptance,
+    lists: FakeLists,
+    opt_outs: FakeOptOuts,
+    jobs: FakeAcceptanceJobs,
+    staging: FakeStaging,
+) -> None:
+    account, list_id = customer(apps, credit=20_000), uuid4()
+    listed = numbers(8)
+    lists.add(account, list_id, listed, vorname="Dana")
+    opt_outs.opt_out(account, apps.keyring.lookup_hash(account, listed[4]))
+    request = campaign(account, list_id, text="Hallo {vorname}, " + "x" * 160)  # two parts
+
+    quoted = service.quote(request, NOW)
+
+    assert (quoted.read, quoted.staged, quoted.parts, dict(quoted.skipped)) == (
+        8, 7, 14, {"opted_out": 1}
+    )  # fmt: skip
+    assert quoted.expected == 14 * PRICE
+    assert jobs.get(quoted.send_id) is None  # nothing stored, keyed or staged
+    assert staging.sends == {}
+    assert apps.ledger.wallet(account).available_at(NOW) == 20_000
+
+    begun = service.begin(request, NOW).job
+    assert begun is not None
+    run_to_end(service)
+    assert apps.ledger.reservation(reservation_id_for(begun.send_id)).amount == quoted.expected
+    assert apps.messaging.send(begun.send_id).total == quoted.staged
+
+
+def test_a_quote_refuses_what_the_acceptance_would_refuse(
+    apps: MemoryApps, service: ListAcceptance, lists: FakeLists, opt_outs: FakeOptOuts
+) -> None:
+    account, list_id = customer(apps), uuid4()
+    lists.add(account, list_id, numbers(2), vorname="Eva")
+    for number in numbers(2):
+        opt_outs.opt_out(account, apps.keyring.lookup_hash(account, number))
+    with pytest.raises(NoRecipientsError):
+        service.quote(campaign(account, list_id), NOW)
+    with pytest.raises(InvalidSenderError):
+        service.quote(replace(campaign(account, list_id), sender="Ü" * 12), NOW)

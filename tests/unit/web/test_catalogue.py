@@ -8,10 +8,11 @@ from pathlib import Path
 
 from babel.messages.pofile import read_po
 
-from api.web.i18n import ENTRIES, HISTORY_EVENTS, LOCALES, Texts
+from api.web.i18n import ENTRIES, HISTORY_EVENTS, LOCALES, SKIPS, Texts
 from domain.accounts.account import AccountKind, AccountState, Salutation
 from domain.accounts.user import ACCOUNT_ROLES
 from domain.ledger.lots import PaymentMethod
+from domain.messaging.list_acceptance import JobState
 from domain.messaging.records import Lane
 from domain.messaging.send import SendState
 from domain.messaging.states import MessageState
@@ -36,6 +37,9 @@ DYNAMIC = (
     + [f"account {state.value}" for state in AccountState]
     + [f"method {method.value}" for method in PaymentMethod]
     + [f"import {state}" for state in ("queued", "running", "done", "failed")]
+    + [f"send {state}" for state in ("accepting", "refused")]  # a list campaign's job
+    + [f"acceptance {state.value}" for state in JobState]
+    + list(SKIPS.values())
 )
 """Texts the templates name by prefix and value (``_("state " ~ colour)``)."""
 
