@@ -20,6 +20,7 @@ from api.web.access import AccessPages
 from api.web.compose import ComposePages
 from api.web.forms import FormRefused, SignInNeeded, page, redirect, sign_in_redirect
 from api.web.lists import ListPages
+from api.web.optouts import OptOutPages
 from api.web.pages import TWO_FACTOR, AppPages, PublicPages, SetUpTwoFactorFirst, StaffPage
 from api.web.staff import STAFF, StaffPages
 from api.web.team import TeamPages
@@ -66,6 +67,7 @@ WEB = Router(
         AccessPages,
         StaffPages,
         ListPages,
+        OptOutPages,
         create_static_files_router(path=STATIC, directories=[HERE / "static"],
                                    include_in_schema=False),
     ],

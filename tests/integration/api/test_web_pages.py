@@ -699,3 +699,42 @@ def test_recipients_are_added_found_changed_and_removed_one_by_one(api: ApiHarne
     api.client.cookies.clear()
     assert sign_in(api, "fremd").status_code == 303
     assert api.client.get(page_path).status_code == 404  # another's list, never shown
+
+
+def test_the_opt_out_list_is_kept_and_a_person_erased_in_the_application(
+    api: ApiHarness,
+) -> None:
+    customer, list_id = customer_with_list(api, 3)
+    assert sign_in(api, customer.username).status_code == 303
+    shown = api.client.get("/app/sperrliste")
+    assert shown.status_code == 200, shown.text
+    assert "Noch keine Nummer" in shown.text
+    csrf = token_of(shown, "csrf_token")
+    put = api.client.post("/app/sperrliste", headers=FORM, follow_redirects=False,
+                          data={"csrf_token": csrf, "number": "0151 20000001"})  # fmt: skip
+    assert put.status_code == 303, put.text
+    listed = api.client.get("/app/sperrliste")
+    assert "004915120000001" in listed.text
+    assert "abgemeldet" in api.client.get(f"/app/listen/{list_id}").text  # marked in the list
+    bad = api.client.post("/app/sperrliste", headers=FORM,
+                          data={"csrf_token": csrf, "number": "keine"})  # fmt: skip
+    assert bad.status_code == 422
+    withdraw = re.search(r'action="(/app/sperrliste/[0-9a-f-]+/entfernen)"', listed.text)
+    assert withdraw, listed.text
+    no_reason = api.client.post(withdraw.group(1), headers=FORM,
+                                data={"csrf_token": csrf, "reason": "  "})  # fmt: skip
+    assert no_reason.status_code == 422
+    assert "Sagen Sie" in no_reason.text
+    taken = api.client.post(withdraw.group(1), headers=FORM, follow_redirects=False,
+                            data={"csrf_token": csrf, "reason": "wieder eingewilligt"})  # fmt: skip
+    assert taken.status_code == 303
+    assert "004915120000001" not in api.client.get("/app/sperrliste").text
+    unconfirmed = api.client.post("/app/sperrliste/loeschen", headers=FORM,
+                                  data={"csrf_token": csrf, "number": "0151 20000002"})  # fmt: skip
+    assert unconfirmed.status_code == 422
+    assert api.client.get(f"/app/listen/{list_id}").text.count("Kunde ") == 3
+    erased = api.client.post("/app/sperrliste/loeschen", headers=FORM, data={
+        "csrf_token": csrf, "number": "0151 20000002", "confirm": "yes"})  # fmt: skip
+    assert erased.status_code == 200, erased.text
+    assert "Aus 1 Listen gelöscht" in erased.text
+    assert api.client.get(f"/app/listen/{list_id}").text.count("Kunde ") == 2
