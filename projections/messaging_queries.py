@@ -59,6 +59,17 @@ def state_counts(pool: ConnectionPool[Any], send_id: UUID) -> dict[str, int]:
     return {row["state"]: int(row["n"]) for row in rows}
 
 
+def finals_per_second(pool: ConnectionPool[Any], send_id: UUID) -> list[dict[str, Any]]:
+    """The send's messages that reached a final state, per second and state (``at``,
+    ``state``, ``n``), oldest first: what a chart of its deliveries over time shows."""
+    return _rows(
+        pool,
+        "SELECT date_trunc('second', final_at) AS at, state, count(*) AS n FROM msg_messages"
+        " WHERE send_id = %s AND final_at IS NOT NULL GROUP BY 1, 2 ORDER BY 1",
+        (send_id,),
+    )
+
+
 def recent_rate(pool: ConnectionPool[Any], send_id: UUID, now: datetime) -> float:
     """Messages of the send a carrier answered per second over the last minute."""
     rows = _rows(

@@ -13,14 +13,14 @@ import functools
 import gettext
 import io
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel import Locale
-from babel.dates import format_date, format_datetime
+from babel.dates import format_date, format_datetime, format_time, format_timedelta
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_currency, format_decimal
@@ -128,6 +128,14 @@ class Texts:
         """A moment in Europe/Berlin, short (``04.12.26, 09:30``)."""
         return format_datetime(moment.astimezone(BERLIN), "short", locale=self.locale)
 
+    def duration(self, seconds: float) -> str:
+        """A span of time, rounded as one says it (``3 Minuten``)."""
+        return format_timedelta(timedelta(seconds=seconds), locale=self.locale)
+
+    def clock(self, moment: datetime) -> str:
+        """The time of day of a moment in Europe/Berlin (``09:30:05``)."""
+        return format_time(moment.astimezone(BERLIN), "medium", locale=self.locale)
+
     def day(self, value: date) -> str:
         return format_date(value, "medium", locale=self.locale)
 
@@ -140,6 +148,7 @@ class Texts:
             "entry": self.entry,
             "happened": self.happened,
             "skip": self.skip,
+            "duration": self.duration,
             "when": self.when,
             "day": self.day,
             "language": self.language,

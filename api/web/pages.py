@@ -47,6 +47,7 @@ from api.web.forms import (
     signed_in,
     texts,
 )
+from api.web.charts import SVG_HEADERS, Final, deliveries_chart
 from api.web.i18n import LANGUAGE_COOKIE, LANGUAGES
 from domain.accounts.account import AccountKind, Salutation
 from domain.ledger.billing import UsageCounter
@@ -375,6 +376,23 @@ class AppPages(Controller):
                     colours=colour_counts(read.counts), messages=messages, state=chosen,
                     states=sorted(read.counts), more=more, may_cancel=may_cancel,
                     cancelled=cancelled)  # fmt: skip
+
+    @get("/auftraege/{send_id:uuid}/verlauf.svg", sync_to_thread=True)
+    def chart(
+        self, request: Request[Any, Any, Any], ctx: Ctx, send_id: FromPath[UUID]
+    ) -> Response[Any]:
+        """The chart of the send's deliveries over time (``charts``), the send's owner's."""
+        customer = require_customer(request, ctx)
+        who = customer.signed_in
+        try:
+            own_send(ctx, who.principal, send_id)
+        except SendNotFoundError:
+            return page(request, "not_found", status_code=404, who=who,
+                        csrf=who.session.csrf_token)  # fmt: skip
+        finals = [Final(r["at"], r["state"], int(r["n"]))
+                  for r in q.finals_per_second(ctx.pool, send_id)]  # fmt: skip
+        return Response(deliveries_chart(finals, texts(request)), media_type="image/svg+xml",
+                        headers=SVG_HEADERS)  # fmt: skip
 
     def _accepting(
         self, request: Request[Any, Any, Any], ctx: Ctx, customer: Customer, send_id: UUID,

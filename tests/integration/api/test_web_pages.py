@@ -268,11 +268,18 @@ def test_sends_are_listed_read_in_colours_and_cancelled_from_the_application(
     after = api.client.get(f"/app/auftraege/{send_id}")
     assert "storniert" in after.text
     assert "Auftrag stornieren" not in after.text  # nothing left to cancel
+    assert f'src="/app/auftraege/{send_id}/verlauf.svg"' in after.text
+    chart = api.client.get(f"/app/auftraege/{send_id}/verlauf.svg")
+    assert chart.status_code == 200
+    assert chart.headers["content-type"].startswith("image/svg+xml")
+    assert "default-src 'none'" in chart.headers["content-security-policy"]
+    assert "Zugestellt" in chart.text
     api.client.cookies.clear()
     assert sign_in(api, stranger.username).status_code == 303
     theirs = api.client.get(f"/app/auftraege/{send_id}")
     assert theirs.status_code == 404  # another account's send: as if there were none
     assert "Adventsgruß" not in theirs.text
+    assert api.client.get(f"/app/auftraege/{send_id}/verlauf.svg").status_code == 404
     not_theirs = api.client.get(link.group(1))
     assert not_theirs.status_code == 404
     assert "Ihr Code" not in not_theirs.text
