@@ -33,6 +33,7 @@ from api.messages import cancel_send
 from api.schemas.accounts import RegistrationCreate
 from api.send_views import campaign_read, message_row_seen, own_send
 from api.sessions import expired_cookies, session_cookies
+from api.web.charts import SVG_HEADERS, Final, deliveries_chart
 from api.web.forms import (
     SignedIn,
     check_anonymous_form,
@@ -47,7 +48,6 @@ from api.web.forms import (
     signed_in,
     texts,
 )
-from api.web.charts import SVG_HEADERS, Final, deliveries_chart
 from api.web.i18n import LANGUAGE_COOKIE, LANGUAGES
 from domain.accounts.account import AccountKind, Salutation
 from domain.ledger.billing import UsageCounter
