@@ -59,6 +59,25 @@ def state_counts(pool: ConnectionPool[Any], send_id: UUID) -> dict[str, int]:
     return {row["state"]: int(row["n"]) for row in rows}
 
 
+def messaging_accounts(pool: ConnectionPool[Any]) -> list[UUID]:
+    """Every account that has sends."""
+    return [row["account_id"] for row in _rows(
+        pool, "SELECT DISTINCT account_id FROM msg_sends ORDER BY account_id", ())]  # fmt: skip
+
+
+def accounts_with_number(pool: ConnectionPool[Any], number_hashes: dict[UUID, str]) -> list[UUID]:
+    """The accounts whose messages went to the number, given as its hash under each
+    account's own lookup secret (hashes never link accounts: each is looked up in its own)."""
+    rows = _rows(
+        pool,
+        "SELECT p.a AS account_id FROM unnest(%s::uuid[], %s::text[]) AS p(a, h)"
+        " WHERE EXISTS (SELECT 1 FROM msg_messages m WHERE m.account_id = p.a"
+        " AND m.number_hash = p.h) ORDER BY p.a",
+        (list(number_hashes), list(number_hashes.values())),
+    )
+    return [row["account_id"] for row in rows]
+
+
 def finals_per_second(pool: ConnectionPool[Any], send_id: UUID) -> list[dict[str, Any]]:
     """The send's messages that reached a final state, per second and state (``at``,
     ``state``, ``n``), oldest first: what a chart of its deliveries over time shows."""

@@ -19,6 +19,7 @@ from datetime import date, datetime
 from typing import Any, Protocol
 from uuid import UUID
 
+from domain.accounts.account import Account
 from domain.accounts.application import Accounts
 from domain.accounts.team import Team
 from domain.ledger.application import Ledger
@@ -78,6 +79,16 @@ class AccountHistory:
         self.ledger = ledger
         self.messaging = messaging
         self.sends = sends
+
+    def account_as_of(self, account_id: UUID, moment: datetime) -> Account | None:
+        """The account as it was at ``moment``, replayed from its events up to then (None:
+        it did not exist yet)."""
+        events = self.accounts.repository.event_store.get(account_id)
+        version = sum(1 for e in events if getattr(e, "timestamp") <= moment)  # noqa: B009
+        if not version:
+            return None
+        account: Account = self.accounts.repository.get(account_id, version=version)
+        return account
 
     def entries(self, account_id: UUID, *, personal: bool) -> list[Entry]:
         """``personal``: show personal data (the account's owner) or redact it (staff)."""

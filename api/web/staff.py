@@ -7,6 +7,9 @@ user (``Principal.actor``). Operators act; support and finance read."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 from uuid import UUID
@@ -20,6 +23,7 @@ from api.accounts import balance_read
 from api.context import Ctx
 from api.errors import REFUSALS
 from api.send_views import campaign_read
+from api.users import account_history
 from api.web.forms import (
     SignedIn,
     check_session_form,
@@ -27,19 +31,26 @@ from api.web.forms import (
     redirect,
     refusal_of,
     require_signed_in,
+    texts,
 )
 from api.web.i18n import UNIT
 from api.web.pages import TWO_FACTOR
-from domain.accounts.account import AccountState
+from domain.accounts.account import Account, AccountState, Module
 from domain.accounts.api_key import Role
+from domain.accounts.contract import ContractType
+from domain.ledger.as_of import past_moment
 from domain.ledger.lots import PaymentMethod
+from domain.phone.exceptions import PhoneError
+from domain.tariff import Tariff
 from projections import messaging_queries as q
-from services.administration import AccountChange
+from services.adjustments import Adjustment, Correction, Goodwill, Refund
+from services.administration import AccountChange, ContractTerms
 
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
 STAFF = "/app/mitarbeiter"
 STAFF_ROLES = frozenset({Role.ADMIN, Role.SUPPORT, Role.FINANCE})
 RECENT_SENDS = 10
+PHONE_LIKE = re.compile(r"^\+?[\d][\d ()/-]{4,30}$")
 
 
 def require_staff(request: Request[Any, Any, Any], ctx: Ctx) -> SignedIn | Response[Any]:
@@ -67,6 +78,111 @@ def amount_of(text: str) -> int | None:
     return amount if amount > 0 and value == Decimal(amount) / UNIT else None
 
 
+ADJUSTMENTS = {
+    "goodwill": "Goodwill credit",
+    "correction-credit": "Correction in the customer's favour",
+    "correction-debit": "Correction to the customer's charge",
+    "refund": "Refund",
+}
+"""The adjustments the console books, as the page names them."""
+DONE = frozenset({"state", "adjustment", "contract"})
+
+
+def adjustment_for(kind: str, amount: int, reason: str, reference: str) -> Adjustment:
+    if kind == "goodwill":
+        return Goodwill(amount, reason, reference)
+    if kind == "refund":
+        return Refund(amount, reason, reference)
+    return Correction(amount if kind == "correction-credit" else -amount, reason, reference)
+
+
+def _whole(text: str, *, minimum: int = 1) -> int | None:
+    """A whole number typed in a form (empty: None); ValueError if it is not one."""
+    text = text.strip().replace(".", "")
+    if not text:
+        return None
+    value = int(text)
+    if value < minimum:
+        raise ValueError(text)
+    return value
+
+
+def contract_change(
+    data: dict[str, str], account: Account
+) -> tuple[AccountChange, Callable[[Callable[[str], str]], list[str]]]:
+    """The console's contract form as a change of what differs from ``account`` (a contract
+    given again as it is, without a new start, is left alone: its start stays), and how to
+    say it; ValueError when a field is not what it must be or nothing would change."""
+    tariff = Tariff(data.get("tariff", ""))
+    kind = ContractType(data.get("contract", ""))
+    modules = frozenset(m for m in Module if data.get(f"module:{m.value}") == "yes")
+    starts = data.get("starts_on", "").strip()
+    terms = ContractTerms(
+        type=kind,
+        starts_on=date.fromisoformat(starts) if starts else None,
+        daily_parts=_whole(data.get("daily_parts", "")),
+        monthly_parts=_whole(data.get("monthly_parts", "")),
+        minimum_monthly_revenue=_amount_or_zero(data.get("minimum_monthly_revenue", "")),
+        minimum_term_months=_whole(data.get("minimum_term_months", ""), minimum=0) or 0,
+        base_fee=_amount_or_zero(data.get("base_fee", "")),
+    )
+    now = account.contract
+    same_contract = terms.starts_on is None and (
+        kind, terms.daily_parts, terms.monthly_parts, terms.minimum_monthly_revenue,
+        terms.minimum_term_months, terms.base_fee,
+    ) == (
+        now.type, now.limits.daily_parts, now.limits.monthly_parts,
+        now.minimum_monthly_revenue, now.minimum_term_months, now.base_fee,
+    )  # fmt: skip
+    change = AccountChange(
+        tariff=None if tariff == account.tariff else tariff,
+        contract=None if same_contract else terms,
+        modules=None if modules == account.modules else modules,
+    )
+    if change == AccountChange():
+        raise ValueError("nothing changes")
+
+    def said(_: Callable[[str], str]) -> list[str]:
+        parts = []
+        if change.tariff is not None:
+            parts.append(_("tariff " + tariff.value))
+        if change.contract is not None:
+            parts.append(_("contract " + kind.value))
+            if terms.daily_parts:
+                parts.append(_("at most %(n)s SMS a day") % {"n": terms.daily_parts})
+            if terms.monthly_parts:
+                parts.append(_("at most %(n)s SMS a month") % {"n": terms.monthly_parts})
+        if change.modules is not None:
+            names = ", ".join(_("module " + m.value) for m in sorted(modules)) or "–"
+            parts.append(_("modules: %(names)s") % {"names": names})
+        return parts
+
+    return change, said
+
+
+def _amount_or_zero(text: str) -> int:
+    if not text:
+        return 0
+    amount = amount_of(text)
+    if amount is None:
+        raise ValueError(text)
+    return amount
+
+
+def accounts_that_messaged(ctx: Ctx, query: str) -> list[UUID]:
+    """The accounts that sent to the phone number ``query`` (none if it is not one): its hash
+    under each account's own secret, looked up in that account's messages alone."""
+    if not PHONE_LIKE.match(query):
+        return []
+    try:
+        e164 = ctx.numbers.parse(query).e164
+    except PhoneError:
+        return []
+    keyring = ctx.backend.keyring
+    hashes = {a: keyring.lookup_hash(a, e164) for a in q.messaging_accounts(ctx.pool)}
+    return q.accounts_with_number(ctx.pool, hashes)
+
+
 class StaffPages(Controller):
     path = STAFF
 
@@ -82,15 +198,20 @@ class StaffPages(Controller):
         if isinstance(who, Response):
             return who
         query = (find or "").strip()
+        found: list[Any] = []
         if query:
             user = ctx.backend.accounts.find_user(query)
             if user is not None and user.account_id is not None:
                 return redirect(f"{STAFF}/konten/{user.account_id}")
+            found = [ctx.backend.accounts.account(a) for a in accounts_that_messaged(ctx, query)]
+            if len(found) == 1:
+                return redirect(f"{STAFF}/konten/{found[0].id}")
         # The send just decided on may not have reached the read side yet: it is not shown.
         rows = [r for r in q.awaiting_review(ctx.pool) if r["send_id"] != decided]
         queue = [campaign_read(ctx, row, counts=False) for row in rows]
-        return page(request, "staff_home", status_code=404 if query else 200, who=who,
-                    csrf=who.session.csrf_token, query=query, not_found=bool(query),
+        return page(request, "staff_home", status_code=404 if query and not found else 200,
+                    who=who, csrf=who.session.csrf_token, query=query, found=found,
+                    not_found=bool(query) and not found,
                     queue=queue, operator=who.principal.role is Role.ADMIN,
                     decided=decided is not None)  # fmt: skip
 
@@ -101,16 +222,19 @@ class StaffPages(Controller):
         ctx: Ctx,
         account_id: FromPath[UUID],
         booked: Annotated[int | None, QueryParameter(name="gutgeschrieben", ge=1)] = None,
+        done: Annotated[str | None, QueryParameter(name="erledigt", max_length=20)] = None,
     ) -> Response[Any]:
         who = require_staff(request, ctx)
         if isinstance(who, Response):
             return who
-        return self._account_page(request, ctx, who, account_id, booked=booked)
+        return self._account_page(request, ctx, who, account_id, booked=booked,
+                                  done=done if done in DONE else None)  # fmt: skip
 
     def _account_page(
         self, request: Request[Any, Any, Any], ctx: Ctx, who: SignedIn, account_id: UUID,
         *, error: str | None = None, confirm: dict[str, Any] | None = None,
         status_code: int = 200, booked: int | None = None,
+        change: dict[str, Any] | None = None, done: str | None = None,
     ) -> Response[Any]:  # fmt: skip
         try:
             account = ctx.backend.accounts.account(account_id)
@@ -123,7 +247,58 @@ class StaffPages(Controller):
                     csrf=who.session.csrf_token, account=account,
                     balance=balance_read(ctx, account_id), sends=sends, error=error,
                     confirm=confirm, methods=list(PaymentMethod), booked=booked,
+                    users=ctx.team.members(account_id).users, change=change,
+                    tariffs=list(Tariff), modules=list(Module), contracts=list(ContractType),
+                    adjustments=ADJUSTMENTS, done=done,
                     operator=who.principal.role is Role.ADMIN)  # fmt: skip
+
+    @get("/konten/{account_id:uuid}/verlauf", sync_to_thread=True)
+    def history(
+        self, request: Request[Any, Any, Any], ctx: Ctx, account_id: FromPath[UUID],
+        until: Annotated[datetime | None, QueryParameter(name="bis")] = None,
+    ) -> Response[Any]:  # fmt: skip
+        """The account's whole history in order, as replayed from its events (personal data
+        redacted), and the account and its credit as they were at a past moment."""
+        who = require_staff(request, ctx)
+        if isinstance(who, Response):
+            return who
+        try:
+            moment = past_moment(until, ctx.recorded_now())
+            service = account_history(ctx)
+            entries = service.entries(account_id, personal=False)
+            then = service.account_as_of(account_id, moment) if moment else None
+            balance = balance_read(ctx, account_id, moment) if moment else None
+        except AggregateNotFoundError:
+            return page(request, "not_found", status_code=404, who=who,
+                        csrf=who.session.csrf_token)  # fmt: skip
+        except REFUSALS as exc:
+            refused = refusal_of(exc)
+            return page(request, "refused", status_code=refused.status, who=who,
+                        csrf=who.session.csrf_token, detail=refused.detail,
+                        back=f"{STAFF}/konten/{account_id}/verlauf")  # fmt: skip
+        if moment is not None:
+            entries = [e for e in entries if e.at <= moment]
+        return page(request, "staff_history", who=who, csrf=who.session.csrf_token,
+                    account_id=account_id, entries=entries, moment=moment, then=then,
+                    balance=balance, until=until)  # fmt: skip
+
+    def _confirm_or_do(
+        self, request: Request[Any, Any, Any], ctx: Ctx, who: SignedIn, account_id: UUID,
+        data: dict[str, str], summary: str, action: Callable[[], object], done: str,
+    ) -> Response[Any]:  # fmt: skip
+        """An operator's action: first the page asks for a confirmation that says what will
+        happen (``summary``), with the form's fields again; then it is done and recorded."""
+        if data.get("confirmed") != "yes":
+            fields = {k: v for k, v in data.items() if k not in {"csrf_token", "confirmed"}}
+            change = {"action": str(request.url.path), "fields": fields, "summary": summary}
+            return self._account_page(request, ctx, who, account_id, change=change)
+        try:
+            action()
+        except REFUSALS as exc:
+            refused = refusal_of(exc)
+            return self._account_page(request, ctx, who, account_id, status_code=refused.status,
+                                      error=refused.detail)  # fmt: skip
+        return redirect(f"{STAFF}/konten/{account_id}?erledigt={done}")
 
     def _operator(
         self, request: Request[Any, Any, Any], ctx: Ctx, data: dict[str, str]
@@ -178,18 +353,75 @@ class StaffPages(Controller):
         reason = data.get("reason", "").strip()
         try:
             wanted = AccountState(data.get("state", ""))
-            if not reason:
-                raise ValueError("a reason is needed")
-            ctx.administration.administer(account_id, AccountChange(state=wanted, reason=reason),
-                                          who.principal.actor, ctx.now())  # fmt: skip
         except ValueError:
+            wanted = None
+        if wanted is None or not reason:
             return self._account_page(request, ctx, who, account_id, status_code=422,
                                       error="state-form")  # fmt: skip
-        except REFUSALS as exc:
-            refused = refusal_of(exc)
-            return self._account_page(request, ctx, who, account_id, status_code=refused.status,
-                                      error=refused.detail)  # fmt: skip
-        return redirect(f"{STAFF}/konten/{account_id}")
+        _ = texts(request).gettext
+        summary = _("Set the account's state to %(state)s, because: %(reason)s") % {
+            "state": _("account " + wanted.value), "reason": reason}  # fmt: skip
+        change = AccountChange(state=wanted, reason=reason)
+        return self._confirm_or_do(
+            request, ctx, who, account_id, data, summary,
+            lambda: ctx.administration.administer(account_id, change, who.principal.actor,
+                                                  ctx.now()), "state")  # fmt: skip
+
+    @post("/konten/{account_id:uuid}/korrektur", sync_to_thread=True, status_code=200)
+    def adjust(
+        self, request: Request[Any, Any, Any], ctx: Ctx, account_id: FromPath[UUID], data: Form
+    ) -> Response[Any]:
+        """Goodwill credit, a correction (credit or debit) or a refund, with reason and
+        reference (the reference makes a repeated form one booking)."""
+        who = self._operator(request, ctx, data)
+        if isinstance(who, Response):
+            return who
+        amount = amount_of(data.get("amount", ""))
+        reason, reference = data.get("reason", "").strip(), data.get("reference", "").strip()
+        kind = data.get("kind", "")
+        if amount is None or not reason or not reference or kind not in ADJUSTMENTS:
+            return self._account_page(request, ctx, who, account_id, status_code=422,
+                                      error="adjustment-form")  # fmt: skip
+        adjustment = adjustment_for(kind, amount, reason, reference)
+        _ = texts(request).gettext
+        shown = texts(request).money
+        summary = _("%(kind)s of %(amount)s, reference %(reference)s, because: %(reason)s") % {
+            "kind": _(ADJUSTMENTS[kind]), "amount": shown(amount), "reference": reference,
+            "reason": reason}  # fmt: skip
+        return self._confirm_or_do(
+            request, ctx, who, account_id, data, summary,
+            lambda: ctx.credits.adjust(account_id, adjustment, who.principal.actor, ctx.now()),
+            "adjustment")  # fmt: skip
+
+    @post("/konten/{account_id:uuid}/vertrag", sync_to_thread=True, status_code=200)
+    def contract(
+        self, request: Request[Any, Any, Any], ctx: Ctx, account_id: FromPath[UUID], data: Form
+    ) -> Response[Any]:
+        """The tariff, the unlocked modules and the contract with its limits."""
+        who = self._operator(request, ctx, data)
+        if isinstance(who, Response):
+            return who
+        try:
+            change, said = contract_change(data, ctx.backend.accounts.account(account_id))
+        except AggregateNotFoundError:
+            return page(request, "not_found", status_code=404, who=who,
+                        csrf=who.session.csrf_token)  # fmt: skip
+        except ValueError:
+            return self._account_page(request, ctx, who, account_id, status_code=422,
+                                      error="contract-form")  # fmt: skip
+        _ = texts(request).gettext
+        summary = _("Change account %(number)s to: %(terms)s") % {
+            "number": self._number(ctx, account_id), "terms": ", ".join(said(_))}  # fmt: skip
+        return self._confirm_or_do(
+            request, ctx, who, account_id, data, summary,
+            lambda: ctx.administration.administer(account_id, change, who.principal.actor,
+                                                  ctx.now()), "contract")  # fmt: skip
+
+    def _number(self, ctx: Ctx, account_id: UUID) -> str:
+        try:
+            return ctx.backend.accounts.account(account_id).number or str(account_id)
+        except AggregateNotFoundError:
+            return str(account_id)
 
     @post("/pruefung/{send_id:uuid}", sync_to_thread=True, status_code=200)
     def review(

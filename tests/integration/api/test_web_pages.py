@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pyotp
@@ -745,3 +746,73 @@ def test_the_opt_out_list_is_kept_and_a_person_erased_in_the_application(
     assert erased.status_code == 200, erased.text
     assert "Aus 1 Listen gelöscht" in erased.text
     assert api.client.get(f"/app/listen/{list_id}").text.count("Kunde ") == 2
+
+
+def test_an_operator_adjusts_changes_the_contract_and_blocks_each_after_a_confirmation(
+    api: ApiHarness,
+) -> None:
+    customer = api.register("hanna")
+    sent = api.client.post("/v1/messages", headers=customer.headers, json={
+        "to": ["+4915112349876"], "text": "Hallo", "sender": "Shop"})  # fmt: skip
+    assert sent.status_code == 201, sent.text
+    api.catch_up()
+    messaging_runner(api.backend).catch_up()
+    started = datetime.now(UTC)
+    staff_session(api, "olga-op", UserRole.OPERATOR)
+    by_phone = api.client.get("/app/mitarbeiter", params={"q": "0151 12349876"},
+                              follow_redirects=False)  # fmt: skip
+    assert by_phone.status_code == 303, by_phone.text  # the account that sent to that number
+    page_path = f"/app/mitarbeiter/konten/{customer.account_id}"
+    assert by_phone.headers["location"] == page_path
+    account = api.client.get(page_path)
+    assert account.status_code == 200, account.text
+    assert "hanna" in account.text  # its users
+    csrf = token_of(account, "csrf_token")
+    goodwill = {"csrf_token": csrf, "kind": "goodwill", "amount": "5,00",
+                "reason": "Ausfall am Montag", "reference": "KUL-7"}  # fmt: skip
+    before = api.balance(customer)["available"]
+    asked = api.client.post(f"{page_path}/korrektur", data=goodwill, headers=FORM)
+    assert asked.status_code == 200, asked.text
+    assert "Kulanzgutschrift über 5,00\xa0€" in asked.text  # the confirmation says what
+    assert api.balance(customer)["available"] == before  # nothing booked yet
+    done = api.client.post(f"{page_path}/korrektur", data=goodwill | {"confirmed": "yes"},
+                           headers=FORM, follow_redirects=False)  # fmt: skip
+    assert done.status_code == 303, done.text
+    api.catch_up()
+    assert api.balance(customer)["available"] == before + 50_000
+    again = api.client.post(f"{page_path}/korrektur", data=goodwill | {"confirmed": "yes"},
+                            headers=FORM, follow_redirects=False)  # fmt: skip
+    assert again.status_code == 303
+    api.catch_up()
+    assert api.balance(customer)["available"] == before + 50_000  # one booking per reference
+    contract = {"csrf_token": csrf, "tariff": "quality", "contract": "prepaid",
+                "module:surveys": "yes"}  # fmt: skip
+    asked = api.client.post(f"{page_path}/vertrag", data=contract, headers=FORM)
+    assert asked.status_code == 200, asked.text
+    assert "Module: Umfragen" in asked.text
+    changed = api.client.post(f"{page_path}/vertrag", data=contract | {"confirmed": "yes"},
+                              headers=FORM, follow_redirects=False)  # fmt: skip
+    assert changed.status_code == 303, changed.text
+    read = api.client.get("/v1/account", headers=customer.headers)
+    assert read.json()["modules"] == ["surveys"]
+    nothing = api.client.post(f"{page_path}/vertrag", data=contract, headers=FORM)
+    assert nothing.status_code == 422  # nothing would change
+    block = {"csrf_token": csrf, "state": "blocked", "reason": "Zahlungsverzug"}
+    asked = api.client.post(f"{page_path}/status", data=block, headers=FORM)
+    assert asked.status_code == 200
+    assert api.client.get("/v1/account", headers=customer.headers).status_code == 200
+    blocked = api.client.post(f"{page_path}/status", data=block | {"confirmed": "yes"},
+                              headers=FORM, follow_redirects=False)  # fmt: skip
+    assert blocked.status_code == 303
+    history = api.client.get(f"{page_path}/verlauf")
+    assert history.status_code == 200, history.text
+    assert "ModulesChanged" in history.text
+    assert "Zahlungsverzug" in history.text
+    assert "hanna@" not in history.text  # personal data redacted for staff
+    as_of = started.astimezone(ZoneInfo("Europe/Berlin")).replace(tzinfo=None).isoformat()
+    then = api.client.get(f"{page_path}/verlauf", params={"bis": as_of})
+    assert then.status_code == 200, then.text
+    assert "ModulesChanged" not in then.text  # as it was before the changes
+    assert "aktiv" in then.text
+    future = api.client.get(f"{page_path}/verlauf", params={"bis": "2099-01-01T00:00:00"})
+    assert future.status_code == 422

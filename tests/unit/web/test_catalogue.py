@@ -9,7 +9,9 @@ from pathlib import Path
 from babel.messages.pofile import read_po
 
 from api.web.i18n import ENTRIES, HISTORY_EVENTS, LOCALES, SKIPS, Texts
-from domain.accounts.account import AccountKind, AccountState, Salutation
+from api.web.staff import ADJUSTMENTS
+from domain.accounts.account import AccountKind, AccountState, Module, Salutation
+from domain.accounts.contract import ContractType
 from domain.accounts.user import ACCOUNT_ROLES
 from domain.ledger.lots import PaymentMethod
 from domain.messaging.list_acceptance import JobState
@@ -40,6 +42,9 @@ DYNAMIC = (
     + [f"send {state}" for state in ("accepting", "refused")]  # a list campaign's job
     + [f"acceptance {state.value}" for state in JobState]
     + list(SKIPS.values())
+    + [f"module {module.value}" for module in Module]
+    + [f"contract {kind.value}" for kind in ContractType]
+    + list(ADJUSTMENTS.values())
 )
 """Texts the templates name by prefix and value (``_("state " ~ colour)``)."""
 
