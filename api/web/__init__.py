@@ -18,6 +18,7 @@ from litestar.template.config import TemplateConfig
 
 from api.web.access import AccessPages
 from api.web.compose import ComposePages
+from api.web.finance import FinancePages
 from api.web.forms import FormRefused, SignInNeeded, page, redirect, sign_in_redirect
 from api.web.lists import ListPages
 from api.web.optouts import OptOutPages
@@ -67,6 +68,7 @@ WEB = Router(
         AccessPages,
         StaffPages,
         ListPages,
+        FinancePages,
         OptOutPages,
         create_static_files_router(path=STATIC, directories=[HERE / "static"],
                                    include_in_schema=False),

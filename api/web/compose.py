@@ -167,6 +167,8 @@ def check(
     draft: Draft, customer: Customer, ctx: Ctx, rules: PreviewRules, now: datetime
 ) -> Checked:
     problem, send_at = form_problem(draft, now)
+    if send_at is not None and send_at > now + ctx.acceptance.schedule_horizon:
+        problem = "send_at-far"
     if problem is not None:
         return Checked(None, problem)
     listed = None
@@ -219,6 +221,7 @@ def _problem_text(request: Request[Any, Any, Any], code: str | None) -> str | No
         "too-many": _("At most 10,000 numbers at once; upload a list for more."),
         "send_at": _("Give a date and time in the future (Europe/Berlin), or none to send now."),
         "list": _("Choose one of your lists, or type the numbers."),
+        "send_at-far": _("That is further ahead than a send can be scheduled."),
     }
     return known.get(code or "", code)
 

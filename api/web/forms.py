@@ -28,7 +28,7 @@ from litestar.status_codes import HTTP_303_SEE_OTHER
 from api.auth import SESSION_COOKIE, Principal, session_principal
 from api.context import ApiContext
 from api.errors import ProblemError, problem_spec
-from api.web.i18n import LANGUAGE_COOKIE, Texts, language_of
+from api.web.i18n import LANGUAGE_COOKIE, RefusalDetail, Texts, language_of
 from domain.accounts.session import StoredSession
 
 FORM_COOKIE = "kontor_form"
@@ -47,19 +47,24 @@ SECURITY_HEADERS = {
 
 @dataclass(frozen=True)
 class Refusal:
-    detail: str
+    detail: RefusalDetail
     status: int
 
 
 def refusal_of(exc: Exception, *, only: int | None = None) -> Refusal:
     """One of the platform's known refusals (a 4xx problem of ``api.errors``; ``only``: that
     status alone), as a page says it at its form; anything else is raised again, for the
-    error handlers (a 503 when the database is away, a 500 with an incident)."""
+    error handlers (a 503 when the database is away, a 500 with an incident). Its detail
+    keeps the problem's type and members, so that ``page`` says it in the reader's language
+    (``Texts.refusal``)."""
     if isinstance(exc, ProblemError):
-        found = Refusal(exc.detail, exc.status)
+        found = Refusal(RefusalDetail(exc.detail, exc.slug, exc.extra), exc.status)
     else:
         spec = problem_spec(exc)
-        found = Refusal(spec.detail or str(exc), spec.status) if spec else Refusal("", 500)
+        if spec is None:
+            raise exc
+        extra = spec.extra(exc) if spec.extra else {}
+        found = Refusal(RefusalDetail(spec.detail or str(exc), spec.slug, extra), spec.status)
     if found.status >= 500 or (only is not None and found.status != only):
         raise exc
     return found
@@ -136,10 +141,18 @@ def page(
     cookies: list[Cookie] | None = None,
     **context: Any,
 ) -> Template:
-    """Render ``templates/<name>.html`` in the browser's language."""
+    """Render ``templates/<name>.html`` in the browser's language (refusals too)."""
+    said = texts(request)
     return Template(
         template_name=f"{name}.html",
-        context={**texts(request).template_globals(), "path": request.url.path, **context},
+        context={
+            **said.template_globals(),
+            "path": request.url.path,
+            **{
+                k: said.refusal(v) if isinstance(v, RefusalDetail) else v
+                for k, v in context.items()
+            },
+        },
         status_code=status_code,
         headers=SECURITY_HEADERS,
         cookies=cookies or [],

@@ -34,6 +34,77 @@ BERLIN = ZoneInfo("Europe/Berlin")
 LOCALES = Path(__file__).parent / "locales"
 UNIT = Decimal(10_000)
 """Amounts are kept in 1/10,000 EUR."""
+
+
+class RefusalDetail(str):
+    """A refusal's detail as the API says it (English), with its problem type (``slug``) and
+    members, so that a page can say it in the reader's language (``Texts.refusal``)."""
+
+    slug: str
+    members: dict[str, Any]
+
+    def __new__(cls, detail: str, slug: str, members: dict[str, Any]) -> RefusalDetail:
+        made = super().__new__(cls, detail)
+        made.slug, made.members = slug, dict(members)
+        return made
+
+
+REFUSAL_TEXTS = {
+    "not-found": "Nothing of that is visible to you.",
+    "insufficient-credit": "The credit is not enough: %(shortfall)s are missing.",
+    "send-limit-exceeded": "That is over a send limit: %(used)s of %(limit)s SMS used, "
+    "%(requested)s more asked for.",
+    "invalid-amount": "The amount is not valid.",
+    "adjustment-reference-reused": "That reference was used already, with another amount.",
+    "as-of-in-future": "There are no figures for a moment in the future.",
+    "schedule-beyond-credit": "The credit expires before the scheduled time.",
+    "payment-reference-reused": "That payment reference was used already.",
+    "username-taken": "That username is taken.",
+    "registration-limit": "Too many registrations from this address; try again later.",
+    "account-not-active": "The account is not active.",
+    "invalid-limit": "A limit is a whole number above zero.",
+    "api-key-not-found": "There is no such API key.",
+    "last-api-key": "The account's last API key cannot be revoked.",
+    "email-taken": "That e-mail address is taken.",
+    "last-owner": "The account needs at least one owner.",
+    "invitation-closed": "The invitation is no longer valid.",
+    "invitation-limit": "Too many invitations; try again later.",
+    "user-not-found": "There is no such user.",
+    "user-removed": "The user was removed.",
+    "sender-blocked": "The sender ID %(sender)s is blocked for this account.",
+    "idempotency-key-reused": "This form was sent already with other content; start again.",
+    "not-cancellable": "The send cannot be cancelled any more.",
+    "nothing-to-cancel": "Every message of the send has gone already.",
+    "not-awaiting-review": "The send is not awaiting review.",
+    "send-expired": "The send's validity period has passed.",
+    "schedule-in-past": "The scheduled time is in the past.",
+    "schedule-too-far": "That is further ahead than a send can be scheduled.",
+    "too-many-recipients": "Too many recipients: %(count)s, at most %(limit)s.",
+    "no-recipients": "No recipient can be sent to (%(skipped)s skipped).",
+    "text-too-long": "The text is too long: %(characters)s characters, at most %(limit)s.",
+    "template-syntax": "A brace at character %(position)s opens or closes no placeholder; "
+    "write {{ or }} for a brace itself.",
+    "unknown-field": "The placeholder {%(field)s} has no value for a recipient.",
+    "invalid-sender": "The sender ID is not valid: up to 11 letters and digits (no umlauts, "
+    "no spaces) or up to 16 digits.",
+    "invalid-number": "That is not a valid phone number.",
+    "no-price": "That destination is not offered.",
+    "list-not-found": "There is no such list.",
+    "recipient-not-found": "There is no such recipient in the list.",
+    "import-not-found": "There is no such import.",
+    "opt-out-not-found": "That number is not on the opt-out list.",
+    "invalid-list-name": "A list's name has 1 to 100 characters.",
+    "list-importing": "The list is being imported into; try again when the import is done.",
+    "duplicate-recipient": "That number is in the list already.",
+    "empty-file": "The file is empty.",
+    "file-too-large": "The file is too large.",
+    "unsupported-file-type": "The file is neither CSV nor TXT.",
+    "opt-out-withdrawal": "Say why the number may be written to again.",
+}
+"""Refusals as the pages say them (``%(member)s``: the problem's members); the others are
+said as the API says them."""
+MONEY_MEMBERS = frozenset({"required", "available", "shortfall"})
+"""Members of the credit's refusals that are amounts (1/10,000 EUR)."""
 SKIPS = {"opted_out": "Opted out", "repeated": "Repeated in the list"}
 """Why a send skips a recipient (``services.send_verdicts``), as the pages name it."""
 ENTRIES = {
@@ -112,6 +183,23 @@ class Texts:
     def entry(self, kind: str) -> str:
         """A statement line's kind of booking."""
         return self.gettext(ENTRIES[kind]) if kind in ENTRIES else kind
+
+    def refusal(self, detail: RefusalDetail) -> str:
+        """A refusal in the reader's language, its members formatted for them."""
+        wanted = REFUSAL_TEXTS.get(detail.slug)
+        if wanted is None:
+            return str(detail)
+        money = detail.slug == "insufficient-credit"
+        values = {
+            k: self.money(v) if money and k in MONEY_MEMBERS and isinstance(v, int)
+            else self.number(v) if isinstance(v, int) and not isinstance(v, bool)
+            else str(v)
+            for k, v in detail.members.items()
+        }  # fmt: skip
+        try:
+            return self.gettext(wanted) % values
+        except (KeyError, ValueError, TypeError):  # a member missing: what the API says
+            return str(detail)
 
     def skip(self, reason: str) -> str:
         """Why a send skips recipients (a preview's error codes as they are)."""

@@ -148,7 +148,7 @@ def test_a_customer_composes_sees_the_live_preview_and_sends(visit: Visit) -> No
     page.get_by_role("button", name="Anmelden").click()
     page.get_by_role("link", name="SMS versenden").click()
     expect(page.get_by_role("heading", name="SMS versenden")).to_be_visible()
-    page.get_by_label("Empfänger").fill("0151 23456789")
+    page.get_by_label("Nummern").fill("0151 23456789")
     page.get_by_label("Absenderkennung").fill("Praxis")
     page.get_by_label("Text", exact=True).fill("Ihr Termin ist morgen um 9 Uhr.")
     preview = page.locator("#preview")
@@ -164,6 +164,12 @@ def test_a_customer_composes_sees_the_live_preview_and_sends(visit: Visit) -> No
     expect(page.get_by_role("heading", name="Praxis")).to_be_visible()  # the send's page
     expect(page.locator(".figure", has_text="Empfänger")).to_contain_text("1")
     visit.shot("send")
+    # The page follows the send until its reports are in: the SMSC simulator delivers it.
+    expect(page.locator(".colours .state-green")).to_have_text(
+        re.compile("zugestellt: 1"), timeout=60_000
+    )
+    expect(page.get_by_role("img", name=re.compile("1 zugestellt"))).to_be_visible()
+    visit.shot("send-delivered")
 
 
 def test_a_new_operator_sets_up_releases_a_campaign_and_credits_a_payment(
@@ -269,13 +275,36 @@ def test_a_windows_csv_with_bad_lines_is_imported_and_its_rejections_shown(
     expect(page.locator(".figure", has_text="Importiert")).to_contain_text("2")
     expect(page.locator("tr", has_text="keine Nummer")).to_be_visible()  # the rejected line
     visit.shot("import")
+    page.get_by_role("link", name="Zur Liste").click()
+    expect(page.locator("tbody tr")).to_have_count(2)  # the recipients, one by one
+    visit.shot("list-recipients")
+    # A personalised message to the list: the placeholder offered from its columns, the
+    # preview's price, and the confirmation's cost equal to what the campaign then reserves.
+    page.get_by_role("link", name="SMS an diese Liste senden").click()
+    page.get_by_label("Absenderkennung").fill("Praxis")
+    page.get_by_label("Text", exact=True).fill("Hallo ")
+    page.get_by_role("button", name="{vorname}").click()
+    expect(page.get_by_label("Text", exact=True)).to_have_value("Hallo {vorname}")
+    preview = page.locator("#preview")
+    expect(preview).to_contain_text("Empfänger in der Liste")
+    expect(preview).to_contain_text(re.compile("Hallo (Jürgen|Zoë)"))
+    visit.shot("compose-list")
+    page.get_by_role("button", name="Weiter").click()
+    expect(page.get_by_role("heading", name="Versand bestätigen")).to_be_visible()
+    cost = page.locator(".figure strong").first.inner_text()
+    visit.shot("confirm-list")
+    page.get_by_role("button", name=re.compile("versenden$")).click()
+    expect(page.locator(".figure", has_text="Kosten bisher")).to_contain_text(
+        f"von voraussichtlich {cost}", timeout=60_000
+    )  # accepted in the background (its progress refreshes itself), charged what was named
+    visit.shot("send-list")
 
 
 def test_a_scheduled_send_is_cancelled_and_the_statement_read(visit: Visit) -> None:
     page = visit.page
     signed_in_customer(visit, "sch")
     page.get_by_role("link", name="SMS versenden").click()
-    page.get_by_label("Empfänger").fill("0151 23456789\n0160 1234567")
+    page.get_by_label("Nummern").fill("0151 23456789\n0160 1234567")
     page.get_by_label("Absenderkennung").fill("Praxis")
     page.get_by_label("Text", exact=True).fill("Erinnerung: Ihr Termin am Montag.")
     day = datetime.now(ZoneInfo("Europe/Berlin")).date() + timedelta(days=30)

@@ -341,6 +341,12 @@ def test_compose_says_what_is_missing_and_who_may_not_send(api: ApiHarness) -> N
                            headers=FORM)  # fmt: skip
     assert past.status_code == 422
     assert "in der Zukunft" in past.text
+    far = api.client.post("/app/senden", data={"csrf_token": csrf, "action": "confirm",
+                                               "numbers": "015123456789", "sender": "Shop",
+                                               "text": "Hallo", "send_at": "2099-01-01T10:00"},
+                          headers=FORM)  # fmt: skip
+    assert far.status_code == 422  # refused at the form, not after the confirmation
+    assert "nicht planen" in far.text
     forged = api.client.post("/app/senden", data={"csrf_token": "x", "numbers": "015123456789",
                                                   "sender": "Shop", "text": "Hallo"},
                              headers=FORM)  # fmt: skip
@@ -649,7 +655,8 @@ def test_compose_to_a_list_offers_its_columns_names_the_exact_cost_and_shows_acc
     api.catch_up()
     accepted = api.client.get(send_page)
     assert accepted.status_code == 200
-    assert 'http-equiv="refresh"' not in accepted.text
+    assert "Annahme der Liste" not in accepted.text  # a send now, followed as it goes
+    assert 'http-equiv="refresh" content="5"' in accepted.text
 
 
 def test_compose_to_a_list_refuses_another_accounts_list(api: ApiHarness) -> None:
@@ -662,6 +669,7 @@ def test_compose_to_a_list_refuses_another_accounts_list(api: ApiHarness) -> Non
         refused = api.client.post("/app/senden", data=draft | {"action": action}, headers=FORM)
         assert refused.status_code == 404, refused.text
         assert "Kunde" not in refused.text
+        assert "Diese Liste gibt es nicht." in refused.text  # said in German, not as the API
     nonsense = api.client.post("/app/senden", data=draft | {"list_id": "nope"}, headers=FORM)
     assert nonsense.status_code == 422
     assert "eine Ihrer Listen" in nonsense.text
@@ -816,3 +824,38 @@ def test_an_operator_adjusts_changes_the_contract_and_blocks_each_after_a_confir
     assert "aktiv" in then.text
     future = api.client.get(f"{page_path}/verlauf", params={"bis": "2099-01-01T00:00:00"})
     assert future.status_code == 422
+
+
+def test_finance_reads_the_trial_balance_as_of_a_moment_and_the_journal(
+    api: ApiHarness,
+) -> None:
+    customer = api.register("ilse")
+    assert api.topup(customer, 119_000, "ilse-1").status_code == 201
+    api.catch_up()
+    staff_session(api, "fina-fin", UserRole.FINANCE)
+    balance = api.client.get("/app/finanzen")
+    assert balance.status_code == 200, balance.text
+    assert "Summen- und Saldenliste" in balance.text
+    assert "ausgeglichen" in balance.text
+    assert "nicht ausgeglichen" not in balance.text
+    assert "Kundenguthaben" in balance.text
+    csv_link = re.search(r'href="(/v1/finance/trial-balance\?[^"]+)"', balance.text)
+    assert csv_link, balance.text
+    exported = api.client.get(csv_link.group(1).replace("&amp;", "&"))
+    assert exported.status_code == 200, exported.text  # the API's CSV, with the session
+    assert exported.text.startswith("account;title;debit_eur;credit_eur")
+    before = api.client.get("/app/finanzen", params={"stand": "2020-01-01T00:00:00"})
+    assert before.status_code == 200
+    assert "01.01.20" in before.text
+    future = api.client.get("/app/finanzen", params={"stand": "2099-01-01T00:00:00"})
+    assert future.status_code == 422
+    assert "keine Zahlen" in future.text
+    journal = api.client.get("/app/finanzen/journal")
+    assert journal.status_code == 200, journal.text
+    assert "Kundenguthaben" in journal.text
+    backwards = api.client.get("/app/finanzen/journal", params={"von": "2026-03-02",
+                                                              "bis": "2026-03-01"})  # fmt: skip
+    assert backwards.status_code == 422
+    api.client.cookies.clear()
+    staff_session(api, "sven-sup", UserRole.SUPPORT)
+    assert api.client.get("/app/finanzen").status_code == 403  # support reads no ledger

@@ -8,12 +8,13 @@ from pathlib import Path
 
 from babel.messages.pofile import read_po
 
-from api.web.i18n import ENTRIES, HISTORY_EVENTS, LOCALES, SKIPS, Texts
+from api.web.i18n import ENTRIES, HISTORY_EVENTS, LOCALES, REFUSAL_TEXTS, SKIPS, Texts
 from api.web.staff import ADJUSTMENTS
 from domain.accounts.account import AccountKind, AccountState, Module, Salutation
 from domain.accounts.contract import ContractType
 from domain.accounts.user import ACCOUNT_ROLES
 from domain.ledger.lots import PaymentMethod
+from domain.ledger.postings import LedgerAccount
 from domain.messaging.list_acceptance import JobState
 from domain.messaging.records import Lane
 from domain.messaging.send import SendState
@@ -42,6 +43,8 @@ DYNAMIC = (
     + [f"send {state}" for state in ("accepting", "refused")]  # a list campaign's job
     + [f"acceptance {state.value}" for state in JobState]
     + list(SKIPS.values())
+    + list(REFUSAL_TEXTS.values())
+    + [f"ledger {account.value}" for account in LedgerAccount]
     + [f"module {module.value}" for module in Module]
     + [f"contract {kind.value}" for kind in ContractType]
     + list(ADJUSTMENTS.values())
