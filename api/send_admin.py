@@ -93,43 +93,57 @@ class AdminSendsController(Controller):
         cursor: Cursor = None,
         limit: Limit1000 = 100,
     ) -> UnmatchedReceiptPage:
-        check_range(from_, to)
-        number_hash = (
-            ctx.backend.keyring.lookup_hash(PLATFORM_LOOKUP, parse_number(ctx, number))
-            if number
-            else None
+        return unmatched_page(ctx, number, carrier_id, from_, to, cursor, limit)
+
+
+def unmatched_page(
+    ctx: ApiContext,
+    number: str | None,
+    carrier_id: str | None,
+    from_: datetime | None,
+    to: datetime | None,
+    cursor: str | None,
+    limit: int,
+) -> UnmatchedReceiptPage:
+    """Receipts that matched no message, oldest first, with the handset's number opened from
+    their events: for the endpoint and the staff console's page."""
+    check_range(from_, to)
+    number_hash = (
+        ctx.backend.keyring.lookup_hash(PLATFORM_LOOKUP, parse_number(ctx, number))
+        if number
+        else None
+    )
+    after = keyset_after(cursor)
+    rows = q.unmatched_receipts(
+        ctx.pool,
+        number_hash=number_hash,
+        carrier_id=carrier_id,
+        start=local(from_),
+        end=local(to),
+        after=after,
+        limit=limit,
+    )
+    numbers = handsets(
+        ctx, sorted({int(r["notification_id"]) for r in rows}), {r["receipt_id"] for r in rows}
+    )
+    reads = [
+        UnmatchedReceiptRead(
+            receipt_id=r["receipt_id"],
+            carrier=r["carrier"],
+            carrier_id=r["carrier_id"],
+            state=r["state"],
+            status_text=r["status_text"],
+            error_code=r["error_code"],
+            final=r["final"],
+            done_at=r["done_at"],
+            received_at=r["received_at"],
+            number=numbers.get(r["receipt_id"], REDACTED),
+            deliveries=r["deliveries"],
         )
-        after = keyset_after(cursor)
-        rows = q.unmatched_receipts(
-            ctx.pool,
-            number_hash=number_hash,
-            carrier_id=carrier_id,
-            start=local(from_),
-            end=local(to),
-            after=after,
-            limit=limit,
-        )
-        numbers = handsets(
-            ctx, sorted({int(r["notification_id"]) for r in rows}), {r["receipt_id"] for r in rows}
-        )
-        reads = [
-            UnmatchedReceiptRead(
-                receipt_id=r["receipt_id"],
-                carrier=r["carrier"],
-                carrier_id=r["carrier_id"],
-                state=r["state"],
-                status_text=r["status_text"],
-                error_code=r["error_code"],
-                final=r["final"],
-                done_at=r["done_at"],
-                received_at=r["received_at"],
-                number=numbers.get(r["receipt_id"], REDACTED),
-                deliveries=r["deliveries"],
-            )
-            for r in rows
-        ]
-        next_cursor = keyset_next(rows, limit, "received_at", "receipt_id")
-        return UnmatchedReceiptPage(reads, next_cursor)
+        for r in rows
+    ]
+    next_cursor = keyset_next(rows, limit, "received_at", "receipt_id")
+    return UnmatchedReceiptPage(reads, next_cursor)
 
 
 def handsets(

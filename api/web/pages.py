@@ -382,17 +382,7 @@ class AppPages(Controller):
         self, request: Request[Any, Any, Any], ctx: Ctx, send_id: FromPath[UUID]
     ) -> Response[Any]:
         """The chart of the send's deliveries over time (``charts``), the send's owner's."""
-        customer = require_customer(request, ctx)
-        who = customer.signed_in
-        try:
-            own_send(ctx, who.principal, send_id)
-        except SendNotFoundError:
-            return page(request, "not_found", status_code=404, who=who,
-                        csrf=who.session.csrf_token)  # fmt: skip
-        finals = [Final(r["at"], r["state"], int(r["n"]))
-                  for r in q.finals_per_second(ctx.pool, send_id)]  # fmt: skip
-        return Response(deliveries_chart(finals, texts(request)), media_type="image/svg+xml",
-                        headers=SVG_HEADERS)  # fmt: skip
+        return send_chart(request, ctx, require_customer(request, ctx).signed_in, send_id)
 
     def _accepting(
         self, request: Request[Any, Any, Any], ctx: Ctx, customer: Customer, send_id: UUID,
@@ -501,6 +491,20 @@ def field_in_error(message: str) -> str:
     found = FIELD_IN_ERROR.search(message)
     field = (found.group(1) or found.group(2)) if found else "form"
     return "accept_terms" if field.startswith("accepted_") else field
+
+
+def send_chart(
+    request: Request[Any, Any, Any], ctx: Ctx, who: SignedIn, send_id: UUID
+) -> Response[Any]:
+    """The SVG chart of a send the signed-in user may see (``charts``), or a 404."""
+    try:
+        own_send(ctx, who.principal, send_id)
+    except SendNotFoundError:
+        return page(request, "not_found", status_code=404, who=who, csrf=who.session.csrf_token)
+    finals = [Final(r["at"], r["state"], int(r["n"]))
+              for r in q.finals_per_second(ctx.pool, send_id)]  # fmt: skip
+    return Response(deliveries_chart(finals, texts(request)), media_type="image/svg+xml",
+                    headers=SVG_HEADERS)  # fmt: skip
 
 
 def colour_counts(counts: dict[str, int]) -> list[tuple[str, int]]:

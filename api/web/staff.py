@@ -12,17 +12,20 @@ from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
+from urllib.parse import urlencode
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
 from litestar import Controller, Request, Response, get, post
 from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromPath, QueryParameter
+from litestar.params import Body, FromPath, FromQuery, QueryParameter
 
 from api.accounts import balance_read
 from api.context import Ctx
 from api.errors import REFUSALS
-from api.send_views import campaign_read
+from api.history import message_detail, message_row
+from api.send_admin import unmatched_page
+from api.send_views import campaign_read, message_row_seen, own_send
 from api.users import account_history
 from api.web.forms import (
     SignedIn,
@@ -34,12 +37,14 @@ from api.web.forms import (
     texts,
 )
 from api.web.i18n import UNIT
-from api.web.pages import TWO_FACTOR
+from api.web.pages import MESSAGES_PER_PAGE, TWO_FACTOR, colour_counts, send_chart
 from domain.accounts.account import Account, AccountState, Module
 from domain.accounts.api_key import Role
 from domain.accounts.contract import ContractType
 from domain.ledger.as_of import past_moment
 from domain.ledger.lots import PaymentMethod
+from domain.messaging.exceptions import SendNotFoundError
+from domain.messaging.states import MessageState
 from domain.phone.exceptions import PhoneError
 from domain.tariff import Tariff
 from projections import messaging_queries as q
@@ -50,6 +55,7 @@ Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED
 STAFF = "/app/mitarbeiter"
 STAFF_ROLES = frozenset({Role.ADMIN, Role.SUPPORT, Role.FINANCE})
 RECENT_SENDS = 10
+RECEIPTS_PER_PAGE = 50
 PHONE_LIKE = re.compile(r"^\+?[\d][\d ()/-]{4,30}$")
 
 
@@ -281,6 +287,94 @@ class StaffPages(Controller):
         return page(request, "staff_history", who=who, csrf=who.session.csrf_token,
                     account_id=account_id, entries=entries, moment=moment, then=then,
                     balance=balance, until=until)  # fmt: skip
+
+    @get("/auftraege/{send_id:uuid}", sync_to_thread=True)
+    def send(
+        self, request: Request[Any, Any, Any], ctx: Ctx, send_id: FromPath[UUID],
+        state_: Annotated[str | None, QueryParameter(name="state")] = None,
+        after: FromQuery[int] = -1,
+    ) -> Response[Any]:  # fmt: skip
+        """A send of any account as its customer sees it, its messages opening the staff
+        console's message page."""
+        who = require_staff(request, ctx)
+        if isinstance(who, Response):
+            return who
+        try:
+            row = own_send(ctx, who.principal, send_id)
+        except SendNotFoundError:
+            return page(request, "not_found", status_code=404, who=who,
+                        csrf=who.session.csrf_token)  # fmt: skip
+        chosen = state_ if state_ in {s.value for s in MessageState} else None
+        read = campaign_read(ctx, row, counts=True)
+        rows = q.messages_of_send(ctx.pool, send_id, chosen, max(after, -1), MESSAGES_PER_PAGE)
+        messages = [message_row(m) for m in rows]
+        more = messages[-1].index if len(messages) == MESSAGES_PER_PAGE else None
+        return page(request, "send", who=who, csrf=who.session.csrf_token, send=read,
+                    colours=colour_counts(read.counts), messages=messages, state=chosen,
+                    states=sorted(read.counts), more=more, may_cancel=False, cancelled=False,
+                    base=STAFF, all_sends=f"{STAFF}/konten/{row['account_id']}")  # fmt: skip
+
+    @get("/auftraege/{send_id:uuid}/verlauf.svg", sync_to_thread=True)
+    def chart(
+        self, request: Request[Any, Any, Any], ctx: Ctx, send_id: FromPath[UUID]
+    ) -> Response[Any]:
+        who = require_staff(request, ctx)
+        if isinstance(who, Response):
+            return who
+        return send_chart(request, ctx, who, send_id)
+
+    @get("/nachrichten/{message_id:uuid}", sync_to_thread=True)
+    def message(
+        self, request: Request[Any, Any, Any], ctx: Ctx, message_id: FromPath[UUID],
+        until: Annotated[datetime | None, QueryParameter(name="bis")] = None,
+    ) -> Response[Any]:  # fmt: skip
+        """A message of any account with its whole history and the carrier's raw status, up
+        to a past moment if one is given."""
+        who = require_staff(request, ctx)
+        if isinstance(who, Response):
+            return who
+        try:
+            moment = past_moment(until, ctx.recorded_now())
+            detail = message_detail(ctx, message_row_seen(ctx, who.principal, message_id))
+        except REFUSALS as exc:
+            refused = refusal_of(exc)
+            if refused.status == 404:
+                return page(request, "not_found", status_code=404, who=who,
+                            csrf=who.session.csrf_token)  # fmt: skip
+            return page(request, "refused", status_code=refused.status, who=who,
+                        csrf=who.session.csrf_token, detail=refused.detail,
+                        back=f"{STAFF}/nachrichten/{message_id}")  # fmt: skip
+        if moment is not None:
+            detail.history = [e for e in detail.history if e.at <= moment]
+        return page(request, "message", who=who, csrf=who.session.csrf_token, detail=detail,
+                    base=STAFF, staff=True, moment=moment, until=until)  # fmt: skip
+
+    @get("/empfangsberichte", sync_to_thread=True)
+    def unmatched(
+        self, request: Request[Any, Any, Any], ctx: Ctx,
+        number: Annotated[str | None, QueryParameter(name="nummer", max_length=64)] = None,
+        carrier_id: Annotated[str | None, QueryParameter(name="kennung", max_length=100)] = None,
+        after: Annotated[str | None, QueryParameter(name="nach", max_length=200)] = None,
+    ) -> Response[Any]:  # fmt: skip
+        """Delivery reports that matched no sent message, kept for support."""
+        who = require_staff(request, ctx)
+        if isinstance(who, Response):
+            return who
+        if who.principal.role not in {Role.ADMIN, Role.SUPPORT}:
+            return page(request, "not_allowed", status_code=403, who=who,
+                        csrf=who.session.csrf_token)  # fmt: skip
+        number, carrier_id = (number or "").strip() or None, (carrier_id or "").strip() or None
+        error, status = None, 200
+        try:
+            found = unmatched_page(ctx, number, carrier_id, None, None, after, RECEIPTS_PER_PAGE)
+            receipts, more = found.receipts, found.next_cursor
+        except REFUSALS as exc:
+            refused = refusal_of(exc)
+            receipts, more, error, status = [], None, refused.detail, refused.status
+        query = urlencode({k: v for k, v in (("nummer", number), ("kennung", carrier_id)) if v})
+        return page(request, "unmatched", status_code=status, who=who,
+                    csrf=who.session.csrf_token, receipts=receipts, more=more, error=error,
+                    searched=number or "", carrier_id=carrier_id or "", query=query)  # fmt: skip
 
     def _confirm_or_do(
         self, request: Request[Any, Any, Any], ctx: Ctx, who: SignedIn, account_id: UUID,

@@ -543,6 +543,11 @@ def test_support_reads_the_console_but_changes_nothing(api: ApiHarness) -> None:
                                     "confirmed": "yes"}, headers=FORM)  # fmt: skip
     assert refused.status_code == 403
     assert api.client.get("/app/mitarbeiter", params={"q": "nobody-here"}).status_code == 404
+    unmatched = api.client.get("/app/mitarbeiter/empfangsberichte")
+    assert unmatched.status_code == 200, unmatched.text
+    assert "Nicht zugeordnete Zustellberichte" in unmatched.text
+    bad = api.client.get("/app/mitarbeiter/empfangsberichte", params={"nummer": "keine"})
+    assert bad.status_code == 422
 
 
 WINDOWS_CSV = (
@@ -775,6 +780,19 @@ def test_an_operator_adjusts_changes_the_contract_and_blocks_each_after_a_confir
     account = api.client.get(page_path)
     assert account.status_code == 200, account.text
     assert "hanna" in account.text  # its users
+    send_link = re.search(r'href="(/app/mitarbeiter/auftraege/[0-9a-f-]+)"', account.text)
+    assert send_link, account.text
+    send_page = api.client.get(send_link.group(1))
+    assert send_page.status_code == 200, send_page.text
+    message_link = re.search(r'href="(/app/mitarbeiter/nachrichten/[0-9a-f-]+)"', send_page.text)
+    assert message_link, send_page.text
+    message = api.client.get(message_link.group(1))
+    assert message.status_code == 200, message.text
+    assert "Zum Versand erfasst" in message.text  # its history, replayed from the events
+    early = api.client.get(message_link.group(1), params={"bis": "2020-01-01T00:00:00"})
+    assert early.status_code == 200
+    assert "Zum Versand erfasst" not in early.text  # nothing had happened to it by then
+    assert api.client.get(f"{send_link.group(1)}/verlauf.svg").status_code == 200
     csrf = token_of(account, "csrf_token")
     goodwill = {"csrf_token": csrf, "kind": "goodwill", "amount": "5,00",
                 "reason": "Ausfall am Montag", "reference": "KUL-7"}  # fmt: skip
