@@ -21,6 +21,7 @@ from domain.ledger.billing import BERLIN
 from domain.ledger.reservation import reservation_id_for
 from domain.messaging.exceptions import SendNotFoundError
 from domain.phone.exceptions import InvalidPhoneNumberError
+from projections import ledger_queries
 from projections import messaging_queries as q
 
 OPEN_STATES = ("scheduled", "queued", "pending", "buffered")
@@ -154,12 +155,19 @@ def own_send(ctx: ApiContext, principal: Principal, send_id: UUID) -> dict[str, 
     return row
 
 
-def campaign_read(ctx: ApiContext, row: dict[str, Any], *, counts: bool) -> CampaignRead:
+def campaign_read(
+    ctx: ApiContext, row: dict[str, Any], *, counts: bool, overview: bool = False
+) -> CampaignRead:
+    """The send as the API shows it; ``counts``: with its messages per state, the cost so far
+    and the ETA. ``overview`` (a page listing several sends): the cost as the read side has it
+    and no ETA, which for a big send in flight would cost scans its list does not show."""
     send_id = row["send_id"]
     state_counts = q.state_counts(ctx.pool, send_id) if counts else {}
     cost = 0
     eta = None
-    if counts:
+    if counts and overview:
+        cost = ledger_queries.captured(ctx.pool, reservation_id_for(send_id))
+    elif counts:
         try:
             cost = ctx.backend.ledger.reservation(reservation_id_for(send_id)).captured
         except AggregateNotFoundError:  # no reservation yet: nothing spent yet

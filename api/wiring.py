@@ -141,14 +141,21 @@ def pricing_context(request: Request[Any, Any, Any]) -> PricingContext:
     return pricing_context_for(request.app.state.ctx, request.user)
 
 
-def pricing_context_for(ctx: ApiContext, principal: object) -> PricingContext:
-    """A principal's tariff, month volume and verdicts for a preview (none: the defaults)."""
+def pricing_context_for(
+    ctx: ApiContext, principal: object, *, as_typed: bool = False
+) -> PricingContext:
+    """A principal's tariff, month volume and verdicts for a preview (none: the defaults).
+    ``as_typed``: for the compose page's preview as the user types, the month volume as
+    cached for display (``ApiContext.month_volume_of``, seconds old: summing a big account's
+    month on every keystroke costs more than the preview); its confirmation asks afresh."""
     if not isinstance(principal, Principal) or principal.account_id is None:
         return PricingContext()
     account_id = principal.account_id
     account = ctx.backend.accounts.account(account_id)
+    volume = (ctx.month_volume_of(account_id) if as_typed
+              else ctx.acceptance.month_volume(account_id, ctx.now()))  # fmt: skip
     return PricingContext(
         tariff=account.tariff,
-        month_volume=ctx.acceptance.month_volume(account_id, ctx.now()),
+        month_volume=volume,
         screen=functools.partial(ctx.acceptance.verdicts.screen_preview, account_id),
     )

@@ -14,6 +14,7 @@ BENCHMARKS: tuple[str, ...] = (
     "pipeline",
     "singles",
     "signin",
+    "pages",
     "chaos",
 )
 """Names; a name that is a Python keyword lives in a module with a trailing underscore."""

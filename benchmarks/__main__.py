@@ -47,6 +47,10 @@ def benchmark(name: str) -> Main | None:  # noqa: PLR0911 - a return per benchma
         from benchmarks import signin
 
         return signin.main
+    if name == "pages":
+        from benchmarks import pages
+
+        return pages.main
     if name == "chaos":
         from benchmarks import chaos
 

@@ -180,6 +180,17 @@ def account_title(code: str) -> str:
     return ACCOUNT_TITLES[LedgerAccount(code)]
 
 
+def captured(pool: ConnectionPool[Any], reservation_id: UUID) -> int:
+    """What the reservation's messages have spent so far, as the read side has it (0 when it
+    has none yet)."""
+    with pool.connection() as conn:
+        row = conn.execute(
+            "SELECT captured FROM ledger_reservations WHERE reservation_id = %s",
+            (reservation_id,),
+        ).fetchone()
+    return int(row[0]) if row else 0
+
+
 def open_reservations_due(pool: ConnectionPool[Any], now: datetime, limit: int = 500) -> list[UUID]:
     with pool.connection() as conn:
         rows = conn.execute(

@@ -164,8 +164,9 @@ def form_problem(draft: Draft, now: datetime) -> tuple[str | None, datetime | No
 
 
 def check(
-    draft: Draft, customer: Customer, ctx: Ctx, rules: PreviewRules, now: datetime
-) -> Checked:
+    draft: Draft, customer: Customer, ctx: Ctx, rules: PreviewRules, now: datetime,
+    *, as_typed: bool = False,
+) -> Checked:  # fmt: skip
     problem, send_at = form_problem(draft, now)
     if send_at is not None and send_at > now + ctx.acceptance.schedule_horizon:
         problem = "send_at-far"
@@ -180,7 +181,7 @@ def check(
         body = {"text": draft.text, "recipients": recipients, "normalize": draft.normalize,
                 "sender": draft.sender}  # fmt: skip
         request = msgspec.convert(body, PreviewRequest)
-        pricing = pricing_context_for(ctx, customer.signed_in.principal)
+        pricing = pricing_context_for(ctx, customer.signed_in.principal, as_typed=as_typed)
         preview = run_preview(request, rules, pricing, now)
     except msgspec.ValidationError as exc:
         return Checked(None, str(exc), listed=listed)
@@ -257,7 +258,7 @@ class ComposePages(Controller):
     ) -> Template:  # fmt: skip
         customer = require_customer(request, ctx)
         check_session_form(data, customer.signed_in)
-        checked = check(Draft.of(data), customer, ctx, preview_rules, now)
+        checked = check(Draft.of(data), customer, ctx, preview_rules, now, as_typed=True)
         return page(request, "_preview", preview=checked.preview, checked=checked,
                     rows=shown_rows(checked.preview) if checked.preview else [],
                     error=_problem_text(request, checked.error))  # fmt: skip

@@ -295,7 +295,7 @@ class AppPages(Controller):
         day, month = UsageCounter.period_of(now)
         used_day, used_month = ctx.backend.ledger.wallet(account_id).usage.used(day, month)
         limits = account.contract.limits
-        sends = [campaign_read(ctx, row, counts=True)
+        sends = [campaign_read(ctx, row, counts=True, overview=True)
                  for row in q.sends(ctx.pool, account_id, None, None, RECENT_SENDS)]  # fmt: skip
         return page(
             request,
@@ -340,7 +340,7 @@ class AppPages(Controller):
         customer = require_customer(request, ctx)
         who = customer.signed_in
         rows = q.sends(ctx.pool, customer.account_id, None, before, SENDS_PER_PAGE)
-        reads = [campaign_read(ctx, row, counts=True) for row in rows]
+        reads = [campaign_read(ctx, row, counts=True, overview=True) for row in rows]
         if before is None:  # list campaigns being accepted, or refused: not sends (yet)
             reads = accepting.unaccepted_reads(ctx, customer.account_id) + reads
         more = rows[-1]["created_at"].isoformat() if len(rows) == SENDS_PER_PAGE else None

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -20,7 +20,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, FromQuery, QueryParameter
 
-from api.accounts import balance_read
+from api.accounts import balance_read, statement_lines
 from api.context import Ctx
 from api.errors import REFUSALS
 from api.history import message_detail, message_row
@@ -42,6 +42,7 @@ from domain.accounts.account import Account, AccountState, Module
 from domain.accounts.api_key import Role
 from domain.accounts.contract import ContractType
 from domain.ledger.as_of import past_moment
+from domain.ledger.billing import BERLIN
 from domain.ledger.lots import PaymentMethod
 from domain.messaging.exceptions import SendNotFoundError
 from domain.messaging.states import MessageState
@@ -56,6 +57,8 @@ STAFF = "/app/mitarbeiter"
 STAFF_ROLES = frozenset({Role.ADMIN, Role.SUPPORT, Role.FINANCE})
 RECENT_SENDS = 10
 RECEIPTS_PER_PAGE = 50
+JOURNAL_DAYS = 30
+JOURNAL_LINES = 50
 PHONE_LIKE = re.compile(r"^\+?[\d][\d ()/-]{4,30}$")
 
 
@@ -247,9 +250,12 @@ class StaffPages(Controller):
         except AggregateNotFoundError:
             return page(request, "not_found", status_code=404, who=who,
                         csrf=who.session.csrf_token)  # fmt: skip
-        sends = [campaign_read(ctx, row, counts=True)
+        sends = [campaign_read(ctx, row, counts=True, overview=True)
                  for row in q.sends(ctx.pool, account_id, None, None, RECENT_SENDS)]  # fmt: skip
+        since = ctx.now().astimezone(BERLIN).date() - timedelta(days=JOURNAL_DAYS)
+        lines = statement_lines(ctx, account_id, since, None, None, JOURNAL_LINES)
         return page(request, "staff_account", status_code=status_code, who=who,
+                    lines=lines, more_lines=len(lines) == JOURNAL_LINES,
                     csrf=who.session.csrf_token, account=account,
                     balance=balance_read(ctx, account_id), sends=sends, error=error,
                     confirm=confirm, methods=list(PaymentMethod), booked=booked,

@@ -218,12 +218,15 @@ def test_a_new_operator_sets_up_releases_a_campaign_and_credits_a_payment(
     visit.shot("review-queue")
     row.get_by_role("button", name="Freigeben").click()
     expect(page.locator("tr", has_text="Weihnachtsgruß")).to_have_count(0)
-    page.get_by_label("Kundennummer, Benutzername oder E-Mail-Adresse").fill(customer)
+    page.get_by_label("Kundennummer, Benutzername, E-Mail-Adresse oder die Handynummer").fill(
+        customer
+    )
     page.get_by_role("button", name="Suchen").click()
     expect(page.get_by_role("heading", name=re.compile("^Konto K-"))).to_be_visible()
     page.get_by_label("Betrag, netto (EUR)").fill("25,00")
     page.get_by_label("Zahlungsreferenz").fill("UEB-4711")
-    page.get_by_role("button", name="Weiter").click()
+    section = page.locator("section.card", has_text="Zahlung gutschreiben")
+    section.get_by_role("button", name="Weiter").click()
     visit.shot("credit-confirmation")
     page.get_by_role("button", name="25,00\xa0€ gutschreiben").click()
     expect(page.get_by_role("status")).to_contain_text("25,00\xa0€ gutgeschrieben")
@@ -235,6 +238,26 @@ def test_a_new_operator_sets_up_releases_a_campaign_and_credits_a_payment(
         page.reload()
     expect(credit).to_contain_text("25,84\xa0€")  # 1.00 trial + 25.00, less 0.16 held
     visit.shot("staff-account")
+    # A goodwill credit, confirmed; the account's history; the finance pages.
+    adjust = page.locator("section.card", has_text="Guthaben korrigieren")
+    adjust.get_by_label("Betrag der Korrektur, netto (EUR)").fill("2,00")
+    adjust.get_by_label("Grund").fill("Ausfall am Montag")
+    adjust.get_by_label("Referenz").fill("KUL-1")
+    adjust.get_by_role("button", name="Weiter").click()
+    expect(page.get_by_role("status")).to_contain_text("Kulanzgutschrift über 2,00\xa0€")
+    visit.shot("adjustment-confirmation")
+    page.get_by_role("button", name="Ja, ausführen").click()
+    expect(page.get_by_role("status")).to_contain_text("Erledigt")
+    page.get_by_role("link", name="Der Verlauf des Kontos").click()
+    expect(page.get_by_role("heading", name="Der Verlauf des Kontos")).to_be_visible()
+    expect(page.get_by_text("CreditPurchased").first).to_be_visible()
+    visit.shot("account-history")
+    page.get_by_role("link", name="Finanzen").click()
+    expect(page.get_by_text("ausgeglichen", exact=True)).to_be_visible()
+    visit.shot("trial-balance")
+    page.get_by_role("link", name="Journal").click()
+    expect(page.get_by_role("heading", name="Journal")).to_be_visible()
+    visit.shot("journal")
 
 
 WINDOWS_CSV = (
@@ -322,3 +345,8 @@ def test_a_scheduled_send_is_cancelled_and_the_statement_read(visit: Visit) -> N
     expect(page.locator("tbody tr").first).to_be_visible()
     expect(page.get_by_role("link", name="Als CSV herunterladen")).to_be_visible()
     visit.shot("credit")
+    page.get_by_role("link", name="Sperrliste").click()
+    page.get_by_label("Nummer", exact=True).first.fill("0151 23456789")
+    page.get_by_role("button", name="Auf die Liste setzen").click()
+    expect(page.locator("tbody tr", has_text="004915123456789")).to_be_visible()
+    visit.shot("opt-outs")
