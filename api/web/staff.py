@@ -178,6 +178,12 @@ def _amount_or_zero(text: str) -> int:
     return amount
 
 
+def review_text(ctx: Ctx, send_id: UUID) -> str:
+    """The text a held campaign would send, as written (placeholders and all), for the
+    operator who decides on it."""
+    return ctx.backend.messaging.send(send_id).template.shown()
+
+
 def accounts_that_messaged(ctx: Ctx, query: str) -> list[UUID]:
     """The accounts that sent to the phone number ``query`` (none if it is not one): its hash
     under each account's own secret, looked up in that account's messages alone."""
@@ -217,7 +223,8 @@ class StaffPages(Controller):
                 return redirect(f"{STAFF}/konten/{found[0].id}")
         # The send just decided on may not have reached the read side yet: it is not shown.
         rows = [r for r in q.awaiting_review(ctx.pool) if r["send_id"] != decided]
-        queue = [campaign_read(ctx, row, counts=False) for row in rows]
+        queue = [(campaign_read(ctx, row, counts=False), review_text(ctx, row["send_id"]))
+                 for row in rows]  # fmt: skip
         return page(request, "staff_home", status_code=404 if query and not found else 200,
                     who=who, csrf=who.session.csrf_token, query=query, found=found,
                     not_found=bool(query) and not found,

@@ -501,6 +501,7 @@ def test_an_operator_finds_an_account_credits_a_payment_and_releases_a_campaign(
     home = api.client.get("/app/mitarbeiter")
     assert home.status_code == 200, home.text
     assert "Zur Prüfung" in home.text  # in the review queue
+    assert "Hallo!" in home.text  # with the text it would send
     found = api.client.get("/app/mitarbeiter", params={"q": number}, follow_redirects=False)
     assert found.status_code == 303
     assert found.headers["location"] == f"/app/mitarbeiter/konten/{customer.account_id}"
