@@ -123,9 +123,14 @@ def test_a_customer_signs_up_sees_the_trial_credit_signs_out_and_in(visit: Visit
     page.get_by_role("button", name="Anmelden").click()
     expect(page.get_by_role("alert")).to_contain_text("Die Anmeldedaten passen nicht")
     visit.shot("sign-in-refused")
-    page.get_by_label("Passwort", exact=True).fill(SAMPLE_PASSWORD)
-    page.get_by_role("button", name="Anmelden").click()
+    # The keyboard alone: the password typed into its field, Enter sends the form.
+    page.get_by_label("Passwort", exact=True).fill("")
+    page.get_by_label("Passwort", exact=True).focus()
+    page.keyboard.type(SAMPLE_PASSWORD)
+    page.keyboard.press("Enter")
     expect(page.get_by_role("heading", name="Übersicht")).to_be_visible()
+    page.keyboard.press("Tab")  # the first stop of every page: the link to skip to the content
+    expect(page.get_by_role("link", name="Zum Inhalt springen")).to_be_focused()
 
 
 def test_english_is_a_click_away(visit: Visit) -> None:
