@@ -22,6 +22,7 @@ from adapters.postgres.priority import BackendPriority, follow_priority
 from adapters.postgres.schema import schema_lock
 from domain.accounts.application import Accounts
 from domain.contacts.application import Contacts
+from domain.inbound.application import Inbound
 from domain.ledger.application import Ledger
 from domain.messaging.application import Messaging
 from settings import Settings
@@ -45,6 +46,7 @@ class Backend:
     pool: ConnectionPool[Any] | None
     pepper: bytes
     contacts: Contacts
+    inbound: Inbound
     contact_services: ContactServices | None = None
     """Lists, imports, opt-outs and erasure (``None`` without PostgreSQL)."""
     priority: BackendPriority | None = None
@@ -58,6 +60,7 @@ class Backend:
         self.ledger.close()
         self.messaging.close()
         self.contacts.close()
+        self.inbound.close()
         if self.pool is not None:
             self.pool.close()
 
@@ -106,7 +109,8 @@ def open_backend(settings: Settings, *, pool_size: int = 8, fail_fast: bool = Fa
         ledger = Ledger(env=ledger_env)
         messaging = Messaging(env=env)
         contacts = Contacts(env=env)
-    for app in (accounts, ledger, messaging, contacts):
+        inbound = Inbound(env=env)
+    for app in (accounts, ledger, messaging, contacts, inbound):
         attach_keyring(app, keyring)
     services = None if pool is None else ContactServices(pool, keyring, contacts)
     # The database sessions of a process that runs ahead (the API, the transactional lane, where
@@ -124,6 +128,7 @@ def open_backend(settings: Settings, *, pool_size: int = 8, fail_fast: bool = Fa
         pool,
         pepper_of(settings),
         contacts,
+        inbound,
         contact_services=services,
         priority=priority,
     )

@@ -51,6 +51,7 @@ from api.preview import PreviewController, preview_dependencies
 from api.privacy import PrivacyController
 from api.query import check_query
 from api.recipients import RecipientController
+from api.replies import ReplyController
 from api.requests import KontorRequest
 from api.send_admin import AdminSendsController
 from api.sessions import PasswordResetController, SessionController
@@ -209,6 +210,7 @@ def create_app(
             ListImportController,
             ImportController,
             OptOutController,
+            ReplyController,
             PrivacyController,
             create_static_files_router(
                 path=SWAGGER_ASSETS, directories=[swagger_ui_path], include_in_schema=False

@@ -25,6 +25,7 @@ from domain.messaging.records import RecordedMessage
 from domain.messaging.states import COLOURS, MessageState
 from domain.personal import REDACTED
 from projections import messaging_queries as q
+from projections import replies
 
 RECORDED = ("parts", "price", "encoding", "region")
 """What a ``recorded`` entry shows of the message, followed by ``CHUNK`` of its chunk."""
@@ -90,9 +91,44 @@ def recorded_messages(ctx: ApiContext, send_id: UUID) -> list[RecordedMessage]:
     return found
 
 
+def opened_replies(
+    ctx: ApiContext, rows: list[dict[str, Any]]
+) -> dict[UUID, tuple[str | None, str]]:
+    """The numbers (None once erased) and texts of these replies' rows, opened from the
+    events the ingest recorded them in (one read of the events and one of the keys)."""
+    wanted = {r["reply_id"] for r in rows}
+    replies = [
+        reply
+        for event in stored_events(ctx, sorted({int(r["notification_id"]) for r in rows}))
+        if isinstance(event, stored.ReplyBatchRecorded)
+        for reply in event.replies
+        if reply.reply_id in wanted
+    ]
+    keyring = ctx.backend.keyring
+    keyring.prefetch([UUID(r.sender.k) for r in replies])
+    return {
+        r.reply_id: (r.sender.opened(keyring).value, r.text.opened(keyring).shown())
+        for r in replies
+    }
+
+
+def reply_entries(ctx: ApiContext, message_id: UUID) -> list[HistoryEntry]:
+    """The replies to a message, as entries of its history."""
+    rows = replies.of_message(ctx.pool, message_id)
+    opened = opened_replies(ctx, rows) if rows else {}
+    return [
+        HistoryEntry(position=int(r["notification_id"]), at=r["received_at"], event="reply",
+                     details={"text": opened.get(r["reply_id"], (None, REDACTED))[1],
+                              "stop": r["stop"], "reply_id": str(r["reply_id"])})
+        for r in rows
+    ]  # fmt: skip
+
+
 def message_detail(ctx: ApiContext, row: dict[str, Any]) -> MessageDetail:
     events = stored_events(ctx, q.history_ids(ctx.pool, row["message_id"]))
     history = message_history(row["message_id"], events, ctx.backend.keyring)
+    entries = sorted(history.entries + reply_entries(ctx, row["message_id"]),
+                     key=lambda e: e.position)  # fmt: skip
     to, text = history.to, history.text
     if row["state"] == MessageState.SCHEDULED:  # not recorded yet: staged for its time
         staged = ctx.acceptance.staging.chunk(row["send_id"], row["idx"], 1)
@@ -105,7 +141,7 @@ def message_detail(ctx: ApiContext, row: dict[str, Any]) -> MessageDetail:
         text=text,
         encoding=row["encoding"],
         route=row["route"],
-        history=history.entries,
+        history=entries,
     )
 
 

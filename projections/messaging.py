@@ -50,6 +50,8 @@ CREATE TABLE IF NOT EXISTS msg_sends (
     completed_at timestamptz
 );
 CREATE INDEX IF NOT EXISTS msg_sends_account ON msg_sends (account_id, created_at DESC);
+CREATE INDEX IF NOT EXISTS msg_sends_sender ON msg_sends (sender, created_at);
+-- which accounts sent as the sender a reply answers (services.replies)
 CREATE INDEX IF NOT EXISTS msg_sends_due ON msg_sends (schedule_at)
     WHERE state IN ('scheduled', 'sending');
 CREATE INDEX IF NOT EXISTS msg_sends_unsettled ON msg_sends (created_at)

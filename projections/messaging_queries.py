@@ -78,6 +78,47 @@ def accounts_with_number(pool: ConnectionPool[Any], number_hashes: dict[UUID, st
     return [row["account_id"] for row in rows]
 
 
+@dataclass(frozen=True)
+class Answered:
+    """The outgoing message a reply answers."""
+
+    account_id: UUID
+    message_id: UUID
+    send_id: UUID
+    recorded_at: datetime
+
+
+class ReplyCandidates:
+    """The messages a reply may answer, as the messaging read side has them
+    (``services.replies.ReplyMessages``)."""
+
+    def __init__(self, pool: ConnectionPool[Any]) -> None:
+        self.pool = pool
+
+    def accounts_sending_as(self, sender: str, since: datetime) -> list[UUID]:
+        rows = _rows(
+            self.pool,
+            "SELECT DISTINCT account_id FROM msg_sends WHERE sender = %s AND created_at >= %s",
+            (sender, since),
+        )
+        return [row["account_id"] for row in rows]
+
+    def latest_to(
+        self, number_hashes: dict[UUID, str], sender: str, since: datetime, until: datetime
+    ) -> Answered | None:
+        rows = _rows(
+            self.pool,
+            "SELECT m.account_id, m.message_id, m.send_id, m.recorded_at"
+            " FROM unnest(%s::uuid[], %s::text[]) AS p(a, h)"
+            " JOIN msg_messages m ON m.account_id = p.a AND m.number_hash = p.h"
+            " AND m.recorded_at >= %s AND m.recorded_at <= %s"
+            " JOIN msg_sends s ON s.send_id = m.send_id AND s.sender = %s"
+            " ORDER BY m.recorded_at DESC LIMIT 1",
+            (list(number_hashes), list(number_hashes.values()), since, until, sender),
+        )
+        return Answered(**rows[0]) if rows else None
+
+
 def finals_per_second(pool: ConnectionPool[Any], send_id: UUID) -> list[dict[str, Any]]:
     """The send's messages that reached a final state, per second and state (``at``,
     ``state``, ``n``), oldest first: what a chart of its deliveries over time shows."""

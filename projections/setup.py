@@ -7,6 +7,7 @@ from typing import Any
 
 from psycopg_pool import ConnectionPool
 
+from projections import replies
 from projections.failures import setup_failures
 from projections.ledger_balances import BalancesProjection
 from projections.ledger_journal import JournalProjection
@@ -20,3 +21,4 @@ def setup_read_models(pool: ConnectionPool[Any]) -> None:
         setup_failures(conn)
         for projection in (JournalProjection(), BalancesProjection(), MessagingProjection()):
             projection.setup(conn)
+        replies.setup(conn)

@@ -1,6 +1,7 @@
 """The projections worker: keeps the read models up to date with the notification logs — the
 ledger's (journal, balances, lots, reservations) and messaging's (sends, messages, history,
-replies), each in a thread of its own. Several workers can run; they take turns per batch.
+replies), each in a thread of its own — and correlates the replies (``workers.replies``).
+Several workers can run; they take turns per batch.
 
 An event a projection cannot apply holds that projection only (``projections.runner``). The
 process is ready (``workers.runtime.READINESS``) once each runner has caught up with its log as
@@ -18,6 +19,7 @@ from projections.ledger_journal import JournalProjection
 from projections.messaging import MessagingProjection
 from projections.runner import Projection, ProjectionRunner
 from settings import Settings
+from workers.replies import replies_runner, runner_pool
 from workers.runtime import READINESS, stop_event_on_signals
 
 log = logging.getLogger(__name__)
@@ -39,7 +41,8 @@ def messaging_runner(backend: Backend) -> ProjectionRunner:
 def run(settings: Settings) -> int:
     stop = stop_event_on_signals("projections")
     backend = open_backend_patiently(settings, pool_size=6)
-    runners = [ledger_runner(backend), messaging_runner(backend)]
+    own = runner_pool(backend)
+    runners = [ledger_runner(backend), messaging_runner(backend), replies_runner(backend, own)]
     threads = [
         threading.Thread(
             target=r.run_forever,
@@ -56,5 +59,6 @@ def run(settings: Settings) -> int:
         for thread in threads:
             thread.join()
     finally:
+        own.close()
         backend.close()
     return 0

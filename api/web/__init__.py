@@ -23,6 +23,7 @@ from api.web.forms import FormRefused, SignInNeeded, page, redirect, sign_in_red
 from api.web.lists import ListPages
 from api.web.optouts import OptOutPages
 from api.web.pages import TWO_FACTOR, AppPages, PublicPages, SetUpTwoFactorFirst, StaffPage
+from api.web.replies import ReplyPages
 from api.web.staff import STAFF, StaffPages
 from api.web.team import TeamPages
 
@@ -70,6 +71,7 @@ WEB = Router(
         ListPages,
         FinancePages,
         OptOutPages,
+        ReplyPages,
         create_static_files_router(path=STATIC, directories=[HERE / "static"],
                                    include_in_schema=False),
     ],

@@ -15,11 +15,11 @@ from litestar.params import Body, FromPath
 from api.accounts import create_key, live_keys, revoke_key
 from api.auth import Need
 from api.context import Ctx
-from api.errors import REFUSALS
+from api.errors import ProblemError
 from api.schemas.accounts import ApiKeyRead
-from api.web.forms import check_session_form, page, redirect, refusal_of
+from api.web.forms import check_session_form, done_or_refused, page, redirect, refusal_of
 from api.web.pages import Customer, require_customer
-from api.web.team import ROLES
+from api.web.team import ROLES, role_of
 from domain.accounts.user import UserRole
 
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
@@ -58,7 +58,12 @@ class AccessPages(Controller):
             return page(request, "not_allowed", status_code=403, who=who,
                         csrf=who.session.csrf_token)  # fmt: skip
         label = data.get("label", "").strip()[:MAX_LABEL]
-        role = UserRole(data.get("role", "owner"))
+        try:
+            role = role_of(data, UserRole.OWNER)
+        except ProblemError as exc:
+            refused = refusal_of(exc)
+            return self._page(request, ctx, customer, error=refused.detail,
+                              status_code=refused.status)  # fmt: skip
         key = create_key(ctx, customer.account_id, label, role)
         return self._page(request, ctx, customer, new_key=key, status_code=201)
 
@@ -71,13 +76,10 @@ class AccessPages(Controller):
         if who.principal.access not in Need.OWNER.value:
             return page(request, "not_allowed", status_code=403, who=who,
                         csrf=who.session.csrf_token)  # fmt: skip
-        try:
-            revoke_key(ctx, customer.account_id, key_id, who.principal.actor)
-        except REFUSALS as exc:
-            refused = refusal_of(exc)
-            return self._page(request, ctx, customer, error=refused.detail,
-                              status_code=refused.status)  # fmt: skip
-        return redirect(ACCESS)
+        return done_or_refused(
+            lambda: revoke_key(ctx, customer.account_id, key_id, who.principal.actor),
+            lambda refused: self._page(request, ctx, customer, error=refused.detail,
+                                       status_code=refused.status), ACCESS)  # fmt: skip
 
     @post("/sitzungen/{session_id:uuid}/beenden", sync_to_thread=True, status_code=200)
     def end_session(

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -27,7 +28,7 @@ from litestar.status_codes import HTTP_303_SEE_OTHER
 
 from api.auth import SESSION_COOKIE, Principal, session_principal
 from api.context import ApiContext
-from api.errors import ProblemError, problem_spec
+from api.errors import REFUSALS, ProblemError, problem_spec
 from api.web.i18n import LANGUAGE_COOKIE, RefusalDetail, Texts, language_of
 from domain.accounts.session import StoredSession
 
@@ -68,6 +69,18 @@ def refusal_of(exc: Exception, *, only: int | None = None) -> Refusal:
     if found.status >= 500 or (only is not None and found.status != only):
         raise exc
     return found
+
+
+def done_or_refused(
+    action: Callable[[], object], refused: Callable[[Refusal], Response[Any]], then: str
+) -> Response[Any]:
+    """Do a form's ``action`` and go on to ``then``; one of the platform's refusals is said
+    at the form by ``refused`` instead."""
+    try:
+        action()
+    except REFUSALS as exc:
+        return refused(refusal_of(exc))
+    return redirect(then)
 
 
 class SignInNeeded(Exception):  # noqa: N818 - a control-flow signal, not an error

@@ -64,6 +64,7 @@ REFUSAL_TEXTS = {
     "account-not-active": "The account is not active.",
     "invalid-limit": "A limit is a whole number above zero.",
     "api-key-not-found": "There is no such API key.",
+    "invalid-role": "Choose one of the roles.",
     "last-api-key": "The account's last API key cannot be revoked.",
     "email-taken": "That e-mail address is taken.",
     "last-owner": "The account needs at least one owner.",
@@ -128,6 +129,7 @@ HISTORY_EVENTS = {
     "recorded": "Recorded for sending",
     "carrier_result": "The carrier's answer",
     "delivery_report": "Delivery report",
+    "reply": "Reply",
 }
 """A message's history entries (``api.history``), as the customer reads them."""
 

@@ -7,6 +7,7 @@ the list, the owner alone erases."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -18,7 +19,7 @@ from api.auth import Need
 from api.contacts_support import encode_cursor, hash_cursor, opt_out_read, services
 from api.context import Ctx
 from api.errors import REFUSALS
-from api.web.forms import check_session_form, page, redirect, refusal_of
+from api.web.forms import Refusal, check_session_form, done_or_refused, page, refusal_of
 from api.web.pages import Customer, require_customer
 
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
@@ -60,6 +61,13 @@ class OptOutPages(Controller):
                     erased=erased, may_write=who.principal.access in Need.SEND.value,
                     may_erase=who.principal.access in Need.OWNER.value)  # fmt: skip
 
+    def _refused(
+        self, request: Request[Any, Any, Any], ctx: Ctx, customer: Customer
+    ) -> Callable[[Refusal], Response[Any]]:
+        """How the page says a refusal: at its form, with the list."""
+        return lambda refused: self._page(request, ctx, customer, error=refused.detail,
+                                          status_code=refused.status)  # fmt: skip
+
     def _allowed(
         self, request: Request[Any, Any, Any], ctx: Ctx, data: dict[str, str], need: Need
     ) -> Customer | Response[Any]:
@@ -76,15 +84,11 @@ class OptOutPages(Controller):
         customer = self._allowed(request, ctx, data, Need.SEND)
         if isinstance(customer, Response):
             return customer
-        try:
-            services(ctx).privacy.opt_out(customer.account_id, data.get("number", ""),
-                                          actor=customer.signed_in.principal.actor,
-                                          source="customer", now=ctx.now())  # fmt: skip
-        except REFUSALS as exc:
-            refused = refusal_of(exc)
-            return self._page(request, ctx, customer, error=refused.detail,
-                              status_code=refused.status)  # fmt: skip
-        return redirect(OPT_OUTS)
+        return done_or_refused(
+            lambda: services(ctx).privacy.opt_out(
+                customer.account_id, data.get("number", ""),
+                actor=customer.signed_in.principal.actor, source="customer", now=ctx.now()),
+            self._refused(request, ctx, customer), OPT_OUTS)  # fmt: skip
 
     @post("/{opt_out_id:uuid}/entfernen", sync_to_thread=True, status_code=200)
     def withdraw(
@@ -96,15 +100,11 @@ class OptOutPages(Controller):
         reason = " ".join(data.get("reason", "").split())
         if not reason:
             return self._page(request, ctx, customer, error="reason", status_code=422)
-        try:
-            services(ctx).privacy.withdraw(customer.account_id, opt_out_id,
-                                           actor=customer.signed_in.principal.actor,
-                                           reason=reason[:500])  # fmt: skip
-        except REFUSALS as exc:
-            refused = refusal_of(exc)
-            return self._page(request, ctx, customer, error=refused.detail,
-                              status_code=refused.status)  # fmt: skip
-        return redirect(OPT_OUTS)
+        return done_or_refused(
+            lambda: services(ctx).privacy.withdraw(
+                customer.account_id, opt_out_id, actor=customer.signed_in.principal.actor,
+                reason=reason[:500]),
+            self._refused(request, ctx, customer), OPT_OUTS)  # fmt: skip
 
     @post("/loeschen", sync_to_thread=True, status_code=200)
     def erase(self, request: Request[Any, Any, Any], ctx: Ctx, data: Form) -> Response[Any]:

@@ -55,6 +55,7 @@ from domain.messaging.exceptions import SendNotFoundError
 from domain.messaging.states import COLOURS, MessageState
 from domain.tariff import Tariff
 from projections import messaging_queries as q
+from projections import replies
 from services.signin import (
     SignInRefusedError,
     SignInThrottledError,
@@ -307,6 +308,7 @@ class AppPages(Controller):
             usage={"day": (used_day, limits.daily_parts),
                    "month": (used_month, limits.monthly_parts)},
             sends=[(s, colour_counts(s.counts)) for s in sends],
+            unread=replies.unread(ctx.pool, account_id),
             now=now,
         )  # fmt: skip
 

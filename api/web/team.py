@@ -14,7 +14,7 @@ from litestar.params import Body, FromPath
 
 from api.auth import Need
 from api.context import Ctx
-from api.errors import REFUSALS
+from api.errors import REFUSALS, ProblemError
 from api.web.forms import check_session_form, page, redirect, refusal_of
 from api.web.pages import Customer, require_customer
 from domain.accounts.user import UserRole
@@ -22,6 +22,14 @@ from domain.accounts.user import UserRole
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
 ROLES = [UserRole.OWNER, UserRole.SENDER, UserRole.FINANCE, UserRole.VIEWER]
 USERS = "/app/benutzer"
+
+
+def role_of(data: dict[str, str], default: UserRole) -> UserRole:
+    """The role a form chose; a value that is none of them is refused (422)."""
+    try:
+        return UserRole(data.get("role", default.value))
+    except ValueError:
+        raise ProblemError(422, "invalid-role", "Invalid role", "not a role") from None
 
 
 class TeamPages(Controller):
@@ -67,7 +75,7 @@ class TeamPages(Controller):
     @post("/einladen", sync_to_thread=True, status_code=200)
     def invite(self, request: Request[Any, Any, Any], ctx: Ctx, data: Form) -> Response[Any]:
         def invite(c: Customer) -> object:
-            role = UserRole(data.get("role", "viewer"))
+            role = role_of(data, UserRole.VIEWER)
             return ctx.team.invite(c.account_id, data.get("email", "").strip(), role,
                                    c.signed_in.principal.actor)  # fmt: skip
 
@@ -78,7 +86,7 @@ class TeamPages(Controller):
         self, request: Request[Any, Any, Any], ctx: Ctx, user_id: FromPath[UUID], data: Form
     ) -> Response[Any]:
         def change(c: Customer) -> object:
-            role = UserRole(data.get("role", "viewer"))
+            role = role_of(data, UserRole.VIEWER)
             return ctx.team.change_role(c.account_id, user_id, role, c.signed_in.principal.actor)
 
         return self._owner_does(request, ctx, data, change)

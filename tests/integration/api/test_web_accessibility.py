@@ -65,8 +65,8 @@ def test_every_customer_page_labels_its_controls(api: ApiHarness) -> None:
     api.catch_up()
     assert sign_in(api, customer.username).status_code == 303
     paths = ["/app", "/app/senden", f"/app/senden?liste={list_id}", "/app/auftraege",
-             "/app/listen", f"/app/listen/{list_id}", "/app/sperrliste", "/app/guthaben",
-             "/app/benutzer", "/app/zugang", "/app/zwei-faktor"]  # fmt: skip
+             "/app/antworten", "/app/listen", f"/app/listen/{list_id}", "/app/sperrliste",
+             "/app/guthaben", "/app/benutzer", "/app/zugang", "/app/zwei-faktor"]  # fmt: skip
     recipient = re.search(rf'href="(/app/listen/{list_id}/empfaenger/\d+)"',
                           api.client.get(f"/app/listen/{list_id}").text)  # fmt: skip
     assert recipient

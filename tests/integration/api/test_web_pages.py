@@ -878,3 +878,17 @@ def test_finance_reads_the_trial_balance_as_of_a_moment_and_the_journal(
     api.client.cookies.clear()
     staff_session(api, "sven-sup", UserRole.SUPPORT)
     assert api.client.get("/app/finanzen").status_code == 403  # support reads no ledger
+
+
+def test_a_role_that_is_none_of_the_choices_is_refused_at_the_form(api: ApiHarness) -> None:
+    api.register("jonas")
+    assert sign_in(api, "jonas").status_code == 303
+    csrf = token_of(api.client.get("/app/benutzer"), "csrf_token")
+    invited = api.client.post("/app/benutzer/einladen", headers=FORM, data={
+        "csrf_token": csrf, "email": "x@example.de", "role": "emperor"})  # fmt: skip
+    assert invited.status_code == 422, invited.text
+    assert "Wählen Sie eine der Rollen." in invited.text
+    key = api.client.post("/app/zugang/schluessel", headers=FORM, data={
+        "csrf_token": csrf, "label": "x", "role": "emperor"})  # fmt: skip
+    assert key.status_code == 422, key.text
+    assert "kt_" not in key.text  # no key was made
