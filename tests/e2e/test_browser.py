@@ -175,6 +175,10 @@ def test_a_customer_composes_sees_the_live_preview_and_sends(visit: Visit) -> No
     )
     expect(page.get_by_role("img", name=re.compile("1 zugestellt"))).to_be_visible()
     visit.shot("send-delivered")
+    page.get_by_role("link", name="Nachricht 1").click()  # the message's page, its history
+    expect(page.get_by_role("heading", name="Nachricht an 004915123456789")).to_be_visible()
+    expect(page.locator("ol.history")).to_contain_text("Zustellbericht")
+    visit.shot("message")
 
 
 def test_a_new_operator_sets_up_releases_a_campaign_and_credits_a_payment(
