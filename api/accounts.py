@@ -18,7 +18,7 @@ from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from adapters.crypto import apikeys
 from adapters.csvsafe import spreadsheet_safe
-from api.auth import finance_writes, owner_only, owner_writes
+from api.auth import finance_writes, owner_only, owner_writes, sender_writes
 from api.context import ApiContext, AuthRequest, Ctx
 from api.errors import ProblemError
 from api.query import Cursor, Format, Limit10000, check_range
@@ -39,11 +39,14 @@ from api.schemas.accounts import (
     RegistrationRead,
     StatementLineRead,
     StatementRead,
+    StopWordsRead,
+    StopWordsUpdate,
 )
 from domain.accounts.account import Account
 from domain.accounts.api_key import ApiKey
 from domain.accounts.contract import Limits
 from domain.accounts.user import UserRole
+from domain.inbound.stop import stop_words
 from domain.ledger.as_of import past_day, past_moment
 from domain.ledger.billing import BERLIN
 from domain.money import format_eur_de
@@ -84,6 +87,7 @@ def account_read(account: Account) -> AccountRead:
         modules=sorted(account.modules),
         blocked_senders=sorted(account.blocked_senders),
         review_threshold=account.review_threshold,
+        stop_words=sorted(account.stop_words),
     )
 
 
@@ -347,6 +351,20 @@ class AccountController(Controller):
             request.user.customer_account, given_on, request.user.actor
         )
         return EarliestEndRead(given_on, ends_on)
+
+    @put(
+        "/stop-words",
+        sync_to_thread=True,
+        guards=[sender_writes],
+        summary="The account's own STOP words (beside STOP, STOPP, ABMELDEN ...)",
+    )
+    def put_stop_words(
+        self, request: AuthRequest, ctx: Ctx, data: JSONBody[StopWordsUpdate]
+    ) -> StopWordsRead:
+        account = ctx.backend.accounts.change_stop_words(
+            request.user.customer_account, stop_words(data.words), request.user.actor
+        )
+        return StopWordsRead(sorted(account.stop_words))
 
     @put(
         "/auto-recharge",

@@ -25,6 +25,7 @@ from api.availability import DatabaseGate, is_database_error, unavailable_proble
 from domain.accounts import exceptions as accounts
 from domain.accounts.team import InvitationClosedError, LastOwnerError
 from domain.contacts import exceptions as contacts
+from domain.inbound.stop import InvalidStopWordError
 from domain.ledger import exceptions as ledger
 from domain.messaging import exceptions as messaging
 from domain.messaging.list_acceptance import Refusal
@@ -175,6 +176,7 @@ PROBLEM_TYPES: dict[type[Exception], ProblemSpec] = {
         _attributes("retry_after"),
         lambda e: {"Retry-After": str(e.retry_after)},
     ),
+    InvalidStopWordError: ProblemSpec(422, "invalid-stop-word", "Invalid STOP word"),
     accounts.SenderBlockedError: ProblemSpec(
         422, "sender-blocked", "Sender ID blocked", lambda e: {"sender": e.sender}
     ),

@@ -8,8 +8,9 @@ rule and the match are recorded (``domain.inbound``), and a reply that matches n
 recorded as such, for support. Numbers are looked up by each account's own keyed hash, never
 by one that links accounts.
 
-A reply whose first word is a STOP word (``domain.inbound.stop``) puts the handset on the
-matched account's opt-out list, with the reply as its source: the next send skips it.
+A reply whose first word is a STOP word (``domain.inbound.stop``, or one of the matched
+account's own) puts the handset on that account's opt-out list, with the reply as its source:
+the next send skips it.
 
 Recording is idempotent per reply id (a batch offered again after a crash records nothing
 new and returns what was recorded first); the opt-out is repeated then, which changes
@@ -60,6 +61,12 @@ class LookupHashes(Protocol):
     def lookup_hash(self, account_id: UUID, value: str) -> str: ...
 
 
+class StopWords(Protocol):
+    def __call__(self, account_id: UUID) -> frozenset[str]:
+        """The account's own STOP words (``Account.stop_words``)."""
+        ...
+
+
 class OptOutList(Protocol):
     def opt_out(
         self, account_id: UUID, number: str, *, actor: str, source: str, now: datetime
@@ -95,16 +102,19 @@ class ReplyCorrelation:
         messages: ReplyMessages,
         keys: LookupHashes,
         opt_outs: OptOutList,
+        account_words: StopWords,
         window: timedelta = WINDOW,
     ) -> None:
         self.inbound = inbound
         self.messages = messages
         self.keys = keys
         self.opt_outs = opt_outs
+        self.account_words = account_words
         self.window = window
 
     def correlate(self, reply: IncomingReply, now: datetime) -> InboundReply:
         found = self._match(reply)
+        words = self.account_words(found.account_id) if found else frozenset()
         recorded = self.inbound.correlate(
             reply.reply_id,
             route=reply.route,
@@ -112,7 +122,7 @@ class ReplyCorrelation:
             message_id=found.message_id if found else None,
             send_id=found.send_id if found else None,
             rule=Rule.NUMBER_AND_SENDER if found else Rule.NONE,
-            stop=reply.text is not None and is_stop(reply.text),
+            stop=reply.text is not None and is_stop(reply.text, words),
             received_at=reply.received_at,
         )
         if recorded.stop and recorded.account_id is not None and reply.number is not None:

@@ -36,6 +36,7 @@ class RepliesFollower:
             ReplyCandidates(backend.pool),
             backend.keyring,
             backend.contact_services.privacy,
+            lambda account_id: backend.accounts.account(account_id).stop_words,
         )
 
     def setup(self, conn: Any) -> None:

@@ -57,6 +57,15 @@ class SmscRecord:
         found = row.fetchone()
         return SubmitRow(*found) if found else None
 
+    def replied(self) -> list[str]:
+        """The handsets (``destination_addr`` of the submit each answered) whose replies (MO)
+        the platform acknowledged, one per reply."""
+        rows = self._db.execute(
+            "SELECT s.destination_addr FROM deliveries d JOIN submits s ON s.seq = d.submit_seq"
+            " WHERE d.kind = 'mo' AND d.acked_at IS NOT NULL ORDER BY d.id"
+        )
+        return [str(row[0]) for row in rows]
+
     def with_effect(self, effect: str) -> list[SubmitRow]:
         rows = self._db.execute(
             "SELECT * FROM submits WHERE ',' || effects || ',' LIKE ? ORDER BY seq",

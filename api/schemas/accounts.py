@@ -90,6 +90,9 @@ class AccountRead(msgspec.Struct):
     modules: list[Module]
     blocked_senders: list[str]
     review_threshold: int
+    stop_words: list[str] = msgspec.field(default_factory=list)
+    """The account's own words that, first in a reply, put the handset on its opt-out list
+    (beside STOP, STOPP, ABMELDEN, ABBESTELLEN and UNSUBSCRIBE)."""
 
 
 class BalanceRead(msgspec.Struct):
@@ -177,3 +180,14 @@ class AutoRechargeUpdate(msgspec.Struct, forbid_unknown_fields=True):
 
 
 ContractKind = Literal["prepaid", "postpaid", "small_volume"]
+
+
+class StopWordsUpdate(msgspec.Struct, forbid_unknown_fields=True):
+    words: Annotated[list[Annotated[str, msgspec.Meta(max_length=30)]],
+                     msgspec.Meta(max_length=20)]  # fmt: skip
+    """Replaces the account's own STOP words: single words of letters or digits."""
+
+
+class StopWordsRead(msgspec.Struct):
+    words: list[str]
+    """As compared: without case or accents."""

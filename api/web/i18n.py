@@ -65,6 +65,8 @@ REFUSAL_TEXTS = {
     "invalid-limit": "A limit is a whole number above zero.",
     "api-key-not-found": "There is no such API key.",
     "invalid-role": "Choose one of the roles.",
+    "invalid-stop-word": "A STOP word is a single word of letters or digits, at most 30 long; "
+    "at most 20 of them.",
     "last-api-key": "The account's last API key cannot be revoked.",
     "email-taken": "That e-mail address is taken.",
     "last-owner": "The account needs at least one owner.",

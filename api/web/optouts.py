@@ -21,6 +21,7 @@ from api.context import Ctx
 from api.errors import REFUSALS
 from api.web.forms import Refusal, check_session_form, done_or_refused, page, refusal_of
 from api.web.pages import Customer, require_customer
+from domain.inbound.stop import stop_words
 
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
 OPT_OUTS = "/app/sperrliste"
@@ -59,6 +60,7 @@ class OptOutPages(Controller):
                     csrf=who.session.csrf_token, opt_outs=[opt_out_read(r) for r in rows],
                     searched=number or "", more=more, error=error, notice=notice,
                     erased=erased, may_write=who.principal.access in Need.SEND.value,
+                    stop_words=sorted(ctx.backend.accounts.account(customer.account_id).stop_words),
                     may_erase=who.principal.access in Need.OWNER.value)  # fmt: skip
 
     def _refused(
@@ -104,6 +106,18 @@ class OptOutPages(Controller):
             lambda: services(ctx).privacy.withdraw(
                 customer.account_id, opt_out_id, actor=customer.signed_in.principal.actor,
                 reason=reason[:500]),
+            self._refused(request, ctx, customer), OPT_OUTS)  # fmt: skip
+
+    @post("/stoppwoerter", sync_to_thread=True, status_code=200)
+    def words(self, request: Request[Any, Any, Any], ctx: Ctx, data: Form) -> Response[Any]:
+        """The account's own STOP words, typed separated by spaces or commas."""
+        customer = self._allowed(request, ctx, data, Need.SEND)
+        if isinstance(customer, Response):
+            return customer
+        typed = data.get("words", "").replace(",", " ").split()
+        return done_or_refused(
+            lambda: ctx.backend.accounts.change_stop_words(
+                customer.account_id, stop_words(typed), customer.signed_in.principal.actor),
             self._refused(request, ctx, customer), OPT_OUTS)  # fmt: skip
 
     @post("/loeschen", sync_to_thread=True, status_code=200)

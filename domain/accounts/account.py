@@ -347,6 +347,23 @@ class Account(Aggregate):
     def _modules_changed(self, modules: frozenset[Module], actor: str) -> None:
         self.modules = modules
 
+    stop_words: frozenset[str] = frozenset()
+    """The account's own words that, first in a reply, opt the handset out (beside the STOP
+    words every account honours, ``domain.inbound.stop``); a class default, so accounts
+    replayed from snapshots taken before it existed have none."""
+
+    class StopWordsChanged(Aggregate.Event):
+        words: frozenset[str]
+        actor: str
+
+    def change_stop_words(self, words: frozenset[str], actor: str) -> None:
+        if words != self.stop_words:
+            self._stop_words_changed(words, actor)
+
+    @event(StopWordsChanged)
+    def _stop_words_changed(self, words: frozenset[str], actor: str) -> None:
+        self.stop_words = words
+
     class BlockedSendersChanged(Aggregate.Event):
         senders: frozenset[str]
         actor: str

@@ -452,6 +452,13 @@ class Accounts(KontorApplication):
         self.save(account)
         return account
 
+    def change_stop_words(self, account_id: UUID, words: frozenset[str], actor: str) -> Account:
+        """The account's own STOP words (replacing those it had)."""
+        account = self.account(account_id)
+        account.change_stop_words(words, actor)
+        self.save(account)
+        return account
+
     def administer(
         self,
         account_id: UUID,

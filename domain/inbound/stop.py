@@ -7,6 +7,10 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
+MAX_WORDS = 20
+"""An account's own STOP words at most."""
+MAX_LENGTH = 30
+
 STOP_WORDS = frozenset({"stop", "stopp", "abmelden", "abbestellen", "unsubscribe"})
 """The words every account honours; an account may add its own."""
 _WORD = re.compile(r"[^\W_]+")
@@ -27,3 +31,24 @@ def is_stop(text: str, extra: Iterable[str] = ()) -> bool:
     """Whether a reply's first word is one of ``STOP_WORDS`` or of ``extra``."""
     word = first_word(text)
     return bool(word) and (word in STOP_WORDS or word in {folded(w) for w in extra})
+
+
+class InvalidStopWordError(ValueError):
+    """An account's STOP word is one word of letters and digits (1 to ``MAX_LENGTH``), and an
+    account has at most ``MAX_WORDS`` of them."""
+
+
+def stop_words(words: Iterable[str]) -> frozenset[str]:
+    """An account's own STOP words as typed, checked and stored folded (``Schluß`` ->
+    ``schluss``); ``InvalidStopWordError`` for one that is not a single word, or too many."""
+    found = set()
+    for typed in words:
+        word = typed.strip()
+        if not word:
+            continue
+        if len(word) > MAX_LENGTH or not _WORD.fullmatch(word):
+            raise InvalidStopWordError(f"{word[:40]!r} is not a single word of letters or digits")
+        found.add(folded(word))
+    if len(found) > MAX_WORDS:
+        raise InvalidStopWordError(f"{len(found)} STOP words; at most {MAX_WORDS}")
+    return frozenset(found)

@@ -129,3 +129,29 @@ def test_replies_are_read_and_marked_in_the_application(api: ApiHarness) -> None
     csrf = token_of(api.client.get("/app/antworten"), "csrf_token")
     theirs = api.client.post(mark.group(1), headers=FORM, data={"csrf_token": csrf})
     assert theirs.status_code == 404
+
+
+def test_an_account_s_own_stop_word_opts_out_and_is_kept_as_typed_rules_say(
+    api: ApiHarness,
+) -> None:
+    customer = api.register()
+    words = api.client.put("/v1/account/stop-words", headers=customer.headers,
+                           json={"words": ["Ende", "Schluß"]})  # fmt: skip
+    assert words.status_code == 200, words.text
+    assert words.json() == {"words": ["ende", "schluss"]}
+    assert api.client.get("/v1/account", headers=customer.headers).json()["stop_words"] == [
+        "ende", "schluss"]  # fmt: skip
+    refused = api.client.put("/v1/account/stop-words", headers=customer.headers,
+                             json={"words": ["zwei Worte"]})  # fmt: skip
+    assert refused.status_code == 422
+    assert refused.json()["type"].endswith("invalid-stop-word")
+    sender = "49173" + str(secrets.randbelow(10**7)).zfill(7)
+    sent(api, customer, sender)
+    api.catch_up()
+    messaging_runner(api.backend).catch_up()
+    replied(api, "ENDE, danke", sender)
+    (shown,) = api.client.get("/v1/replies", headers=customer.headers).json()["items"]
+    assert shown["stop"] is True
+    opted = api.client.get("/v1/opt-outs", headers=customer.headers,
+                           params={"number": HANDSET}).json()["items"]  # fmt: skip
+    assert len(opted) == 1

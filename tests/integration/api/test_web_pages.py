@@ -759,6 +759,14 @@ def test_the_opt_out_list_is_kept_and_a_person_erased_in_the_application(
         "csrf_token": csrf, "number": "0151 20000002", "confirm": "yes"})  # fmt: skip
     assert erased.status_code == 200, erased.text
     assert "Aus 1 Listen gelöscht" in erased.text
+    words = api.client.post("/app/sperrliste/stoppwoerter", headers=FORM, follow_redirects=False,
+                            data={"csrf_token": csrf, "words": "Ende, Schluß"})  # fmt: skip
+    assert words.status_code == 303, words.text
+    assert "Dazu Ihre eigenen Wörter: ende, schluss." in api.client.get("/app/sperrliste").text
+    bad = api.client.post("/app/sperrliste/stoppwoerter", headers=FORM,
+                          data={"csrf_token": csrf, "words": "x" * 40})  # fmt: skip
+    assert bad.status_code == 422
+    assert "einzelnes Wort" in bad.text
     assert api.client.get(f"/app/listen/{list_id}").text.count("Kunde ") == 2
 
 

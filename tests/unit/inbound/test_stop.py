@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from domain.inbound.stop import is_stop
+from domain.inbound.stop import InvalidStopWordError, is_stop, stop_words
 
 
 @pytest.mark.parametrize(
@@ -25,3 +25,10 @@ def test_an_account_adds_its_own_words() -> None:
     assert not is_stop("Ende")
     assert is_stop("ENDE", extra=["ende"])
     assert is_stop("Schluss jetzt", extra=["Schluß", "schluss"])
+
+
+def test_an_account_s_own_words_are_single_words_kept_folded() -> None:
+    assert stop_words(["Schluß", " ENDE ", ""]) == {"schluss", "ende"}
+    for bad in (["zwei Worte"], ["!"], ["x" * 31], [f"w{n}" for n in range(21)]):
+        with pytest.raises(InvalidStopWordError):
+            stop_words(bad)

@@ -16,6 +16,17 @@ from domain.inbound.reply import Rule
 from services.replies import IncomingReply, ReplyCorrelation, sender_of
 
 NOW = datetime(2026, 12, 4, 10, 0, tzinfo=UTC)
+PRAXIS = uuid4()
+
+
+class Words(dict[UUID, frozenset[str]]):
+    """Accounts' own STOP words (none unless given)."""
+
+    def get(self, account_id: UUID) -> frozenset[str]:  # type: ignore[override]
+        return super().get(account_id, frozenset())
+
+
+WORDS = Words({PRAXIS: frozenset({"ende"})})
 HANDSET = "+4915112345678"
 
 
@@ -82,7 +93,8 @@ def opt_outs() -> OptOuts:
 @pytest.fixture
 def correlation(messages: Messages, opt_outs: OptOuts) -> ReplyCorrelation:
     inbound = Inbound(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
-    return ReplyCorrelation(inbound, messages, Keys(), opt_outs, window=timedelta(days=7))
+    return ReplyCorrelation(inbound, messages, Keys(), opt_outs, WORDS.get,
+                            window=timedelta(days=7))  # fmt: skip
 
 
 def reply(text: str = "Ja, passt", to: str = "4917099999", at: datetime = NOW,
@@ -158,3 +170,13 @@ def test_a_reply_offered_again_is_recorded_once_as_first_correlated(
 )  # fmt: skip
 def test_the_address_replied_to_is_the_sender_as_sends_store_it(address: str, sender: str) -> None:
     assert sender_of(address) == sender
+
+
+def test_an_account_s_own_stop_word_opts_out_of_that_account_alone(
+    correlation: ReplyCorrelation, messages: Messages, opt_outs: OptOuts
+) -> None:
+    messages.send(PRAXIS, "Praxis", HANDSET, NOW - timedelta(hours=1))
+    messages.send(uuid4(), "Shop", HANDSET, NOW - timedelta(hours=1))
+    assert correlation.correlate(reply(text="Ende.", to="Praxis"), NOW).stop
+    assert not correlation.correlate(reply(text="Ende.", to="Shop"), NOW).stop  # not its word
+    assert [a for a, *_ in opt_outs.done] == [PRAXIS]
