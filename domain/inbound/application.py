@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
 from domain.base import KontorApplication
@@ -46,10 +45,3 @@ class Inbound(KontorApplication):
     def reply(self, reply_id: UUID) -> InboundReply:
         found: InboundReply = self.repository.get(reply_id)
         return found
-
-    def known(self, reply_id: UUID) -> bool:
-        try:
-            self.reply(reply_id)
-        except AggregateNotFoundError:
-            return False
-        return True
