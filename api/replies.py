@@ -38,7 +38,7 @@ def reply_reads(ctx: ApiContext, rows: list[dict[str, Any]]) -> list[ReplyRead]:
             number=REDACTED if number is None else "00" + number.removeprefix("+"),
             text=text, to=row["recipient"], message_id=row["message_id"],
             send_id=row["send_id"], rule=row["rule"], stop=row["stop"],
-            read=row["read_at"] is not None,
+            read=row["read_at"] is not None, incomplete=row["incomplete"],
         ))  # fmt: skip
     return reads
 

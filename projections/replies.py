@@ -31,13 +31,14 @@ CREATE TABLE IF NOT EXISTS inbound_replies (
     received_at timestamptz NOT NULL,
     read_at timestamptz
 );
+ALTER TABLE inbound_replies ADD COLUMN IF NOT EXISTS incomplete boolean NOT NULL DEFAULT false;
 CREATE INDEX IF NOT EXISTS inbound_replies_account ON inbound_replies (account_id, received_at);
 CREATE INDEX IF NOT EXISTS inbound_replies_message ON inbound_replies (message_id);
 CREATE INDEX IF NOT EXISTS inbound_replies_send ON inbound_replies (send_id, received_at);
 """
 COLUMNS = (
     "reply_id, notification_id, route, sender_hash, recipient, account_id, message_id, send_id,"
-    " rule, stop, received_at, read_at"
+    " rule, stop, received_at, read_at, incomplete"
 )
 
 
@@ -49,9 +50,10 @@ def save(conn: psycopg.Connection[Any], row: dict[str, Any]) -> None:
     """Record a reply's row (again: nothing changes)."""
     conn.execute(
         "INSERT INTO inbound_replies (reply_id, notification_id, route, sender_hash, recipient,"
-        " account_id, message_id, send_id, rule, stop, received_at) VALUES (%(reply_id)s,"
-        " %(notification_id)s, %(route)s, %(sender_hash)s, %(recipient)s, %(account_id)s,"
-        " %(message_id)s, %(send_id)s, %(rule)s, %(stop)s, %(received_at)s)"
+        " account_id, message_id, send_id, rule, stop, received_at, incomplete) VALUES"
+        " (%(reply_id)s, %(notification_id)s, %(route)s, %(sender_hash)s, %(recipient)s,"
+        " %(account_id)s, %(message_id)s, %(send_id)s, %(rule)s, %(stop)s, %(received_at)s,"
+        " %(incomplete)s)"
         " ON CONFLICT (reply_id) DO NOTHING",
         row,
     )

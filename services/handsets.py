@@ -9,14 +9,14 @@ is the same reply."""
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
 from datetime import datetime
-from uuid import UUID, uuid5
+from uuid import uuid5
 
 from adapters.crypto.inbound_keys import INBOUND_NAMESPACE, PLATFORM_LOOKUP, reply_key_id
+from adapters.smpp.mo import MoContent, decode_mo
 from adapters.smpp.pdu import DeliverSm
 from adapters.smpp.receipt import message_bytes
-from domain.messaging.records import Reply
+from domain.messaging.records import Handset, Reply
 from domain.personal import PersonalData
 from domain.phone.exceptions import PhoneError
 from domain.phone.parser import PhoneNumberParser
@@ -35,15 +35,11 @@ def handset_tail(keys: Keys, number: str) -> str:
     return keys.lookup_hash(PLATFORM_LOOKUP, "tail:" + digits[-TAIL_DIGITS:])
 
 
-@dataclass(frozen=True, slots=True)
-class Handset:
-    number: str
-    number_hash: str
-    key_id: UUID
-
-
-def reply_text(body: bytes, data_coding: int) -> str:
-    return body.decode("utf-16-be", "replace") if data_coding == 8 else body.decode("latin-1")
+def delivered_identity(pdu: DeliverSm, at: datetime) -> str:
+    """What names a deliver_sm for good: its user data, its sender and when it arrived (the
+    same PDU offered again after a crash has the same)."""
+    body = message_bytes(pdu)
+    return hashlib.sha256(body + pdu.source_addr.encode() + at.isoformat().encode()).hexdigest()
 
 
 class Handsets:
@@ -60,18 +56,16 @@ class Handsets:
         number_hash = self.keys.lookup_hash(PLATFORM_LOOKUP, number)
         return Handset(number, number_hash, reply_key_id(number_hash))
 
-    def reply(self, route: str, pdu: DeliverSm, at: datetime) -> Reply:
-        """A deliver_sm that is no receipt, as the raw reply of its sender (its key is made
-        when the reply is recorded)."""
-        body = message_bytes(pdu)
+    def reply(self, route: str, pdu: DeliverSm, content: MoContent, at: datetime) -> Reply:
+        """A deliver_sm that is no receipt and no part of a longer message, as the raw reply of
+        its sender (its key is made when the reply is recorded)."""
         handset = self.named(pdu.source_addr)
-        identity = hashlib.sha256(body + pdu.source_addr.encode() + at.isoformat().encode())
         return Reply(
-            reply_id=uuid5(INBOUND_NAMESPACE, identity.hexdigest()),
+            reply_id=uuid5(INBOUND_NAMESPACE, delivered_identity(pdu, at)),
             route=route,
             sender_hash=handset.number_hash,
             sender=PersonalData(handset.key_id, handset.number),
             recipient=pdu.destination_addr,
-            text=PersonalData(handset.key_id, reply_text(body, pdu.data_coding)),
+            text=PersonalData(handset.key_id, decode_mo(content.data_coding, content.body)),
             received_at=at,
         )

@@ -28,7 +28,9 @@ of deliver_sm PDUs as the carrier sender stored them (``Offered``), and answers 
   a carrier's stray) before it leaves JetStream. The early receipts of a bigger batch are
   parked alone (``ParkAlone``): each is stored again as a batch of one and the batch is
   acknowledged, so its matched receipts are not offered again with them.
-- A reply (MO) becomes a raw ``Reply`` under its sender's key; correlation comes later.
+- A reply (MO) becomes a raw ``Reply`` under its sender's key; correlation comes later. A part
+  of a concatenated reply is kept until its message is whole, or overdue
+  (``services.reply_parts``), and becomes one ``Reply`` then.
 
 Invariants: everything is recorded before ``process`` answers, so no NATS message is
 acknowledged before its events are durable; a redelivered one records a duplicate report, which
@@ -51,14 +53,16 @@ from adapters.crypto.inbound_keys import INBOUND_NAMESPACE, inbound_key_id
 from adapters.jetstream.payloads import InboundPdu
 from adapters.smpp.codec import decode
 from adapters.smpp.message_id import message_id_candidates
+from adapters.smpp.mo import mo_content
 from adapters.smpp.pdu import DeliverSm
 from adapters.smpp.receipt import Receipt, ReceiptParseError, is_receipt, parse_receipt
 from domain.messaging.claims import InDoubt
-from domain.messaging.records import DeliveryReport, Reply, UnmatchedReceipt
+from domain.messaging.records import DeliveryReport, Handset, Reply, ReplyPart, UnmatchedReceipt
 from domain.personal import PersonalData
 from services.acks import ACK, Ack, Nak
-from services.handsets import Handset, Handsets, handset_tail
+from services.handsets import Handsets, delivered_identity, handset_tail
 from services.ports import Keys
+from services.reply_parts import Reassembly, reply_part
 
 log = logging.getLogger(__name__)
 MAX_PARKED_DELIVERIES = 40
@@ -231,11 +235,13 @@ class Receipts:
         index: CarrierIds,
         recorder: ReceiptRecorder,
         keys: Keys,
+        reassembly: Reassembly,
         in_doubt: InDoubtClaims | None = None,
     ) -> None:
         self.index = index
         self.recorder = recorder
         self.keys = keys
+        self.reassembly = reassembly
         self.in_doubt = in_doubt
         self.handsets = Handsets(keys)
 
@@ -244,7 +250,10 @@ class Receipts:
         receipts, replies = self._read(offered)
         reports, early = self._match(receipts)
         early = self._recover(early, reports)
-        self._record(reports, [self.handsets.reply(d.inbound.route, d.pdu, d.at) for d in replies])
+        singles, parts = self._replies(replies)
+        whole = self.reassembly.add(parts)
+        self._record(reports, singles + [reply for reply, _ in whole])
+        self.reassembly.close(whole)
         waiting: dict[int, list[Early]] = defaultdict(list)
         for e in early:
             waiting[e.delivered.offered].append(e)
@@ -255,6 +264,33 @@ class Receipts:
                 self._keep_unmatched(message, answer.early)
             answers.append(answer)
         return answers
+
+    def overdue_replies(self, now: datetime) -> int:
+        """Record the replies whose missing parts did not come in time, as what arrived; how
+        many."""
+        overdue = self.reassembly.overdue(now)
+        self._record({}, [reply for reply, _ in overdue])
+        self.reassembly.close(overdue)
+        return len(overdue)
+
+    def _replies(self, replies: Sequence[Delivered]) -> tuple[list[Reply], list[ReplyPart]]:
+        """Replies of one deliver_sm, and parts of longer ones (their keys made: the parts are
+        kept sealed)."""
+        singles: list[Reply] = []
+        parts: list[ReplyPart] = []
+        for d in replies:
+            content = mo_content(d.pdu)
+            if content.concatenation is None:
+                singles.append(self.handsets.reply(d.inbound.route, d.pdu, content, d.at))
+                continue
+            handset = self.handsets.named(d.pdu.source_addr)
+            parts.append(reply_part(
+                d.inbound.route, handset, d.pdu.destination_addr, content.data_coding,
+                content.concatenation, content.body, delivered_identity(d.pdu, d.at), d.at,
+            ))  # fmt: skip
+        if parts:
+            self.keys.create_keys({p.handset.key_id for p in parts})
+        return singles, parts
 
     def _read(self, offered: Sequence[Offered]) -> tuple[list[Delivered], list[Delivered]]:
         """The fetch's readable deliver_sm: receipts, and replies."""

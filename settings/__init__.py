@@ -155,6 +155,10 @@ class Settings:
     """Extra options for the bundled SMSC simulator that ``kontor up`` starts (for example
     ``--scenario undeliverable --undeliverable 0.05``)."""
 
+    reply_part_timeout_seconds: float = 600.0
+    """Seconds the ingest waits for the missing parts of a concatenated reply after its first
+    part arrived; then the reply is recorded as what arrived, marked incomplete."""
+
     schedule_horizon_days: int = 365
     """How far ahead a send may be scheduled (``send_at``), in days. A prepaid send is also
     refused when the credit it would hold expires before its time."""

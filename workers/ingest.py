@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from nats.errors import TimeoutError as NatsTimeout
@@ -21,12 +22,16 @@ from nats.js.api import AckPolicy, ConsumerConfig
 
 from adapters.jetstream.payloads import InboundBatch, InboundPdu, encoder, inbound_decoder
 from adapters.postgres.claims import PostgresCarrierIds, PostgresInDoubt
+from adapters.postgres.reply_parts import PostgresReplyParts
 from services.acks import Ack, Nak
 from services.receipts import Answer, GiveUp, Offered, ParkAlone, Receipts
+from services.reply_parts import Reassembly
 from settings import Settings
 from workers.runtime import WorkerRuntime, worker_runtime
 
 log = logging.getLogger(__name__)
+OVERDUE_EVERY = 30.0
+"""Seconds between two looks for concatenated replies whose missing parts are overdue."""
 
 
 class Ingest:
@@ -36,12 +41,17 @@ class Ingest:
         pool = runtime.backend.pool
         if pool is None:
             raise RuntimeError("the ingest needs PostgreSQL")
+        self.parts = PostgresReplyParts(pool, self.backend.keyring)
+        self.parts.setup()
+        timeout = timedelta(seconds=runtime.settings.reply_part_timeout_seconds)
         self.receipts = Receipts(
             index=PostgresCarrierIds(pool),
             recorder=self.backend.messaging,
             keys=self.backend.keyring,
+            reassembly=Reassembly(self.parts, timeout),
             in_doubt=PostgresInDoubt(pool, self.backend.messaging),
         )
+        self._overdue_at = 0.0
 
     async def run(self) -> None:
         js = self.runtime.nats.jetstream
@@ -55,6 +65,7 @@ class Ingest:
             ),
         )
         while not self.runtime.stop.is_set():
+            await self._overdue()
             try:
                 msgs = await subscription.fetch(500, timeout=0.2)
             except (TimeoutError, NatsTimeout):
@@ -78,6 +89,23 @@ class Ingest:
                     await msg.ack()
                 case GiveUp():
                     await msg.term()
+
+    async def _overdue(self) -> None:
+        """Now and then: record the concatenated replies still missing parts after the
+        timeout, and forget parts closed long ago."""
+        loop = asyncio.get_running_loop()
+        if loop.time() < self._overdue_at:
+            return
+        self._overdue_at = loop.time() + OVERDUE_EVERY
+        now = datetime.now(UTC)
+        try:
+            recorded = await asyncio.to_thread(self.receipts.overdue_replies, now)
+            await asyncio.to_thread(self.parts.forget_closed, now)
+        except Exception:
+            log.exception("overdue reply parts not recorded; trying again later")
+            return
+        if recorded:
+            log.info("recorded incomplete replies", extra={"replies": recorded})
 
     def _decide(self, msgs: list[Any]) -> list[Answer]:
         return self.receipts.process([offered(msg) for msg in msgs])

@@ -63,7 +63,7 @@ class RepliesFollower:
                     "recipient": reply.recipient, "account_id": recorded.account_id,
                     "message_id": recorded.message_id, "send_id": recorded.send_id,
                     "rule": recorded.rule.value, "stop": recorded.stop,
-                    "received_at": reply.received_at,
+                    "received_at": reply.received_at, "incomplete": reply.incomplete,
                 })  # fmt: skip
 
 

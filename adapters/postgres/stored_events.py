@@ -243,6 +243,8 @@ class StoredReply(msgspec.Struct, frozen=True):
     recipient: str
     text: Sealed
     received_at: datetime
+    incomplete: bool = False
+    parts: int = 1
 
 
 class ReplyBatchRecorded(StoredCreated, frozen=True, kw_only=True):

@@ -53,6 +53,14 @@ class SimConfig:
     mo_share: float = 0.0
     mo_text: str = "STOP"
     mo_delay: tuple[float, float] = (0.5, 2.0)
+    mo_parts: int = 1
+    """Parts each reply comes in (above 1: a concatenated reply, ``mo_text`` split evenly)."""
+    mo_concat: Literal["udh", "udh16", "sar"] = "udh"
+    """How the parts say which message they belong to: a user data header with an 8- or a
+    16-bit reference, or the SAR TLVs."""
+    mo_order: Literal["in-order", "reversed"] = "in-order"
+    mo_missing: float = 0.0
+    """Share of concatenated replies one part of which is never sent."""
     dlr_form: Literal["tlv+text", "text"] = "tlv+text"
     id_format: Literal["decimal", "hex"] = "decimal"
     """How message ids are written in submit_sm_resp and receipted_message_id."""
@@ -83,6 +91,15 @@ PRESETS: dict[str, dict[str, Any]] = {
     "disconnect": {"disconnect_every": 100},
     "no-response": {"no_response": 0.01},
     "mo": {"mo_share": 0.1},
+    "mo-multipart": {
+        "mo_share": 0.1,
+        "mo_parts": 3,
+        "mo_order": "reversed",
+        "mo_missing": 0.2,
+        "mo_text": "Vielen Dank für die Erinnerung, ich komme am Dienstag um zehn Uhr gern vorbei."
+        " Bitte schicken Sie mir noch die Adresse der Praxis und sagen Sie mir, ob ich die"
+        " Versichertenkarte mitbringen muss. Viele Grüße",
+    },
     "text-dlr": {"dlr_form": "text", "dlr_id_format": "hex"},
     "last-part-dlr": {"concat_dlr": "last-part"},
     "ids-restart": {"ids_restart": True},
@@ -127,7 +144,11 @@ def _coerce(values: dict[str, Any]) -> SimConfig:
         values["reject_prefixes"] = tuple(str(p) for p in values["reject_prefixes"])
     if "record" in values:
         values["record"] = Path(values["record"])
-    for key in ("dlr_before_response", "queue_full", "undeliverable", "no_response", "mo_share"):
+    if "mo_parts" in values and not 1 <= int(values["mo_parts"]) <= 255:
+        raise SimConfigError("mo_parts: between 1 and 255")
+    keys = ("dlr_before_response", "queue_full", "undeliverable", "no_response", "mo_share",
+            "mo_missing")  # fmt: skip
+    for key in keys:
         if key in values and not 0.0 <= float(values[key]) <= 1.0:
             raise SimConfigError(f"{key}: a share between 0 and 1")
     return SimConfig(**values)

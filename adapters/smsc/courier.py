@@ -35,7 +35,9 @@ class Owed:
         self.origin: Link | None = None
         """The connection the submit_sm came in on (None: unknown)."""
         self.pdu: DeliverSm = (
-            receipt_pdu(submit, row, config) if row.kind == "dlr" else reply_pdu(submit, config)
+            receipt_pdu(submit, row, config)
+            if row.kind == "dlr"
+            else reply_pdu(submit, row, config)
         )
 
 

@@ -11,14 +11,17 @@ from __future__ import annotations
 import functools
 import re
 from datetime import UTC, datetime
+from typing import cast
 
-from adapters.smpp.constants import ESM_CLASS_DELIVERY_RECEIPT, Npi, Tag, Ton
+from adapters.smpp.constants import ESM_CLASS_DELIVERY_RECEIPT, ESM_CLASS_UDHI, Npi, Tag, Ton
 from adapters.smpp.pdu import DeliverSm, Tlvs
 from adapters.smpp.receipt import NUMBER_BY_STATE, DeliveryState, receipt_text
 from adapters.smpp.tlv import cstring_tlv, int_tlv, network_error_tlv
 from adapters.smpp.udh import split_udh
 from adapters.smsc.config import SimConfig
 from adapters.smsc.record import DeliveryRow, SubmitRow
+from domain.text.exceptions import NotGsmError
+from domain.text.gsm import encode_gsm7
 
 ID_BASE = 100_000_000
 """Message numbers start here, so an id reads differently in hex and in decimal."""
@@ -82,12 +85,46 @@ def receipt_pdu(submit: SubmitRow, delivery: DeliveryRow, config: SimConfig) -> 
     )
 
 
-def reply_pdu(submit: SubmitRow, config: SimConfig) -> DeliverSm:
-    """The recipient answering the sender (an MO), e.g. "STOP"."""
+def _reply_body(text: str) -> tuple[bytes, int]:
     try:
-        payload, data_coding = config.mo_text.encode("ascii"), 0
-    except UnicodeEncodeError:
-        payload, data_coding = config.mo_text.encode("utf-16-be"), 8
+        return encode_gsm7(text), 0
+    except NotGsmError:
+        return text.encode("utf-16-be"), 8
+
+
+def _reply_part(
+    payload: bytes, data_coding: int, part: str, reference: int, concat: str
+) -> tuple[bytes, int, Tlvs]:
+    """Part ``SEQ/TOTAL`` of a reply's payload: its slice (UTF-16 code units kept whole), and
+    the header or TLVs that say so."""
+    sequence, total = (int(n) for n in part.split("/"))
+    unit = 2 if data_coding == 8 else 1
+    units = len(payload) // unit
+    start, end = (units * (sequence - 1) // total) * unit, (units * sequence // total) * unit
+    body = payload[start:end]
+    if concat == "sar":
+        tlvs = (
+            int_tlv(Tag.SAR_MSG_REF_NUM, reference, 2),
+            int_tlv(Tag.SAR_TOTAL_SEGMENTS, total, 1),
+            int_tlv(Tag.SAR_SEGMENT_SEQNUM, sequence, 1),
+        )
+        return body, 0, tlvs
+    if concat == "udh16":
+        header = bytes([6, 0x08, 4]) + reference.to_bytes(2, "big") + bytes([total, sequence])
+    else:
+        header = bytes([5, 0x00, 3, reference & 0xFF, total, sequence])
+    return header + body, ESM_CLASS_UDHI, ()
+
+
+def reply_pdu(submit: SubmitRow, delivery: DeliveryRow, config: SimConfig) -> DeliverSm:
+    """The recipient answering the sender (an MO), e.g. "STOP"; a part of a longer reply
+    when the row's state is ``mo:SEQ/TOTAL`` (the reference is the submit's)."""
+    payload, data_coding = _reply_body(config.mo_text)
+    esm_class, tlvs = 0, cast(Tlvs, ())
+    if delivery.state.startswith("mo:"):
+        payload, esm_class, tlvs = _reply_part(
+            payload, data_coding, delivery.state[3:], submit.seq & 0xFFFF, config.mo_concat
+        )
     return DeliverSm(
         source_addr_ton=Ton.INTERNATIONAL,
         source_addr_npi=Npi.ISDN,
@@ -95,6 +132,8 @@ def reply_pdu(submit: SubmitRow, config: SimConfig) -> DeliverSm:
         dest_addr_ton=submit.source_ton,
         dest_addr_npi=submit.source_npi,
         destination_addr=submit.source_addr,
+        esm_class=esm_class,
         data_coding=data_coding,
         short_message=payload,
+        tlvs=tlvs,
     )

@@ -59,12 +59,28 @@ class SmscRecord:
 
     def replied(self) -> list[str]:
         """The handsets (``destination_addr`` of the submit each answered) whose replies (MO)
-        the platform acknowledged, one per reply."""
+        the platform acknowledged (a part of it, for a reply in parts), one per reply."""
         rows = self._db.execute(
             "SELECT s.destination_addr FROM deliveries d JOIN submits s ON s.seq = d.submit_seq"
-            " WHERE d.kind = 'mo' AND d.acked_at IS NOT NULL ORDER BY d.id"
+            " WHERE d.kind = 'mo' AND d.acked_at IS NOT NULL GROUP BY d.submit_seq"
+            " ORDER BY min(d.id)"
         )
         return [str(row[0]) for row in rows]
+
+    def reply_parts(self) -> dict[str, list[str]]:
+        """Per handset answering, the parts (``SEQ/TOTAL``) of its reply the platform
+        acknowledged (``[]`` for a reply of one deliver_sm)."""
+        rows = self._db.execute(
+            "SELECT s.destination_addr, d.state FROM deliveries d"
+            " JOIN submits s ON s.seq = d.submit_seq"
+            " WHERE d.kind = 'mo' AND d.acked_at IS NOT NULL ORDER BY d.id"
+        )
+        parts: dict[str, list[str]] = {}
+        for destination, state in rows:
+            parts.setdefault(str(destination), [])
+            if state.startswith("mo:"):
+                parts[str(destination)].append(state[3:])
+        return parts
 
     def with_effect(self, effect: str) -> list[SubmitRow]:
         rows = self._db.execute(

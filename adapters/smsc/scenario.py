@@ -24,6 +24,8 @@ class Fate:
     dlr_delay: float = 0.0
     response_delay: float = 0.0
     mo_delay: float | None = None
+    mo_missing_part: int | None = None
+    """The part of a concatenated reply that is never sent."""
 
     @property
     def effects(self) -> str:
@@ -64,6 +66,10 @@ class Scenario:
         draws = [rng.random() for _ in range(4)]
         dlr_delay = rng.uniform(*cfg.dlr_delay)
         response_delay = rng.uniform(*cfg.response_delay) if cfg.response_delay[1] else 0.0
+        missing = None
+        if draws[3] < cfg.mo_share and cfg.mo_parts > 1 and cfg.mo_missing:
+            # drawn only then, so the other scenarios' draws stay what they were
+            missing = rng.randint(1, cfg.mo_parts) if rng.random() < cfg.mo_missing else None
         return Fate(
             no_response=draws[0] < cfg.no_response,
             dlr_before_response=draws[1] < cfg.dlr_before_response,
@@ -72,6 +78,7 @@ class Scenario:
             dlr_delay=dlr_delay,
             response_delay=response_delay,
             mo_delay=rng.uniform(*cfg.mo_delay) if draws[3] < cfg.mo_share else None,
+            mo_missing_part=missing,
         )
 
     def _take_token(self, system_id: str, now: float) -> bool:

@@ -222,9 +222,22 @@ class Simulator:
             due = submit.received_at + delay
             rows.append(DeliveryRow(self._delivery_id, "dlr", submit.seq, state, error, due))
         if fate.mo_delay is not None and last_part:
+            rows += self._reply_rows(submit, fate, fate.mo_delay)
+        return rows
+
+    def _reply_rows(self, submit: SubmitRow, fate: Fate, delay: float) -> list[DeliveryRow]:
+        """A reply's deliver_sm: one, or a part each (``state`` ``mo:SEQ/TOTAL``), in the
+        configured order, one of them missing when the fate says so."""
+        total = self.config.mo_parts
+        rows = []
+        for sequence in range(1, total + 1):
+            if total > 1 and sequence == fate.mo_missing_part:
+                continue
+            order = total - sequence if self.config.mo_order == "reversed" else sequence
             self._delivery_id += 1
-            due = submit.received_at + fate.mo_delay
-            rows.append(DeliveryRow(self._delivery_id, "mo", submit.seq, "mo", 0, due))
+            due = submit.received_at + delay + 0.02 * order
+            state = "mo" if total == 1 else f"mo:{sequence}/{total}"
+            rows.append(DeliveryRow(self._delivery_id, "mo", submit.seq, state, 0, due))
         return rows
 
     def _answer(

@@ -26,6 +26,9 @@ class ReplyRead(msgspec.Struct):
     stop: bool
     """A STOP reply: the handset was put on the account's opt-out list."""
     read: bool
+    incomplete: bool = False
+    """A long reply recorded without all its parts (they did not arrive within the timeout):
+    ``text`` shows each missing part as ``[…]``."""
 
 
 class ReplyPage(msgspec.Struct):

@@ -82,6 +82,35 @@ class DeliveryReport:
     (no final report within the validity period: unconfirmed)."""
 
 
+@dataclass(frozen=True, slots=True)
+class Handset:
+    """A handset a carrier names on the inbound side (``services.handsets``)."""
+
+    number: str
+    number_hash: str
+    """The platform-wide lookup hash of ``number``."""
+    key_id: UUID
+    """That person's own data key."""
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyPart:
+    """A part of a concatenated reply, waiting for the rest (``services.reply_parts``)."""
+
+    identity: str
+    """What names this deliver_sm for good: a digest of its bytes, sender and arrival."""
+    group: str
+    """What names the message it is part of: handset, address, reference and total."""
+    sequence: int
+    total: int
+    route: str
+    handset: Handset
+    recipient: str
+    data_coding: int
+    body: bytes
+    received_at: datetime
+
+
 @dataclass(frozen=True)
 class Reply:
     reply_id: UUID
@@ -91,6 +120,10 @@ class Reply:
     recipient: str
     text: PersonalData
     received_at: datetime
+    incomplete: bool = False
+    """A concatenated reply recorded without all its parts (they did not come in time)."""
+    parts: int = 1
+    """How many deliver_sm it was joined from."""
 
 
 @dataclass(frozen=True)

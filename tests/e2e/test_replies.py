@@ -83,3 +83,60 @@ def test_stop_replies_are_matched_once_each_and_opt_their_handsets_out(
             "recipients": [{"number": n} for n in numbers]})  # fmt: skip
         assert again.status_code == 202, again.text
         assert again.json()["skipped"] == {"opted_out": len({r["number"] for r in shown})}
+
+
+@pytest.fixture
+def multipart_pipeline(
+    settings_for_tests: Settings, fresh_database_url: str, tmp_path: Path
+) -> Iterator[Pipeline]:
+    prefix = f"r{secrets.token_hex(4)}"
+    settings = replace(settings_for_tests, database_url=fresh_database_url, nats_prefix=prefix,
+                       registrations_per_hour=10_000, reply_part_timeout_seconds=2.0)  # fmt: skip
+    sim = ["--scenario", "mo-multipart", "--mo-share", "0.25", "--mo-missing", "0.3",
+           "--mo-text", "Bitte rufen Sie mich zurück, ich bin ab 14 Uhr im Büro erreichbar. ✓",
+           "--dlr-delay", "0.05,0.3", "--seed", "11"]  # fmt: skip
+    running = Pipeline(settings, tmp_path / "pipeline", sim)
+    try:
+        running.start_all()
+        yield running
+    finally:
+        running.stop()
+
+
+def test_replies_in_parts_out_of_order_and_missing_one_are_joined_once_each(
+    multipart_pipeline: Pipeline,
+) -> None:
+    """The simulator answers in three parts, last part first, and leaves one part out of
+    some replies: each reply is shown once, whole where every part came, and otherwise, after
+    the timeout, as what came, marked incomplete."""
+    pipeline = multipart_pipeline
+    text = "Bitte rufen Sie mich zurück, ich bin ab 14 Uhr im Büro erreichbar. ✓"
+    sender = "49170" + str(secrets.randbelow(10**7)).zfill(7)
+    numbers = [f"+4915121{n:06d}" for n in range(60)]
+    with pipeline.client() as client:
+        headers = headers_of(customer(client, pipeline))
+        campaign = client.post("/v1/campaigns", headers=headers, json={
+            "text": "Ihr Termin morgen um 9 Uhr", "sender": sender,
+            "recipients": [{"number": n} for n in numbers]})  # fmt: skip
+        assert campaign.status_code == 202, campaign.text
+        deadline, parts, shown = time.time() + 120, {}, []
+        while time.time() < deadline:
+            with pipeline.record as record:
+                parts = record.reply_parts()
+            shown = all_replies(client, headers)
+            if parts and len(shown) == len(parts):
+                break
+            time.sleep(1)
+        assert parts, "the simulator sent no reply"
+        assert sorted(r["number"] for r in shown) == sorted("00" + n for n in parts)
+        whole = [n for n, got in parts.items() if len(got) == 3]
+        assert whole, "expected whole replies"
+        assert len(whole) < len(parts), "expected incomplete replies"
+        for reply in shown:
+            if reply["number"].removeprefix("00") in whole:
+                assert (reply["text"], reply["incomplete"]) == (text, False)
+            else:
+                assert reply["incomplete"]
+                assert "[…]" in reply["text"]
+            assert reply["send_id"] == campaign.json()["campaign_id"]
+            assert not reply["stop"]

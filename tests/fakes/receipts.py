@@ -10,7 +10,7 @@ from uuid import UUID
 
 from adapters.smpp.message_id import IdFormat, canonical_message_id
 from domain.messaging.claims import InDoubt
-from domain.messaging.records import DeliveryReport, Reply, UnmatchedReceipt
+from domain.messaging.records import DeliveryReport, Reply, ReplyPart, UnmatchedReceipt
 from services.receipts import IndexedPart
 
 
@@ -77,3 +77,30 @@ class FakeReceiptRecorder:
             return False
         self.unmatched[batch_id] = list(receipts)
         return True
+
+
+class FakeReplyParts:
+    """``adapters.postgres.reply_parts`` in memory: parts by identity, kept once, closed under
+    their reply's id."""
+
+    def __init__(self) -> None:
+        self.parts: dict[str, ReplyPart] = {}
+        self.closed: dict[str, UUID] = {}
+
+    def keep(self, parts: Sequence[ReplyPart]) -> None:
+        for part in parts:
+            self.parts.setdefault(part.identity, part)
+
+    def open_parts(self, groups: Collection[str]) -> list[ReplyPart]:
+        return [p for p in self._open() if p.group in groups]
+
+    def overdue(self, first_before: datetime) -> list[ReplyPart]:
+        late = {p.group for p in self._open() if p.received_at < first_before}
+        return self.open_parts(late)
+
+    def close(self, reply_id: UUID, identities: Collection[str]) -> None:
+        for identity in identities:
+            self.closed.setdefault(identity, reply_id)
+
+    def _open(self) -> list[ReplyPart]:
+        return [p for i, p in self.parts.items() if i not in self.closed]

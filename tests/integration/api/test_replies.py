@@ -10,6 +10,7 @@ import secrets
 from datetime import UTC, datetime
 from typing import Any
 
+from adapters.smpp.mo import mo_content
 from adapters.smpp.pdu import DeliverSm
 from services.handsets import Handsets
 from tests.integration.api.test_web_pages import FORM, sign_in, token_of
@@ -33,7 +34,7 @@ def replied(api: ApiHarness, text: str, to: str, handset: str = HANDSET) -> None
     backend = api.backend
     pdu = DeliverSm(source_addr=handset.removeprefix("+"), destination_addr=to,
                     short_message=text.encode("latin-1"))  # fmt: skip
-    reply = Handsets(backend.keyring).reply("smsc-test", pdu, datetime.now(UTC))
+    reply = Handsets(backend.keyring).reply("smsc-test", pdu, mo_content(pdu), datetime.now(UTC))
     backend.keyring.create_key(reply.sender.key_id)
     backend.messaging.record_replies("smsc-test", [reply])
     messaging_runner(backend).catch_up()

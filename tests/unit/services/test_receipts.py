@@ -33,10 +33,16 @@ from services.receipts import (
     Receipts,
     park_delay,
 )
+from services.reply_parts import Reassembly
 from services.status_queries import StatusQueries
 from tests.fakes import FakeClock
 from tests.fakes.carrier import FakeCarrier, FakeReportRecorder, status_query
-from tests.fakes.receipts import FakeCarrierIds, FakeInDoubt, FakeReceiptRecorder
+from tests.fakes.receipts import (
+    FakeCarrierIds,
+    FakeInDoubt,
+    FakeReceiptRecorder,
+    FakeReplyParts,
+)
 
 CARRIER = "kontor@smsc:2775"
 HANDSET = "4915112345678"
@@ -56,7 +62,11 @@ class World:
         self.keys = Keyring(os.urandom(32), self.store)
         self.index = FakeCarrierIds()
         self.recorder = FakeReceiptRecorder()
-        self.service = Receipts(index=self.index, recorder=self.recorder, keys=self.keys)
+        self.parts = FakeReplyParts()
+        self.service = Receipts(
+            index=self.index, recorder=self.recorder, keys=self.keys,
+            reassembly=Reassembly(self.parts),
+        )  # fmt: skip
         self.doubts = FakeInDoubt()
         self.sequence = 0
 
@@ -318,8 +328,9 @@ def recovering_world() -> World:
     world = World()
     world.doubts = FakeInDoubt()
     world.service = Receipts(
-        index=world.index, recorder=world.recorder, keys=world.keys, in_doubt=world.doubts
-    )
+        index=world.index, recorder=world.recorder, keys=world.keys,
+        reassembly=Reassembly(world.parts), in_doubt=world.doubts,
+    )  # fmt: skip
     return world
 
 
