@@ -37,6 +37,7 @@ from api.accounts import AccountController, RegistrationController
 from api.admin import AdminAccountsController
 from api.auth import ApiKeyMiddleware, Authenticator, anyone_reads
 from api.availability import DatabaseGate, DatabaseGateMiddleware
+from api.callbacks import CallbackController
 from api.context import ApiContext, Clock, SmsRate
 from api.errors import EXCEPTION_HANDLERS
 from api.finance import FinanceController
@@ -211,6 +212,7 @@ def create_app(
             ImportController,
             OptOutController,
             ReplyController,
+            CallbackController,
             PrivacyController,
             create_static_files_router(
                 path=SWAGGER_ASSETS, directories=[swagger_ui_path], include_in_schema=False

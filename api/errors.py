@@ -23,6 +23,7 @@ from litestar.utils.scope.state import ScopeState
 from adapters.crypto.passwords import WeakPasswordError
 from api.availability import DatabaseGate, is_database_error, unavailable_problem
 from domain.accounts import exceptions as accounts
+from domain.accounts.callbacks import InvalidCallbackError
 from domain.accounts.team import InvitationClosedError, LastOwnerError
 from domain.contacts import exceptions as contacts
 from domain.inbound.stop import InvalidStopWordError
@@ -177,6 +178,7 @@ PROBLEM_TYPES: dict[type[Exception], ProblemSpec] = {
         lambda e: {"Retry-After": str(e.retry_after)},
     ),
     InvalidStopWordError: ProblemSpec(422, "invalid-stop-word", "Invalid STOP word"),
+    InvalidCallbackError: ProblemSpec(422, "invalid-callback", "Invalid callback"),
     accounts.SenderBlockedError: ProblemSpec(
         422, "sender-blocked", "Sender ID blocked", lambda e: {"sender": e.sender}
     ),

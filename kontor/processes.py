@@ -18,6 +18,7 @@ WORKERS: tuple[str, ...] = (
     "expander",
     "imports",
     "mailer",
+    "callbacks",
 )
 """Every worker ``kontor up`` runs, in start order (``kontor worker NAME`` runs one)."""
 
@@ -65,6 +66,10 @@ def worker_main(name: str) -> Callable[[Settings], int]:  # noqa: PLR0911 - a re
         from workers import mailer
 
         return mailer.run
+    if name == "callbacks":
+        from workers import callbacks
+
+        return callbacks.run
     raise KeyError(name)
 
 
@@ -86,7 +91,7 @@ or CAP_SYS_NICE); elsewhere ``nice`` says it cannot and they run at 0.
 Every process is started in a session of its own and gives the session its niceness
 (``adapters.postgres.priority.lead_session_group``): where the kernel schedules sessions as groups
 (autogroup), niceness otherwise only ranks processes within their shared session."""
-NICED = frozenset({"expander", "ingest", "settlement", "projections", "mailer"})
+NICED = frozenset({"expander", "ingest", "settlement", "projections", "mailer", "callbacks"})
 """Workers off the path from the API call to the carrier: campaign expansion, delivery receipts,
 settlement and the read models. Under full load they yield the CPU to single messages and the
 API (the read models then show states a moment late); they catch up after."""

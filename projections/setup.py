@@ -7,6 +7,7 @@ from typing import Any
 
 from psycopg_pool import ConnectionPool
 
+from adapters.postgres import callbacks
 from projections import replies
 from projections.failures import setup_failures
 from projections.ledger_balances import BalancesProjection
@@ -22,3 +23,4 @@ def setup_read_models(pool: ConnectionPool[Any]) -> None:
         for projection in (JournalProjection(), BalancesProjection(), MessagingProjection()):
             projection.setup(conn)
         replies.setup(conn)
+        callbacks.setup(conn)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import dataclasses
 import inspect
+import ipaddress
 import itertools
 import re
 import textwrap
@@ -155,6 +156,11 @@ class Settings:
     """Extra options for the bundled SMSC simulator that ``kontor up`` starts (for example
     ``--scenario undeliverable --undeliverable 0.05``)."""
 
+    webhook_allowed_networks: str = ""
+    """Comma-separated networks (``10.0.0.0/8,127.0.0.1/32``) webhooks may be posted to
+    although they are private, loopback or link-local; every other such address is refused
+    (SSRF). Empty: only public addresses."""
+
     reply_part_timeout_seconds: float = 600.0
     """Seconds the ingest waits for the missing parts of a concatenated reply after its first
     part arrived; then the reply is recorded as what arrived, marked incomplete."""
@@ -218,6 +224,12 @@ class Settings:
 
     def __post_init__(self) -> None:
         self.lane_set  # noqa: B018 - refuse a bad value when the settings are loaded
+        for network in self.webhook_allowed_networks.split(","):
+            try:
+                if network.strip():
+                    ipaddress.ip_network(network.strip(), strict=False)
+            except ValueError as exc:
+                raise SettingsError(f"KONTOR_WEBHOOK_ALLOWED_NETWORKS: {exc}") from exc
         for name in ("admin_api_key_hash", "finance_api_key_hash"):
             value = getattr(self, name)
             if value is not None and not HASHED_KEY.match(value):

@@ -19,7 +19,7 @@ from projections.ledger_journal import JournalProjection
 from projections.messaging import MessagingProjection
 from projections.runner import Projection, ProjectionRunner
 from settings import Settings
-from workers.replies import replies_runner, runner_pool
+from workers.replies import replies_runner, runner_pool, status_runner
 from workers.runtime import READINESS, stop_event_on_signals
 
 log = logging.getLogger(__name__)
@@ -41,8 +41,13 @@ def messaging_runner(backend: Backend) -> ProjectionRunner:
 def run(settings: Settings) -> int:
     stop = stop_event_on_signals("projections")
     backend = open_backend_patiently(settings, pool_size=6)
-    own = runner_pool(backend)
-    runners = [ledger_runner(backend), messaging_runner(backend), replies_runner(backend, own)]
+    own, own_status = runner_pool(backend), runner_pool(backend)
+    runners = [
+        ledger_runner(backend),
+        messaging_runner(backend),
+        replies_runner(backend, own, settings.public_url),
+        status_runner(backend, own_status),
+    ]
     threads = [
         threading.Thread(
             target=r.run_forever,
@@ -60,5 +65,6 @@ def run(settings: Settings) -> int:
             thread.join()
     finally:
         own.close()
+        own_status.close()
         backend.close()
     return 0

@@ -7,10 +7,12 @@ refused or could not take now waits ``RETRY_AFTER`` times its attempts, and is d
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+import psycopg
 from psycopg_pool import ConnectionPool
 
 from adapters.mail.letters import Mail
@@ -37,6 +39,18 @@ class Queued:
     id: int
     mail: Mail
     attempts: int
+
+
+def queue_mails(conn: psycopg.Connection[Any], mails: Sequence[Mail], now: datetime) -> None:
+    """Queue mails on ``conn``, in the caller's transaction (a follower's)."""
+    if not mails:
+        return
+    with conn.cursor() as cur:
+        cur.executemany(
+            "INSERT INTO mail_outbox (to_address, subject, body_text, body_html, due_at)"
+            " VALUES (%s, %s, %s, %s, %s)",
+            [(m.to, m.subject, m.text, m.html, now) for m in mails],
+        )
 
 
 class PostgresMailOutbox:

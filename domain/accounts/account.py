@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import enum
 import re
-from datetime import date
+from datetime import date, datetime
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
+from domain.accounts.callbacks import SECRET_OVERLAP, Callbacks, WebhookSecret
 from domain.accounts.contract import Contract, Limits
 from domain.accounts.exceptions import (
     AccountNotActiveError,
@@ -363,6 +364,51 @@ class Account(Aggregate):
     @event(StopWordsChanged)
     def _stop_words_changed(self, words: frozenset[str], actor: str) -> None:
         self.stop_words = words
+
+    callbacks: Callbacks = Callbacks()
+    """Where replies and status changes are forwarded (``domain.accounts.callbacks``); a class
+    default, like ``stop_words``."""
+    webhook_secrets: tuple[WebhookSecret, ...] = ()
+    """The current secret first, then a rotated-out one still signing."""
+
+    class CallbacksChanged(Aggregate.Event):
+        callbacks: Callbacks
+        actor: str
+
+    def change_callbacks(self, callbacks: Callbacks, actor: str) -> None:
+        if callbacks != self.callbacks:
+            self._callbacks_changed(callbacks, actor)
+
+    @event(CallbacksChanged)
+    def _callbacks_changed(self, callbacks: Callbacks, actor: str) -> None:
+        self.callbacks = callbacks
+
+    class WebhookSecretRotated(Aggregate.Event):
+        secret: PersonalData
+        at: datetime
+        previous_retires_at: datetime | None
+        actor: str
+
+    def rotate_webhook_secret(self, secret: str, at: datetime, actor: str) -> WebhookSecret:
+        """A new current secret; the one it replaces signs too until ``SECRET_OVERLAP``
+        has passed (one rotated out before that retires now)."""
+        retires = at + SECRET_OVERLAP if self.webhook_secrets else None
+        self._webhook_secret_rotated(PersonalData(self.id, secret), at, retires, actor)
+        return self.webhook_secrets[0]
+
+    @event(WebhookSecretRotated)
+    def _webhook_secret_rotated(
+        self, secret: PersonalData, at: datetime, previous_retires_at: datetime | None, actor: str
+    ) -> None:
+        current = WebhookSecret(secret, at)
+        if self.webhook_secrets:
+            previous = self.webhook_secrets[0]
+            self.webhook_secrets = (
+                current,
+                WebhookSecret(previous.secret, previous.created_at, previous_retires_at),
+            )
+        else:
+            self.webhook_secrets = (current,)
 
     class BlockedSendersChanged(Aggregate.Event):
         senders: frozenset[str]

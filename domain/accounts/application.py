@@ -28,6 +28,7 @@ from domain.accounts.account import (
     account_number,
 )
 from domain.accounts.api_key import ApiKey, Role, UsernameClaim
+from domain.accounts.callbacks import Callbacks, checked_emails, checked_url, new_secret
 from domain.accounts.contract import Contract, Limits
 from domain.accounts.exceptions import (
     ApiKeyNotFoundError,
@@ -451,6 +452,42 @@ class Accounts(KontorApplication):
         account.change_limits(limits, actor, by_operator=by_operator)
         self.save(account)
         return account
+
+    def change_callbacks(
+        self,
+        account_id: UUID,
+        *,
+        reply_url: str | None,
+        reply_emails: list[str],
+        status_url: str | None,
+        status_every_state: bool,
+        actor: str,
+    ) -> Account:
+        """Where the account's replies and status changes go (replacing what it had); raises
+        ``InvalidCallbackError``."""
+        account = self.account(account_id)
+        emails = checked_emails(reply_emails)
+        account.change_callbacks(
+            Callbacks(
+                reply_url=checked_url(reply_url, "reply_url"),
+                reply_emails=PersonalData(account_id, ",".join(emails)) if emails else None,
+                status_url=checked_url(status_url, "status_url"),
+                status_every_state=status_every_state,
+            ),
+            actor,
+        )
+        self.save(account)
+        return account
+
+    def rotate_webhook_secret(
+        self, account_id: UUID, at: datetime, actor: str
+    ) -> tuple[Account, str]:
+        """A new webhook secret, shown this once; the previous one keeps signing for a day."""
+        account = self.account(account_id)
+        secret = new_secret()
+        account.rotate_webhook_secret(secret, at, actor)
+        self.save(account)
+        return account, secret
 
     def change_stop_words(self, account_id: UUID, words: frozenset[str], actor: str) -> Account:
         """The account's own STOP words (replacing those it had)."""
