@@ -101,7 +101,7 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
 
 
 class GuardedTransport(httpx.AsyncHTTPTransport):
-    def __init__(self, guard: AddressGuard, max_connections: int = 100) -> None:
+    def __init__(self, guard: AddressGuard, max_connections: int = 256) -> None:
         super().__init__()
         self._pool = httpcore.AsyncConnectionPool(
             ssl_context=httpx.create_ssl_context(),

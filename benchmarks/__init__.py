@@ -16,5 +16,6 @@ BENCHMARKS: tuple[str, ...] = (
     "signin",
     "pages",
     "chaos",
+    "replies",
 )
 """Names; a name that is a Python keyword lives in a module with a trailing underscore."""

@@ -55,6 +55,10 @@ def benchmark(name: str) -> Main | None:  # noqa: PLR0911 - a return per benchma
         from benchmarks import chaos
 
         return chaos.main
+    if name == "replies":
+        from benchmarks import replies
+
+        return replies.main
     return None
 
 

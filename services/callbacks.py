@@ -13,16 +13,19 @@ answers 2xx, for at most a day.
   Every attempt is recorded: status, latency, the start of the response or the error.
 - One account's slow or dead receiver never delays another's: at most ``PER_ACCOUNT``
   attempts of an account are in flight at once, and the rest of the ``IN_FLIGHT`` slots go to
-  the other accounts' callbacks.
+  the other accounts' callbacks. A slot that frees takes the next due callback at once
+  (``next_round``), so a fast receiver gets callbacks as fast as it answers.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
-from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+import time
+from collections import Counter, deque
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Protocol
 from uuid import UUID
@@ -33,11 +36,18 @@ from domain.accounts.callbacks import Attempt, DueCallback
 
 log = logging.getLogger(__name__)
 
+Recorded = tuple[UUID, Attempt, datetime | None]
+"""A callback's id, its attempt, and when to try again (``None``: delivered or given up)."""
+SECRETS_CACHE_SECONDS = 5.0
+
 FIRST_RETRY = timedelta(seconds=5)
 LONGEST_WAIT = timedelta(hours=1)
 GIVE_UP_AFTER = timedelta(hours=24)
-PER_ACCOUNT = 4
-IN_FLIGHT = 64
+PER_ACCOUNT = 32
+IN_FLIGHT = 256
+FETCH = 1000
+"""Due callbacks the sender holds at most, waiting for a slot (at most ``FETCH // 10`` of one
+account)."""
 
 
 class Posted(Protocol):
@@ -56,14 +66,17 @@ class Poster(Protocol):
 class CallbackOutbox(Protocol):
     """``adapters.postgres.callbacks.PostgresCallbacks``."""
 
-    def due(self, now: datetime, limit: int, per_account: int) -> list[DueCallback]:
+    def due(
+        self, now: datetime, limit: int, per_account: int, besides: Collection[UUID]
+    ) -> list[DueCallback]:
         """The callbacks due, oldest first, at most ``per_account`` of each account (so one
-        account's backlog never hides another's)."""
+        account's backlog never hides another's), except those ``besides`` (the sender has
+        them already)."""
         ...
 
-    def attempted(self, delivery_id: UUID, attempt: Attempt, retry: datetime | None) -> None:
-        """Record the attempt: delivered (2xx), to be tried again at ``retry``, or given up
-        (``retry`` None and no 2xx)."""
+    def attempted(self, results: Sequence[Recorded]) -> None:
+        """Record attempts (one transaction): each delivered (2xx), to be tried again at its
+        ``retry``, or given up (``retry`` None and no 2xx)."""
         ...
 
     def dropped(self, delivery_id: UUID, why: str) -> None:
@@ -128,28 +141,46 @@ class CallbackSender:
         self.in_flight = in_flight
         self.running: dict[UUID, asyncio.Task[None]] = {}
         self.busy: Counter[UUID] = Counter()
+        self.waiting: dict[UUID, deque[DueCallback]] = {}
+        """Due callbacks read and not started yet, per account."""
+        self.freed = asyncio.Event()
+        """Set when an attempt ends: its slot may take the next due callback at once."""
+        self._unrecorded: list[tuple[Recorded, asyncio.Future[None]]] = []
+        self._recording: asyncio.Task[None] | None = None
+        self._secrets: dict[UUID, tuple[float, list[str]]] = {}
 
-    async def round(self) -> int:
-        """Start the attempts that are due and fit the slots; how many were started."""
-        free = self.in_flight - len(self.running)
-        if free <= 0:
-            return 0
-        due = await asyncio.to_thread(
-            self.outbox.due, self.clock(), free + len(self.running), self.per_account
-        )
+    async def round(self, fetch: bool = True) -> int:
+        """Start the attempts that fit the slots, taking the accounts in turn; how many were
+        started. With ``fetch``, the due callbacks are read first (those the sender holds
+        already left out)."""
+        if fetch:
+            held = sum(len(q) for q in self.waiting.values())
+            known = set(self.running) | {c.delivery_id for q in self.waiting.values() for c in q}
+            due = await asyncio.to_thread(self.outbox.due, self.clock(), FETCH - held,
+                                          max(FETCH // 10, self.per_account), known)  # fmt: skip
+            for callback in due:
+                self.waiting.setdefault(callback.account_id, deque()).append(callback)
         started = 0
-        for callback in due:
-            if started >= free:
+        while len(self.running) < self.in_flight:
+            ready = [a for a, q in self.waiting.items() if q and self.busy[a] < self.per_account]
+            if not ready:
                 break
-            if callback.delivery_id in self.running:
-                continue
-            if self.busy[callback.account_id] >= self.per_account:
-                continue
-            self.busy[callback.account_id] += 1
-            task = asyncio.create_task(self._attempt(callback))
-            self.running[callback.delivery_id] = task
-            started += 1
+            for account_id in ready:
+                if len(self.running) >= self.in_flight or self.busy[account_id] >= self.per_account:
+                    continue
+                callback = self.waiting[account_id].popleft()
+                self.busy[account_id] += 1
+                self.running[callback.delivery_id] = asyncio.create_task(self._attempt(callback))
+                started += 1
+        for account_id in [a for a, q in self.waiting.items() if not q]:
+            del self.waiting[account_id]
         return started
+
+    async def next_round(self, interval: float) -> None:
+        """Wait until a slot was freed, or ``interval`` seconds (for callbacks that fall due)."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.freed.wait(), interval)
+        self.freed.clear()
 
     async def drain(self) -> None:
         """Wait for the attempts in flight."""
@@ -165,6 +196,7 @@ class CallbackSender:
         finally:
             self.running.pop(callback.delivery_id, None)
             self.busy[callback.account_id] -= 1
+            self.freed.set()
 
     async def attempt(self, callback: DueCallback) -> Attempt | None:
         """Post the callback once and record what came of it."""
@@ -172,7 +204,7 @@ class CallbackSender:
             await asyncio.to_thread(self.outbox.dropped, callback.delivery_id, "erased")
             return None
         at = self.clock()
-        secrets = await asyncio.to_thread(self.secrets, callback.account_id, at)
+        secrets = await self._signing(callback.account_id, at)
         headers = signed_headers(callback.delivery_id, secrets, at, callback.body)
         posted = await self.poster.post(callback.url, headers, callback.body)
         number = callback.attempts + 1
@@ -186,5 +218,37 @@ class CallbackSender:
         retry = None
         if not delivered(posted.status):
             retry = retry_at(number, callback.created_at, self.clock(), self.rnd)
-        await asyncio.to_thread(self.outbox.attempted, callback.delivery_id, attempt, retry)
+        await self._record((callback.delivery_id, attempt, retry))
         return attempt
+
+    async def _signing(self, account_id: UUID, at: datetime) -> list[str]:
+        """The account's signing secrets, read at most every ``SECRETS_CACHE_SECONDS``."""
+        moment = time.monotonic()
+        cached = self._secrets.get(account_id)
+        if cached is None or cached[0] <= moment:
+            secrets = await asyncio.to_thread(self.secrets, account_id, at)
+            cached = (moment + SECRETS_CACHE_SECONDS, secrets)
+            self._secrets[account_id] = cached
+        return cached[1]
+
+    async def _record(self, result: Recorded) -> None:
+        """Record an attempt together with those that end meanwhile (one transaction for all
+        of them while the previous one is being written); returns once it is written, so its
+        slot (and the due query) never sees it pending after it was delivered."""
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._unrecorded.append((result, done))
+        if self._recording is None or self._recording.done():
+            self._recording = asyncio.create_task(self._write())
+        await done
+
+    async def _write(self) -> None:
+        while self._unrecorded:
+            batch, self._unrecorded = self._unrecorded, []
+            try:
+                await asyncio.to_thread(self.outbox.attempted, [r for r, _ in batch])
+            except Exception as exc:  # noqa: BLE001 - each attempt's caller hears of it
+                for _, done in batch:
+                    done.set_exception(exc)
+            else:
+                for _, done in batch:
+                    done.set_result(None)

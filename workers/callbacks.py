@@ -11,40 +11,31 @@ by its ``Webhook-Id``, as after a crash).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-import time
 from datetime import UTC, datetime
 from uuid import UUID
 
 from adapters.backend import Backend, open_backend_patiently
 from adapters.postgres.callbacks import PostgresCallbacks
 from adapters.webhooks import AddressGuard, WebhookPoster, networks
-from domain.accounts.callbacks import WebhookSecret, signing
+from domain.accounts.callbacks import signing
 from services.callbacks import CallbackSender
 from settings import Settings
 from workers.runtime import stop_event_on_signals
 
 log = logging.getLogger(__name__)
 INTERVAL = 0.25
-SECRETS_CACHE_SECONDS = 5.0
 
 
 class AccountSecrets:
-    """Accounts' webhook secrets, read from Accounts and kept a few seconds."""
+    """Accounts' webhook secrets that sign now, read from Accounts (the sender keeps them a
+    few seconds)."""
 
     def __init__(self, backend: Backend) -> None:
         self.backend = backend
-        self.cache: dict[UUID, tuple[float, tuple[WebhookSecret, ...]]] = {}
 
     def __call__(self, account_id: UUID, now: datetime) -> list[str]:
-        moment = time.monotonic()
-        cached = self.cache.get(account_id)
-        if cached is None or cached[0] <= moment:
-            secrets = self.backend.accounts.account(account_id).webhook_secrets
-            cached = (moment + SECRETS_CACHE_SECONDS, secrets)
-            self.cache[account_id] = cached
-        return signing(cached[1], now)
+        return signing(self.backend.accounts.account(account_id).webhook_secrets, now)
 
 
 async def serve(settings: Settings, backend: Backend, stop: asyncio.Event) -> None:
@@ -54,14 +45,20 @@ async def serve(settings: Settings, backend: Backend, stop: asyncio.Event) -> No
     await asyncio.to_thread(store.setup)
     poster = WebhookPoster(AddressGuard(networks(settings.webhook_allowed_networks)))
     sender = CallbackSender(store, poster, AccountSecrets(backend), lambda: datetime.now(UTC))
+    loop = asyncio.get_running_loop()
+    fetched = 0.0
     try:
         while not stop.is_set():
+            # read the due callbacks every INTERVAL, or at once when none is waiting; a slot
+            # that frees in between takes one of those waiting
+            fetch = not sender.waiting or loop.time() - fetched >= INTERVAL
             try:
-                await sender.round()
+                await sender.round(fetch)
+                fetched = loop.time() if fetch else fetched
             except Exception:
                 log.exception("callback round failed; retrying")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), INTERVAL)
+                await asyncio.sleep(1.0)
+            await sender.next_round(INTERVAL)
         await sender.drain()
     finally:
         await poster.aclose()

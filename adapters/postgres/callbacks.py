@@ -10,7 +10,7 @@ answers are kept per attempt (status, latency, the start of the body or the erro
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -101,14 +101,19 @@ class PostgresCallbacks:
         with self.pool.connection() as conn:
             setup(conn)
 
-    def due(self, now: datetime, limit: int, per_account: int) -> list[DueCallback]:
+    def due(
+        self, now: datetime, limit: int, per_account: int, besides: Collection[UUID]
+    ) -> list[DueCallback]:
+        if limit <= 0:
+            return []
         with self.pool.connection() as conn:
             rows = conn.execute(
                 "SELECT delivery_id, account_id, url, key_id, body, attempts, created_at FROM"
                 " (SELECT *, row_number() OVER (PARTITION BY account_id ORDER BY next_at) AS n"
-                "  FROM callback_deliveries WHERE state = 'pending' AND next_at <= %s) AS due"
+                "  FROM callback_deliveries WHERE state = 'pending' AND next_at <= %s"
+                "  AND delivery_id <> ALL(%s)) AS due"
                 " WHERE n <= %s ORDER BY next_at LIMIT %s",
-                (now, per_account, limit),
+                (now, list(besides), per_account, limit),
             ).fetchall()
         self.keys.prefetch([row[3] for row in rows if row[3] is not None])
         return [
@@ -120,23 +125,27 @@ class PostgresCallbacks:
             for delivery_id, account_id, url, key_id, body, attempts, created_at in rows
         ]  # fmt: skip
 
-    def attempted(self, delivery_id: UUID, attempt: Attempt, retry: datetime | None) -> None:
-        ok = attempt.status is not None and 200 <= attempt.status < 300
-        state = "delivered" if ok else "pending" if retry is not None else "failed"
-        with self.pool.connection() as conn:
-            conn.execute(
+    def attempted(self, results: Sequence[tuple[UUID, Attempt, datetime | None]]) -> None:
+        attempts, updates = [], []
+        for delivery_id, attempt, retry in results:
+            ok = attempt.status is not None and 200 <= attempt.status < 300
+            state = "delivered" if ok else "pending" if retry is not None else "failed"
+            attempts.append((delivery_id, attempt.number, attempt.at, attempt.status,
+                             attempt.latency_ms, attempt.error, attempt.response))  # fmt: skip
+            updates.append((attempt.number, state, retry, state, attempt.at, delivery_id))
+        with self.pool.connection() as conn, conn.cursor() as cur:
+            cur.executemany(
                 "INSERT INTO callback_attempts (delivery_id, attempt, at, status, latency_ms,"
                 " error, response) VALUES (%s, %s, %s, %s, %s, %s, %s)"
                 " ON CONFLICT (delivery_id, attempt) DO NOTHING",
-                (delivery_id, attempt.number, attempt.at, attempt.status, attempt.latency_ms,
-                 attempt.error, attempt.response),
-            )  # fmt: skip
-            conn.execute(
+                attempts,
+            )
+            cur.executemany(
                 "UPDATE callback_deliveries SET attempts = %s, state = %s,"
                 " next_at = coalesce(%s, next_at),"
                 " finished_at = CASE WHEN %s = 'pending' THEN NULL ELSE %s END"
                 " WHERE delivery_id = %s",
-                (attempt.number, state, retry, state, attempt.at, delivery_id),
+                updates,
             )
 
     def dropped(self, delivery_id: UUID, why: str) -> None:

@@ -67,6 +67,17 @@ class SmscRecord:
         )
         return [str(row[0]) for row in rows]
 
+    def acknowledged(self, kind: str) -> dict[str, float]:
+        """Per handset (``destination_addr`` of the submit), when the platform acknowledged the
+        last deliver_sm of ``kind`` (``dlr`` or ``mo``) about it (epoch seconds)."""
+        rows = self._db.execute(
+            "SELECT s.destination_addr, max(d.acked_at) FROM deliveries d"
+            " JOIN submits s ON s.seq = d.submit_seq"
+            " WHERE d.kind = ? AND d.acked_at IS NOT NULL GROUP BY s.destination_addr",
+            (kind,),
+        )
+        return {str(destination): float(at) for destination, at in rows}
+
     def reply_parts(self) -> dict[str, list[str]]:
         """Per handset answering, the parts (``SEQ/TOTAL``) of its reply the platform
         acknowledged (``[]`` for a reply of one deliver_sm)."""

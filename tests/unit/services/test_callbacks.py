@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import random
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from uuid import UUID, uuid4
@@ -43,8 +43,10 @@ class FakeOutbox:
     attempts: list[tuple[UUID, Attempt, datetime | None]] = field(default_factory=list)
     dropped_ids: list[UUID] = field(default_factory=list)
 
-    def due(self, now: datetime, limit: int, per_account: int) -> list[DueCallback]:
-        done = {a[0] for a in self.attempts if a[2] is None} | set(self.dropped_ids)
+    def due(
+        self, now: datetime, limit: int, per_account: int, besides: Collection[UUID]
+    ) -> list[DueCallback]:
+        done = {a[0] for a in self.attempts if a[2] is None} | set(self.dropped_ids) | set(besides)
         seen: Counter[UUID] = Counter()
         found = []
         for c in self.queued:
@@ -53,8 +55,8 @@ class FakeOutbox:
                 found.append(c)
         return found[:limit]
 
-    def attempted(self, delivery_id: UUID, attempt: Attempt, retry: datetime | None) -> None:
-        self.attempts.append((delivery_id, attempt, retry))
+    def attempted(self, results: Sequence[tuple[UUID, Attempt, datetime | None]]) -> None:
+        self.attempts.extend(results)
 
     def dropped(self, delivery_id: UUID, why: str) -> None:
         self.dropped_ids.append(delivery_id)
