@@ -10,7 +10,6 @@ import json
 import secrets
 import time
 from collections.abc import Iterator
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -18,7 +17,7 @@ from standardwebhooks.webhooks import Webhook
 
 from kontor.stack import Pipeline
 from settings import Settings
-from tests.e2e.test_replies import all_replies
+from tests.e2e.test_replies import all_replies, campaign_to, replying_pipeline
 from tests.e2e.test_send_pipeline import customer, headers_of
 from tests.support.receiver import Receiver, receiver
 
@@ -29,19 +28,12 @@ RECIPIENTS = 200
 def pipeline(
     settings_for_tests: Settings, fresh_database_url: str, tmp_path: Path
 ) -> Iterator[Pipeline]:
-    prefix = f"c{secrets.token_hex(4)}"
-    settings = replace(settings_for_tests, database_url=fresh_database_url, nats_prefix=prefix,
-                       registrations_per_hour=10_000,
-                       webhook_allowed_networks="127.0.0.0/8")  # fmt: skip
     sim = ["--scenario", "mo", "--mo-share", "0.3", "--mo-text", "Danke, bis morgen",
            "--mo-delay", "0.5,6", "--dlr-delay", "0.05,0.5", "--seed", "3"]  # fmt: skip
-    running = Pipeline(settings, tmp_path / "pipeline", sim)
-    try:
-        running.start_all()
+    with replying_pipeline(settings_for_tests, fresh_database_url, tmp_path, sim,
+                           webhook_allowed_networks="127.0.0.0/8") as running:  # fmt: skip
         running.start("callbacks")
         yield running
-    finally:
-        running.stop()
 
 
 @pytest.fixture
@@ -62,10 +54,7 @@ def test_replies_and_statuses_are_posted_through_crashes(
         assert set_up.status_code == 200, set_up.text
         secret = client.post("/v1/callbacks/secret", headers=headers).json()["secret"]
         time.sleep(5.5)  # the followers read an account's callbacks anew after 5 s
-        campaign = client.post("/v1/campaigns", headers=headers, json={
-            "text": "Ihr Termin morgen um 9 Uhr", "sender": sender,
-            "recipients": [{"number": n} for n in numbers]})  # fmt: skip
-        assert campaign.status_code == 202, campaign.text
+        campaign_to(client, headers, sender, numbers)
 
         # Kills and restarts happen on this thread: a process started from another thread
         # would get SIGTERM when that thread ends (the pipeline's parent-death signal).

@@ -6,9 +6,10 @@ exactly those."""
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sized
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -16,27 +17,67 @@ from typing import Any
 import httpx
 import pytest
 
+from adapters.smsc.reader import SmscRecord
 from kontor.stack import Pipeline
 from settings import Settings
 from tests.e2e.test_send_pipeline import customer, headers_of
 
 RECIPIENTS = 120
+MULTIPART_TEXT = "Bitte rufen Sie mich zurück, ich bin ab 14 Uhr im Büro erreichbar. ✓"
+
+
+@contextlib.contextmanager
+def replying_pipeline(
+    settings: Settings, database_url: str, workdir: Path, sim: list[str], **changes: Any
+) -> Iterator[Pipeline]:
+    """The platform on a database and NATS prefix of its own, the simulator started with
+    ``sim``, the settings with ``changes``."""
+    prefix = f"r{secrets.token_hex(4)}"
+    settings = replace(settings, database_url=database_url, nats_prefix=prefix,
+                       registrations_per_hour=10_000, **changes)  # fmt: skip
+    running = Pipeline(settings, workdir / "pipeline", sim)
+    try:
+        running.start_all()
+        yield running
+    finally:
+        running.stop()
 
 
 @pytest.fixture
 def pipeline(
     settings_for_tests: Settings, fresh_database_url: str, tmp_path: Path
 ) -> Iterator[Pipeline]:
-    prefix = f"r{secrets.token_hex(4)}"
-    settings = replace(settings_for_tests, database_url=fresh_database_url, nats_prefix=prefix,
-                       registrations_per_hour=10_000)  # fmt: skip
     sim = ["--scenario", "mo", "--mo-text", "STOP", "--dlr-delay", "0.05,0.3", "--seed", "5"]
-    running = Pipeline(settings, tmp_path / "pipeline", sim)
-    try:
-        running.start_all()
+    with replying_pipeline(settings_for_tests, fresh_database_url, tmp_path, sim) as running:
         yield running
-    finally:
-        running.stop()
+
+
+def campaign_to(
+    client: httpx.Client, headers: dict[str, str], sender: str, numbers: list[str]
+) -> str:
+    campaign = client.post("/v1/campaigns", headers=headers, json={
+        "text": "Ihr Termin morgen um 9 Uhr", "sender": sender,
+        "recipients": [{"number": n} for n in numbers]})  # fmt: skip
+    assert campaign.status_code == 202, campaign.text
+    campaign_id: str = campaign.json()["campaign_id"]
+    return campaign_id
+
+
+def until_shown(
+    pipeline: Pipeline, client: httpx.Client, headers: dict[str, str],
+    replied: Callable[[SmscRecord], Sized],
+) -> tuple[Any, list[dict[str, Any]]]:  # fmt: skip
+    """Until the account shows as many replies as ``replied`` reads off the simulator's record
+    (two minutes at most): what it read, and the replies shown."""
+    deadline, found, shown = time.time() + 120, None, []
+    while time.time() < deadline:
+        with pipeline.record as record:
+            found = replied(record)
+        shown = all_replies(client, headers)
+        if found and len(shown) == len(found):
+            break
+        time.sleep(1)
+    return found, shown
 
 
 def all_replies(client: httpx.Client, headers: dict[str, str]) -> list[dict[str, Any]]:
@@ -58,19 +99,8 @@ def test_stop_replies_are_matched_once_each_and_opt_their_handsets_out(
     with pipeline.client() as client:
         key = customer(client, pipeline)
         headers = headers_of(key)
-        campaign = client.post("/v1/campaigns", headers=headers, json={
-            "text": "Ihr Termin morgen um 9 Uhr", "sender": sender,
-            "recipients": [{"number": n} for n in numbers]})  # fmt: skip
-        assert campaign.status_code == 202, campaign.text
-        campaign_id = campaign.json()["campaign_id"]
-        deadline, replied, shown = time.time() + 120, [], []
-        while time.time() < deadline:
-            with pipeline.record as record:
-                replied = record.replied()
-            shown = all_replies(client, headers)
-            if replied and len(shown) == len(replied):
-                break
-            time.sleep(1)
+        campaign_id = campaign_to(client, headers, sender, numbers)
+        replied, shown = until_shown(pipeline, client, headers, SmscRecord.replied)
         assert replied, "the simulator's mo scenario sent no reply"
         assert sorted(r["number"] for r in shown) == sorted("00" + n for n in replied)
         assert len({r["reply_id"] for r in shown}) == len(shown)  # each matched once
@@ -89,18 +119,11 @@ def test_stop_replies_are_matched_once_each_and_opt_their_handsets_out(
 def multipart_pipeline(
     settings_for_tests: Settings, fresh_database_url: str, tmp_path: Path
 ) -> Iterator[Pipeline]:
-    prefix = f"r{secrets.token_hex(4)}"
-    settings = replace(settings_for_tests, database_url=fresh_database_url, nats_prefix=prefix,
-                       registrations_per_hour=10_000, reply_part_timeout_seconds=2.0)  # fmt: skip
     sim = ["--scenario", "mo-multipart", "--mo-share", "0.25", "--mo-missing", "0.3",
-           "--mo-text", "Bitte rufen Sie mich zurück, ich bin ab 14 Uhr im Büro erreichbar. ✓",
-           "--dlr-delay", "0.05,0.3", "--seed", "11"]  # fmt: skip
-    running = Pipeline(settings, tmp_path / "pipeline", sim)
-    try:
-        running.start_all()
+           "--mo-text", MULTIPART_TEXT, "--dlr-delay", "0.05,0.3", "--seed", "11"]  # fmt: skip
+    with replying_pipeline(settings_for_tests, fresh_database_url, tmp_path, sim,
+                           reply_part_timeout_seconds=2.0) as running:  # fmt: skip
         yield running
-    finally:
-        running.stop()
 
 
 def test_replies_in_parts_out_of_order_and_missing_one_are_joined_once_each(
@@ -109,24 +132,13 @@ def test_replies_in_parts_out_of_order_and_missing_one_are_joined_once_each(
     """The simulator answers in three parts, last part first, and leaves one part out of
     some replies: each reply is shown once, whole where every part came, and otherwise, after
     the timeout, as what came, marked incomplete."""
-    pipeline = multipart_pipeline
-    text = "Bitte rufen Sie mich zurück, ich bin ab 14 Uhr im Büro erreichbar. ✓"
+    pipeline, text = multipart_pipeline, MULTIPART_TEXT
     sender = "49170" + str(secrets.randbelow(10**7)).zfill(7)
     numbers = [f"+4915121{n:06d}" for n in range(60)]
     with pipeline.client() as client:
         headers = headers_of(customer(client, pipeline))
-        campaign = client.post("/v1/campaigns", headers=headers, json={
-            "text": "Ihr Termin morgen um 9 Uhr", "sender": sender,
-            "recipients": [{"number": n} for n in numbers]})  # fmt: skip
-        assert campaign.status_code == 202, campaign.text
-        deadline, parts, shown = time.time() + 120, {}, []
-        while time.time() < deadline:
-            with pipeline.record as record:
-                parts = record.reply_parts()
-            shown = all_replies(client, headers)
-            if parts and len(shown) == len(parts):
-                break
-            time.sleep(1)
+        campaign_id = campaign_to(client, headers, sender, numbers)
+        parts, shown = until_shown(pipeline, client, headers, SmscRecord.reply_parts)
         assert parts, "the simulator sent no reply"
         assert sorted(r["number"] for r in shown) == sorted("00" + n for n in parts)
         whole = [n for n, got in parts.items() if len(got) == 3]
@@ -138,5 +150,5 @@ def test_replies_in_parts_out_of_order_and_missing_one_are_joined_once_each(
             else:
                 assert reply["incomplete"]
                 assert "[…]" in reply["text"]
-            assert reply["send_id"] == campaign.json()["campaign_id"]
+            assert reply["send_id"] == campaign_id
             assert not reply["stop"]
