@@ -43,6 +43,7 @@ from api.errors import EXCEPTION_HANDLERS
 from api.finance import FinanceController
 from api.health import HealthController
 from api.imports import ImportController, ListImportController
+from api.inbound_numbers import AccountInboundNumbersController, AdminInboundNumbersController
 from api.lists import ListController
 from api.messages import CampaignsController, MessagesController
 from api.metrics import MetricsListener, ReadSideCollector
@@ -213,6 +214,8 @@ def create_app(
             OptOutController,
             ReplyController,
             CallbackController,
+            AdminInboundNumbersController,
+            AccountInboundNumbersController,
             PrivacyController,
             create_static_files_router(
                 path=SWAGGER_ASSETS, directories=[swagger_ui_path], include_in_schema=False

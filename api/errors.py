@@ -26,6 +26,7 @@ from domain.accounts import exceptions as accounts
 from domain.accounts.callbacks import InvalidCallbackError
 from domain.accounts.team import InvitationClosedError, LastOwnerError
 from domain.contacts import exceptions as contacts
+from domain.inbound.numbers import InboundNumberError, NumberTakenError
 from domain.inbound.stop import InvalidStopWordError
 from domain.ledger import exceptions as ledger
 from domain.messaging import exceptions as messaging
@@ -41,6 +42,7 @@ from domain.text.exceptions import (
 )
 from domain.text.segments import MAX_CHARACTERS
 from domain.text.template import Template
+from services.inbound_numbers import ModuleLockedError
 from services.password_reset import ResetTokenInvalidError
 from services.signin import (
     SignInRefusedError,
@@ -182,6 +184,12 @@ PROBLEM_TYPES: dict[type[Exception], ProblemSpec] = {
     accounts.SenderBlockedError: ProblemSpec(
         422, "sender-blocked", "Sender ID blocked", lambda e: {"sender": e.sender}
     ),
+    accounts.SenderNotYoursError: ProblemSpec(
+        422, "sender-not-yours", "Sender ID is another account's", lambda e: {"sender": e.sender}
+    ),
+    ModuleLockedError: ProblemSpec(409, "module-locked", "Module not unlocked"),
+    NumberTakenError: ProblemSpec(409, "number-taken", "Number assigned to another account"),
+    InboundNumberError: ProblemSpec(422, "invalid-inbound-number", "Invalid inbound number"),
     messaging.IdempotencyConflictError: ProblemSpec(
         422,
         "idempotency-key-reused",

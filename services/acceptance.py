@@ -38,6 +38,7 @@ from domain.accounts.account import Account
 from domain.accounts.application import Accounts
 from domain.accounts.contract import ContractType
 from domain.ids import message_ids, send_id_for
+from domain.inbound.application import Inbound
 from domain.ledger.application import Hold, Ledger
 from domain.messaging.application import Messaging
 from domain.messaging.exceptions import NoRecipientsError, TooManyRecipientsError
@@ -49,6 +50,7 @@ from domain.pricing.preview import PreviewRules, Recipient, RecipientPreview, pr
 from domain.tariff import Tariff
 from domain.text.sender import SenderId
 from services.group_commit import GroupCommit
+from services.inbound_numbers import HeldNumbers
 from services.ports import Keys, OptOuts
 from services.reservations import ReservationBatcher
 from services.send_verdicts import SendVerdicts, SkippedRecipient
@@ -70,6 +72,9 @@ class Applications(Protocol):
 
     @property
     def messaging(self) -> Messaging: ...
+
+    @property
+    def inbound(self) -> Inbound: ...
 
     @property
     def keyring(self) -> Keys: ...
@@ -270,6 +275,7 @@ class SendAcceptance:
         month_volume: MonthVolume,
         single_send_max_recipients: int = 50,
         schedule_horizon: timedelta = timedelta(days=365),
+        held: Callable[[str], UUID | None] | None = None,
     ) -> None:
         self.accounts = accounts
         self.ledger = ledger
@@ -282,7 +288,7 @@ class SendAcceptance:
         self.month_volume = month_volume
         self.single_send_max_recipients = single_send_max_recipients
         self.schedule_horizon = schedule_horizon
-        self.verdicts = SendVerdicts(accounts, keys, opt_outs)
+        self.verdicts = SendVerdicts(accounts, keys, opt_outs, held)
         self.holds = ReservationBatcher(ledger)
         self.singles: Singles = GroupCommit(lambda _, requests: self.accept_many(requests))
         self._key_workers = ThreadPoolExecutor(KEY_WORKERS, thread_name_prefix="data-keys")
@@ -312,6 +318,7 @@ class SendAcceptance:
             month_volume=month_volume,
             single_send_max_recipients=settings.single_send_max_recipients,
             schedule_horizon=timedelta(days=settings.schedule_horizon_days),
+            held=HeldNumbers(apps.inbound),
         )
 
     def close(self) -> None:

@@ -3,8 +3,9 @@ payloads: ``type``, ``timestamp``, ``data``) and the mails, per the account's ca
 (``domain.accounts.callbacks``).
 
 Every callback's id derives from the event it tells of (``reply.received``: the reply;
-``message.status``: the report), so the follower that queues it may queue it again after a
-crash and the receiver may see it twice: both drop the second by its id. A reply's callback
+``message.status``: the report, or the submit outcome that ended a message without one), so
+the follower that queues it may queue it again after a crash and the receiver may see it
+twice: both drop the second by its id. A reply's callback
 names a person (the handset's number and text) and is sealed under that person's key until it
 is sent; a status callback names only the platform's ids.
 """
@@ -21,7 +22,7 @@ import msgspec
 from adapters.mail.letters import Mail, letter
 from adapters.postgres.callbacks import Queued
 from domain.accounts.callbacks import Callbacks
-from domain.messaging.records import DeliveryReport
+from domain.messaging.records import DeliveryReport, SubmitOutcome, SubmitResult
 
 CALLBACK_NAMESPACE = UUID("7d1f3a52-52a4-4c1e-9b7e-2f0c7b1e5a10")
 _encoder = msgspec.json.Encoder()
@@ -113,6 +114,50 @@ def status_callbacks(
         queued.append(Queued(
             delivery_id=uuid5(CALLBACK_NAMESPACE, identity), account_id=report.account_id,
             event_type="message.status", subject_id=report.message_id,
+            url=callbacks.status_url, body=body, key_id=None, at=now,
+        ))  # fmt: skip
+    return queued
+
+
+NOT_SENT = {
+    SubmitOutcome.REJECTED: "rejected",
+    SubmitOutcome.CANCELLED: "cancelled",
+    SubmitOutcome.EXPIRED: "expired",
+}
+"""Submit outcomes that end a message without a carrier report, as ``message.status`` names
+them (final); ``accepted`` is told as ``submitted`` to those that want every state."""
+
+
+def outcome_callbacks(
+    results: Iterable[SubmitResult], callbacks_of: CallbacksOf, now: datetime
+) -> list[Queued]:
+    """The ``message.status`` calls of submit outcomes: a message the carrier refused, or
+    that was never sent (cancelled, its validity passed), is final without a report; an
+    accepted submit is a state of its own for the accounts that want every state. An
+    uncertain one waits for its report."""
+    queued = []
+    for result in results:
+        state = NOT_SENT.get(result.outcome)
+        if state is None and result.outcome is not SubmitOutcome.ACCEPTED:
+            continue
+        callbacks = callbacks_of(result.account_id)
+        final = state is not None
+        if not callbacks.status_url or not (final or callbacks.status_every_state):
+            continue
+        shown = state or "submitted"
+        identity = f"outcome:{result.message_id}:{result.attempt}:{shown}"
+        data = {
+            "message_id": str(result.message_id), "campaign_id": str(result.send_id),
+            "part": None, "state": shown, "final": final,
+            "error_code": f"{result.command_status:#06x}" if result.command_status else None,
+            "status_text": "", "done_at": None, "received_at": result.at.isoformat(),
+        }  # fmt: skip
+        body = _encoder.encode(
+            {"type": "message.status", "timestamp": result.at.isoformat(), "data": data}
+        )
+        queued.append(Queued(
+            delivery_id=uuid5(CALLBACK_NAMESPACE, identity), account_id=result.account_id,
+            event_type="message.status", subject_id=result.message_id,
             url=callbacks.status_url, body=body, key_id=None, at=now,
         ))  # fmt: skip
     return queued

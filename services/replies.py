@@ -8,6 +8,10 @@ rule and the match are recorded (``domain.inbound``), and a reply that matches n
 recorded as such, for support. Numbers are looked up by each account's own keyed hash, never
 by one that links accounts.
 
+A reply that came to a dedicated inbound number (``domain.inbound.numbers``) belongs to the
+account that holds it, whatever the window; the message it answers is that account's most
+recent one to the handset from that number, if there is one.
+
 A reply whose first word is a STOP word (``domain.inbound.stop``, or one of the matched
 account's own) puts the handset on that account's opt-out list, with the reply as its source:
 the next send skips it.
@@ -19,7 +23,7 @@ nothing if it was done."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 from uuid import UUID
 
@@ -28,6 +32,7 @@ from domain.inbound.reply import InboundReply, Rule
 from domain.inbound.stop import is_stop
 
 WINDOW = timedelta(days=7)
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 class Answered(Protocol):
@@ -64,6 +69,13 @@ class LookupHashes(Protocol):
 class StopWords(Protocol):
     def __call__(self, account_id: UUID) -> frozenset[str]:
         """The account's own STOP words (``Account.stop_words``)."""
+        ...
+
+
+class DedicatedNumbers(Protocol):
+    def __call__(self, number: str) -> UUID | None:
+        """The account a dedicated inbound number is assigned to
+        (``domain.inbound.numbers``)."""
         ...
 
 
@@ -104,6 +116,7 @@ class ReplyCorrelation:
         opt_outs: OptOutList,
         account_words: StopWords,
         window: timedelta = WINDOW,
+        dedicated: DedicatedNumbers | None = None,
     ) -> None:
         self.inbound = inbound
         self.messages = messages
@@ -111,17 +124,26 @@ class ReplyCorrelation:
         self.opt_outs = opt_outs
         self.account_words = account_words
         self.window = window
+        self.dedicated = dedicated
 
     def correlate(self, reply: IncomingReply, now: datetime) -> InboundReply:
-        found = self._match(reply)
-        words = self.account_words(found.account_id) if found else frozenset()
+        holder = self.dedicated(sender_of(reply.recipient)) if self.dedicated else None
+        account_id: UUID | None
+        if holder is not None:
+            found = self._latest_of(holder, reply)
+            account_id, rule = holder, Rule.DEDICATED_NUMBER
+        else:
+            found = self._match(reply)
+            account_id = found.account_id if found else None
+            rule = Rule.NUMBER_AND_SENDER if found else Rule.NONE
+        words = self.account_words(account_id) if account_id else frozenset()
         recorded = self.inbound.correlate(
             reply.reply_id,
             route=reply.route,
-            account_id=found.account_id if found else None,
+            account_id=account_id,
             message_id=found.message_id if found else None,
             send_id=found.send_id if found else None,
-            rule=Rule.NUMBER_AND_SENDER if found else Rule.NONE,
+            rule=rule,
             stop=reply.text is not None and is_stop(reply.text, words),
             received_at=reply.received_at,
         )
@@ -131,6 +153,15 @@ class ReplyCorrelation:
                 recorded.account_id, reply.number, actor=actor, source="reply", now=now
             )
         return recorded
+
+    def _latest_of(self, account_id: UUID, reply: IncomingReply) -> Answered | None:
+        """The account's most recent message to the handset from the dedicated number it
+        replied to, however long ago."""
+        if reply.number is None:
+            return None
+        hashes = {account_id: self.keys.lookup_hash(account_id, reply.number)}
+        return self.messages.latest_to(hashes, sender_of(reply.recipient), EARLIEST,
+                                       reply.received_at)  # fmt: skip
 
     def _match(self, reply: IncomingReply) -> Answered | None:
         if reply.number is None:  # erased before it was correlated

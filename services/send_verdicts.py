@@ -9,17 +9,17 @@ skipped as ``opted_out``, and a number given again as ``repeated`` (unless repea
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, replace
 from uuid import UUID
 
 from domain.accounts.account import Account
 from domain.accounts.application import Accounts
-from domain.accounts.exceptions import SenderBlockedError
+from domain.accounts.exceptions import SenderBlockedError, SenderNotYoursError
 from domain.money import vat_on
 from domain.pricing.preview import Preview, RecipientPreview
 from domain.pricing.quote import QuoteTotals
-from domain.text.sender import SenderId
+from domain.text.sender import SenderId, SenderKind
 from services.ports import Keys, OptOuts
 
 
@@ -34,23 +34,35 @@ OPTED_OUT_DETAIL = "the number opted out"
 
 
 class SendVerdicts:
-    def __init__(self, accounts: Accounts, keys: Keys, opt_outs: OptOuts) -> None:
+    def __init__(
+        self,
+        accounts: Accounts,
+        keys: Keys,
+        opt_outs: OptOuts,
+        held: Callable[[str], UUID | None] | None = None,
+    ) -> None:
         self.accounts = accounts
         self.keys = keys
         self.opt_outs = opt_outs
+        self.held = held
+        """Who holds a dedicated inbound number (``services.inbound_numbers.HeldNumbers``)."""
 
     def check_request(self, account_id: UUID, sender: str | None) -> Account:
         """The account, if it may send from ``sender``."""
         return self.check(self.accounts.account(account_id), sender)
 
-    @staticmethod
-    def check(account: Account, sender: str | None) -> Account:
-        """``account``, if it may send from ``sender``."""
+    def check(self, account: Account, sender: str | None) -> Account:
+        """``account``, if it may send from ``sender`` (not blocked for it, and no dedicated
+        inbound number another account holds)."""
         account.ensure_active()
         if sender is not None:
             parsed = SenderId.parse(sender)
             if account.is_sender_blocked(parsed.value):
                 raise SenderBlockedError(parsed.value)
+            if parsed.kind is SenderKind.NUMERIC and self.held is not None:
+                holder = self.held(parsed.value.removeprefix("00"))
+                if holder is not None and holder != account.id:
+                    raise SenderNotYoursError(parsed.value)
         return account
 
     def number_hashes(self, account_id: UUID, previews: Sequence[RecipientPreview]) -> list[str]:

@@ -25,7 +25,7 @@ from adapters.postgres.claims import PostgresCarrierIds, PostgresInDoubt
 from adapters.postgres.reply_parts import PostgresReplyParts
 from services.acks import Ack, Nak
 from services.receipts import Answer, GiveUp, Offered, ParkAlone, Receipts
-from services.reply_parts import Reassembly
+from services.reply_parts import PART_TIMEOUT, Reassembly
 from settings import Settings
 from workers.runtime import WorkerRuntime, worker_runtime
 
@@ -35,7 +35,7 @@ OVERDUE_EVERY = 30.0
 
 
 class Ingest:
-    def __init__(self, runtime: WorkerRuntime) -> None:
+    def __init__(self, runtime: WorkerRuntime, part_timeout: timedelta = PART_TIMEOUT) -> None:
         self.runtime = runtime
         self.backend = runtime.backend
         pool = runtime.backend.pool
@@ -43,12 +43,11 @@ class Ingest:
             raise RuntimeError("the ingest needs PostgreSQL")
         self.parts = PostgresReplyParts(pool, self.backend.keyring)
         self.parts.setup()
-        timeout = timedelta(seconds=runtime.settings.reply_part_timeout_seconds)
         self.receipts = Receipts(
             index=PostgresCarrierIds(pool),
             recorder=self.backend.messaging,
             keys=self.backend.keyring,
-            reassembly=Reassembly(self.parts, timeout),
+            reassembly=Reassembly(self.parts, part_timeout),
             in_doubt=PostgresInDoubt(pool, self.backend.messaging),
         )
         self._overdue_at = 0.0
@@ -138,7 +137,8 @@ def offered(msg: Any) -> Offered:
 
 async def main(settings: Settings) -> int:
     async with worker_runtime(settings, "ingest") as runtime:
-        await Ingest(runtime).run()
+        timeout = timedelta(seconds=settings.reply_part_timeout_seconds)
+        await Ingest(runtime, timeout).run()
     return 0
 
 

@@ -27,11 +27,17 @@ from adapters.postgres.mail_outbox import SCHEMA as MAIL_SCHEMA
 from adapters.postgres.mail_outbox import queue_mails
 from adapters.postgres.schema import ensure_schema
 from domain.accounts.callbacks import Callbacks
-from domain.messaging.batches import DeliveryBatch, ReplyBatch
+from domain.messaging.batches import CarrierReport, DeliveryBatch, ReplyBatch
 from projections import replies as read_model
 from projections.messaging_queries import ReplyCandidates
 from projections.runner import ProjectionRunner
-from services.forwarding import ForwardedReply, reply_callbacks, status_callbacks
+from services.forwarding import (
+    ForwardedReply,
+    outcome_callbacks,
+    reply_callbacks,
+    status_callbacks,
+)
+from services.inbound_numbers import HeldNumbers
 from services.replies import IncomingReply, ReplyCorrelation
 
 CALLBACKS_CACHE_SECONDS = 5.0
@@ -71,6 +77,7 @@ class RepliesFollower:
             backend.keyring,
             backend.contact_services.privacy,
             lambda account_id: backend.accounts.account(account_id).stop_words,
+            dedicated=HeldNumbers(backend.inbound),
         )
         self.keys = backend.keyring
         self.callbacks_of = AccountCallbacks(backend)
@@ -125,10 +132,11 @@ class RepliesFollower:
 
 class StatusCallbacksFollower:
     """A projection whose view is the webhook outbox: each delivery report of an account with
-    a status webhook becomes its ``message.status`` call."""
+    a status webhook becomes its ``message.status`` call, and so does each submit outcome that
+    ends a message without a report (refused by the carrier, cancelled, expired unsent)."""
 
     name = "status_callbacks"
-    topics = (get_topic(DeliveryBatch.Recorded),)
+    topics = (get_topic(DeliveryBatch.Recorded), get_topic(CarrierReport.Recorded))
 
     def __init__(self, backend: Backend) -> None:
         self.keys = backend.keyring
@@ -140,7 +148,10 @@ class StatusCallbacksFollower:
     def process(self, conn: Any, events: Sequence[tuple[int, Any]]) -> None:
         now = datetime.now(UTC)
         for _, event in events:
-            if isinstance(event, DeliveryBatch.Recorded):
+            if isinstance(event, CarrierReport.Recorded):
+                queued = outcome_callbacks(event.results, self.callbacks_of, now)
+                outbox.queue(conn, self.keys, queued)
+            elif isinstance(event, DeliveryBatch.Recorded):
                 outbox.queue(
                     conn, self.keys, status_callbacks(event.reports, self.callbacks_of, now)
                 )

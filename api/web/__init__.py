@@ -17,6 +17,7 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
 from api.web.access import AccessPages
+from api.web.callbacks import CallbackPages
 from api.web.compose import ComposePages
 from api.web.finance import FinancePages
 from api.web.forms import FormRefused, SignInNeeded, page, redirect, sign_in_redirect
@@ -71,6 +72,7 @@ WEB = Router(
         ListPages,
         FinancePages,
         OptOutPages,
+        CallbackPages,
         ReplyPages,
         create_static_files_router(path=STATIC, directories=[HERE / "static"],
                                    include_in_schema=False),

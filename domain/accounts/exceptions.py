@@ -51,6 +51,14 @@ class SenderBlockedError(AccountError):
         super().__init__(f"sender ID {sender!r} is blocked for this account")
 
 
+class SenderNotYoursError(AccountError):
+    """A numeric sender ID that is another account's dedicated inbound number."""
+
+    def __init__(self, sender: str) -> None:
+        self.sender = sender
+        super().__init__(f"sender ID {sender!r} is another account's dedicated number")
+
+
 class RegistrationLimitError(AccountError):
     """A client address may register at most the configured number of accounts an hour (the
     limit is kept in PostgreSQL, so it holds across API processes and restarts)."""

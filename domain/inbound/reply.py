@@ -15,6 +15,9 @@ from eventsourcing.domain import Aggregate, event
 class Rule(enum.StrEnum):
     NUMBER_AND_SENDER = "number_and_sender"
     """The most recent message to the handset from the sender it replied to, in the window."""
+    DEDICATED_NUMBER = "dedicated_number"
+    """It came to a dedicated inbound number: the account that holds it, certainly; the message
+    is its most recent one to the handset from that number, if any (no window)."""
     NONE = "none"
     """No message to the handset from that sender in the window: kept for support."""
 

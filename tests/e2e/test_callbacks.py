@@ -71,7 +71,8 @@ def test_replies_and_statuses_are_posted_through_crashes(
                 replied = record.replied()
             shown = all_replies(client, headers)
             posted = {json.loads(r.body)["data"]["reply_id"]: r for r in http.on("/ok")}
-            statuses = {json.loads(r.body)["data"]["message_id"] for r in http.on("/flaky")
+            answered = http.on("/flaky")[http.flaky_failures :]  # the first ones got a 503
+            statuses = {json.loads(r.body)["data"]["message_id"] for r in answered
                         if json.loads(r.body)["data"]["final"]}  # fmt: skip
             if (
                 not plan and replied and len(shown) == len(replied)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import secrets
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -21,6 +22,7 @@ from adapters.webhooks import AddressGuard, WebhookPoster, networks
 from domain.messaging.records import DeliveryReport
 from services.callbacks import CallbackSender
 from tests.integration.api.test_replies import replied, sent
+from tests.integration.api.test_web_pages import FORM, sign_in, token_of
 from tests.support.api import ApiHarness, Customer
 from tests.support.receiver import Receiver, receiver
 from workers.callbacks import AccountSecrets
@@ -150,3 +152,55 @@ def test_final_reports_become_status_calls(api: ApiHarness, http: Receiver) -> N
     (got,) = http.on("/ok")
     assert json.loads(got.body)["data"]["state"] == "delivered"
     assert "Webhook-Signature" not in got.headers  # no secret made: unsigned
+
+
+def test_forwarding_is_set_in_the_application(api: ApiHarness, http: Receiver) -> None:
+    customer = api.register()
+    assert sign_in(api, customer.username).status_code == 303
+    shown = api.client.get("/app/weiterleitung")
+    assert shown.status_code == 200, shown.text
+    assert "Noch kein Rückruf." in shown.text
+    csrf = token_of(shown, "csrf_token")
+    refused = api.client.post("/app/weiterleitung", headers=FORM, data={
+        "csrf_token": csrf, "reply_url": "http://hooks.example.de/mo"})  # fmt: skip
+    assert refused.status_code == 422
+    assert "https is required" in refused.text
+    saved = api.client.post("/app/weiterleitung", headers=FORM, follow_redirects=False, data={
+        "csrf_token": csrf, "reply_url": "https://hooks.example.de/mo",
+        "reply_emails": "team@example.de, chef@example.de", "status_url": http.url + "/ok",
+        "status_every_state": "yes"})  # fmt: skip
+    assert saved.status_code == 303
+    callbacks = api.client.get("/v1/callbacks", headers=customer.headers).json()
+    assert callbacks["reply_emails"] == ["team@example.de", "chef@example.de"]
+    assert callbacks["status_every_state"]
+    rotated = api.client.post("/app/weiterleitung/geheimnis", headers=FORM,
+                              data={"csrf_token": csrf})  # fmt: skip
+    assert rotated.status_code == 200
+    secret = re.search(r"<code>(whsec_[^<]+)</code>", rotated.text)
+    assert secret, rotated.text
+    message = sent(api, customer, "Praxis")
+    now = datetime.now(UTC)
+    api.backend.messaging.record_deliveries("carrier", [DeliveryReport(
+        message_id=UUID(message["messages"][0]["message_id"]), send_id=UUID(message["send_id"]),
+        account_id=UUID(str(customer.account_id)), part=1, carrier_id="78", state="delivered",
+        status_text="", error_code=None, final=True, done_at=now, received_at=now,
+        source="deliver_sm")])  # fmt: skip
+    own = runner_pool(api.backend)
+    try:
+        status_runner(api.backend, own).catch_up()
+    finally:
+        own.close()
+    deliver_due(api)
+    Webhook(secret.group(1)).verify(http.on("/ok")[0].body, http.on("/ok")[0].headers)
+    listed = api.client.get("/app/weiterleitung")
+    link = re.search(r'href="(/app/weiterleitung/[0-9a-f-]+)"', listed.text)
+    assert link, listed.text
+    detail = api.client.get(link.group(1))
+    assert "zugestellt" in listed.text
+    assert detail.status_code == 200
+    assert "<td>200" in detail.text  # the attempt's answer
+    assert "<dd>delivered" in detail.text
+    again = api.client.post(link.group(1) + "/erneut", headers=FORM, follow_redirects=False,
+                            data={"csrf_token": token_of(detail, "csrf_token")})  # fmt: skip
+    assert again.status_code == 303
+    assert "<dd>pending" in api.client.get(link.group(1)).text

@@ -133,6 +133,12 @@ def assert_problem(response: Any, what: str) -> None:
     assert "Traceback" not in response.text
 
 
+def types_of(schema: dict[str, Any]) -> set[str | None]:
+    """A schema's ``type``: one name, or (OpenAPI 3.1) a list of them."""
+    kind = schema.get("type")
+    return set(kind) if isinstance(kind, list) else {kind}
+
+
 def test_every_field_of_every_endpoint_refuses_what_the_stores_cannot_hold(
     api: ApiHarness,
 ) -> None:
@@ -159,8 +165,8 @@ def test_every_field_of_every_endpoint_refuses_what_the_stores_cannot_hold(
                     checked += 1
             for parameter in operation.get("parameters", []):
                 schema = resolve(document, parameter.get("schema", {}))
-                kinds = {schema.get("type")} | {
-                    resolve(document, b).get("type") for b in schema.get("oneOf", [])
+                kinds = types_of(schema) | {
+                    t for b in schema.get("oneOf", []) for t in types_of(resolve(document, b))
                 }
                 if parameter["in"] == "path":
                     if "integer" in kinds:

@@ -12,9 +12,14 @@ import pytest
 
 from adapters.webhooks import AddressGuard, networks
 from domain.accounts.callbacks import Callbacks
-from domain.messaging.records import DeliveryReport
+from domain.messaging.records import DeliveryReport, SubmitOutcome, SubmitResult
 from domain.personal import PersonalData
-from services.forwarding import ForwardedReply, reply_callbacks, status_callbacks
+from services.forwarding import (
+    ForwardedReply,
+    outcome_callbacks,
+    reply_callbacks,
+    status_callbacks,
+)
 
 NOW = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
 
@@ -104,3 +109,32 @@ def test_public_addresses_and_allowed_networks_pass() -> None:
     assert not allowed.permits(ipaddress.ip_address("192.168.1.1"))
     with pytest.raises(ValueError, match="does not appear"):
         networks("not-a-network")
+
+
+def result(account_id: object, outcome: SubmitOutcome, status: int = 0) -> SubmitResult:
+    return SubmitResult(
+        message_id=uuid4(), send_id=uuid4(), account_id=account_id,  # type: ignore[arg-type]
+        index=0, parts=1, price=790, outcome=outcome, carrier_ids=(), command_status=status,
+        attempt=1, route="smsc", at=NOW,
+    )  # fmt: skip
+
+
+def test_messages_ended_without_a_report_are_told_final() -> None:
+    final_only, every = uuid4(), uuid4()
+    wants = {
+        final_only: Callbacks(status_url="https://a.example/dlr"),
+        every: Callbacks(status_url="https://b.example/dlr", status_every_state=True),
+    }
+    results = [
+        result(final_only, SubmitOutcome.REJECTED, 0x0B),
+        result(final_only, SubmitOutcome.ACCEPTED),
+        result(final_only, SubmitOutcome.UNCERTAIN),
+        result(every, SubmitOutcome.EXPIRED),
+        result(every, SubmitOutcome.ACCEPTED),
+        result(every, SubmitOutcome.CANCELLED),
+    ]  # fmt: skip
+    told = [json.loads(q.body)["data"] for q in outcome_callbacks(results, wants.__getitem__, NOW)]
+    assert [(d["state"], d["final"], d["error_code"]) for d in told] == [
+        ("rejected", True, "0x000b"), ("expired", True, None), ("submitted", False, None),
+        ("cancelled", True, None),
+    ]  # fmt: skip

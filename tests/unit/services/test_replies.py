@@ -180,3 +180,29 @@ def test_an_account_s_own_stop_word_opts_out_of_that_account_alone(
     assert correlation.correlate(reply(text="Ende.", to="Praxis"), NOW).stop
     assert not correlation.correlate(reply(text="Ende.", to="Shop"), NOW).stop  # not its word
     assert [a for a, *_ in opt_outs.done] == [PRAXIS]
+
+
+def test_a_reply_to_a_dedicated_number_belongs_to_its_holder_whatever_the_window(
+    messages: Messages, opt_outs: OptOuts
+) -> None:
+    holder, other = uuid4(), uuid4()
+    inbound = Inbound(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+
+    def held(number: str) -> UUID | None:
+        return holder if number == "4915790001" else None
+
+    correlation = ReplyCorrelation(inbound, messages, Keys(), opt_outs, WORDS.get,
+                                   window=timedelta(days=7), dedicated=held)  # fmt: skip
+    old = messages.send(holder, "4915790001", HANDSET, NOW - timedelta(days=40))
+    messages.send(other, "4915790001", HANDSET, NOW - timedelta(hours=1))  # not its number
+    recorded = correlation.correlate(reply(to="+4915790001"), NOW)
+    assert (recorded.account_id, recorded.message_id, recorded.rule) == (
+        holder, old.message_id, Rule.DEDICATED_NUMBER,
+    )  # fmt: skip
+    unanswered = correlation.correlate(reply(to="4915790001", number="+4916000000000"), NOW)
+    assert (unanswered.account_id, unanswered.message_id, unanswered.rule) == (
+        holder, None, Rule.DEDICATED_NUMBER,
+    )  # fmt: skip
+    stop = correlation.correlate(reply("STOP", to="4915790001"), NOW)
+    assert stop.stop
+    assert opt_outs.done[-1][:2] == (holder, HANDSET)

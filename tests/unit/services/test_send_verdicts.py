@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 
-from domain.accounts.exceptions import SenderBlockedError
+from domain.accounts.exceptions import SenderBlockedError, SenderNotYoursError
 from domain.messaging.records import Lane
 from domain.pricing.preview import Recipient, preview_messages
 from domain.tariff import Tariff
@@ -73,3 +73,26 @@ def test_a_blocked_sender_is_refused_by_the_preview_as_by_the_send(
         acceptance.verdicts.screen_preview(account, engine, "Kontor", keep_repeats=False)
     with pytest.raises(SenderBlockedError):
         acceptance.accept(SendRequest(account, Lane.BULK, "Hallo", "Kontor", RECIPIENTS), NOW)
+
+
+def test_another_accounts_dedicated_number_is_refused_as_sender(apps: MemoryApps) -> None:
+    holder, other = customer(apps), customer(apps, username="bert")
+    held = {"4915790001": holder}
+    service = SendAcceptance(
+        accounts=apps.accounts, ledger=apps.ledger, messaging=apps.messaging, keys=apps.keyring,
+        rules=preview_rules(), staging=FakeStaging(apps.keyring), opt_outs=FakeOptOuts(),
+        validity=timedelta(hours=72), month_volume=lambda account_id, now: 0,
+        held=held.get,
+    )  # fmt: skip
+    try:
+        for sender in ("4915790001", "+4915790001", "004915790001"):
+            with pytest.raises(SenderNotYoursError):
+                service.verdicts.check_request(other, sender)
+        assert service.verdicts.check_request(holder, "+4915790001").id == holder
+        assert service.verdicts.check_request(other, "4915790002").id == other
+        sent = service.accept(
+            SendRequest(holder, Lane.BULK, "Hallo", "+4915790001", RECIPIENTS[:1]), NOW
+        )
+        assert sent.send.sender == "4915790001"
+    finally:
+        service.close()
