@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from uuid import UUID, uuid5
 
 import msgspec
@@ -108,15 +109,27 @@ def status_callbacks(
             "done_at": report.done_at.isoformat() if report.done_at else None,
             "received_at": report.received_at.isoformat(),
         }  # fmt: skip
-        body = _encoder.encode(
-            {"type": "message.status", "timestamp": report.received_at.isoformat(), "data": data}
-        )
-        queued.append(Queued(
-            delivery_id=uuid5(CALLBACK_NAMESPACE, identity), account_id=report.account_id,
-            event_type="message.status", subject_id=report.message_id,
-            url=callbacks.status_url, body=body, key_id=None, at=now,
-        ))  # fmt: skip
+        queued.append(_status_call(callbacks.status_url, identity, report, data, now))
     return queued
+
+
+def _status_call(
+    url: str, identity: str, about: DeliveryReport | SubmitResult, data: dict[str, Any],
+    now: datetime,
+) -> Queued:  # fmt: skip
+    """A ``message.status`` call of ``data``, its id derived from ``identity``."""
+    at = about.received_at if isinstance(about, DeliveryReport) else about.at
+    body = _encoder.encode({"type": "message.status", "timestamp": at.isoformat(), "data": data})
+    return Queued(
+        delivery_id=uuid5(CALLBACK_NAMESPACE, identity),
+        account_id=about.account_id,
+        event_type="message.status",
+        subject_id=about.message_id,
+        url=url,
+        body=body,
+        key_id=None,
+        at=now,
+    )
 
 
 NOT_SENT = {
@@ -152,14 +165,7 @@ def outcome_callbacks(
             "error_code": f"{result.command_status:#06x}" if result.command_status else None,
             "status_text": "", "done_at": None, "received_at": result.at.isoformat(),
         }  # fmt: skip
-        body = _encoder.encode(
-            {"type": "message.status", "timestamp": result.at.isoformat(), "data": data}
-        )
-        queued.append(Queued(
-            delivery_id=uuid5(CALLBACK_NAMESPACE, identity), account_id=result.account_id,
-            event_type="message.status", subject_id=result.message_id,
-            url=callbacks.status_url, body=body, key_id=None, at=now,
-        ))  # fmt: skip
+        queued.append(_status_call(callbacks.status_url, identity, result, data, now))
     return queued
 
 

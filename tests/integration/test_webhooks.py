@@ -7,7 +7,6 @@ every attempt."""
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -119,7 +118,7 @@ def test_queued_callbacks_are_delivered_signed_retried_and_logged(
         assert flaky is not None
         assert (flaky["state"], flaky["attempts"]) == ("delivered", 3)
         assert [a["status"] for a in flaky["attempt_log"]] == [503, 503, 200]
-        assert all(json.dumps(a["latency_ms"]) for a in flaky["attempt_log"])
+        assert all(a["latency_ms"] > 0 for a in flaky["attempt_log"])
         assert store.redeliver(account, calls[1].delivery_id, clock[0])
         assert store.one(account, calls[1].delivery_id)["state"] == "pending"  # type: ignore[index]
         assert not store.redeliver(uuid4(), calls[1].delivery_id, clock[0])
